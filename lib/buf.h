@@ -1,0 +1,60 @@
+/* buf: a growable byte buffer and the JSON value writers every tool uses to build output. */
+#ifndef NDFLOW_BUF_H
+#define NDFLOW_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	char	*p;	/* bytes; not NUL-terminated unless buf_cstr() was called */
+	size_t	 len;
+	size_t	 cap;
+};
+
+#define BUF_INIT { NULL, 0, 0 }
+
+/*
+ * buf_reserve makes room for n more bytes.  It aborts the process on
+ * allocation failure (like xmalloc): there is no sensible recovery in a
+ * filter, and every caller would otherwise need the same check.
+ */
+void	 buf_reserve(struct buf *, size_t n);
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_addc(struct buf *, char);
+void	 buf_adds(struct buf *, const char *);	/* NUL-terminated */
+/* buf_cstr NUL-terminates the contents (not counted in len) and returns them. */
+char	*buf_cstr(struct buf *);
+static inline void buf_reset(struct buf *b) { b->len = 0; }
+void	 buf_free(struct buf *);
+
+/* xmalloc and friends abort with a message on failure. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+
+/*
+ * JSON writers.  Each appends one JSON value to the buffer.
+ * jw_str escapes the bytes as a JSON string; bytes that are not valid UTF-8
+ * are written as U+FFFD (use jw_b64 to keep them exactly).
+ * jw_real writes the shortest decimal that reads back as the same double
+ * (0.1, not 0.10000000000000001); NaN and infinities are written as null.
+ * jw_time writes an RFC 3339 UTC string (see timeval.h).
+ */
+void	 jw_str(struct buf *, const char *, size_t);
+void	 jw_cstr(struct buf *, const char *);
+void	 jw_int(struct buf *, int64_t);
+void	 jw_uint(struct buf *, uint64_t);
+void	 jw_real(struct buf *, double);
+void	 jw_time(struct buf *, int64_t us);
+/* jw_b64 appends the standard base64 of the bytes as a JSON string. */
+void	 jw_b64(struct buf *, const void *, size_t);
+
+/* utf8_valid reports whether the bytes are well-formed UTF-8 (no overlongs, no surrogates). */
+int	 utf8_valid(const char *, size_t);
+
+/* fmt_real writes the shortest round-trip form of d into out (at least 32 bytes); returns its length. */
+size_t	 fmt_real(char *out, double d);
+
+#endif

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Run the C unit tests of lib/ and the bats suites; end with "N passed, N failed".
+# NDFLOW_BUILD selects the build (build, or build/san for the sanitizers).
+set -u
+cd "$(dirname "$0")/.."
+B=${NDFLOW_BUILD:-build}
+export NDFLOW_BIN="$PWD/$B/bin"
+out=$(mktemp); trap 'rm -f "$out"' EXIT INT TERM
+status=0
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	echo "# unit: $(basename "$t")" >>"$out"
+	"$t" >>"$out" 2>&1 || status=1
+done
+jobs=""
+command -v parallel >/dev/null 2>&1 && jobs="--jobs 2"
+bats --tap $jobs tests/*.bats >>"$out" 2>&1 || status=1
+passed=$(grep -c '^ok ' "$out")
+failed=$(grep -c '^not ok ' "$out")
+# Show every failure with its diagnostics; a passing run stays short.
+if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
+	awk '/^not ok /{p=1; print; next} /^(ok |# unit:)/{p=0} p' "$out"
+fi
+if [ "$failed" -eq 0 ] && [ "$status" -ne 0 ]; then
+	echo "# a test program failed outside a check:"; tail -20 "$out"
+	failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
