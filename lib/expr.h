@@ -1,0 +1,36 @@
+/* expr: the filter language (a subset of jq's expressions), compiled once and evaluated against a record. */
+#ifndef NDFLOW_EXPR_H
+#define NDFLOW_EXPR_H
+
+#include <stdbool.h>
+
+#include "record.h"
+
+struct expr;
+
+struct expr_err {
+	char	 text[160];	/* "expected a value after '>'" */
+	size_t	 column;	/* 1-based column in the source */
+};
+
+/*
+ * expr_compile compiles src once.  Returns the expression, or NULL with
+ * the reason and column in *err.  Regular expressions are compiled here,
+ * never per record.
+ */
+struct expr	*expr_compile(const char *src, struct expr_err *err);
+void		 expr_free(struct expr *);
+const char	*expr_src(const struct expr *);
+
+/*
+ * expr_test evaluates the expression against the last parsed record and
+ * returns its truth (false and null are false, everything else true, as
+ * in jq).  Never fails: a missing field is null, and a comparison across
+ * types is false.
+ */
+bool	expr_test(struct expr *, struct rec *);
+
+/* cli_expr compiles an option's expression or exits 2 with "prog: --opt: column N: reason". */
+struct expr	*cli_expr(const char *opt, const char *arg);
+
+#endif
