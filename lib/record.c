@@ -224,7 +224,7 @@ scan_escape(struct scan *s, const uchar *p)
 	long u, u2;
 
 	if (end - p < 2)
-		return fail(s, end, "premature end of input");
+		return fail(s, end, "premature end of file in a string");
 	switch (p[1]) {
 	case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
 		return p + 2;
@@ -280,7 +280,7 @@ scan_string(struct scan *s, const uchar *p, int *esc)
 		while (p < end && !(ctab[*p] & C_STR))
 			p++;
 		if (p >= end)
-			return fail(s, end, "premature end of input in a string");
+			return fail(s, end, "premature end of file in a string");
 special:
 		if (*p == '"')
 			return p + 1;
@@ -414,7 +414,9 @@ static const uchar *
 bad_value(struct scan *s, const uchar *p)
 {
 	if (p >= s->end)
-		return fail(s, p, "premature end of input");
+		return fail(s, p, "a value expected near end of file");
+	if (*p == '\0')
+		return fail(s, p, "NUL byte where a value was expected");
 	if (*p >= 0x80 && utf8_seq(p, s->end) == 0)
 		return fail(s, p, "invalid UTF-8 byte 0x%02x", *p);
 	if (*p >= 0x21 && *p < 0x7f)
@@ -427,7 +429,9 @@ static const uchar *
 bad_sep(struct scan *s, const uchar *p, const char *want)
 {
 	if (p >= s->end)
-		return fail(s, p, "premature end of input, %s expected", want);
+		return fail(s, p, "%s expected near end of file", want);
+	if (*p == '\0')
+		return fail(s, p, "NUL byte where %s was expected", want);
 	if (*p >= 0x80 && utf8_seq(p, s->end) == 0)
 		return fail(s, p, "invalid UTF-8 byte 0x%02x", *p);
 	return fail(s, p, "%s expected", want);
@@ -1261,7 +1265,7 @@ quoted_name(const char *s, size_t i, struct step *st, struct rec_err *e)
 	sc.err = e;
 	if ((q = scan_string(&sc, start, &esc)) == NULL) {
 		if (e->column > n) {
-			snprintf(e->text, sizeof(e->text), "unterminated quoted name");
+			snprintf(e->text, sizeof(e->text), "unterminated quoted field name");
 			e->column = i + 1;
 		}
 		return 0;
@@ -1285,14 +1289,11 @@ rec_path_compile(const char *spec, struct rec_err *err)
 
 	pthread_once(&init_once, init_tables);
 	if (n == 0)
-		return path_fail(err, 1, NULL, "empty path");
+		return path_fail(err, 1, NULL, "empty field path");
 	p = xcalloc(1, sizeof(*p));
 	p->spec = xstrdup(spec);
-	if (spec[0] == '.') {
+	if (spec[0] == '.')
 		i = 1;
-		if (n == 1)
-			return p;	/* "." is the whole record */
-	}
 	for (;;) {
 		c = (uchar)spec[i];
 		if (c == '[') {
@@ -1304,7 +1305,7 @@ rec_path_compile(const char *spec, struct rec_err *err)
 			if (neg)
 				i++;
 			if (!(ctab[(uchar)spec[i]] & C_DIG))
-				return path_fail(err, i + 1, p, "expected an integer index");
+				return path_fail(err, j + 1, p, "expected an integer index and ']'");
 			for (u = 0; ctab[(uchar)spec[i]] & C_DIG; i++) {
 				u = u * 10 + (uint64_t)(spec[i] - '0');
 				if (u > (uint64_t)INT64_MAX)
@@ -1312,7 +1313,7 @@ rec_path_compile(const char *spec, struct rec_err *err)
 			}
 			st->idx = neg ? -(int64_t)u : (int64_t)u;
 			if (spec[i] != ']')
-				return path_fail(err, i + 1, p, "expected ']'");
+				return path_fail(err, j + 1, p, "expected an integer index and ']'");
 			i++;
 		} else if (c == '"') {
 			st = add_step(p);
@@ -1326,23 +1327,18 @@ rec_path_compile(const char *spec, struct rec_err *err)
 				;
 			st->key = xstrndup(spec + j, i - j);
 			st->klen = i - j;
-		} else if (c == '\0' || c == '.')
-			return path_fail(err, i + 1, p, "expected a name after '.'");
-		else if (c > ' ' && c < 0x7f)
-			return path_fail(err, i + 1, p, "unexpected character '%c'", c);
+		} else if (i > 0 && spec[i - 1] == '.')
+			return path_fail(err, i + 1, p, "expected a field name after '.'");
 		else
-			return path_fail(err, i + 1, p, "unexpected byte 0x%02x", c);
+			return path_fail(err, i + 1, p, "expected a field name");
 		/* After a segment: the end, a dot and a name, or an index. */
 		c = (uchar)spec[i];
 		if (c == '\0')
 			break;
 		if (c == '.')
 			i++;
-		else if (c != '[') {
-			if (c > ' ' && c < 0x7f)
-				return path_fail(err, i + 1, p, "unexpected character '%c'", c);
-			return path_fail(err, i + 1, p, "unexpected byte 0x%02x", c);
-		}
+		else if (c != '[')
+			return path_fail(err, i + 1, p, "expected '.' or '[' in field path");
 	}
 	if (plain && p->n >= 2) {
 		p->flat = xstrdup(spec + (spec[0] == '.'));
@@ -1428,9 +1424,6 @@ rec_get(struct rec *r, const struct rec_path *p, struct rec_val *v)
 
 	if (!r->ok)
 		goto missing;
-	if (p->n == 0)
-		return fill_val(r, RT_OBJECT, (const uchar *)r->line + r->ostart, r->oend - r->ostart,
-		    0, v);
 	if (p->st[0].isidx || (m = find_member(r, p->st[0].key, p->st[0].klen)) == NULL)
 		goto flat;
 	if (p->n == 1)
@@ -1447,6 +1440,16 @@ flat:
 missing:
 	memset(v, 0, sizeof(*v));
 	return RT_MISSING;
+}
+
+enum rec_type
+rec_root(struct rec *r, struct rec_val *v)
+{
+	if (!r->ok) {
+		memset(v, 0, sizeof(*v));
+		return RT_MISSING;
+	}
+	return fill_val(r, RT_OBJECT, (const uchar *)r->line + r->ostart, r->oend - r->ostart, 0, v);
 }
 
 /* ---------------------------------------------------------------- */
