@@ -558,6 +558,8 @@ scan_record(struct scan *s, struct rec *r)
 			fail(s, p, "not a JSON object");
 		else if (*p >= 0x80 && utf8_seq(p, end) == 0)
 			fail(s, p, "invalid UTF-8 byte 0x%02x", *p);
+		else if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+			fail(s, p, "byte order mark before the object");
 		else
 			fail(s, p, "'{' expected");
 		return -1;
