@@ -258,7 +258,7 @@ scan_escape(struct scan *s, const uchar *p)
  * compare finds quotes, backslashes, control bytes and non-ASCII bytes
  * together (the signed compare with 0x20 catches both of the last two).
  */
-static const uchar *
+static inline __attribute__((always_inline)) const uchar *
 scan_string(struct scan *s, const uchar *p, int *esc)
 {
 	const uchar *end = s->end;
@@ -1173,8 +1173,9 @@ find_member(struct rec *r, const char *key, size_t keylen)
 
 	for (i = r->nm; i-- > 0;) {
 		m = &r->m[i];
-		if (m->klen == keylen && memcmp(r->line + m->koff, key, keylen) == 0 &&
-		    !(m->flags & MF_KEYESC))
+		if (m->klen == keylen && !(m->flags & MF_KEYESC) &&
+		    (keylen == 0 || r->line[m->koff] == key[0]) &&
+		    memcmp(r->line + m->koff, key, keylen) == 0)
 			return m;
 		if ((m->flags & MF_KEYESC) && member_key_eq(r, m, key, keylen))
 			return m;
