@@ -1,41 +1,21 @@
 #!/bin/sh
-# bench_scan: scan-and-extract of three fields (user_id, page, value) over the 1M-event file,
-# lib/record's scanner against json_loadb, median of 3 runs each, with the ratio and peak RSS.
-# Needs build/libndflow.a (make) and $BENCH_DIR/events-1m.ndjson (tests/bench/gen makes it).
-set -u
-cd "$(dirname "$0")/../.."
-BENCH_DIR=${BENCH_DIR:-/tmp/ndflow-bench}
-data=$BENCH_DIR/events-1m.ndjson
-if [ ! -f "$data" ]; then
-	mkdir -p "$BENCH_DIR"
-	[ -x build/gen ] || { echo "bench_scan: build/gen missing: run make" >&2; exit 1; }
-	build/gen 1000000 > "$data" || exit 1
-fi
+# lib/record's scanner against json_loadb: parse each line and extract user_id, page and value.
+# Run by make bench (tests/bench/run.sh sets BENCH_FILE, BENCH_BYTES, BENCH_TMP); needs build/libndflow.a.
+set -eu
+. tests/bench/lib.sh
 bin=build/bench/scanbench
 mkdir -p build/bench
-${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -Ilib -o "$bin" tests/bench/scanbench.c build/libndflow.a -ljansson -lz -lm || exit 1
-cat "$data" > /dev/null	# into the page cache
-
-# median3 prints the median of the first field of three lines.
-median3() { sort -n | sed -n 2p; }
-
-run() {	# run MODE: three timed runs; prints "median_MBps peak_rss_kB checksum"
-	: > "$BENCH_DIR/scan.$1"
-	for i in 1 2 3; do
-		/usr/bin/time -f '%M' -o "$BENCH_DIR/rss.$1" "$bin" "$1" "$data" >> "$BENCH_DIR/scan.$1" || exit 1
-	done
-	mbps=$(awk '{print $2}' "$BENCH_DIR/scan.$1" | median3)
-	sum=$(awk 'NR==1{print $5}' "$BENCH_DIR/scan.$1")
-	echo "$mbps $(cat "$BENCH_DIR/rss.$1") $sum"
-}
-
-size=$(wc -c < "$data")
-set -- $(run scan); s_mbps=$1 s_rss=$2 s_sum=$3
-set -- $(run jansson); j_mbps=$1 j_rss=$2 j_sum=$3
-[ "$s_sum" = "$j_sum" ] || echo "bench_scan: checksums differ: scanner $s_sum, jansson $j_sum" >&2
-awk -v s="$s_mbps" -v j="$j_mbps" -v sr="$s_rss" -v jr="$j_rss" -v n="$size" 'BEGIN {
-	printf "scan-and-extract (user_id, page, value) of %.0f MB, median of 3:\n", n / 1e6
-	printf "  scanner  %7.1f MB/s  peak RSS %6.1f MiB\n", s, sr / 1024
-	printf "  jansson  %7.1f MB/s  peak RSS %6.1f MiB\n", j, jr / 1024
-	printf "  ratio    %7.2fx\n", s / j
-}'
+${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -Ilib -o "$bin" tests/bench/scanbench.c build/libndflow.a -ljansson -lz -lm
+# Both must see the same values: the checksums of one run each agree.
+s=$("$bin" scan "$BENCH_FILE" | awk '{ print $4, $5, $6 }')
+j=$("$bin" jansson "$BENCH_FILE" | awk '{ print $4, $5, $6 }')
+[ "$s" = "$j" ] || { echo "bench_scan: scanner and jansson disagree: $s / $j" >&2; exit 1; }
+echo "record scan-and-extract (rec_parse + 3 x rec_get vs json_loadb + 3 x json_object_get):"
+bench jansson "'$bin' jansson '$BENCH_FILE' > /dev/null"
+bench scanner "'$bin' scan '$BENCH_FILE' > /dev/null"
+report scanner jansson
+report jansson jansson
+# On a shared machine the wall clock also counts other processes: the CPU-time rate, median of 3, too.
+cpu() { for i in 1 2 3; do "$bin" "$1" "$BENCH_FILE" | awk '{ print $7 }'; done | median; }
+sc=$(cpu scan); jc=$(cpu jansson)
+awk -v s="$sc" -v j="$jc" 'BEGIN { printf "  by CPU time: scanner %.1f MB/s, jansson %.1f MB/s, %.2fx\n", s, j, s / j }'
