@@ -382,8 +382,8 @@ scan_number(struct scan *s, struct rec *r, const uchar *p, int *kind)
 			return p;
 		return fail(s, start, "number out of range");
 	}
-	/* The value is below 10^(nint + e): only a large one can overflow. */
-	if (!eneg && (long)nint + e > 308 && real_overflows(r, start, (size_t)(p - start)))
+	/* The value is below 10^(nint + exponent): only a large one can overflow. */
+	if ((long)nint + (eneg ? -e : e) > 308 && real_overflows(r, start, (size_t)(p - start)))
 		return fail(s, start, "real number overflow");
 	return p;
 }
