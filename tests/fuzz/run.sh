@@ -3,6 +3,7 @@
 # the lib/ sources and jansson, and run each for FUZZ_SECONDS (default 60).
 # Corpora live in build/fuzz/<target>/, seeded from tests/fuzz/seeds/<target>/ and tests/data.
 # A crash or disagreement leaves crash-* files in build/fuzz/<target>/ and makes this fail.
+# FUZZ_ONLY=record runs only fuzz_record.
 set -u
 cd "$(dirname "$0")/../.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
@@ -11,6 +12,7 @@ command -v "$CLANG" >/dev/null 2>&1 || { echo "fuzz: $CLANG not found" >&2; exit
 status=0
 for src in tests/fuzz/fuzz_*.c; do
 	t=$(basename "$src" .c)
+	[ -n "${FUZZ_ONLY:-}" ] && [ "$t" != "fuzz_${FUZZ_ONLY}" ] && continue
 	d=build/fuzz/$t
 	mkdir -p "$d/corpus"
 	echo "fuzz: building $t"
