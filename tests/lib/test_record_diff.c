@@ -310,6 +310,68 @@ mutate(struct buf *b)
 	}
 }
 
+/* gen_numtext writes a random number-like text: digits, fraction and exponent of any length, sometimes broken. */
+static void
+gen_numtext(struct buf *b)
+{
+	unsigned i, n;
+
+	if (pick(4) == 0)
+		buf_addc(b, '-');
+	n = pick(4) == 0 ? 1 + pick(40) : 1 + pick(19);
+	for (i = 0; i < n; i++)
+		buf_addc(b, (char)('0' + (i == 0 && n > 1 && pick(20) != 0 ? 1 + pick(9) : pick(10))));
+	if (pick(2)) {
+		buf_addc(b, '.');
+		n = pick(30) + (pick(40) != 0);
+		for (i = 0; i < n; i++)
+			buf_addc(b, (char)('0' + pick(10)));
+	}
+	if (pick(2)) {
+		char t[16];
+		buf_addc(b, pick(2) ? 'e' : 'E');
+		if (pick(3) != 0)
+			buf_addc(b, pick(2) ? '-' : '+');
+		snprintf(t, sizeof(t), "%u", pick(3) == 0 ? pick(400) : pick(25));
+		if (pick(40) != 0)
+			buf_adds(b, t);
+	}
+}
+
+/* gen_bytes writes a string of random bytes, biased towards the edges of UTF-8. */
+static void
+gen_bytes(struct buf *b)
+{
+	static const unsigned char edge[] = {
+		0x00, 0x1f, 0x20, 0x22, 0x5c, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed,
+		0xee, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 0x9f, 0xa0, 0x8f, 0x90
+	};
+	static const char *const seqs[] = {
+		"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf",
+		"\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "abcdefghijklmnop"
+	};
+	unsigned i, n = pick(40), odd = pick(3) == 0;	/* one string in three mostly broken */
+
+	buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		switch (pick(odd ? 4 : 40)) {
+		case 0:
+			buf_addc(b, (char)edge[pick(sizeof(edge))]);
+			break;
+		case 1:
+			buf_addc(b, (char)(0x80 + pick(0x80)));
+			break;
+		case 2: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11:
+			buf_adds(b, seqs[pick(sizeof(seqs) / sizeof(seqs[0]))]);
+			break;
+		default:
+			buf_addc(b, (char)('a' + pick(26)));
+			break;
+		}
+	}
+	buf_addc(b, '"');
+}
+
 /* nest makes depth values nested: arrays, or objects around a scalar. */
 static void
 nest(struct buf *b, int depth, int objects)
@@ -402,6 +464,28 @@ main(void)
 	ok(nfail == 0, "%d generated lines: scanner and jansson agree (%zu accepted, %zu refused)",
 	    ngen, nacc, nrej);
 	ok(nacc > 3000 && nrej > 1000, "the generated lines mix valid and invalid ones");
+
+	nacc = nrej = 0;
+	for (i = 0; i < 3000; i++) {
+		buf_reset(&b);
+		buf_adds(&b, "{\"n\":");
+		gen_numtext(&b);
+		buf_adds(&b, pick(2) ? "}" : ",\"m\":[0]}");
+		CHECK(b.p, b.len);
+	}
+	ok(nfail == 0, "3000 random numbers: same verdict and bit-identical doubles (%zu accepted, %zu refused)",
+	    nacc, nrej);
+
+	nacc = nrej = 0;
+	for (i = 0; i < 3000; i++) {
+		buf_reset(&b);
+		buf_adds(&b, "{\"s\":");
+		gen_bytes(&b);
+		buf_addc(&b, '}');
+		CHECK(b.p, b.len);
+	}
+	ok(nfail == 0, "3000 strings of random bytes: same UTF-8 verdict and bytes (%zu accepted, %zu refused)",
+	    nacc, nrej);
 
 	buf_free(&b);
 	buf_free(&o.a);
