@@ -1452,7 +1452,12 @@ rec_root(struct rec *r, struct rec_val *v)
 		memset(v, 0, sizeof(*v));
 		return RT_MISSING;
 	}
-	return fill_val(r, RT_OBJECT, (const uchar *)r->line + r->ostart, r->oend - r->ostart, 0, v);
+	memset(v, 0, sizeof(*v));
+	v->type = RT_OBJECT;
+	v->raw = r->line + r->ostart;
+	v->rawlen = r->oend - r->ostart;
+	v->n = r->nm;
+	return RT_OBJECT;
 }
 
 /* ---------------------------------------------------------------- */

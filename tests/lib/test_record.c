@@ -312,6 +312,14 @@ test_views(void)
 		free(vs);
 		buf_free(&b);
 	}
+	{
+		struct rec_val v;
+		rec_parse(r, " {\"a\":1, \"b\":[2]} ", 19, NULL);
+		ok(rec_root(r, &v) == RT_OBJECT && v.n == 2 && v.rawlen == 17 && v.raw[0] == '{',
+		    "rec_root views the whole object, trimmed");
+		rec_parse(r, "[]", 2, NULL);
+		ok(rec_root(r, &v) == RT_MISSING, "rec_root after a failed parse is missing");
+	}
 	is_str(rec_type_name(RT_REAL), "number", "rec_type_name(RT_REAL)");
 	is_str(rec_type_name(RT_MISSING), "missing", "rec_type_name(RT_MISSING)");
 }
