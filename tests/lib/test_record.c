@@ -314,8 +314,8 @@ test_views(void)
 	}
 	{
 		struct rec_val v;
-		rec_parse(r, " {\"a\":1, \"b\":[2]} ", 19, NULL);
-		ok(rec_root(r, &v) == RT_OBJECT && v.n == 2 && v.rawlen == 17 && v.raw[0] == '{',
+		rec_parse(r, " {\"a\":1, \"b\":[2]} ", 18, NULL);
+		ok(rec_root(r, &v) == RT_OBJECT && v.n == 2 && v.rawlen == 16 && v.raw[0] == '{',
 		    "rec_root views the whole object, trimmed");
 		rec_parse(r, "[]", 2, NULL);
 		ok(rec_root(r, &v) == RT_MISSING, "rec_root after a failed parse is missing");
