@@ -105,6 +105,15 @@ enum {
 
 static uchar ctab[256];
 static locale_t c_locale;
+
+/* c_strtod is strtod in the C locale, whatever setlocale() a tool may have called. */
+static double
+c_strtod(const char *s)
+{
+	if (c_locale == (locale_t)0)	/* newlocale failed: the tools never call setlocale */
+		return strtod(s, NULL);
+	return strtod_l(s, NULL, c_locale);
+}
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -316,7 +325,7 @@ real_overflows(struct rec *r, const uchar *p, size_t n)
 	buf_reset(&r->tmp);
 	buf_add(&r->tmp, p, n);
 	errno = 0;
-	d = strtod_l(buf_cstr(&r->tmp), NULL, c_locale);
+	d = c_strtod(buf_cstr(&r->tmp));
 	return errno == ERANGE && isinf(d);
 }
 
@@ -1080,7 +1089,7 @@ slow:
 		buf_add(&r->tmp, p, n);
 		txt = buf_cstr(&r->tmp);
 	}
-	return strtod_l(txt, NULL, c_locale);
+	return c_strtod(txt);
 }
 
 static size_t
