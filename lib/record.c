@@ -73,6 +73,7 @@ struct rec {
 	size_t		 oend;		/* offset just past the closing '}' */
 	struct member	*m;
 	size_t		 nm, mcap;
+	bool		 kesc;		/* some top-level key has an escape */
 	struct block	*blk;		/* the arena */
 	size_t		 nblk, bi, bused;
 	struct buf	 tmp;		/* unescaped keys being compared, number text */
@@ -594,6 +595,7 @@ scan_record(struct scan *s, struct rec *r)
 		m->koff = (uint32_t)(k - s->base);
 		m->klen = (uint32_t)(p - 1 - k);
 		m->flags = esc ? MF_KEYESC : 0;
+		r->kesc |= esc != 0;
 		if (p < end && *p == ':')
 			p++;
 		else {
@@ -717,6 +719,7 @@ rec_parse(struct rec *r, const char *line, size_t len, struct rec_err *err)
 	r->line = line;
 	r->len = len;
 	r->nm = 0;
+	r->kesc = false;
 	r->bi = 0;
 	r->bused = 0;
 	r->ok = false;
@@ -1029,8 +1032,8 @@ static const double pow10tab[] = {
 static double
 parse_real(struct rec *r, const uchar *p, size_t n)
 {
-	const uchar *q = p, *end = p + n;
-	bool neg = false, eneg = false, seen = false;
+	const uchar *q = p, *end = p + n, *frac;
+	bool neg = false, eneg = false;
 	uint64_t w = 0;
 	int nd = 0;
 	long e10 = 0, e = 0;
@@ -1042,25 +1045,21 @@ parse_real(struct rec *r, const uchar *p, size_t n)
 		neg = true;
 		q++;
 	}
-	for (; q < end && (ctab[*q] & C_DIG); q++) {
-		if (*q != '0' || seen) {
-			seen = true;
-			if (++nd > 19)
-				goto slow;
-			w = w * 10 + (uint64_t)(*q - '0');
-		}
+	/* nd counts the digits from the first non-zero one; past 19, w has wrapped and is not used. */
+	for (; q < end && (unsigned)(*q - '0') < 10; q++) {
+		w = w * 10 + (uint64_t)(*q - '0');
+		nd += w != 0;
 	}
 	if (q < end && *q == '.') {
-		for (q++; q < end && (ctab[*q] & C_DIG); q++) {
-			e10--;
-			if (*q != '0' || seen) {
-				seen = true;
-				if (++nd > 19)
-					goto slow;
-				w = w * 10 + (uint64_t)(*q - '0');
-			}
+		frac = ++q;
+		for (; q < end && (unsigned)(*q - '0') < 10; q++) {
+			w = w * 10 + (uint64_t)(*q - '0');
+			nd += w != 0;
 		}
+		e10 = -(long)(q - frac);
 	}
+	if (nd > 19)
+		goto slow;
 	if (q < end) {	/* the exponent */
 		q++;
 		if (*q == '+' || *q == '-')
@@ -1173,17 +1172,53 @@ member_key_eq(struct rec *r, const struct member *m, const char *key, size_t key
 	    key, keylen);
 }
 
+/* short_eq compares n <= 16 bytes with at most four overlapping loads. */
+static inline bool
+short_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x1, y1, x2, y2;
+	uint32_t u1, v1, u2, v2;
+
+	if (n >= 8) {
+		memcpy(&x1, a, 8);
+		memcpy(&y1, b, 8);
+		memcpy(&x2, a + n - 8, 8);
+		memcpy(&y2, b + n - 8, 8);
+		return ((x1 ^ y1) | (x2 ^ y2)) == 0;
+	}
+	if (n >= 4) {
+		memcpy(&u1, a, 4);
+		memcpy(&v1, b, 4);
+		memcpy(&u2, a + n - 4, 4);
+		memcpy(&v2, b + n - 4, 4);
+		return ((u1 ^ v1) | (u2 ^ v2)) == 0;
+	}
+	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
 /* find_member returns the last top-level member with that key, or NULL. */
-static const struct member *
+static inline __attribute__((always_inline)) const struct member *
 find_member(struct rec *r, const char *key, size_t keylen)
 {
 	const struct member *m;
+	const char *k;
 	size_t i;
 
+	if (!r->kesc) {
+		/* The usual case, keys as plain bytes: lengths first, short keys inline. */
+		for (i = r->nm; i-- > 0;) {
+			m = &r->m[i];
+			if (m->klen != keylen)
+				continue;
+			k = r->line + m->koff;
+			if (keylen <= 16 ? short_eq(k, key, keylen) : memcmp(k, key, keylen) == 0)
+				return m;
+		}
+		return NULL;
+	}
 	for (i = r->nm; i-- > 0;) {
 		m = &r->m[i];
 		if (m->klen == keylen && !(m->flags & MF_KEYESC) &&
-		    (keylen == 0 || r->line[m->koff] == key[0]) &&
 		    memcmp(r->line + m->koff, key, keylen) == 0)
 			return m;
 		if ((m->flags & MF_KEYESC) && member_key_eq(r, m, key, keylen))
