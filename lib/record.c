@@ -1555,13 +1555,13 @@ rec_emit(struct rec *r, FILE *out, const struct rec_edit *edits, size_t nedits)
 	bool first = true, used;
 
 	if (!r->ok) {	/* nothing to edit: the bytes as they came */
-		fwrite(L, 1, r->len, out);
-		putc('\n', out);
+		fwrite_unlocked(L, 1, r->len, out);
+		putc_unlocked('\n', out);
 		return;
 	}
 	if (nedits == 0) {
-		fwrite(L + r->ostart, 1, r->oend - r->ostart, out);
-		putc('\n', out);
+		fwrite_unlocked(L + r->ostart, 1, r->oend - r->ostart, out);
+		putc_unlocked('\n', out);
 		return;
 	}
 	buf_reset(o);
@@ -1610,7 +1610,7 @@ rec_emit(struct rec *r, FILE *out, const struct rec_edit *edits, size_t nedits)
 		buf_add(o, L + m->voff + m->vlen, r->oend - (m->voff + m->vlen));
 	}
 	buf_addc(o, '\n');
-	fwrite(o->p, 1, o->len, out);
+	fwrite_unlocked(o->p, 1, o->len, out);
 }
 
 static int
