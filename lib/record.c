@@ -1045,16 +1045,20 @@ parse_real(struct rec *r, const uchar *p, size_t n)
 		neg = true;
 		q++;
 	}
-	/* nd counts the digits from the first non-zero one; past 19, w has wrapped and is not used. */
+	/*
+	 * nd counts the digits from the first non-zero one, whatever w holds:
+	 * past 19 digits w has wrapped (0.00092233720368547758080 wraps it to
+	 * exactly 0, a fuzzer finding) and is not used.
+	 */
 	for (; q < end && (unsigned)(*q - '0') < 10; q++) {
 		w = w * 10 + (uint64_t)(*q - '0');
-		nd += w != 0;
+		nd += (nd | (*q - '0')) != 0;
 	}
 	if (q < end && *q == '.') {
 		frac = ++q;
 		for (; q < end && (unsigned)(*q - '0') < 10; q++) {
 			w = w * 10 + (uint64_t)(*q - '0');
-			nd += w != 0;
+			nd += (nd | (*q - '0')) != 0;
 		}
 		e10 = -(long)(q - frac);
 	}

@@ -316,8 +316,20 @@ gen_numtext(struct buf *b)
 {
 	unsigned i, n;
 
+	static const char *const wraps[] = {	/* multiples of 2^64 / 10^k wrap a 64-bit accumulator to 0 */
+		"9223372036854775808", "18446744073709551616", "36893488147419103232", "1844674407370955161"
+	};
+
 	if (pick(4) == 0)
 		buf_addc(b, '-');
+	if (pick(8) == 0) {
+		buf_adds(b, pick(2) ? "0." : "");
+		buf_adds(b, pick(2) ? "000" : "");
+		buf_adds(b, wraps[pick(sizeof(wraps) / sizeof(wraps[0]))]);
+		for (n = pick(4); n > 0; n--)
+			buf_addc(b, '0');
+		return;
+	}
 	n = pick(4) == 0 ? 1 + pick(40) : 1 + pick(19);
 	for (i = 0; i < n; i++)
 		buf_addc(b, (char)('0' + (i == 0 && n > 1 && pick(20) != 0 ? 1 + pick(9) : pick(10))));
