@@ -1855,6 +1855,6 @@ cli_expr(const char *opt, const char *arg)
 	struct expr *x = expr_compile(arg, &err);
 
 	if (x == NULL)
-		diag_die(EX_USAGE, "%s: column %zu: %s", opt, err.column, err.text);
+		diag_usage_error("%s: column %zu: %s", opt, err.column, err.text);
 	return x;
 }
