@@ -1630,20 +1630,29 @@ changecase(struct node *n, const struct rec_val *a, struct rec_val *o, int upper
 	set_str(o, b->p, b->len);
 }
 
+/*
+ * match runs the regex on a string value.  The bytes are copied into the
+ * node's scratch buffer to be NUL-terminated (views into a record need not
+ * be); REG_STARTEND, where available, still lets a string holding a NUL
+ * match on all its bytes.
+ */
 static bool
 match(struct node *n, const struct rec_val *a)
 {
+	const char *s;
+
 	if (a->type != RT_STRING)
 		return false;
+	buf_reset(&n->scratch);
+	buf_add(&n->scratch, a->s, a->slen);
+	s = buf_cstr(&n->scratch);
 #ifdef REG_STARTEND
 	regmatch_t m[1];
 	m[0].rm_so = 0;
 	m[0].rm_eo = (regoff_t)a->slen;
-	return regexec(&n->re, a->s ? a->s : "", 1, m, REG_STARTEND) == 0;
+	return regexec(&n->re, s, 1, m, REG_STARTEND) == 0;
 #else
-	buf_reset(&n->scratch);
-	buf_add(&n->scratch, a->s, a->slen);
-	return regexec(&n->re, buf_cstr(&n->scratch), 0, NULL, 0) == 0;
+	return regexec(&n->re, s, 0, NULL, 0) == 0;
 #endif
 }
 
