@@ -502,7 +502,9 @@ lex(struct parser *p)
 				fail(p, i, "%s", foreign[k].msg);
 				goto bad;
 			}
-		if ((unsigned char)s[i] >= 0x80 || iscntrl((unsigned char)s[i])) {
+		if ((unsigned char)s[i] >= 0x80)
+			fail(p, i, "unexpected non-ASCII character; quote such field names: .\"name\"");
+		else if (iscntrl((unsigned char)s[i])) {
 			fail(p, i, "unexpected byte 0x%02x", (unsigned char)s[i]);
 		} else
 			fail(p, i, "unexpected character '%c'", s[i]);

@@ -1,4 +1,5 @@
 /* test_expr: the filter language: syntax, precedence, null semantics, every function, compile errors. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -415,6 +416,59 @@ test_errors(void)
 }
 
 static void
+test_nul_and_utf8(void)
+{
+	/* Records cannot hold NUL (jansson refuses \\u0000), but literals can. */
+	const char *j = "{\"u\":\"\u00e9t\u00e9\"}";
+
+	check(j, "(\"a\\u0000b\" | length) == 3", 1);
+	check(j, "\"a\\u0000b\" =~ \"b$\"", 1);
+	check(j, "\"a\\u0000b\" =~ \"^a$\"", 0);
+	check(j, "\"a\\u0000b\" | contains(\"b\")", 1);
+	check(j, "\"a\\u0000b\" != \"a\"", 1);
+	check(j, ".u | length == 3", 1);
+	check(j, ".u | upper == \"\u00e9T\u00e9\"", 1);
+	check(j, ".u =~ \"^.t.$\"", 0);
+	check(j, ".u =~ \"^\u00e9t\"", 1);
+	bad(".\"a\\u0000b\" == 1", 1, "a field name cannot contain NUL");
+	bad(".caf\xc3\xa9 == 1", 5, "unexpected non-ASCII character; quote such field names: .\"name\"");
+}
+
+/* Evaluating again allocates nothing: the heap in use is the same after a thousand runs. */
+static void
+test_no_allocation(void)
+{
+	static const char *const srcs[] = {
+		".value > 50 and .page == \"products\"",
+		".user.age + 1 > 40 or .tags[1] in [\"y\", \"q\"]",
+		".mixed | lower == \"abc\" and (.page | startswith(\"pro\"))",
+		"(.n | tostring) == \"3\" and .s57 | tonumber > 57",
+		".path =~ \"\\\\.html$\" and (.value * 2 | . > 100)",
+	};
+	struct expr_err err;
+	size_t i, k;
+
+	rec_parse(R, REC, strlen(REC), NULL);
+	for (i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+		struct expr *x = expr_compile(srcs[i], &err);
+		size_t before;
+		int t = 0;
+
+		if (x == NULL) {
+			ok(0, "%s compiles: %s", srcs[i], err.text);
+			continue;
+		}
+		t += expr_test(x, R);
+		before = mallinfo2().uordblks;
+		for (k = 0; k < 1000; k++)
+			t += expr_test(x, R);
+		is_int(mallinfo2().uordblks, before, "%s allocates nothing per evaluation", srcs[i]);
+		ok(t == 0 || t == 1001, "%s gives the same answer every time", srcs[i]);
+		expr_free(x);
+	}
+}
+
+static void
 test_compile_api(void)
 {
 	struct expr_err err;
@@ -449,6 +503,8 @@ main(void)
 	test_in();
 	test_functions();
 	test_errors();
+	test_nul_and_utf8();
+	test_no_allocation();
 	test_compile_api();
 	rec_free(R);
 	return tap_done();
