@@ -1639,6 +1639,7 @@ canon(struct rec *r, const uchar *raw, size_t rawlen, struct buf *out)
 	size_t base, top, i, pos;
 	char *k;
 	bool first;
+	double d;
 
 	switch (raw[0]) {
 	case '{':
@@ -1714,7 +1715,12 @@ canon(struct rec *r, const uchar *raw, size_t rawlen, struct buf *out)
 			buf_add(out, raw, rawlen);
 			break;
 		default:
-			jw_real(out, parse_real(r, raw, rawlen));
+			d = parse_real(r, raw, rawlen);
+			/* 1.0 and 1 are the same JSON number. */
+			if (d > -9.2e18 && d < 9.2e18 && d == (double)(int64_t)d)
+				jw_int(out, (int64_t)d);
+			else
+				jw_real(out, d);
 			break;
 		}
 		break;

@@ -89,7 +89,11 @@ oracle_jcanon(const json_t *j, struct buf *out)
 		jw_int(out, json_integer_value(j));
 		break;
 	case JSON_REAL:
-		jw_real(out, json_real_value(j));
+		if (json_real_value(j) > -9.2e18 && json_real_value(j) < 9.2e18 &&
+		    json_real_value(j) == (double)(int64_t)json_real_value(j))
+			jw_int(out, (int64_t)json_real_value(j));
+		else
+			jw_real(out, json_real_value(j));
 		break;
 	case JSON_TRUE:
 		buf_adds(out, "true");

@@ -396,6 +396,8 @@ test_canon(void)
 	is_str(canon(" { \"a\" : { \"x\" : null , \"y\" : [ 1 , 25e-1 , \"\\u0073\" ] } , \"b\" : 1 } "), first,
 	    "key order, whitespace, number spelling and escapes do not matter");
 	is_str(canon("{\"a\":1,\"a\":2}"), "{\"a\":2}", "of duplicate keys the last counts");
+	is_str(canon("{\"a\":1.0,\"b\":1e2,\"c\":-0.0}"), "{\"a\":1,\"b\":100,\"c\":0}",
+	    "a whole real is the same number as the integer");
 	is_str(canon("{\"s\":\"\\/\\u00e9\\t\"}"), "{\"s\":\"/\xc3\xa9\\t\"}", "strings are re-escaped minimally");
 	is_str(canon("{\"big\":123456789012345678901234567890}"), "{\"big\":123456789012345678901234567890}",
 	    "integers past int64 keep their digits");
