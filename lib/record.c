@@ -105,16 +105,7 @@ enum {
 };
 
 static uchar ctab[256];
-static locale_t c_locale;
-
-/* c_strtod is strtod in the C locale, whatever setlocale() a tool may have called. */
-static double
-c_strtod(const char *s)
-{
-	if (c_locale == (locale_t)0)	/* newlocale failed: the tools never call setlocale */
-		return strtod(s, NULL);
-	return strtod_l(s, NULL, c_locale);
-}
+static locale_t c_locale;	/* for strtod_l: numbers never depend on setlocale() */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -140,6 +131,15 @@ init_tables(void)
 	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 }
 
+/* c_strtod is strtod in the C locale, whatever setlocale() a tool may have called. */
+static double
+c_strtod(const char *s)
+{
+	if (c_locale == (locale_t)0)	/* newlocale failed: the tools never call setlocale */
+		return strtod(s, NULL);
+	return strtod_l(s, NULL, c_locale);
+}
+
 /* ---------------------------------------------------------------- */
 /* The validating scanner.                                          */
 
@@ -149,7 +149,7 @@ struct scan {
 	struct rec_err	*err;
 };
 
-/* fail records the first error at byte p and returns NULL. */
+/* fail records the error at byte p (when the caller wants it) and returns NULL. */
 static const uchar *
 fail(struct scan *s, const uchar *p, const char *fmt, ...)
 {
