@@ -193,7 +193,7 @@ parse_options(int argc, char **argv)
 			D.within = cli_duration("--within", optarg, CLI_DUR_ZERO_OK);
 			break;
 		case OPT_MAX_KEYS:	/* LRU bound */
-			D.max_keys = cli_uint("--max-keys", optarg, 1, UINT64_MAX);
+			D.max_keys = cli_uint("--max-keys", optarg, 1, UINT64_C(1000000000000));
 			break;
 		case OPT_APPROX:	/* Bloom filter */
 			D.approx = true;
@@ -202,11 +202,11 @@ parse_options(int argc, char **argv)
 			error_arg = optarg;
 			D.error = cli_double("--error", optarg, 0.0, 1.0);
 			if (D.error <= 0.0 || D.error >= 1.0)
-				diag_usage_error("--error: must be between 0 and 1 (exclusive): %s", optarg);
+				diag_usage_error("--error: must be greater than 0 and less than 1: %s", optarg);
 			break;
 		case OPT_CAPACITY:	/* Bloom sizing */
 			capacity_arg = optarg;
-			D.capacity = cli_uint("--capacity", optarg, 1, UINT64_MAX);
+			D.capacity = cli_uint("--capacity", optarg, 1, UINT64_C(1000000000000));
 			break;
 		case OPT_KEEP:		/* which record of a key to emit */
 			if (strcmp(optarg, "last") == 0)
@@ -545,7 +545,7 @@ process(const struct in_line *ln)
 	}
 	if ((w = rec_is_watermark(D.rec, &wt)) != 0) {
 		if (w == -1) {
-			diag_reject(&ln->pos, ln->data, ln->len, "watermark is not a time");
+			diag_reject(&ln->pos, ln->data, ln->len, "watermark is not an RFC 3339 time");
 			return;
 		}
 		/* Close what the watermark passes before passing it on, so everything it covers precedes it. */
