@@ -122,7 +122,7 @@ static struct {
 	char		**names;	/* file names of held records' positions, interned */
 	size_t		 nnames;
 
-	uint64_t	*n_dupes, *n_expired, *n_evicted, *n_unselected, *n_keys, unused;
+	uint64_t	*n_dupes, *n_expired, *n_evicted, *n_unselected, *n_keys, *n_blank, unused;
 } D;
 
 static void	 parse_options(int, char **);
@@ -272,6 +272,7 @@ parse_options(int argc, char **argv)
 	/* --stats shows the counters that mean something for these options. */
 	D.n_dupes = diag_counter("duplicates");
 	D.n_keys = diag_counter("keys");
+	D.n_blank = diag_counter("blank_lines");
 	D.n_expired = D.within >= 0 ? diag_counter("expired") : &D.unused;
 	D.n_evicted = D.max_keys > 0 ? diag_counter("evicted") : &D.unused;
 	D.n_unselected = D.where != NULL ? diag_counter("unselected") : &D.unused;
@@ -536,11 +537,23 @@ process(const struct in_line *ln)
 	int64_t t = 0, wt;
 	const char *why;
 	bool created;
+	size_t k;
 	int w;
 
 	diag_in++;
+	for (k = 0; k < ln->len && (ln->data[k] == ' ' || ln->data[k] == '\t'); k++)
+		;
+	if (k == ln->len) {
+		/* A blank line holds no record: skipped, and counted under --stats (as in ingest). */
+		(*D.n_blank)++;
+		return;
+	}
 	if (rec_parse(D.rec, ln->data, ln->len, &err) == -1) {
-		diag_reject(&ln->pos, ln->data, ln->len, "invalid JSON at column %zu: %s", err.column, err.text);
+		if (ln->data[k] != '{')
+			diag_reject(&ln->pos, ln->data, ln->len, "not a JSON object");
+		else
+			diag_reject(&ln->pos, ln->data, ln->len, "invalid JSON at column %zu: %s",
+			    err.column, err.text);
 		return;
 	}
 	if ((w = rec_is_watermark(D.rec, &wt)) != 0) {

@@ -122,13 +122,20 @@ dedupe: 1 record rejected (use --dead-letter FILE to keep them)"
 
 # ---- bad input ----
 
-@test "a line that is not JSON is rejected with jansson's reason and the rest goes on" {
+@test "a line that is not JSON, or not an object, is rejected with its reason and the rest goes on" {
 	printf '%s\n' '{"u":1}' '{"u":' '{"u":1}' '[1]' >"$T/in"
 	run -1 --separate-stderr dedupe "$T/in"
 	assert_output '{"u":1}'
-	assert_equal "$(echo "$stderr" | head -2 | sed 's/column [0-9]*: .*/column N/')" \
-		"dedupe: $T/in:2: invalid JSON at column N
-dedupe: $T/in:4: invalid JSON at column N"
+	assert_equal "$(err_line 0 | sed 's/column [0-9]*: .*/column N/')" "dedupe: $T/in:2: invalid JSON at column N"
+	assert_equal "$(err_line 1)" "dedupe: $T/in:4: not a JSON object"
+}
+
+@test "blank lines are skipped and counted" {
+	printf '%s\n' '{"u":1}' '' '  ' '{"u":1}' >"$T/in"
+	run -0 --separate-stderr dedupe --stats "$T/in"
+	assert_output '{"u":1}'
+	run jq -c '{blank_lines, duplicates}' <<<"$stderr"
+	assert_output '{"blank_lines":2,"duplicates":1}'
 }
 
 @test "CRLF line ends, a BOM and a missing final newline do not make duplicates different" {
