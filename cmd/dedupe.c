@@ -384,13 +384,18 @@ lru_push(struct ent *e)
 static const char *
 intern(const char *name)
 {
+	static const char *last_in, *last_out;
 	size_t i;
 
+	/* The same name pointer comes back for every line of a file: skip the search. */
+	if (name == last_in)
+		return last_out;
+	last_in = name;
 	for (i = D.nnames; i-- > 0;)
 		if (strcmp(D.names[i], name) == 0)
-			return D.names[i];
+			return last_out = D.names[i];
 	D.names = xrealloc(D.names, (D.nnames + 1) * sizeof(*D.names));
-	return D.names[D.nnames++] = xstrdup(name);
+	return last_out = D.names[D.nnames++] = xstrdup(name);
 }
 
 static void
