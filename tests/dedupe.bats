@@ -421,6 +421,28 @@ Try 'dedupe --help' for more information."
 	assert_output ''
 }
 
+# ---- --where ----
+
+@test "--where deduplicates only the records it selects; the others pass untouched" {
+	printf '%s\n' '{"k":1,"page":"a"}' '{"k":1,"page":"b"}' '{"k":1,"page":"a"}' '{"k":1,"page":"b"}' >"$T/in"
+	run -0 --separate-stderr dedupe -k k --where '.page == "a"' --stats "$T/in"
+	assert_output "$(sed -n '1,2p;4p' "$T/in")"
+	run jq -c '{duplicates, unselected}' <<<"$stderr"
+	assert_output '{"duplicates":1,"unselected":2}'
+}
+
+@test "a record --where does not select leaves no key behind" {
+	printf '%s\n' '{"k":1,"v":0}' '{"k":1,"v":5}' '{"k":1,"v":6}' >"$T/in"
+	run -0 dedupe -k k --where '.v > 1' "$T/in"
+	assert_output "$(sed -n '1,2p' "$T/in")"
+}
+
+@test "--where with a bad expression is a usage error that points at the column" {
+	run -2 --separate-stderr dedupe --where '.x >'
+	assert_equal "$stderr" "dedupe: --where: column 5: expected a value after '>'
+Try 'dedupe --help' for more information."
+}
+
 # ---- --state ----
 
 @test "two runs with --state equal one run" {
