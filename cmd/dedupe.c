@@ -489,6 +489,34 @@ advance(int64_t t)
 /* ---- keys ---- */
 
 /*
+ * canon_val appends a key value's canonical JSON to D.key.  Strings,
+ * integers and literals are written here as rec_val_canon would write them,
+ * without its re-parse of the value; other numbers and containers go
+ * through it.
+ */
+static void
+canon_val(const struct rec_val *v)
+{
+	switch (v->type) {
+	case RT_MISSING:
+	case RT_NULL:
+		buf_add(&D.key, "null", 4);
+		break;
+	case RT_BOOL:
+		buf_adds(&D.key, v->b ? "true" : "false");
+		break;
+	case RT_INT:
+		jw_int(&D.key, v->i);
+		break;
+	case RT_STRING:
+		jw_str(&D.key, v->s, v->slen);
+		break;
+	default:
+		rec_val_canon(D.rec, v, &D.key);
+	}
+}
+
+/*
  * make_key builds the key of the current record in D.key: the canonical
  * JSON of the whole record, or with -k the JSON array of the canonical key
  * values, so ("a,b","c") and ("a","b,c") are different keys (each value
@@ -516,7 +544,7 @@ make_key(const struct in_line *ln)
 			    rec_path_str(D.keys[i]));
 			return -1;
 		}
-		rec_val_canon(D.rec, &v, &D.key);
+		canon_val(&v);
 	}
 	buf_addc(&D.key, ']');
 	return 0;
