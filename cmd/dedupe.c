@@ -52,25 +52,28 @@ static const struct option longopts[] = {
 static const struct cli_help help = {
 	"[options] [file ...]",
 	"Drop repeated records: the first of each key passes, later ones are dropped.",
-	"  -k, --key F,...       compare these fields (default: the whole record)\n"
-	"      --missing reject|null  a record without a key field is rejected (default)\n"
-	"                        or has null for it\n"
-	"      --within D        a key is a duplicate only within D of event time after its\n"
-	"                        first occurrence; older keys leave memory\n"
-	"      --max-keys N      remember at most N keys, forgetting the least recently seen\n"
-	"      --approx          use a Bloom filter of fixed memory (false positives possible)\n"
-	"      --error P         --approx false-positive rate (default 0.01)\n"
-	"      --capacity N      --approx distinct keys the filter is sized for (default 1000000)\n"
-	"      --keep first|last emit the first (default) or last record of each key;\n"
-	"                        last needs --within and emits when the horizon closes\n"
-	"      --count           add dup_count (occurrences) to each kept record when its\n"
-	"                        horizon closes\n"
-	"      --dupes FILE      write every dropped duplicate to FILE\n"
-	"      --where EXPR      deduplicate only records EXPR selects; others pass untouched\n"
-	"      --state FILE      remember keys across runs in FILE\n",
-	"Example: dedupe -k user_id,session_id --within 10m events.ndjson"
+	"  -k, --key F,...          compare these fields (default: the whole record)\n"
+	"      --missing WHAT       a record without a key field is rejected (reject,\n"
+	"                           the default) or has null for it (null)\n"
+	"      --within D           a key repeats only within D of event time after its\n"
+	"                           first occurrence; older keys leave memory\n"
+	"      --max-keys N         remember at most N keys, forgetting the least\n"
+	"                           recently seen (which then pass again)\n"
+	"      --approx             remember keys in a Bloom filter of fixed memory\n"
+	"      --error P            its false-positive rate (default 0.01)\n"
+	"      --capacity N         the distinct keys it is sized for (default 1000000)\n"
+	"      --keep first|last    write the first record of a key (default) or, with\n"
+	"                           --within, the last when its horizon closes\n"
+	"      --count              add dup_count, the key's records in its horizon,\n"
+	"                           writing each when its horizon closes\n"
+	"      --dupes FILE         append every dropped record to FILE\n"
+	"      --where EXPR         deduplicate only the records EXPR selects\n"
+	"      --state FILE         remember keys across runs in FILE\n",
+	"Examples:\n"
+	"  dedupe events.ndjson > unique.ndjson\n"
+	"  dedupe -k user_id,session_id --within 10m --dupes repeats.ndjson events.ndjson\n"
+	"  dedupe -k event_id --approx --capacity 10000000 --error 0.001 --stats\n"
 };
-
 /*
  * The state of one key.  The hash map owns it (its key is the key's
  * canonical bytes).  The expiry heap (--within) orders keys by the event
@@ -922,6 +925,9 @@ finish(void)
 		*diag_counter("bloom_hashes") = bloom_hashes(D.bloom);
 		snprintf(s, sizeof(s), "%g", D.error);
 		diag_stat_str("bloom_error", s);
+		/* The share of bits set: about 0.5 at capacity; past it the filter is overfull. */
+		snprintf(s, sizeof(s), "%.4f", (double)bloom_set_bits(D.bloom) / (double)bloom_bits(D.bloom));
+		diag_stat_str("bloom_fill", s);
 		if (*D.n_keys > D.capacity)
 			diag_warn("--approx: %" PRIu64 " distinct keys exceed --capacity %" PRIu64
 			    ": the false-positive rate is above %g", *D.n_keys, D.capacity, D.error);

@@ -347,6 +347,15 @@ Try 'dedupe --help' for more information."
 	run -0 --separate-stderr dedupe --approx --capacity 1000000 --error 0.01 --stats "$DATA/dedupe-events.ndjson"
 	run jq -c '{bloom_bytes, bloom_hashes, bloom_error}' <<<"$stderr"
 	assert_output '{"bloom_bytes":1198133,"bloom_hashes":7,"bloom_error":"0.01"}'
+	run jq -r '.bloom_fill' <<<"$stderr"
+	assert_output '0.0000'
+}
+
+@test "--stats bloom_fill is the share of bits set" {
+	awk 'BEGIN { for (i = 0; i < 1000; i++) printf "{\"k\":%d}\n", i }' >"$T/in"
+	run -0 --separate-stderr dedupe --approx --capacity 1000 --stats "$T/in"
+	run jq '.bloom_fill | tonumber | . > 0.45 and . < 0.55' <<<"$stderr"
+	assert_output true
 }
 
 @test "--approx warns when more distinct keys than --capacity were seen" {
@@ -490,6 +499,11 @@ Try 'dedupe --help' for more information."
 	run -0 dedupe -k k --within 1m --count --state "$T/s" <<<'{"@watermark":"+inf"}'
 	assert_output '{"k":1,"timestamp":1,"dup_count":2}
 {"@watermark":"+inf"}'
+}
+
+@test "--count with --state needs --within" {
+	run -2 --separate-stderr dedupe --count --state "$T/s"
+	assert_equal "$(err_line 0)" "dedupe: --count with --state needs --within"
 }
 
 @test "two runs with --state and --max-keys equal one run" {
