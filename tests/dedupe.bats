@@ -144,6 +144,40 @@ dedupe: 1 record rejected (use --dead-letter FILE to keep them)"
 	assert_output "$(printf '%s\n' '{"u":1}' '{"u":2}')"
 }
 
+@test "invalid UTF-8 and NUL bytes are rejected, and kept whole in the dead letter" {
+	printf '{"k":"a\377"}\n{"k":"a\000b"}\n{"k":"ok"}\n' >"$T/in"
+	run -0 dedupe -k k --dead-letter "$T/dl" "$T/in"
+	assert_output '{"k":"ok"}'
+	run jq -c '.raw_b64 // .raw' "$T/dl"
+	assert_line --index 0 "\"$(head -c 10 "$T/in" | base64)\""
+	assert_line --index 1 '"{\"k\":\"a\u0000b\"}"'
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "a line longer than --max-line-bytes is rejected and the next line still counts" {
+	awk 'BEGIN { s = ""; for (i = 0; i < 2000; i++) s = s "x"; printf "{\"k\":\"%s\"}\n{\"k\":1}\n{\"k\":1}\n", s }' >"$T/in"
+	run -1 --separate-stderr dedupe --max-line-bytes 1K "$T/in"
+	assert_output '{"k":1}'
+	assert_equal "$(err_line 0)" "dedupe: $T/in:1: line longer than 1024 bytes (--max-line-bytes)"
+}
+
+@test "integers past int64 are never merged with a different number" {
+	printf '%s\n' '{"k":12345678901234567890}' '{"k":12345678901234567891}' >"$T/in"
+	run dedupe -k k --dead-letter "$T/dl" "$T/in"
+	assert_success
+	# Either kept or dead-lettered, each line is accounted for on its own.
+	run sh -c "cat '$T/dl' 2>/dev/null | jq -r .raw; dedupe -k k --dead-letter /dev/null '$T/in'"
+	assert_line '{"k":12345678901234567890}'
+	assert_line '{"k":12345678901234567891}'
+}
+
+@test "a key field of any JSON type is a key: objects, arrays, booleans, null" {
+	printf '%s\n' '{"k":{"a":[1,2]}}' '{"k":[1,2]}' '{"k":true}' '{"k":null}' '{"k":{"a":[1,2]}}' \
+		'{"k":[1,2]}' '{"k":true}' '{"k":null}' '{"k":false}' >"$T/in"
+	run -0 dedupe -k k "$T/in"
+	assert_output "$(sed -n '1,4p;9p' "$T/in")"
+}
+
 @test "--strict stops at the first rejected record with status 1" {
 	printf '%s\n' '{"u":1}' 'nope' '{"u":2}' >"$T/in"
 	run -1 --separate-stderr dedupe --strict "$T/in"
