@@ -346,6 +346,20 @@ Try 'dedupe --help' for more information."
 	assert_output '{"duplicates":1,"evicted":3}'
 }
 
+@test "--max-keys equals an awk model of least-recently-seen eviction on generated data" {
+	gen 3000 >"$T/in.ndjson"
+	jq -c '[.user_id,.page]' "$T/in.ndjson" | paste - "$T/in.ndjson" | awk -F '\t' -v N=20 '
+		{ tick++ }
+		$1 in last { last[$1] = tick; next }
+		{ print $2; last[$1] = tick
+		  if (++n > N) { old = ""; for (x in last) if (old == "" || last[x] < last[old]) old = x
+		                 delete last[old]; n-- } }' >"$T/want"
+	dedupe -k user_id,page --max-keys 20 "$T/in.ndjson" >"$T/got"
+	[ "$(wc -l <"$T/want")" -gt 300 ]
+	run diff "$T/want" "$T/got"
+	assert_success
+}
+
 @test "--max-keys large enough changes nothing" {
 	gen 2000 >"$T/in.ndjson"
 	run -0 dedupe -k user_id,page --max-keys 45 "$T/in.ndjson"
