@@ -696,7 +696,8 @@ b64_decode(const char *s, size_t len, uint8_t *out)
 /*
  * state_shape writes the options a state depends on, for its header: keys
  * remembered under other -k fields, or a filter of another size, mean
- * nothing to this run.
+ * nothing to this run, and held records would be lost on a run that does
+ * not hold them.
  */
 static void
 state_shape(struct buf *b)
@@ -713,6 +714,13 @@ state_shape(struct buf *b)
 			buf_addc(b, ',');
 		buf_adds(b, rec_path_str(D.keys[i]));
 	}
+	/* The --within value may change between runs; whether there is one may not. */
+	if (D.within >= 0)
+		buf_adds(b, " --within");
+	if (D.keep_last)
+		buf_adds(b, " --keep last");
+	if (D.count)
+		buf_adds(b, " --count");
 	if (D.approx) {
 		char s[80];
 

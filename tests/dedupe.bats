@@ -585,6 +585,14 @@ Try 'dedupe --help' for more information."
 	assert_equal "$stderr" "dedupe: state file $T/s was written for -k k, not for the whole record --approx --capacity 1000000 --error 0.01"
 }
 
+@test "a state that holds records is refused by a run that would not write them" {
+	printf '%s\n' '{"k":1,"timestamp":1}' >"$T/in"
+	dedupe -k k --within 1m --count --state "$T/s" "$T/in" >/dev/null
+	run -2 --separate-stderr dedupe -k k --within 1m --state "$T/s" "$T/in"
+	assert_equal "$stderr" "dedupe: state file $T/s was written for -k k --within --count, not for -k k --within"
+	run -0 dedupe -k k --within 2m --count --state "$T/s" "$T/in"
+}
+
 @test "a state file of another tool or of garbage is an I/O error" {
 	echo 'not a state' >"$T/s"
 	run -3 --separate-stderr dedupe --state "$T/s" "$DATA/dedupe-events.ndjson"
