@@ -211,6 +211,12 @@ dedupe: 1 record rejected (use --dead-letter FILE to keep them)"
 	assert_output "$(sed -n '1p;3p' "$T/in")"
 }
 
+@test "--within reads event time in --time-format" {
+	printf '%s\n' '{"k":1,"ts":"1710000000000"}' '{"k":1,"ts":"1710000059000"}' '{"k":1,"ts":"1710000061000"}' >"$T/in"
+	run -0 dedupe -k k --within 1m -t ts --time-format epoch_ms "$T/in"
+	assert_output "$(sed -n '1p;3p' "$T/in")"
+}
+
 @test "--within rejects a record without an event time, with the reason" {
 	printf '%s\n' '{"k":1,"timestamp":10}' '{"k":1}' '{"k":1,"timestamp":"soon"}' >"$T/in"
 	run -1 --separate-stderr dedupe -k k --within 1m "$T/in"
@@ -632,6 +638,11 @@ Try 'dedupe --help' for more information."
 	assert_line --index 0 'Usage: dedupe [options] [file ...]'
 	assert_output --partial '--within D'
 	assert_output --partial '--approx'
+}
+
+@test "--version names the tool" {
+	run -0 dedupe --version
+	assert_output --regexp '^dedupe \(ndflow\) [0-9]'
 }
 
 @test "an unknown option is a usage error" {
