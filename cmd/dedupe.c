@@ -1,6 +1,7 @@
 /* dedupe: drop repeated records, exactly, within an event-time horizon, in bounded memory, or approximately. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,6 +129,21 @@ static struct {
 	uint64_t	*n_dupes, *n_expired, *n_evicted, *n_unselected, *n_keys, *n_blank, unused;
 } D;
 
+static struct input	*input;		/* for the signal handler */
+
+/*
+ * on_term ends the input at SIGTERM or SIGINT, so the run finishes as at
+ * the end of its input: held records are written, or the --state is saved,
+ * rather than lost.  A second signal kills as usual (SA_RESETHAND).
+ */
+static void
+on_term(int sig)
+{
+	(void)sig;
+	in_stop(input);
+}
+
+static void	 catch_term(void);
 static void	 parse_options(int, char **);
 static void	 state_load(void);
 static void	 state_save(void);
@@ -150,7 +166,8 @@ main(int argc, char **argv)
 	D.rec = rec_new();
 	D.out = rec_new();
 
-	in = in_open(argv + optind, argc - optind, D.cli.max_line);
+	in = input = in_open(argv + optind, argc - optind, D.cli.max_line);
+	catch_term();
 	while (in_next(in, &ln)) {
 		process(&ln);
 		diag_poll();
@@ -165,6 +182,19 @@ main(int argc, char **argv)
 	finish();
 	status = diag_finish();
 	return status;
+}
+
+static void
+catch_term(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sa.sa_flags = SA_RESETHAND;	/* no SA_RESTART: a blocked read returns so the loop can end */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 static void

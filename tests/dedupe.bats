@@ -614,6 +614,22 @@ Try 'dedupe --help' for more information."
 	assert_equal "$stderr" "dedupe: state file $T/s is locked by another run"
 }
 
+@test "SIGTERM on a live pipe ends the run as end of input would, saving the state" {
+	mkfifo "$T/fifo"
+	dedupe -k k --within 1h --count --state "$T/s" <"$T/fifo" >"$T/out" &
+	pid=$!
+	exec 7>"$T/fifo"
+	printf '%s\n' '{"k":1,"timestamp":1}' '{"k":1,"timestamp":2}' '{"@watermark":"1970-01-01T00:00:01Z"}' >&7
+	# Wait for the watermark to come through: dedupe flushes when its input is idle.
+	for i in $(seq 400); do [ -s "$T/out" ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	rc=0; wait "$pid" || rc=$?
+	exec 7>&-
+	assert_equal "$rc" 0
+	run jq -c 'select(.key) | {key, count}' "$T/s"
+	assert_output '{"key":[1],"count":2}'
+}
+
 # ---- output, stats, help ----
 
 @test "-o writes the kept records to a file" {
