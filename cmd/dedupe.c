@@ -174,10 +174,14 @@ main(int argc, char **argv)
 	}
 	in_close(in);
 
-	/* End of input is the watermark +inf, except that a --state run leaves open horizons to the next run. */
+	/*
+	 * End of input is the watermark +inf, except that a --state run leaves
+	 * open horizons to the next run.  A state is saved only when the output
+	 * was written: otherwise the next run must pass these records again.
+	 */
 	if (D.state_path == NULL)
 		advance(TV_MAX);
-	else
+	else if (fflush(stdout) == 0 && !ferror(stdout))
 		state_save();
 	finish();
 	status = diag_finish();

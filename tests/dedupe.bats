@@ -608,6 +608,18 @@ Try 'dedupe --help' for more information."
 	assert_equal "$(cut -d: -f1-3 <<<"$stderr")" "dedupe: state file $T/s: line 2"
 }
 
+@test "a run whose output fails keeps the old state, so the next run passes its records again" {
+	printf '%s\n' '{"k":1}' >"$T/a"
+	printf '%s\n' '{"k":2}' >"$T/b"
+	dedupe -k k --state "$T/s" "$T/a" >/dev/null
+	cp "$T/s" "$T/s.before"
+	run -3 bash -c 'dedupe -k k --state "$1" "$2" >/dev/full' - "$T/s" "$T/b"
+	run diff "$T/s.before" "$T/s"
+	assert_success
+	run -0 dedupe -k k --state "$T/s" "$T/b"
+	assert_output '{"k":2}'
+}
+
 @test "a state file locked by another run is status 3" {
 	run -3 --separate-stderr flock "$T/s.lock" dedupe --state "$T/s" "$DATA/dedupe-events.ndjson"
 	assert_output ''
