@@ -378,6 +378,31 @@ Try 'dedupe --help' for more information."
 	assert_output "$(printf '%s\n' '{"k":"a","dup_count":2}' '{"k":"b","dup_count":1}' '{"k":"c","dup_count":1}')"
 }
 
+@test "--within and --max-keys together: each alone decides when the other is too loose" {
+	gen 3000 -v T=1 >"$T/in.ndjson"
+	run -0 dedupe -k user_id,page --within 1000d --max-keys 20 "$T/in.ndjson"
+	assert_output "$(dedupe -k user_id,page --max-keys 20 "$T/in.ndjson")"
+	run -0 dedupe -k user_id,page --within 2m --max-keys 1000 "$T/in.ndjson"
+	assert_output "$(dedupe -k user_id,page --within 2m "$T/in.ndjson")"
+}
+
+@test "--keep last with --max-keys writes an evicted key's last record" {
+	printf '%s\n' '{"k":"a","n":1,"timestamp":1}' '{"k":"a","n":2,"timestamp":2}' '{"k":"b","n":3,"timestamp":3}' >"$T/in"
+	run -0 dedupe -k k --within 1h --keep last --max-keys 1 "$T/in"
+	assert_output "$(sed -n '2,3p' "$T/in")"
+}
+
+@test "two runs with --state, --within and --max-keys equal one run" {
+	gen 2000 -v T=1 >"$T/in.ndjson"
+	head -n 777 "$T/in.ndjson" >"$T/a"
+	tail -n +778 "$T/in.ndjson" >"$T/b"
+	{ dedupe -k user_id,page --within 3m --max-keys 15 --state "$T/s" "$T/a"
+	  dedupe -k user_id,page --within 3m --max-keys 15 --state "$T/s" "$T/b"; } >"$T/two"
+	dedupe -k user_id,page --within 3m --max-keys 15 "$T/in.ndjson" >"$T/one"
+	run diff "$T/one" "$T/two"
+	assert_success
+}
+
 @test "--max-keys 0 is a usage error" {
 	run -2 --separate-stderr dedupe --max-keys 0
 	assert_equal "$stderr" "dedupe: --max-keys: must be from 1 to 1000000000000: 0
