@@ -1,10 +1,11 @@
-/* ingest: the front door — validate NDJSON records, reject bad lines to a dead-letter, pass good ones through byte-identical. */
+/* ingest: the front door — read NDJSON, CSV, TSV, logfmt or access logs, validate the records, reject bad ones to a dead-letter, pass good ones on. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
+#include "formats.h"
 #include "input.h"
 #include "record.h"
 #include "timeval.h"
@@ -12,29 +13,48 @@
 enum {
 	OPT_REQUIRE = CLI_TOOL_BASE,
 	OPT_TYPE,
-	OPT_NORMALIZE_TIME
+	OPT_NORMALIZE_TIME,
+	OPT_FORMAT,
+	OPT_HEADER,
+	OPT_INFER,
+	OPT_DELIMITER
 };
 
 static const struct option longopts[] = {
 	{ "require",		required_argument,	NULL, OPT_REQUIRE },
 	{ "type",		required_argument,	NULL, OPT_TYPE },
 	{ "normalize-time",	no_argument,		NULL, OPT_NORMALIZE_TIME },
+	{ "format",		required_argument,	NULL, OPT_FORMAT },
+	{ "header",		required_argument,	NULL, OPT_HEADER },
+	{ "infer",		no_argument,		NULL, OPT_INFER },
+	{ "delimiter",		required_argument,	NULL, OPT_DELIMITER },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
 static const struct cli_help help = {
 	"[options] [file ...]",
-	"Validate newline-delimited JSON records and pass the good ones through unchanged.\n"
+	"Read records as NDJSON, CSV, TSV, logfmt or access logs, validate them and pass the\n"
+	"good ones on as NDJSON (NDJSON byte-identical).\n"
 	"Reads the files in order (- or none: standard input; .gz is read transparently).",
+	"      --format FMT         ndjson (default), csv, tsv, logfmt, clf, combined, or auto\n"
+	"                           (detected per file from its first line)\n"
+	"      --header A,B,...     CSV/TSV column names; the files have no header row\n"
+	"      --infer              CSV/TSV/logfmt: numbers, true/false and empty fields become\n"
+	"                           JSON numbers, booleans and null (else all strings)\n"
+	"      --delimiter C        the CSV field separator (default ,)\n"
 	"      --require F,...      reject records missing any of these fields\n"
 	"      --type F=TYPE        reject records whose field F is not of TYPE: string,\n"
 	"                           number, integer, bool, time, object, array, null\n"
 	"                           (repeatable; a missing field is left to --require)\n"
-	"      --normalize-time     rewrite the time field as RFC 3339 UTC\n",
+	"      --normalize-time     rewrite the time field as RFC 3339 UTC; reject records\n"
+	"                           without a valid one (records built from CSV, TSV and\n"
+	"                           logfmt get it rewritten whenever it parses)\n",
 	"Examples:\n"
 	"  ingest --dead-letter bad.ndjson events.ndjson > good.ndjson\n"
 	"  ingest --require user_id,timestamp --type value=number --stats < events.ndjson\n"
+	"  ingest --format csv --infer trades.csv\n"
+	"  ingest --format combined --dead-letter bad.ndjson access.log\n"
 };
 
 /* The types --type can require; "time" means a string or number that parses as a time. */
@@ -105,6 +125,138 @@ add_type(struct typecheck **tc, size_t *n, const char *arg)
 	free(field);
 }
 
+/* One record on its way through ingest: where it came from, its input bytes, its JSON. */
+struct record {
+	struct diag_pos	 pos;	/* of its first line */
+	const char	*raw;	/* the input text (all its lines): what the dead-letter keeps */
+	size_t		 rawlen;
+	const char	*json;	/* the JSON object line (raw itself for NDJSON) */
+	size_t		 jsonlen;
+	bool		 built;	/* made by a format reader, not read as NDJSON */
+};
+
+/*
+ * The reader side: lines from lib/input, turned into records by the format
+ * reader.  A CSV record may span lines; its position is its first line's.
+ */
+struct source {
+	struct input		*in;
+	struct fmt_reader	*fr;
+	bool			 autodetect;
+	bool			 detect_pending;	/* a new file began; detect at its first non-blank line */
+	const char		*file;			/* the file of the last line, to see a new one begin */
+	uint64_t		 line;
+	struct buf		 acc;			/* the lines of a record still open (FMT_MORE) */
+	struct diag_pos		 accpos;
+	bool			 open;
+	struct buf		 json;
+	size_t			 max;			/* longest record text, --max-line-bytes */
+	char			 formats[128];		/* what --format auto chose, for --stats */
+};
+
+static void
+note_format(struct source *src, enum fmt_kind k)
+{
+	const char *name = fmt_name(k);
+	size_t n = strlen(name), have = strlen(src->formats);
+	const char *p;
+
+	for (p = src->formats; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == src->formats || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return;
+	if (have + n + 2 < sizeof src->formats)
+		snprintf(src->formats + have, sizeof src->formats - have, "%s%s", have ? "," : "", name);
+	diag_stat_str("format", src->formats);
+}
+
+/* close_open rejects a record whose quoted field never closed. */
+static void
+close_open(struct source *src)
+{
+	if (!src->open)
+		return;
+	diag_in++;
+	diag_reject(&src->accpos, src->acc.p, src->acc.len,
+	    "quoted field not closed at the end of the file");
+	src->open = false;
+}
+
+/*
+ * next_record reads lines until it has a record.  Returns 1 with *r filled
+ * (valid until the next call), or 0 at the end of the input.  Malformed
+ * records go to the dead-letter here.
+ */
+static int
+next_record(struct source *src, struct record *r)
+{
+	struct in_line ln;
+	enum fmt_result res;
+	const char *text;
+	size_t len;
+
+	while (in_next(src->in, &ln)) {
+		diag_poll();
+		if (ln.pos.file != src->file || ln.pos.line <= src->line) {
+			/* A new file (or the same one truncated): its own header and format. */
+			close_open(src);
+			fmt_start(src->fr);
+			src->detect_pending = src->autodetect;
+		}
+		src->file = ln.pos.file;
+		src->line = ln.pos.line;
+		if (src->detect_pending) {
+			if (ln.len == 0)
+				continue;
+			fmt_set_kind(src->fr, fmt_detect(ln.data, ln.len));
+			note_format(src, fmt_kind(src->fr));
+			src->detect_pending = false;
+		}
+		if (fmt_kind(src->fr) == FMT_NDJSON) {
+			diag_in++;
+			*r = (struct record){ ln.pos, ln.data, ln.len, ln.data, ln.len, false };
+			return 1;
+		}
+		if (src->open) {
+			buf_addc(&src->acc, '\n');
+			buf_add(&src->acc, ln.data, ln.len);
+			text = src->acc.p;
+			len = src->acc.len;
+		} else {
+			text = ln.data;
+			len = ln.len;
+		}
+		res = fmt_parse(src->fr, text, len, &src->json);
+		if (res == FMT_MORE) {
+			if (!src->open) {
+				buf_reset(&src->acc);
+				buf_add(&src->acc, ln.data, ln.len);
+				src->accpos = ln.pos;
+				src->open = true;
+			}
+			if (src->acc.len > src->max) {
+				diag_in++;
+				diag_reject(&src->accpos, src->acc.p, src->acc.len,
+				    "record longer than %zu bytes (--max-line-bytes)", src->max);
+				src->open = false;
+			}
+			continue;
+		}
+		*r = (struct record){ src->open ? src->accpos : ln.pos, text, len,
+		    src->json.p, src->json.len, true };
+		src->open = false;
+		if (res == FMT_SKIP)
+			continue;
+		diag_in++;
+		if (res == FMT_BAD) {
+			diag_reject(&r->pos, r->raw, r->rawlen, "%s", fmt_why(src->fr));
+			continue;
+		}
+		return 1;
+	}
+	close_open(src);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -113,8 +265,10 @@ main(int argc, char *argv[])
 	struct typecheck *tc = NULL;
 	size_t nreq = 0, ntc = 0, i;
 	bool normalize = false;
-	struct input *in;
-	struct in_line ln;
+	struct source src;
+	struct fmt_opts fopts = { ',', false, NULL };
+	enum fmt_kind kind = FMT_NDJSON;
+	struct record r;
 	struct rec *rec;
 	struct rec_err perr;
 	struct rec_val v;
@@ -138,36 +292,67 @@ main(int argc, char *argv[])
 		case OPT_NORMALIZE_TIME: /* --normalize-time: rewrite the time field as RFC 3339 UTC */
 			normalize = true;
 			break;
+		case OPT_FORMAT:	/* --format NAME: how to read the input */
+			if (fmt_by_name(optarg, &kind) != 0)
+				diag_usage_error("--format: unknown format '%s' (%s)", optarg, fmt_names());
+			break;
+		case OPT_HEADER:	/* --header a,b,c: CSV/TSV column names; the files have no header row */
+			fopts.header = optarg;
+			break;
+		case OPT_INFER:		/* --infer: numbers, booleans and empty fields as JSON values */
+			fopts.infer = true;
+			break;
+		case OPT_DELIMITER:	/* --delimiter C: the CSV field separator */
+			if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0)
+				fopts.delim = '\t';
+			else if (strlen(optarg) != 1 || optarg[0] == '"' || optarg[0] == '\n' ||
+			    optarg[0] == '\r')
+				diag_usage_error("--delimiter: expected one character other than a quote: %s",
+				    optarg);
+			else
+				fopts.delim = optarg[0];
+			break;
 		default:
 			if (!cli_common(&cli, c, optarg, &help))
 				diag_usage_error("unhandled option");
 		}
 	}
 	cli_finish(&cli);
-	if (normalize) {
+	/*
+	 * The time field is rewritten in place, so it must be a top-level
+	 * field: for --normalize-time that is a usage error; for records built
+	 * from CSV or logs, which always get it, a nested one is left as it is.
+	 */
+	{
 		struct rec_err e;
 		struct rec_path *p = rec_path_compile(cli.time_field, &e);
-		/* The edit is spliced into the top level, so the field must live there. */
 		if (p == NULL || (tkey = rec_path_top(p, &tkeylen)) == NULL ||
 		    strchr(cli.time_field[0] == '.' ? cli.time_field + 1 : cli.time_field, '.') ||
-		    strchr(cli.time_field, '['))
-			diag_usage_error("--normalize-time: the time field must be a top-level field: %s",
-			    cli.time_field);
-		tkey = xstrndup(tkey, tkeylen);
+		    strchr(cli.time_field, '[')) {
+			if (normalize)
+				diag_usage_error("--normalize-time: the time field must be a top-level field: %s",
+				    cli.time_field);
+			tkey = NULL;
+		} else
+			tkey = xstrndup(tkey, tkeylen);
 		rec_path_free(p);
 	}
 
-	in = in_open(argv + optind, argc - optind, cli.max_line);
+	memset(&src, 0, sizeof src);
+	src.in = in_open(argv + optind, argc - optind, cli.max_line);
+	src.fr = fmt_new(kind == FMT_AUTO ? FMT_NDJSON : kind, &fopts);
+	src.autodetect = kind == FMT_AUTO;
+	src.max = cli.max_line ? cli.max_line : IN_MAX_LINE_DEFAULT;
+	if (!src.autodetect)
+		note_format(&src, kind);
 	rec = rec_new();
-	while (in_next(in, &ln)) {
-		diag_in++;
-		diag_poll();
-		if (rec_parse(rec, ln.data, ln.len, &perr) != 0) {
-			diag_reject(&ln.pos, ln.data, ln.len, "invalid JSON at column %zu: %s",
+	while (next_record(&src, &r)) {
+		if (rec_parse(rec, r.json, r.jsonlen, &perr) != 0) {
+			diag_reject(&r.pos, r.raw, r.rawlen, "invalid JSON at column %zu: %s",
 			    perr.column, perr.text);
 			continue;
 		}
-		if ((wm = rec_is_watermark(rec, NULL)) == 1) {
+		if (!r.built && (wm = rec_is_watermark(rec, NULL)) == 1) {
 			/* Control records pass through; ingest has no use for them. */
 			if (!cli.no_watermarks)
 				rec_emit(rec, stdout, NULL, 0);
@@ -177,7 +362,7 @@ main(int argc, char *argv[])
 			if (rec_get(rec, req[i], &v) == RT_MISSING)
 				break;
 		if (i < nreq) {
-			diag_reject(&ln.pos, ln.data, ln.len, "missing required field '%s'",
+			diag_reject(&r.pos, r.raw, r.rawlen, "missing required field '%s'",
 			    rec_path_str(req[i]));
 			continue;
 		}
@@ -188,27 +373,40 @@ main(int argc, char *argv[])
 		if (i < ntc) {
 			if (tc[i].type == FT_TIME && (v.type == RT_STRING || v.type == RT_INT ||
 			    v.type == RT_REAL))
-				diag_reject(&ln.pos, ln.data, ln.len, "field '%s' is not a valid time",
+				diag_reject(&r.pos, r.raw, r.rawlen, "field '%s' is not a valid time",
 				    rec_path_str(tc[i].path));
 			else
-				diag_reject(&ln.pos, ln.data, ln.len, "field '%s' is %s, expected %s",
+				diag_reject(&r.pos, r.raw, r.rawlen, "field '%s' is %s, expected %s",
 				    rec_path_str(tc[i].path), rec_type_name(v.type), tc[i].name);
 			continue;
 		}
-		if (normalize) {
-			if (cli_time(&cli, rec, &t, &why) != 0) {
-				diag_reject(&ln.pos, ln.data, ln.len, "%s", why);
+		/*
+		 * --normalize-time rejects a record without a valid time; records
+		 * built from CSV or logs get theirs rewritten whenever it parses
+		 * (access logs already carry RFC 3339).
+		 */
+		if (tkey != NULL && (normalize || (r.built && fmt_kind(src.fr) != FMT_CLF &&
+		    fmt_kind(src.fr) != FMT_COMBINED))) {
+			if (cli_time(&cli, rec, &t, &why) == 0) {
+				buf_reset(&tbuf);
+				jw_time(&tbuf, t);
+				edit = (struct rec_edit){ tkey, tkeylen, tbuf.p, tbuf.len };
+				rec_emit(rec, stdout, &edit, 1);
+				diag_out++;
 				continue;
 			}
-			buf_reset(&tbuf);
-			jw_time(&tbuf, t);
-			edit = (struct rec_edit){ tkey, tkeylen, tbuf.p, tbuf.len };
-			rec_emit(rec, stdout, &edit, 1);
-		} else
-			rec_emit(rec, stdout, NULL, 0);
+			if (normalize) {
+				diag_reject(&r.pos, r.raw, r.rawlen, "%s", why);
+				continue;
+			}
+		}
+		rec_emit(rec, stdout, NULL, 0);
 		diag_out++;
 	}
-	in_close(in);
+	in_close(src.in);
+	fmt_free(src.fr);
+	buf_free(&src.acc);
+	buf_free(&src.json);
 	rec_free(rec);
 	for (i = 0; i < nreq; i++)
 		rec_path_free(req[i]);
@@ -217,8 +415,7 @@ main(int argc, char *argv[])
 		rec_path_free(tc[i].path);
 	free(tc);
 	buf_free(&tbuf);
-	if (normalize)
-		free((char *)tkey);
+	free((char *)tkey);
 	cli_free(&cli);
 	return diag_finish();
 }
