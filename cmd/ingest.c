@@ -151,6 +151,7 @@ struct source {
 	bool			 open;
 	struct buf		 json;
 	size_t			 max;			/* longest record text, --max-line-bytes */
+	uint64_t		*blank;			/* blank lines, counted under --stats */
 	char			 formats[128];		/* what --format auto chose, for --stats */
 };
 
@@ -167,6 +168,16 @@ note_format(struct source *src, enum fmt_kind k)
 	if (have + n + 2 < sizeof src->formats)
 		snprintf(src->formats + have, sizeof src->formats - have, "%s%s", have ? "," : "", name);
 	diag_stat_str("format", src->formats);
+}
+
+static bool
+blank_line(const char *s, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < len && (s[k] == ' ' || s[k] == '\t'); k++)
+		;
+	return k == len;
 }
 
 /* close_open rejects a record whose quoted field never closed. */
@@ -204,9 +215,13 @@ next_record(struct source *src, struct record *r)
 		}
 		src->file = ln.pos.file;
 		src->line = ln.pos.line;
+		if (!src->open && blank_line(ln.data, ln.len)) {
+			/* A blank line holds no record: skipped, and counted under --stats. */
+			diag_in++;
+			(*src->blank)++;
+			continue;
+		}
 		if (src->detect_pending) {
-			if (ln.len == 0)
-				continue;
 			fmt_set_kind(src->fr, fmt_detect(ln.data, ln.len));
 			note_format(src, fmt_kind(src->fr));
 			src->detect_pending = false;
@@ -343,13 +358,19 @@ main(int argc, char *argv[])
 	src.fr = fmt_new(kind == FMT_AUTO ? FMT_NDJSON : kind, &fopts);
 	src.autodetect = kind == FMT_AUTO;
 	src.max = cli.max_line ? cli.max_line : IN_MAX_LINE_DEFAULT;
+	src.blank = diag_counter("blank_lines");
 	if (!src.autodetect)
 		note_format(&src, kind);
 	rec = rec_new();
 	while (next_record(&src, &r)) {
 		if (rec_parse(rec, r.json, r.jsonlen, &perr) != 0) {
-			diag_reject(&r.pos, r.raw, r.rawlen, "invalid JSON at column %zu: %s",
-			    perr.column, perr.text);
+			for (i = 0; i < r.jsonlen && (r.json[i] == ' ' || r.json[i] == '\t'); i++)
+				;
+			if (i == r.jsonlen || r.json[i] != '{')
+				diag_reject(&r.pos, r.raw, r.rawlen, "not a JSON object");
+			else
+				diag_reject(&r.pos, r.raw, r.rawlen, "invalid JSON at column %zu: %s",
+				    perr.column, perr.text);
 			continue;
 		}
 		if (!r.built && (wm = rec_is_watermark(rec, NULL)) == 1) {

@@ -426,16 +426,20 @@ parse_epoch(const char *p, const char *e, enum tv_kind unit, int64_t *out,
 /*
  * parse_strp runs strptime(3) on a NUL-terminated copy of the text.  Fields
  * the format does not set default to 1970-01-01 00:00:00; a result without
- * %z is UTC.
+ * %z is UTC.  One %f (as in Python: digits of a fraction of a second,
+ * truncated to microseconds) is handled here by running strptime on the
+ * format before it and on the format after it.
  */
 static int
 parse_strp(const char *fmt, const char *s, size_t len, int64_t *out,
     const char **why)
 {
-	char buf[256];
+	char buf[256], head[128];
+	const char *rest = NULL, *p;
 	struct tm tm;
 	struct fields f;
-	const char *end;
+	const char *end, *pf;
+	int32_t us = 0;
 
 	if (fmt == NULL)
 		return *why = "no strptime format", -1;
@@ -443,12 +447,38 @@ parse_strp(const char *fmt, const char *s, size_t len, int64_t *out,
 		return *why = "too long", -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
+	for (pf = fmt; (pf = strchr(pf, '%')) != NULL; pf += 2) {
+		if (pf[1] == 'f') {
+			if ((size_t)(pf - fmt) >= sizeof(head))
+				return *why = "strptime format too long", -1;
+			memcpy(head, fmt, (size_t)(pf - fmt));
+			head[pf - fmt] = '\0';
+			rest = pf + 2;
+			fmt = head;
+			break;
+		}
+		if (pf[1] == '\0')
+			break;
+	}
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = 70;
 	tm.tm_mday = 1;
 	tm.tm_gmtoff = 0;
 	if ((end = strptime(buf, fmt, &tm)) == NULL)
 		return *why = "does not match format", -1;
+	if (rest != NULL) {
+		int n = 0;
+
+		if (!is_digit(*end))
+			return *why = "does not match format", -1;
+		for (p = end; is_digit(*p); p++, n++)
+			if (n < 6)
+				us = us * 10 + (*p - '0');
+		for (; n < 6; n++)
+			us *= 10;
+		if ((end = strptime(p, rest, &tm)) == NULL)
+			return *why = "does not match format", -1;
+	}
 	if (*end != '\0')
 		return *why = "trailing characters", -1;
 	if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
@@ -459,7 +489,7 @@ parse_strp(const char *fmt, const char *s, size_t len, int64_t *out,
 	f.hour = tm.tm_hour;
 	f.min = tm.tm_min;
 	f.sec = tm.tm_sec;
-	f.us = 0;
+	f.us = us;
 	if (tm.tm_gmtoff <= -86400 || tm.tm_gmtoff >= 86400)
 		return *why = "offset out of range", -1;
 	f.off = (int32_t)tm.tm_gmtoff;

@@ -151,6 +151,16 @@ static const struct prow {
 	{ TV_STRPTIME, "%d/%m/%Y", "2023-02-28", ERR, "does not match format" },
 	{ TV_STRPTIME, "%d/%m/%Y", "28/02/2023 x", ERR, "trailing characters" },
 	{ TV_STRPTIME, "%d/%m/%Y", "", ERR, "empty" },
+	{ TV_STRPTIME, "%Y-%m-%d %H:%M:%S.%f", "2024-03-15 10:23:45.123456", 1710498225123456, 0 },
+	{ TV_STRPTIME, "%Y-%m-%d %H:%M:%S.%f", "2024-03-15 10:23:45.5", 1710498225500000, 0 },
+	{ TV_STRPTIME, "%Y-%m-%d %H:%M:%S.%f", "2024-03-15 10:23:45.1234569", 1710498225123456, 0 },
+	{ TV_STRPTIME, "%Y-%m-%d %H:%M:%S.%f%z", "2024-03-15 10:23:45.25+0100", 1710494625250000, 0 },
+	{ TV_STRPTIME, "%Y-%m-%d %H:%M:%S.%f", "2024-03-15 10:23:45.", ERR, "does not match format" },
+	{ TV_STRPTIME, "%Y-%m-%d %H:%M:%S.%f", "2024-03-15 10:23:45", ERR, "does not match format" },
+	/* glibc reads a %Z name and ignores it: only %z moves the time. */
+	{ TV_STRPTIME, "%Y-%m-%d %H:%M:%S %Z", "2024-03-15 10:23:45 PST", 1710498225000000, 0 },
+	{ TV_STRPTIME, "%%%Y", "%2024", 1704067200000000, 0 },
+	{ TV_STRPTIME, "%Y-%m-%dT%H:%M:%S", "2024-03-15T10:23:60", 1710498239999999, 0 },
 };
 
 static void
