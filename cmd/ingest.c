@@ -1,4 +1,6 @@
 /* ingest: the front door — read NDJSON, CSV, TSV, logfmt or access logs, validate the records, reject bad ones to a dead-letter, pass good ones on. */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +9,9 @@
 #include "diag.h"
 #include "formats.h"
 #include "input.h"
+#include "offsets.h"
 #include "record.h"
+#include "state.h"
 #include "timeval.h"
 
 enum {
@@ -17,8 +21,12 @@ enum {
 	OPT_FORMAT,
 	OPT_HEADER,
 	OPT_INFER,
-	OPT_DELIMITER
+	OPT_DELIMITER,
+	OPT_OFFSET_FILE,
+	OPT_COMMIT
 };
+
+#define FOLLOW_POLL_MS	5	/* how often --follow looks for appended lines */
 
 static const struct option longopts[] = {
 	{ "require",		required_argument,	NULL, OPT_REQUIRE },
@@ -28,6 +36,9 @@ static const struct option longopts[] = {
 	{ "header",		required_argument,	NULL, OPT_HEADER },
 	{ "infer",		no_argument,		NULL, OPT_INFER },
 	{ "delimiter",		required_argument,	NULL, OPT_DELIMITER },
+	{ "follow",		no_argument,		NULL, 'F' },
+	{ "offset-file",	required_argument,	NULL, OPT_OFFSET_FILE },
+	{ "commit",		required_argument,	NULL, OPT_COMMIT },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -43,6 +54,14 @@ static const struct cli_help help = {
 	"      --infer              CSV/TSV/logfmt: numbers, true/false and empty fields become\n"
 	"                           JSON numbers, booleans and null (else all strings)\n"
 	"      --delimiter C        the CSV field separator (default ,)\n"
+	"  -F, --follow             like tail -F: wait for lines appended to the last file,\n"
+	"                           follow rename rotation and truncation; SIGTERM or\n"
+	"                           SIGINT ends the run\n"
+	"      --offset-file F      resume the one file operand where the last committed run\n"
+	"                           stopped, read to its current end, and leave the new\n"
+	"                           position in F.pending (cron micro-batches)\n"
+	"      --commit F           make F.pending the committed position; run it once the\n"
+	"                           whole pipeline succeeded\n"
 	"      --require F,...      reject records missing any of these fields\n"
 	"      --type F=TYPE        reject records whose field F is not of TYPE: string,\n"
 	"                           number, integer, bool, time, object, array, null\n"
@@ -55,6 +74,7 @@ static const struct cli_help help = {
 	"  ingest --require user_id,timestamp --type value=number --stats < events.ndjson\n"
 	"  ingest --format csv --infer trades.csv\n"
 	"  ingest --format combined --dead-letter bad.ndjson access.log\n"
+	"  ingest --offset-file app.off app.log | window --tumbling 1m > out && ingest --commit app.off\n"
 };
 
 /* The types --type can require; "time" means a string or number that parses as a time. */
@@ -123,6 +143,30 @@ add_type(struct typecheck **tc, size_t *n, const char *arg)
 	(*tc)[*n].name = type_names[i].name;
 	(*n)++;
 	free(field);
+}
+
+static struct input *running;	/* for the signal handler of --follow */
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	in_stop(running);
+}
+
+/* commit promotes F.pending to F: the whole "ingest --commit F" run. */
+static int
+commit(const char *path)
+{
+	if (st_lock(path) != 0)
+		diag_die(EX_IOERR, "offset file %s is locked by another run", path);
+	if (off_commit(path) != 0) {
+		if (errno == ENOENT)
+			diag_die(EX_IOERR, "--commit: %s.pending: nothing to commit (the run did not finish)",
+			    path);
+		diag_die(EX_IOERR, "--commit: %s: %s", path, strerror(errno));
+	}
+	return EX_OK_ALL;
 }
 
 /* One record on its way through ingest: where it came from, its input bytes, its JSON. */
@@ -272,6 +316,42 @@ next_record(struct source *src, struct record *r)
 	return 0;
 }
 
+/*
+ * prime readies the reader for a file resumed in the middle (--offset-file):
+ * --format auto detects from the file's first line, and CSV and TSV read
+ * their header from its first record, as a run from the start would have.
+ */
+static void
+prime(struct source *src, char *path, size_t max_line)
+{
+	struct input *in = in_open(&path, 1, max_line);
+	struct in_line ln;
+	enum fmt_result res = FMT_SKIP;
+	struct buf acc = BUF_INIT;
+
+	fmt_start(src->fr);
+	while (in_next(in, &ln)) {
+		if (acc.len == 0 && blank_line(ln.data, ln.len))
+			continue;
+		if (src->detect_pending) {
+			fmt_set_kind(src->fr, fmt_detect(ln.data, ln.len));
+			note_format(src, fmt_kind(src->fr));
+			src->detect_pending = false;
+		}
+		if (fmt_kind(src->fr) != FMT_CSV && fmt_kind(src->fr) != FMT_TSV)
+			break;
+		if (acc.len > 0)
+			buf_addc(&acc, '\n');
+		buf_add(&acc, ln.data, ln.len);
+		/* The header row is the first record; it comes back as FMT_SKIP. */
+		if ((res = fmt_parse(src->fr, acc.p, acc.len, &src->json)) != FMT_MORE ||
+		    acc.len > src->max)
+			break;
+	}
+	in_close(in);
+	buf_free(&acc);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -292,11 +372,20 @@ main(int argc, char *argv[])
 	const char *tkey = NULL, *why;
 	size_t tkeylen = 0;
 	int64_t t;
-	int c, wm;
+	int c, wm, status;
+	const char *offset_file = NULL, *commit_file = NULL;
+	bool follow = false;
+	struct off_state ost = { 0 };
+	struct off_plan plan = { 0 };
+	char **paths = argv + optind, *twopaths[2];
+	int npaths;
+	struct diag_pos end;
+	const char *ewhy;
+	struct sigaction sa;
 
 	diag_init(argv[0]);
 	cli_init(&cli);
-	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "F", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_REQUIRE:	/* --require F,...: these fields must be present */
 			cli_paths("--require", optarg, &req, &nreq);
@@ -327,6 +416,15 @@ main(int argc, char *argv[])
 			else
 				fopts.delim = optarg[0];
 			break;
+		case 'F':		/* --follow: wait for appended lines, like tail -F */
+			follow = true;
+			break;
+		case OPT_OFFSET_FILE:	/* --offset-file F: resume where the last committed run stopped */
+			offset_file = optarg;
+			break;
+		case OPT_COMMIT:	/* --commit F: the pipeline succeeded: commit F.pending */
+			commit_file = optarg;
+			break;
 		default:
 			if (!cli_common(&cli, c, optarg, &help))
 				diag_usage_error("unhandled option");
@@ -353,14 +451,69 @@ main(int argc, char *argv[])
 		rec_path_free(p);
 	}
 
+	if (commit_file != NULL) {
+		if (optind < argc || offset_file != NULL || follow)
+			diag_usage_error("--commit: takes no file operands and no other run options");
+		cli_free(&cli);
+		return commit(commit_file);
+	}
+	paths = argv + optind;
+	npaths = argc - optind;
+	if (offset_file != NULL) {
+		if (npaths != 1 || strcmp(paths[0], "-") == 0)
+			diag_usage_error("--offset-file: expected exactly one file operand, not standard input");
+		if (follow)
+			diag_usage_error("--offset-file and --follow cannot be used together");
+		if (st_lock(offset_file) != 0)
+			diag_die(EX_IOERR, "offset file %s is locked by another run", offset_file);
+		/* A failed run must not leave an older pending offset for --commit to find. */
+		if (off_drop_pending(offset_file) != 0)
+			diag_die(EX_IOERR, "%s.pending: %s", offset_file, strerror(errno));
+		switch (off_load(offset_file, &ost, &ewhy)) {
+		case -1:
+			diag_die(EX_IOERR, "%s: %s", offset_file, ewhy);
+		case 1:
+			if (strcmp(ost.file, paths[0]) != 0)
+				diag_usage_error("--offset-file: %s holds the position in %s, not %s",
+				    offset_file, ost.file, paths[0]);
+			off_plan(&ost, paths[0], &plan);
+			if (plan.note != NULL)
+				diag_warn("%s: %s", paths[0], plan.note);
+			if (plan.rotated != NULL) {
+				twopaths[0] = plan.rotated;
+				twopaths[1] = paths[0];
+				paths = twopaths;
+				npaths = 2;
+			}
+		}
+	}
+
 	memset(&src, 0, sizeof src);
-	src.in = in_open(argv + optind, argc - optind, cli.max_line);
+	src.in = in_open(paths, npaths, cli.max_line);
 	src.fr = fmt_new(kind == FMT_AUTO ? FMT_NDJSON : kind, &fopts);
 	src.autodetect = kind == FMT_AUTO;
 	src.max = cli.max_line ? cli.max_line : IN_MAX_LINE_DEFAULT;
 	src.blank = diag_counter("blank_lines");
 	if (!src.autodetect)
 		note_format(&src, kind);
+	if (offset_file != NULL) {
+		in_whole_lines(src.in, true);
+		in_start_at(src.in, plan.offset, plan.line);
+		if (plan.offset > 0) {
+			src.detect_pending = src.autodetect;
+			prime(&src, paths[0], cli.max_line);
+			src.file = paths[0];	/* not a new file: keep the header */
+			src.line = plan.line;
+		}
+	}
+	if (follow) {
+		in_follow(src.in, FOLLOW_POLL_MS);
+		running = src.in;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_stop;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	rec = rec_new();
 	while (next_record(&src, &r)) {
 		if (rec_parse(rec, r.json, r.jsonlen, &perr) != 0) {
@@ -424,6 +577,7 @@ main(int argc, char *argv[])
 		rec_emit(rec, stdout, NULL, 0);
 		diag_out++;
 	}
+	in_tell(src.in, &end);
 	in_close(src.in);
 	fmt_free(src.fr);
 	buf_free(&src.acc);
@@ -438,5 +592,17 @@ main(int argc, char *argv[])
 	buf_free(&tbuf);
 	free((char *)tkey);
 	cli_free(&cli);
-	return diag_finish();
+	status = diag_finish();
+	if (offset_file != NULL && status == EX_OK_ALL) {
+		/* Everything was read and written: the next run may start here, once committed. */
+		if (end.file == NULL || strcmp(end.file, argv[optind]) != 0 ||
+		    off_mark(&ost, argv[optind], end.offset, end.line) != 0 ||
+		    off_save_pending(offset_file, &ost) != 0) {
+			diag_err("%s.pending", offset_file);
+			status = EX_IOERR;
+		}
+	}
+	off_state_free(&ost);
+	off_plan_free(&plan);
+	return status;
 }
