@@ -431,6 +431,12 @@ main(int argc, char *argv[])
 		}
 	}
 	cli_finish(&cli);
+	if (commit_file != NULL) {
+		if (optind < argc || offset_file != NULL || follow)
+			diag_usage_error("--commit: takes no file operands and no other run options");
+		cli_free(&cli);
+		return commit(commit_file);
+	}
 	/*
 	 * The time field is rewritten in place, so it must be a top-level
 	 * field: for --normalize-time that is a usage error; for records built
@@ -451,12 +457,6 @@ main(int argc, char *argv[])
 		rec_path_free(p);
 	}
 
-	if (commit_file != NULL) {
-		if (optind < argc || offset_file != NULL || follow)
-			diag_usage_error("--commit: takes no file operands and no other run options");
-		cli_free(&cli);
-		return commit(commit_file);
-	}
 	paths = argv + optind;
 	npaths = argc - optind;
 	if (offset_file != NULL) {

@@ -46,7 +46,9 @@ wait_lines() {
 	printf '\n' >> app.log
 	wait_lines 8 out
 	kill -TERM "$PID"
-	run -0 wait "$PID"
+	rc=0
+	wait "$PID" || rc=$?
+	assert_equal "$rc" 0
 	PID=
 	run -0 cat out
 	assert_output "$(printf '{"n":%d}\n' 1 2 3 4 5 6 7 8)"
@@ -63,7 +65,9 @@ wait_lines() {
 	printf '2}\n' >> app.log
 	wait_lines 2 out
 	kill -INT "$PID"
-	run -0 wait "$PID"
+	rc=0
+	wait "$PID" || rc=$?
+	assert_equal "$rc" 0
 	PID=
 	run -0 cat out
 	assert_output $'{"n":1}\n{"n":2}'
@@ -76,7 +80,9 @@ wait_lines() {
 	printf 'a,b\n1,2\n' > later.csv
 	wait_lines 1 out
 	kill -TERM "$PID"
-	run -0 wait "$PID"
+	rc=0
+	wait "$PID" || rc=$?
+	assert_equal "$rc" 0
 	PID=
 	run -0 cat out
 	assert_output '{"a":"1","b":"2"}'
@@ -92,7 +98,9 @@ wait_lines() {
 	printf '{"n":3}\n' >> app.log
 	wait_lines 3 out
 	kill -TERM "$PID"
-	run -0 wait "$PID"
+	rc=0
+	wait "$PID" || rc=$?
+	assert_equal "$rc" 0
 	PID=
 	run -0 cat out
 	assert_output $'{"n":1}\n{"n":2}\n{"n":3}'
