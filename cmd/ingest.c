@@ -74,7 +74,7 @@ static const struct cli_help help = {
 	"  ingest --require user_id,timestamp --type value=number --stats < events.ndjson\n"
 	"  ingest --format csv --infer trades.csv\n"
 	"  ingest --format combined --dead-letter bad.ndjson access.log\n"
-	"  ingest --offset-file app.off app.log | window --tumbling 1m > out && ingest --commit app.off\n"
+	"  ingest --offset-file app.off app.log > batch.ndjson && ingest --commit app.off\n"
 };
 
 /* The types --type can require; "time" means a string or number that parses as a time. */
