@@ -154,6 +154,21 @@ on_stop(int sig)
 	in_stop(running);
 }
 
+/* is_gzip reports whether path starts with the gzip magic bytes (an offset in it would mean nothing). */
+static bool
+is_gzip(const char *path)
+{
+	unsigned char m[2];
+	FILE *f = fopen(path, "rb");
+	bool gz;
+
+	if (f == NULL)
+		return false;
+	gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	fclose(f);
+	return gz;
+}
+
 /* commit promotes F.pending to F: the whole "ingest --commit F" run. */
 static int
 commit(const char *path)
@@ -464,6 +479,8 @@ main(int argc, char *argv[])
 			diag_usage_error("--offset-file: expected exactly one file operand, not standard input");
 		if (follow)
 			diag_usage_error("--offset-file and --follow cannot be used together");
+		if (is_gzip(paths[0]))
+			diag_usage_error("--offset-file: cannot resume a compressed file: %s", paths[0]);
 		if (st_lock(offset_file) != 0)
 			diag_die(EX_IOERR, "offset file %s is locked by another run", offset_file);
 		/* A failed run must not leave an older pending offset for --commit to find. */

@@ -125,3 +125,9 @@ batch() {
 	run -2 --separate-stderr ingest --commit "$T/off" x.log
 	assert_equal "${stderr_lines[0]}" "ingest: --commit: takes no file operands and no other run options"
 }
+
+@test "--offset-file refuses a compressed file" {
+	printf '{"n":1}\n' | gzip > "$T/a.log"
+	run -2 --separate-stderr ingest --offset-file "$T/off" "$T/a.log"
+	assert_equal "${stderr_lines[0]}" "ingest: --offset-file: cannot resume a compressed file: $T/a.log"
+}
