@@ -528,6 +528,7 @@ main(int argc, char *argv[])
 		running = src.in;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_stop;
+		sa.sa_flags = SA_RESTART;	/* a write in progress finishes; the wait for input is cut short */
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 	}
