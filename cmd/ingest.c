@@ -395,6 +395,7 @@ main(int argc, char *argv[])
 	char **paths = argv + optind, *twopaths[2];
 	int npaths;
 	struct diag_pos end;
+	uint64_t rdev, rino;
 	const char *ewhy;
 	struct sigaction sa;
 
@@ -596,6 +597,7 @@ main(int argc, char *argv[])
 		diag_out++;
 	}
 	in_tell(src.in, &end);
+	in_file_id(src.in, &rdev, &rino);
 	in_close(src.in);
 	fmt_free(src.fr);
 	buf_free(&src.acc);
@@ -612,10 +614,24 @@ main(int argc, char *argv[])
 	cli_free(&cli);
 	status = diag_finish();
 	if (offset_file != NULL && status == EX_OK_ALL) {
-		/* Everything was read and written: the next run may start here, once committed. */
+		/*
+		 * Everything was read and written: the next run may start here,
+		 * once committed.  If the file was rotated between the plan and
+		 * the reading, or during it, the position would be in another
+		 * file: commit nothing, and the next run sorts it out.
+		 */
+		bool moved = plan.offset > 0 && plan.rotated == NULL &&
+		    (rdev != ost.dev || rino != ost.ino);
+
 		if (end.file == NULL || strcmp(end.file, argv[optind]) != 0 ||
-		    off_mark(&ost, argv[optind], end.offset, end.line) != 0 ||
-		    off_save_pending(offset_file, &ost) != 0) {
+		    off_mark(&ost, argv[optind], end.offset, end.line) != 0) {
+			diag_err("%s", argv[optind]);
+			status = EX_IOERR;
+		} else if (moved || rdev != ost.dev || rino != ost.ino) {
+			diag_warn("%s: the file was rotated during the run; nothing to commit, "
+			    "the next run reads it again", argv[optind]);
+			status = EX_IOERR;
+		} else if (off_save_pending(offset_file, &ost) != 0) {
 			diag_err("%s.pending", offset_file);
 			status = EX_IOERR;
 		}

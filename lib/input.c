@@ -46,6 +46,7 @@ struct input {
 	int		 follow_ms;	/* 0: not following */
 	bool		 reopen;	/* open the same operand again (rotation, truncation) */
 	bool		 rotated;	/* the path now names another file: drain this one, then reopen */
+	uint64_t	 dev, ino;	/* of the file opened last */
 };
 
 struct input *
@@ -164,6 +165,13 @@ open_next(struct input *in)
 		in->gz = false;
 		in->raw_eof = false;
 		in->rotated = false;
+		{
+			struct stat sb;
+			if (fstat(in->fd, &sb) == 0) {
+				in->dev = (uint64_t)sb.st_dev;
+				in->ino = (uint64_t)sb.st_ino;
+			}
+		}
 		if (in->next == 1 && in->start_off > 0 && in->fd != 0) {
 			/* Resume: no byte-order mark or gzip check in the middle of a file. */
 			if (lseek(in->fd, (off_t)in->start_off, SEEK_SET) < 0) {
@@ -482,6 +490,13 @@ void
 in_follow(struct input *in, int poll_ms)
 {
 	in->follow_ms = poll_ms > 0 ? poll_ms : 0;
+}
+
+void
+in_file_id(const struct input *in, uint64_t *dev, uint64_t *ino)
+{
+	*dev = in->dev;
+	*ino = in->ino;
 }
 
 void

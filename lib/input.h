@@ -87,5 +87,7 @@ void	in_follow(struct input *, int poll_ms);
  * (before an unfinished line left by in_whole_lines).
  */
 void	in_tell(const struct input *, struct diag_pos *);
+/* in_file_id gives the device and inode of the file opened last (0 before any), to tell a rotated file apart. */
+void	in_file_id(const struct input *, uint64_t *dev, uint64_t *ino);
 
 #endif
