@@ -131,3 +131,9 @@ batch() {
 	run -2 --separate-stderr ingest --offset-file "$T/off" "$T/a.log"
 	assert_equal "${stderr_lines[0]}" "ingest: --offset-file: cannot resume a compressed file: $T/a.log"
 }
+
+@test "--offset-file and --follow cannot be used together" {
+	printf '{"n":1}\n' > "$T/a.log"
+	run -2 --separate-stderr ingest --follow --offset-file "$T/off" "$T/a.log"
+	assert_equal "${stderr_lines[0]}" "ingest: --offset-file and --follow cannot be used together"
+}

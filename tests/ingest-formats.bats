@@ -103,6 +103,12 @@ OUT
 	assert_output '{"a":"1","b":"x;y"}'
 }
 
+@test "csv --delimiter tab reads tab-separated fields with CSV quoting" {
+	printf 'a\tb\n1\t"x\ty"\n' > "$T/in.csv"
+	run -0 ingest --format csv --delimiter tab "$T/in.csv"
+	assert_output '{"a":"1","b":"x\ty"}'
+}
+
 @test "csv --delimiter refuses a quote or more than one character" {
 	run -2 --separate-stderr ingest --format csv --delimiter '"'
 	assert_equal "${stderr_lines[0]}" "ingest: --delimiter: expected one character other than a quote: \""

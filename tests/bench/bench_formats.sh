@@ -27,3 +27,7 @@ bench ingest_strings "ingest --format csv < '$CSV' > /dev/null"
 report ingest mlr
 report ingest_strings mlr
 report mlr mlr
+cc -O2 -o "$BENCH_TMP/follow_latency" tests/bench/follow_latency.c
+echo "ingest --follow: a line appended to the file until it comes out (500 lines):"
+set -- $("$BENCH_TMP/follow_latency" 500 "$BENCH_TMP/follow.log")
+echo "  median $1 ms, p99 $2 ms, max $3 ms"
