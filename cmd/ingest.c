@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
+#include "expr.h"
 #include "formats.h"
 #include "input.h"
 #include "offsets.h"
@@ -18,6 +19,8 @@ enum {
 	OPT_REQUIRE = CLI_TOOL_BASE,
 	OPT_TYPE,
 	OPT_NORMALIZE_TIME,
+	OPT_WHERE,
+	OPT_CHECK,
 	OPT_FORMAT,
 	OPT_HEADER,
 	OPT_INFER,
@@ -32,6 +35,8 @@ static const struct option longopts[] = {
 	{ "require",		required_argument,	NULL, OPT_REQUIRE },
 	{ "type",		required_argument,	NULL, OPT_TYPE },
 	{ "normalize-time",	no_argument,		NULL, OPT_NORMALIZE_TIME },
+	{ "where",		required_argument,	NULL, OPT_WHERE },
+	{ "check",		required_argument,	NULL, OPT_CHECK },
 	{ "format",		required_argument,	NULL, OPT_FORMAT },
 	{ "header",		required_argument,	NULL, OPT_HEADER },
 	{ "infer",		no_argument,		NULL, OPT_INFER },
@@ -68,7 +73,10 @@ static const struct cli_help help = {
 	"                           (repeatable; a missing field is left to --require)\n"
 	"      --normalize-time     rewrite the time field as RFC 3339 UTC; reject records\n"
 	"                           without a valid one (records built from CSV, TSV and\n"
-	"                           logfmt get it rewritten whenever it parses)\n",
+	"                           logfmt get it rewritten whenever it parses)\n"
+	"      --check EXPR         reject records for which EXPR is false (ndflow(7))\n"
+	"      --where EXPR         keep only records for which EXPR is true; the others\n"
+	"                           are dropped and counted as filtered, not rejected\n",
 	"Examples:\n"
 	"  ingest --dead-letter bad.ndjson events.ndjson > good.ndjson\n"
 	"  ingest --require user_id,timestamp --type value=number --stats < events.ndjson\n"
@@ -145,6 +153,10 @@ add_type(struct typecheck **tc, size_t *n, const char *arg)
 	free(field);
 }
 
+/* The --check and --where expressions, and the count of records --where dropped. */
+static struct expr	*check, *where;
+static uint64_t		*filtered;
+
 static struct input *running;	/* for the signal handler of --follow */
 
 static void
@@ -193,6 +205,21 @@ struct record {
 	size_t		 jsonlen;
 	bool		 built;	/* made by a format reader, not read as NDJSON */
 };
+
+/* gate applies --check (reject when false) and --where (drop when false); returns whether the record goes on. */
+static bool
+gate(struct rec *rec, const struct record *r)
+{
+	if (check != NULL && !expr_test(check, rec)) {
+		diag_reject(&r->pos, r->raw, r->rawlen, "check failed: %s", expr_src(check));
+		return false;
+	}
+	if (where != NULL && !expr_test(where, rec)) {
+		(*filtered)++;
+		return false;
+	}
+	return true;
+}
 
 /*
  * The reader side: lines from lib/input, turned into records by the format
@@ -432,6 +459,15 @@ main(int argc, char *argv[])
 			else
 				fopts.delim = optarg[0];
 			break;
+		case OPT_WHERE:		/* --where EXPR: drop records for which EXPR is false */
+			expr_free(where);
+			where = cli_expr("--where", optarg);
+			filtered = diag_counter("filtered");
+			break;
+		case OPT_CHECK:		/* --check EXPR: reject records for which EXPR is false */
+			expr_free(check);
+			check = cli_expr("--check", optarg);
+			break;
 		case 'F':		/* --follow: wait for appended lines, like tail -F */
 			follow = true;
 			break;
@@ -450,6 +486,8 @@ main(int argc, char *argv[])
 	if (commit_file != NULL) {
 		if (optind < argc || offset_file != NULL || follow)
 			diag_usage_error("--commit: takes no file operands and no other run options");
+		expr_free(check);
+		expr_free(where);
 		cli_free(&cli);
 		return commit(commit_file);
 	}
@@ -573,6 +611,8 @@ main(int argc, char *argv[])
 				    rec_path_str(tc[i].path), rec_type_name(v.type), tc[i].name);
 			continue;
 		}
+		if (!gate(rec, &r))
+			continue;
 		/*
 		 * --normalize-time rejects a record without a valid time; records
 		 * built from CSV or logs get theirs rewritten whenever it parses
@@ -611,6 +651,8 @@ main(int argc, char *argv[])
 	free(tc);
 	buf_free(&tbuf);
 	free((char *)tkey);
+	expr_free(check);
+	expr_free(where);
 	cli_free(&cli);
 	status = diag_finish();
 	if (offset_file != NULL && status == EX_OK_ALL) {

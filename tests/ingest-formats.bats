@@ -129,6 +129,14 @@ OUT
 	assert_equal "${stderr_lines[0]}" "ingest: $T/in.csv:3: field 'a' is null, expected number"
 }
 
+@test "csv records go through --where and --check, and the dead-letter keeps the CSV row" {
+	printf 'a,b\n1,2\n3,4\n5,6\n' > "$T/in.csv"
+	run -0 ingest --format csv --infer --where '.a > 1' --check '.b != 4' --dead-letter "$T/dl" "$T/in.csv"
+	assert_output '{"a":5,"b":6}'
+	run -0 jq -c '[.line, .reason, .raw]' "$T/dl"
+	assert_output '[3,"check failed: .b != 4","3,4"]'
+}
+
 @test "an unknown format is a usage error that lists the formats" {
 	run -2 --separate-stderr ingest --format xml
 	assert_equal "${stderr_lines[0]}" "ingest: --format: unknown format 'xml' (ndjson, csv, tsv, logfmt, clf, combined, auto)"
