@@ -264,7 +264,7 @@ bool
 fmt_json_number(const char *s, size_t len)
 {
 	size_t i = 0;
-	bool expo = false;
+	bool expo = false, frac = false;
 	char tmp[64], *end;
 	double d;
 
@@ -278,6 +278,7 @@ fmt_json_number(const char *s, size_t len)
 		while (i < len && s[i] >= '0' && s[i] <= '9')
 			i++;
 	if (i < len && s[i] == '.') {
+		frac = true;
 		if (++i == len || s[i] < '0' || s[i] > '9')
 			return false;
 		while (i < len && s[i] >= '0' && s[i] <= '9')
@@ -294,6 +295,18 @@ fmt_json_number(const char *s, size_t len)
 	}
 	if (i != len)
 		return false;
+	if (!expo && !frac) {
+		/* An integer must fit int64: the JSON parser refuses bigger ones. */
+		long long v;
+		if (len >= sizeof tmp)
+			return false;
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		errno = 0;
+		v = strtoll(tmp, &end, 10);
+		(void)v;
+		return errno != ERANGE;
+	}
 	if (!expo && len < 300)
 		return true;
 	/* An exponent can overflow a double, which the JSON parser refuses. */
@@ -863,7 +876,12 @@ fmt_parse(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 {
 	buf_reset(out);
 	r->why[0] = '\0';
-	if (r->kind != FMT_NDJSON && !utf8_valid(s, len))
-		return bad(r, "not valid UTF-8");
+	if (r->kind != FMT_NDJSON) {
+		if (!utf8_valid(s, len))
+			return bad(r, "not valid UTF-8");
+		/* JSON text may not carry U+0000 (jansson refuses it), so say so here. */
+		if (memchr(s, '\0', len) != NULL)
+			return bad(r, "NUL byte at column %zu", (size_t)((const char *)memchr(s, '\0', len) - s) + 1);
+	}
 	return def_of(r->kind)->parse(r, s, len, out);
 }

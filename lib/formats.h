@@ -73,7 +73,7 @@ void		 fmt_start(struct fmt_reader *);
  * for FMT_MORE several lines joined by "\n") into a JSON object appended
  * to out (cleared first).  Returns one of enum fmt_result.  On FMT_BAD,
  * fmt_why() gives the reason ("expected 5 fields, got 4"), valid until the
- * next call.  Text that is not UTF-8 is FMT_BAD.  For FMT_NDJSON the text
+ * next call.  Text that is not UTF-8 or holds a NUL byte is FMT_BAD.  For FMT_NDJSON the text
  * is copied to out unchanged.
  */
 enum fmt_result	 fmt_parse(struct fmt_reader *, const char *text, size_t len, struct buf *out);
@@ -81,8 +81,9 @@ const char	*fmt_why(const struct fmt_reader *);
 
 /*
  * fmt_json_number reports whether s[0..len) is a number in JSON syntax
- * that a double can hold (so "6.8581834E7" passes and "007", "1e999" and
- * "+1" do not).
+ * that the JSON parser takes: an integer within int64, any other number
+ * within a double (so "6.8581834E7" passes and "007", "1e999", "+1" and
+ * "99999999999999999999" do not).
  */
 bool		 fmt_json_number(const char *s, size_t len);
 

@@ -40,6 +40,18 @@ OUT
 	assert_output $'{"n":6.8581834E7}\n{"n":-0.50}\n{"n":"007"}\n{"n":"+1"}\n{"n":"1."}\n{"n":"1e999"}\n{"n":0}'
 }
 
+@test "csv --infer keeps integers past 64 bits as strings, since JSON parsers refuse them" {
+	printf 'n\n9223372036854775807\n9223372036854775808\n' > "$T/in.csv"
+	run -0 ingest --format csv --infer "$T/in.csv"
+	assert_output $'{"n":9223372036854775807}\n{"n":"9223372036854775808"}'
+}
+
+@test "csv rejects a row holding a NUL byte" {
+	printf 'a,b\n1,x\0y\n' > "$T/in.csv"
+	run -1 --separate-stderr ingest --format csv "$T/in.csv"
+	assert_equal "${stderr_lines[0]}" "ingest: $T/in.csv:2: NUL byte at column 4"
+}
+
 @test "csv --infer turns true, false and empty fields into JSON booleans and null" {
 	printf 'a,b,c,d\nTRUE,false,,yes\n' > "$T/in.csv"
 	run -0 ingest --format csv --infer "$T/in.csv"

@@ -40,6 +40,9 @@ main(void)
 	ok(!fmt_json_number(".5", 2), ".5 is not");
 	ok(!fmt_json_number("1e999", 5), "1e999 overflows a double");
 	ok(!fmt_json_number("", 0), "the empty string is not");
+	ok(fmt_json_number("-9223372036854775808", 20), "INT64_MIN is a JSON number");
+	ok(!fmt_json_number("9223372036854775808", 19), "INT64_MAX + 1 is too big an integer");
+	ok(fmt_json_number("9223372036854775808.0", 21), "but as a real it is fine");
 	ok(!fmt_json_number("NaN", 3), "NaN is not");
 
 #define DETECT(s, want) is_str(fmt_name(fmt_detect(s, strlen(s))), want, "detect %s", want)
