@@ -238,6 +238,7 @@ struct source {
 	struct buf		 json;
 	size_t			 max;			/* longest record text, --max-line-bytes */
 	uint64_t		*blank;			/* blank lines, counted under --stats */
+	bool			 hold_open;		/* --offset-file: a record open at the end is left for the next run */
 	char			 formats[128];		/* what --format auto chose, for --stats */
 };
 
@@ -354,7 +355,8 @@ next_record(struct source *src, struct record *r)
 		}
 		return 1;
 	}
-	close_open(src);
+	if (!src->hold_open)
+		close_open(src);
 	return 0;
 }
 
@@ -554,6 +556,7 @@ main(int argc, char *argv[])
 		note_format(&src, kind);
 	if (offset_file != NULL) {
 		in_whole_lines(src.in, true);
+		src.hold_open = true;
 		in_start_at(src.in, plan.offset, plan.line);
 		if (plan.offset > 0) {
 			src.detect_pending = src.autodetect;
@@ -637,6 +640,11 @@ main(int argc, char *argv[])
 		diag_out++;
 	}
 	in_tell(src.in, &end);
+	if (src.open) {
+		/* A CSV record still being written: the next run starts at its first line. */
+		end.offset = src.accpos.offset;
+		end.line = src.accpos.line - 1;
+	}
 	in_file_id(src.in, &rdev, &rino);
 	in_close(src.in);
 	fmt_free(src.fr);

@@ -137,3 +137,14 @@ batch() {
 	run -2 --separate-stderr ingest --follow --offset-file "$T/off" "$T/a.log"
 	assert_equal "${stderr_lines[0]}" "ingest: --offset-file and --follow cannot be used together"
 }
+
+@test "a CSV record still open at the end of a run is read whole by the next run" {
+	printf 'a,b\n1,"x\n' > "$T/app.csv"
+	run -0 --separate-stderr ingest --format csv --offset-file "$T/off" "$T/app.csv"
+	assert_output ''
+	assert_equal "$stderr" ''
+	ingest --commit "$T/off"
+	printf 'y"\n2,z\n' >> "$T/app.csv"
+	run -0 ingest --format csv --offset-file "$T/off" "$T/app.csv"
+	assert_output $'{"a":"1","b":"x\\ny"}\n{"a":"2","b":"z"}'
+}
