@@ -196,6 +196,73 @@ commit(const char *path)
 	return EX_OK_ALL;
 }
 
+/*
+ * offset_begin checks the operands of an --offset-file run, locks the
+ * offset file, drops a stale pending one and plans where to start (a
+ * rotated file to finish first goes in plan->rotated).  Returns the number
+ * of files to read.  Exits 2 or 3 with a message on failure.
+ */
+static int
+offset_begin(const char *offset_file, char **paths, int npaths, struct off_state *ost,
+    struct off_plan *plan)
+{
+	const char *why;
+
+	if (npaths != 1 || strcmp(paths[0], "-") == 0)
+		diag_usage_error("--offset-file: expected exactly one file operand, not standard input");
+	if (is_gzip(paths[0]))
+		diag_usage_error("--offset-file: cannot resume a compressed file: %s", paths[0]);
+	if (st_lock(offset_file) != 0)
+		diag_die(EX_IOERR, "offset file %s is locked by another run", offset_file);
+	/* A failed run must not leave an older pending offset for --commit to find. */
+	if (off_drop_pending(offset_file) != 0)
+		diag_die(EX_IOERR, "%s.pending: %s", offset_file, strerror(errno));
+	switch (off_load(offset_file, ost, &why)) {
+	case -1:
+		diag_die(EX_IOERR, "%s: %s", offset_file, why);
+	case 0:
+		return 1;	/* the first run: from the start */
+	}
+	if (strcmp(ost->file, paths[0]) != 0)
+		diag_usage_error("--offset-file: %s holds the position in %s, not %s",
+		    offset_file, ost->file, paths[0]);
+	off_plan(ost, paths[0], plan);
+	if (plan->note != NULL)
+		diag_warn("%s: %s", paths[0], plan->note);
+	return plan->rotated != NULL ? 2 : 1;
+}
+
+/*
+ * offset_end writes where a successful run stopped (end, in the file with
+ * device rdev and inode rino) to the pending offset.  If the file was
+ * rotated between the plan and the reading, or during it, the position
+ * would be in another file: it commits nothing and the next run sorts it
+ * out.  Returns the run's exit status.
+ */
+static int
+offset_end(const char *offset_file, const char *file, struct off_state *ost,
+    const struct off_plan *plan, const struct diag_pos *end, uint64_t rdev, uint64_t rino)
+{
+	bool moved = plan->offset > 0 && plan->rotated == NULL &&
+	    (rdev != ost->dev || rino != ost->ino);
+
+	if (end->file == NULL || strcmp(end->file, file) != 0 ||
+	    off_mark(ost, file, end->offset, end->line) != 0) {
+		diag_err("%s", file);
+		return EX_IOERR;
+	}
+	if (moved || rdev != ost->dev || rino != ost->ino) {
+		diag_warn("%s: the file was rotated during the run; nothing to commit, "
+		    "the next run reads it again", file);
+		return EX_IOERR;
+	}
+	if (off_save_pending(offset_file, ost) != 0) {
+		diag_err("%s.pending", offset_file);
+		return EX_IOERR;
+	}
+	return EX_OK_ALL;
+}
+
 /* One record on its way through ingest: where it came from, its input bytes, its JSON. */
 struct record {
 	struct diag_pos	 pos;	/* of its first line */
@@ -421,11 +488,10 @@ main(int argc, char *argv[])
 	bool follow = false;
 	struct off_state ost = { 0 };
 	struct off_plan plan = { 0 };
-	char **paths = argv + optind, *twopaths[2];
+	char **paths, *twopaths[2];
 	int npaths;
 	struct diag_pos end;
 	uint64_t rdev, rino;
-	const char *ewhy;
 	struct sigaction sa;
 
 	diag_init(argv[0]);
@@ -516,33 +582,13 @@ main(int argc, char *argv[])
 	paths = argv + optind;
 	npaths = argc - optind;
 	if (offset_file != NULL) {
-		if (npaths != 1 || strcmp(paths[0], "-") == 0)
-			diag_usage_error("--offset-file: expected exactly one file operand, not standard input");
 		if (follow)
 			diag_usage_error("--offset-file and --follow cannot be used together");
-		if (is_gzip(paths[0]))
-			diag_usage_error("--offset-file: cannot resume a compressed file: %s", paths[0]);
-		if (st_lock(offset_file) != 0)
-			diag_die(EX_IOERR, "offset file %s is locked by another run", offset_file);
-		/* A failed run must not leave an older pending offset for --commit to find. */
-		if (off_drop_pending(offset_file) != 0)
-			diag_die(EX_IOERR, "%s.pending: %s", offset_file, strerror(errno));
-		switch (off_load(offset_file, &ost, &ewhy)) {
-		case -1:
-			diag_die(EX_IOERR, "%s: %s", offset_file, ewhy);
-		case 1:
-			if (strcmp(ost.file, paths[0]) != 0)
-				diag_usage_error("--offset-file: %s holds the position in %s, not %s",
-				    offset_file, ost.file, paths[0]);
-			off_plan(&ost, paths[0], &plan);
-			if (plan.note != NULL)
-				diag_warn("%s: %s", paths[0], plan.note);
-			if (plan.rotated != NULL) {
-				twopaths[0] = plan.rotated;
-				twopaths[1] = paths[0];
-				paths = twopaths;
-				npaths = 2;
-			}
+		npaths = offset_begin(offset_file, paths, npaths, &ost, &plan);
+		if (plan.rotated != NULL) {
+			twopaths[0] = plan.rotated;
+			twopaths[1] = paths[0];
+			paths = twopaths;
 		}
 	}
 
@@ -663,29 +709,8 @@ main(int argc, char *argv[])
 	expr_free(where);
 	cli_free(&cli);
 	status = diag_finish();
-	if (offset_file != NULL && status == EX_OK_ALL) {
-		/*
-		 * Everything was read and written: the next run may start here,
-		 * once committed.  If the file was rotated between the plan and
-		 * the reading, or during it, the position would be in another
-		 * file: commit nothing, and the next run sorts it out.
-		 */
-		bool moved = plan.offset > 0 && plan.rotated == NULL &&
-		    (rdev != ost.dev || rino != ost.ino);
-
-		if (end.file == NULL || strcmp(end.file, argv[optind]) != 0 ||
-		    off_mark(&ost, argv[optind], end.offset, end.line) != 0) {
-			diag_err("%s", argv[optind]);
-			status = EX_IOERR;
-		} else if (moved || rdev != ost.dev || rino != ost.ino) {
-			diag_warn("%s: the file was rotated during the run; nothing to commit, "
-			    "the next run reads it again", argv[optind]);
-			status = EX_IOERR;
-		} else if (off_save_pending(offset_file, &ost) != 0) {
-			diag_err("%s.pending", offset_file);
-			status = EX_IOERR;
-		}
-	}
+	if (offset_file != NULL && status == EX_OK_ALL)
+		status = offset_end(offset_file, argv[optind], &ost, &plan, &end, rdev, rino);
 	off_state_free(&ost);
 	off_plan_free(&plan);
 	return status;
