@@ -114,6 +114,21 @@ main(void)
 	is_str(parse(r, "h - - [10/Oct/2000:13:55:36 -0700] \"GET /\" 200 12x"),
 	    "BAD: byte count is not a number: '12x'", "a bad byte count");
 	is_str(parse(r, "h"), "BAD: missing ident and user fields", "a lone word");
+	is_str(parse(r, "h -"), "BAD: missing user field", "two words");
+	is_str(parse(r, "h - - [10/Oct/2000:13:55:36 -0700] \"GET /\""), "BAD: missing status",
+	    "a missing status");
+	fmt_free(r);
+
+	r = fmt_new(FMT_COMBINED, &o);
+#define LINE "h - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 1"
+	is_str(parse(r, LINE " \"-"), "BAD: referrer has no closing quote", "an open referrer");
+	is_str(parse(r, LINE " \"-\""), "BAD: missing user agent", "a missing user agent");
+	is_str(parse(r, LINE " \"-\" \"ua\" extra"),
+	    "BAD: unexpected text after the user agent at column 68", "text after the user agent");
+	is_str(parse(r, LINE " \"r\\\"q\" \"ua\"  "),
+	    "{\"host\":\"h\",\"ident\":null,\"user\":null,\"timestamp\":\"2000-10-10T20:55:36Z\","
+	    "\"method\":\"GET\",\"path\":\"/\",\"protocol\":\"HTTP/1.1\",\"status\":200,\"bytes\":1,"
+	    "\"referrer\":\"r\\\"q\",\"user_agent\":\"ua\"}", "an escaped quote and trailing spaces");
 	fmt_free(r);
 	return tap_done();
 }
