@@ -34,7 +34,9 @@ win_floor(int64_t t, int64_t step, int64_t offset)
 	int64_t r = d % step;
 	if (r < 0)
 		r += step;
-	return win_add(off, d - r);
+	if (__builtin_sub_overflow(d, r, &d))
+		return TV_MIN;
+	return win_add(off, d);
 }
 
 size_t
