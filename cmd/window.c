@@ -202,12 +202,13 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 
 	w.in = in_open(argv, argc, w.cli.max_line);
-	if (w.idle > 0 || w.state_path != NULL) {
-		/* Wake up while idle: for --idle, and to notice SIGTERM and checkpoints on a quiet pipe. */
-		int64_t ms = w.idle > 0 ? w.idle / 1000 : 250;
-		if (ms > 250 && w.state_path != NULL)
-			ms = 250;
-		in_set_tick(w.in, ms > 0 ? (int)ms : 1, on_tick, NULL);
+	if (w.idle > 0 || w.checkpoint_every > 0) {
+		/* Wake up on a quiet input: for --idle, and for checkpoints. */
+		int64_t us = w.idle > 0 ? w.idle : w.checkpoint_every;
+		if (w.checkpoint_every > 0 && w.checkpoint_every < us)
+			us = w.checkpoint_every;
+		us /= 1000;
+		in_set_tick(w.in, us < 1 ? 1 : us > INT32_MAX ? INT32_MAX : (int)us, on_tick, NULL);
 	}
 	w.last_input = tv_now();
 	if (w.checkpoint_every > 0)
@@ -243,10 +244,13 @@ main(int argc, char *argv[])
 	return diag_finish();
 }
 
+/* on_term makes the read loop stop: in_stop only sets a flag, and the interrupted poll sees it. */
 static void
 on_term(int sig)
 {
 	got_term = 1;
+	if (w.in != NULL)
+		in_stop(w.in);
 }
 
 /* set_kind parses the size of a window option and refuses a second window option. */
@@ -323,8 +327,10 @@ do_event(const struct in_line *ln)
 	int r;
 
 	w.last_input = tv_now();
+	diag_in++;
 	if (rec_parse(w.rec, ln->data, ln->len, &err) != 0) {
-		diag_reject(&ln->pos, ln->data, ln->len, "%s (column %zu)", err.text, err.column);
+		diag_reject(&ln->pos, ln->data, ln->len, "invalid JSON at column %zu: %s",
+		    err.column, err.text);
 		return;
 	}
 	r = rec_is_watermark(w.rec, &wmt);
@@ -440,10 +446,6 @@ on_tick(void *ctx)
 {
 	int64_t now = tv_now();
 
-	if (got_term) {
-		in_stop(w.in);
-		return;
-	}
 	if (w.idle > 0 && w.base_wm != TV_MIN && now - w.last_input >= w.idle &&
 	    wm_raise(&w.wm, win_add(w.base_wm, now - w.base_wall)))
 		advance();
