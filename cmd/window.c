@@ -54,18 +54,19 @@ static const struct option longopts[] = {
 static const struct cli_help help = {
 	"(--tumbling D | --sliding D --slide D | --session GAP) [options] [file ...]",
 	"Assign events to event-time windows, emit watermarks, and set late events aside.",
-	"      --tumbling D           fixed windows of length D\n"
-	"      --sliding D            windows of length D, one starting every --slide\n"
-	"      --slide D              the distance between sliding windows' starts\n"
-	"      --session GAP          per-key sessions that end after GAP without events\n"
-	"      --offset D             shift the window grid by D (may be negative)\n"
-	"      --key F,...            the fields that key sessions (default: one session stream)\n"
-	"      --processing-time      use the arrival time instead of the time field\n"
-	"      --lateness D           watermark = max event time - D (default 0)\n"
-	"      --late FILE            write late events to FILE (default: report on stderr)\n"
-	"      --idle D               advance the watermark by wall-clock time when input is idle for D\n"
-	"      --state FILE           keep open windows and the watermark in FILE across runs\n"
-	"      --checkpoint-every D   also save --state every D of wall-clock time\n",
+	"      --tumbling D         fixed windows of length D\n"
+	"      --sliding D          windows of length D, one starting every --slide\n"
+	"      --slide D            the distance between the starts of sliding windows\n"
+	"      --session GAP        sessions that end after GAP without events\n"
+	"      --offset D           shift the window grid by D (may be negative)\n"
+	"      --key F,...          the fields that key sessions (default: one stream)\n"
+	"      --processing-time    use the arrival time instead of the time field\n"
+	"      --lateness D         watermark = max event time - D (default 0)\n"
+	"      --late FILE          append late events to FILE (default: report them)\n"
+	"      --idle D             when input is idle for D, let the watermark follow\n"
+	"                           the wall clock\n"
+	"      --state FILE         keep open windows and the watermark across runs\n"
+	"      --checkpoint-every D also save --state every D of wall-clock time\n",
 	"Events get \"window_start\" and \"window_end\"; watermarks are {\"@watermark\":\"...\"} records."
 };
 
@@ -93,7 +94,6 @@ static struct {
 	int64_t			 base_wm, base_wall;	/* T and wall clock at the last input, for --idle */
 	int64_t			 last_input, next_checkpoint;
 	struct input		*in;
-	uint64_t		*late_count;
 } w;
 
 static volatile sig_atomic_t got_term;
@@ -180,7 +180,6 @@ main(int argc, char *argv[])
 	}
 	cli_finish(&w.cli);
 	w.late = diag_side_open(w.late_path, "late event");
-	w.late_count = diag_counter("late");
 	w.rec = rec_new();
 	wm_init(&w.wm, w.lateness);
 	w.emitted_wm = TV_MIN;
@@ -376,7 +375,6 @@ do_event(const struct in_line *ln)
 	return;
 late:
 	diag_side_write(w.late, &ln->pos, ln->data, ln->len);
-	(*w.late_count)++;
 }
 
 /* advance closes what the watermark T has passed and says so downstream with a watermark record. */
