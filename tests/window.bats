@@ -471,6 +471,20 @@ window: 1 record rejected (use --dead-letter FILE to keep them)"
 	assert_equal "$stderr" "window: $T/st: state was saved for other windows (session gap=10000000, not session gap=20000000)"
 }
 
+@test "a state file that is not a window state is an error with status 3" {
+	echo 'garbage' >"$T/st"
+	run -3 --separate-stderr window --tumbling 1m --state "$T/st" </dev/null
+	assert_equal "$stderr" "window: $T/st: not an ndflow state file"
+	printf '{"ndflow_state":1,"tool":"dedupe"}\n' >"$T/st2"
+	run -3 --separate-stderr window --tumbling 1m --state "$T/st2" </dev/null
+	assert_equal "$stderr" "window: $T/st2: state file belongs to another tool"
+}
+
+@test "a state file in a missing directory is an error with status 3" {
+	run -3 --separate-stderr window --tumbling 1m --state "$T/no/st" </dev/null
+	assert_equal "$stderr" "window: $T/no/st.lock: No such file or directory"
+}
+
 @test "a second run on a state in use is refused with status 3" {
 	mkfifo "$T/fifo"
 	timeout 30 window --tumbling 1m --state "$T/st" <"$T/fifo" >"$T/out" &
