@@ -90,6 +90,9 @@ static struct {
 	int64_t			*starts;
 	size_t			 maxwin;
 	struct buf		 out, key;
+	struct buf		 bounds;	/* the last window's bounds as JSON, for reuse */
+	size_t			 bounds_mid;
+	int64_t			 bounds_start, bounds_end;
 	int64_t			 emitted_wm;	/* the last watermark written, TV_MIN if none */
 	int64_t			 base_wm, base_wall;	/* T and wall clock at the last input, for --idle */
 	int64_t			 last_input, next_checkpoint;
@@ -235,6 +238,7 @@ main(int argc, char *argv[])
 	free(w.starts);
 	buf_free(&w.out);
 	buf_free(&w.key);
+	buf_free(&w.bounds);
 	rec_free(w.rec);
 	for (size_t i = 0; i < w.nkeys; i++)
 		rec_path_free(w.keys[i]);
@@ -396,14 +400,19 @@ static void
 emit_window(int64_t start, int64_t end)
 {
 	struct rec_edit ed[2];
-	size_t mid;
 
-	buf_reset(&w.out);
-	jw_time(&w.out, start);
-	mid = w.out.len;
-	jw_time(&w.out, end);
-	ed[0] = (struct rec_edit){ "window_start", 12, w.out.p, mid };
-	ed[1] = (struct rec_edit){ "window_end", 10, w.out.p + mid, w.out.len - mid };
+	/* Consecutive events mostly share a window: format its bounds once. */
+	if (w.bounds.len == 0 || start != w.bounds_start || end != w.bounds_end) {
+		buf_reset(&w.bounds);
+		jw_time(&w.bounds, start);
+		w.bounds_mid = w.bounds.len;
+		jw_time(&w.bounds, end);
+		w.bounds_start = start;
+		w.bounds_end = end;
+	}
+	ed[0] = (struct rec_edit){ "window_start", 12, w.bounds.p, w.bounds_mid };
+	ed[1] = (struct rec_edit){ "window_end", 10, w.bounds.p + w.bounds_mid,
+	    w.bounds.len - w.bounds_mid };
 	rec_emit(w.rec, stdout, ed, 2);
 	diag_out++;
 }
