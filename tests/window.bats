@@ -348,6 +348,22 @@ window: $DATA/window-bad.ndjson:5: bad time in '@watermark'
 window: 4 records rejected (use --dead-letter FILE to keep them)"
 }
 
+@test "every class of bad line is rejected with its reason; BOM, CRLF and a last line without newline are fine" {
+	printf '\xef\xbb\xbf{"timestamp":"2024-03-15T10:00:10Z"}\r\n[1,2]\n{"timestamp":true}\n{"timestamp":"2024-03-15T10:00:1\xff"}\n{"a":"\x00"}\n{"timestamp":"tomorrow"}\n{"timestamp":"2024-03-15T10:00:20Z"}' >"$T/in"
+	run -1 --separate-stderr window --tumbling 1m "$T/in"
+	assert_output - <<-EOF
+	{"timestamp":"2024-03-15T10:00:10Z",$(w 10:00:00 10:01:00)
+	{"timestamp":"2024-03-15T10:00:20Z",$(w 10:00:00 10:01:00)
+	$INF
+	EOF
+	assert_equal "$stderr" "window: $T/in:2: invalid JSON at column 1: expected a JSON object, got an array
+window: $T/in:3: time field 'timestamp' is boolean, not a time
+window: $T/in:4: invalid JSON at column 32: unable to decode byte 0xff near '\"2024-03-15T10:00:1'
+window: $T/in:5: invalid JSON at column 6: control character 0x0 near '\"'
+window: $T/in:6: bad time in 'timestamp': not a time: tomorrow
+window: 5 records rejected (use --dead-letter FILE to keep them)"
+}
+
 @test "--dead-letter keeps the rejected lines and the run exits 0" {
 	run -0 window --tumbling 1m --dead-letter "$T/dead" "$DATA/window-bad.ndjson"
 	assert_equal "$(wc -l <"$T/dead")" 4
