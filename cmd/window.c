@@ -186,7 +186,6 @@ main(int argc, char *argv[])
 	w.rec = rec_new();
 	wm_init(&w.wm, w.lateness);
 	w.emitted_wm = TV_MIN;
-	w.base_wm = TV_MIN;
 	if (w.session) {
 		w.ws = ws_new(w.gap);
 	} else {
@@ -196,6 +195,9 @@ main(int argc, char *argv[])
 	}
 	if (w.state_path != NULL)
 		state_load();
+	/* A restored watermark lets --idle close restored windows before any input. */
+	w.base_wm = w.wm.t;
+	w.base_wall = tv_now();
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;	/* no SA_RESTART: a blocked read returns */

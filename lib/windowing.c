@@ -103,6 +103,8 @@ struct win_open {
 	int64_t		*heap;
 	size_t		 n, cap;
 	struct hm	*seen;
+	int64_t		 last;	/* the last end added */
+	bool		 last_ok;	/* and it is still open */
 };
 
 struct win_open *
@@ -130,6 +132,11 @@ wo_add(struct win_open *o, int64_t end)
 	bool created;
 	size_t i;
 
+	/* Consecutive events mostly share a window: skip the lookup then. */
+	if (o->last_ok && end == o->last)
+		return;
+	o->last = end;
+	o->last_ok = true;
 	hm_put(o->seen, &end, sizeof end, &created);
 	if (!created)
 		return;
@@ -152,6 +159,8 @@ wo_close(struct win_open *o, int64_t t)
 		size_t i = 0, c;
 
 		hm_del(o->seen, &top, sizeof top);
+		if (top == o->last)
+			o->last_ok = false;
 		while ((c = 2 * i + 1) < o->n) {
 			if (c + 1 < o->n && o->heap[c + 1] < o->heap[c])
 				c++;

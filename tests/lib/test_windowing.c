@@ -139,6 +139,15 @@ test_open(void)
 	wo_add(o, 10);
 	is_int(wo_count(o), 2, "an end can be added again after it closed");
 	is_int(wo_close(o, TV_MAX), 2, "T=+inf closes everything");
+	wo_add(o, 30);
+	wo_add(o, 40);
+	wo_add(o, 30);
+	is_int(wo_close(o, 35), 1, "T=35 closes 30");
+	wo_add(o, 40);
+	wo_add(o, 30);
+	is_int(wo_count(o), 2, "30 is open again after it closed, 40 once");
+	wo_add(o, 30);
+	is_int(wo_count(o), 2, "and adding 30 again changes nothing");
 	wo_free(o);
 }
 
