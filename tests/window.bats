@@ -435,6 +435,22 @@ window: 1 record rejected (use --dead-letter FILE to keep them)"
 	assert_equal "$(tail -1 "$T/out")" "$INF"
 }
 
+@test "--idle also closes windows restored from --state before any new input" {
+	echo '{"timestamp":"2024-03-15T10:00:00.500Z"}' | window --tumbling 1s --state "$T/st" >/dev/null
+	mkfifo "$T/fifo"
+	timeout 30 window --tumbling 1s --idle 1s --state "$T/st" <"$T/fifo" >"$T/out" &
+	pid=$!
+	exec 7>"$T/fifo"
+	for _ in $(seq 100); do
+		grep -q '@watermark' "$T/out" && break
+		sleep 0.1
+	done
+	run cat "$T/out"
+	exec 7>&-
+	wait "$pid"
+	assert_output --regexp '^\{"@watermark":"2024-03-15T10:00:[0-9.]+Z"\}$'
+}
+
 @test "without --idle a quiet pipe keeps the window open" {
 	mkfifo "$T/fifo"
 	timeout 30 window --tumbling 1s <"$T/fifo" >"$T/out" &
