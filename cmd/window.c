@@ -31,7 +31,8 @@ enum {
 	OPT_LATE,
 	OPT_IDLE,
 	OPT_STATE,
-	OPT_CHECKPOINT_EVERY
+	OPT_CHECKPOINT_EVERY,
+	OPT_ALLOWED_LATENESS
 };
 
 static const struct option longopts[] = {
@@ -48,6 +49,7 @@ static const struct option longopts[] = {
 	{ "idle",		required_argument,	NULL, OPT_IDLE },
 	{ "state",		required_argument,	NULL, OPT_STATE },
 	{ "checkpoint-every",	required_argument,	NULL, OPT_CHECKPOINT_EVERY },
+	{ "allowed-lateness",	required_argument,	NULL, OPT_ALLOWED_LATENESS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -63,6 +65,8 @@ static const struct cli_help help = {
 	"      --processing-time    use the arrival time instead of the time field\n"
 	"      --lateness D         watermark = max event time - D (default 0)\n"
 	"      --late FILE          append late events to FILE (default: report them)\n"
+	"      --allowed-lateness D keep closed windows for D and re-fire them on late\n"
+	"                           events, marked \"revision\":N\n"
 	"      --idle D             when input is idle for D, let the watermark follow\n"
 	"                           the wall clock\n"
 	"      --state FILE         keep open windows and the watermark across runs\n"
@@ -79,12 +83,13 @@ static struct {
 	struct rec_path		**keys;
 	size_t			 nkeys;
 	bool			 processing_time;
-	int64_t			 lateness, idle, checkpoint_every;
+	int64_t			 lateness, idle, checkpoint_every, allowed;
 	const char		*late_path, *state_path;
 
 	struct rec		*rec;
 	struct win_wm		 wm;
 	struct win_open		*open;
+	struct win_open		*kept;	/* --allowed-lateness: windows closed but kept, with late-firing counts */
 	struct win_sessions	*ws;
 	struct diag_side	*late;
 	int64_t			*starts;
@@ -109,7 +114,7 @@ static void	state_load(void);
 static void	state_save(void);
 static void	do_event(const struct in_line *);
 static void	advance(void);
-static void	emit_window(int64_t start, int64_t end);
+static void	emit_window(int64_t start, int64_t end, unsigned revision);
 static void	emit_session(void *, const struct win_session *);
 static void	emit_watermark(int64_t t);
 static void	on_tick(void *);
@@ -167,6 +172,9 @@ main(int argc, char *argv[])
 		case OPT_CHECKPOINT_EVERY:
 			w.checkpoint_every = cli_duration("--checkpoint-every", optarg, CLI_DUR_POSITIVE);
 			break;
+		case OPT_ALLOWED_LATENESS:	/* Flink's allowed lateness: late firings */
+			w.allowed = cli_duration("--allowed-lateness", optarg, CLI_DUR_ZERO_OK);
+			break;
 		default:
 			diag_usage_error("unknown option");
 		}
@@ -188,8 +196,10 @@ main(int argc, char *argv[])
 	w.emitted_wm = TV_MIN;
 	if (w.session) {
 		w.ws = ws_new(w.gap);
+		ws_set_allowed_lateness(w.ws, w.allowed);
 	} else {
 		w.open = wo_new();
+		w.kept = wo_new();
 		w.maxwin = win_sliding_count(w.size, w.slide);
 		w.starts = xmalloc(w.maxwin * sizeof *w.starts);
 	}
@@ -237,6 +247,7 @@ main(int argc, char *argv[])
 	in_close(w.in);
 	ws_free(w.ws);
 	wo_free(w.open);
+	wo_free(w.kept);
 	free(w.starts);
 	buf_free(&w.out);
 	buf_free(&w.key);
@@ -297,6 +308,8 @@ check_options(void)
 		diag_usage_error("--offset cannot be used with --session");
 	if (w.checkpoint_every > 0 && w.state_path == NULL)
 		diag_usage_error("--checkpoint-every needs --state");
+	if (w.allowed > 0 && w.state_path != NULL)
+		diag_usage_error("--allowed-lateness cannot be used with --state");
 }
 
 /* session_key builds the key of the current record: the canonical JSON of the --key fields, as an array. */
@@ -361,17 +374,29 @@ do_event(const struct in_line *ln)
 		session_key();
 		if (ws_add(w.ws, w.key.p, w.key.len, t, ln->data, ln->len, w.wm.t) != 0)
 			goto late;
+		if (w.allowed > 0)
+			advance();	/* a kept session the event joined fires again now */
 	} else {
 		n = win_sliding_assign(t, w.size, w.slide, w.offset, w.starts, w.maxwin);
-		/* Only windows that are still open get the event (Flink skips closed ones). */
+		/*
+		 * Only windows that are still open, or closed but kept by
+		 * --allowed-lateness, get the event (Flink skips the others).
+		 * A kept window gets it as its next revision.
+		 */
 		for (i = 0; i < n; i++) {
 			int64_t end = win_add(w.starts[i], w.size);
-			if (end <= w.wm.t)
+			unsigned rev = 0;
+			if (win_add(end, w.allowed) <= w.wm.t)
 				continue;
-			emit_window(w.starts[i], end);
-			wo_add(w.open, end);
+			if (w.allowed > 0)
+				wo_add(w.kept, end);
+			if (end <= w.wm.t)
+				rev = (unsigned)++*wo_counter(w.kept, end);
+			else
+				wo_add(w.open, end);
+			emit_window(w.starts[i], end, rev);
 		}
-		if (n == 0 || win_add(w.starts[n - 1], w.size) <= w.wm.t)
+		if (n == 0 || win_add(win_add(w.starts[n - 1], w.size), w.allowed) <= w.wm.t)
 			goto late;
 	}
 	if (wm_event(&w.wm, t))
@@ -389,19 +414,22 @@ advance(void)
 {
 	size_t closed;
 
-	if (w.session)
+	if (w.session) {
 		closed = ws_close(w.ws, w.wm.t, emit_session, NULL);
-	else
+	} else {
 		closed = wo_close(w.open, w.wm.t);
-	if (closed > 0 && !w.cli.no_watermarks)
+		wo_close(w.kept, win_add(w.wm.t, -w.allowed));
+	}
+	if (closed > 0 && !w.cli.no_watermarks && w.wm.t != w.emitted_wm)
 		emit_watermark(w.wm.t);
 }
 
 /* emit_window writes the current record with window_start and window_end spliced in. */
 static void
-emit_window(int64_t start, int64_t end)
+emit_window(int64_t start, int64_t end, unsigned revision)
 {
-	struct rec_edit ed[2];
+	struct rec_edit ed[3];
+	char rev[24];
 
 	/* Consecutive events mostly share a window: format its bounds once. */
 	if (w.bounds.len == 0 || start != w.bounds_start || end != w.bounds_end) {
@@ -415,7 +443,11 @@ emit_window(int64_t start, int64_t end)
 	ed[0] = (struct rec_edit){ "window_start", 12, w.bounds.p, w.bounds_mid };
 	ed[1] = (struct rec_edit){ "window_end", 10, w.bounds.p + w.bounds_mid,
 	    w.bounds.len - w.bounds_mid };
-	rec_emit(w.rec, stdout, ed, 2);
+	if (revision > 0) {
+		int len = snprintf(rev, sizeof rev, "%u", revision);
+		ed[2] = (struct rec_edit){ "revision", 8, rev, (size_t)len };
+	}
+	rec_emit(w.rec, stdout, ed, revision > 0 ? 3 : 2);
 	diag_out++;
 }
 
@@ -430,7 +462,7 @@ emit_session(void *ctx, const struct win_session *s)
 		/* The bytes were a valid record when they were stored. */
 		if (rec_parse(w.rec, p, len, NULL) != 0)
 			continue;
-		emit_window(ws_start(s), ws_end(s));
+		emit_window(ws_start(s), ws_end(s), ws_revision(s));
 	}
 }
 

@@ -112,7 +112,7 @@ wo_new(void)
 {
 	struct win_open *o = xcalloc(1, sizeof *o);
 
-	o->seen = hm_new(1);
+	o->seen = hm_new(sizeof(uint64_t));
 	return o;
 }
 
@@ -176,6 +176,12 @@ wo_close(struct win_open *o, int64_t t)
 	return closed;
 }
 
+uint64_t *
+wo_counter(struct win_open *o, int64_t end)
+{
+	return hm_get(o->seen, &end, sizeof end);
+}
+
 size_t
 wo_count(const struct win_open *o)
 {
@@ -205,6 +211,8 @@ struct win_session {
 	struct buf		 ev;	/* ev_hdr + bytes, repeated */
 	size_t			*off;	/* offsets of the events in ev; sorted before emission */
 	size_t			 n, cap;
+	unsigned		 fired;	/* how many times it has been emitted */
+	bool			 dirty;	/* it has events not emitted yet */
 };
 
 /* The value of the key map: the key's open sessions. */
@@ -214,8 +222,9 @@ struct ws_keyent {
 
 struct win_sessions {
 	int64_t			  gap;
+	int64_t			  allowed;	/* allowed lateness: how long a fired session is kept */
 	struct hm		 *keys;
-	struct win_session	**heap;	/* ordered by end, start, key */
+	struct win_session	**heap;	/* ordered by due time (sess_due), start, key */
 	size_t			  n, cap;
 	uint64_t		  seq;
 	struct buf		  scratch;
@@ -269,6 +278,13 @@ ws_key(const struct win_session *s, size_t *keylen)
 int64_t	ws_start(const struct win_session *s) { return s->start; }
 int64_t	ws_end(const struct win_session *s) { return s->end; }
 size_t	ws_nevents(const struct win_session *s) { return s->n; }
+unsigned	ws_revision(const struct win_session *s) { return s->fired; }
+
+void
+ws_set_allowed_lateness(struct win_sessions *w, int64_t allowed)
+{
+	w->allowed = allowed;
+}
 
 const char *
 ws_event(const struct win_session *s, size_t i, size_t *len, int64_t *t)
@@ -282,14 +298,28 @@ ws_event(const struct win_session *s, size_t i, size_t *len, int64_t *t)
 	return s->ev.p + s->off[i] + sizeof h;
 }
 
-/* sess_cmp orders sessions by end, then start, then key bytes. */
+/*
+ * sess_due is when the watermark next acts on a session: at its end it is
+ * emitted; once emitted with nothing new, it is kept until end + allowed
+ * lateness and then dropped.
+ */
+static int64_t
+sess_due(const struct win_sessions *w, const struct win_session *s)
+{
+	return s->fired > 0 && !s->dirty ? win_add(s->end, w->allowed) : s->end;
+}
+
+/* sess_cmp orders sessions by due time, then end, then start, then key bytes. */
 static int
-sess_cmp(const struct win_session *a, const struct win_session *b)
+sess_cmp(const struct win_sessions *w, const struct win_session *a, const struct win_session *b)
 {
 	size_t la, lb;
 	const void *ka, *kb;
+	int64_t da = sess_due(w, a), db = sess_due(w, b);
 	int c;
 
+	if (da != db)
+		return da < db ? -1 : 1;
 	if (a->end != b->end)
 		return a->end < b->end ? -1 : 1;
 	if (a->start != b->start)
@@ -314,7 +344,7 @@ heap_up(struct win_sessions *w, size_t i)
 {
 	struct win_session *s = w->heap[i];
 
-	while (i > 0 && sess_cmp(s, w->heap[(i - 1) / 2]) < 0) {
+	while (i > 0 && sess_cmp(w, s, w->heap[(i - 1) / 2]) < 0) {
 		heap_set(w, i, w->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
@@ -328,9 +358,9 @@ heap_down(struct win_sessions *w, size_t i)
 	size_t c;
 
 	while ((c = 2 * i + 1) < w->n) {
-		if (c + 1 < w->n && sess_cmp(w->heap[c + 1], w->heap[c]) < 0)
+		if (c + 1 < w->n && sess_cmp(w, w->heap[c + 1], w->heap[c]) < 0)
 			c++;
-		if (sess_cmp(s, w->heap[c]) <= 0)
+		if (sess_cmp(w, s, w->heap[c]) <= 0)
 			break;
 		heap_set(w, i, w->heap[c]);
 		i = c;
@@ -394,25 +424,27 @@ sess_absorb(struct win_session *a, struct win_session *b)
 		a->start = b->start;
 	if (b->end > a->end)
 		a->end = b->end;
+	if (b->fired > a->fired)
+		a->fired = b->fired;
 }
 
 int
 ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
     const void *payload, size_t len, int64_t wm)
 {
-	int64_t end = win_add(t, w->gap);
+	int64_t end = win_add(t, w->gap), keep = win_add(end, w->allowed);
 	struct ws_keyent *k = hm_get(w->keys, key, keylen);
 	struct win_session *s, **pp, *into = NULL;
 
-	if (k == NULL && end <= wm)
+	if (k == NULL && keep <= wm)
 		return 1;
 	if (k == NULL)
 		k = hm_put(w->keys, key, keylen, NULL);
-	/* Every open session has end > wm, so joining one is never late. */
+	/* Every session still held has end + allowed > wm, so joining one is never late. */
 	for (s = k->head; s != NULL; s = s->next)
 		if (s->start <= end && s->end >= t)
 			break;
-	if (s == NULL && end <= wm) {
+	if (s == NULL && keep <= wm) {
 		if (k->head == NULL)
 			hm_del(w->keys, key, keylen);
 		return 1;
@@ -422,6 +454,7 @@ ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
 		into->start = t;
 		into->end = end;
 		into->key = k;
+		into->dirty = true;
 		into->next = k->head;
 		k->head = into;
 		sess_append(into, t, w->seq++, payload, len);
@@ -430,6 +463,7 @@ ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
 	}
 	into = s;
 	heap_remove(w, into);
+	into->dirty = true;
 	sess_append(into, t, w->seq++, payload, len);
 	if (t < into->start)
 		into->start = t;
@@ -474,40 +508,59 @@ sess_sort(struct win_session *s)
 	cmp_sess = NULL;
 }
 
+/* sess_drop unlinks a session from its key (dropping the key when it was the last) and frees it. */
+static void
+sess_drop(struct win_sessions *w, struct win_session *s)
+{
+	struct ws_keyent *k = s->key;
+	struct win_session **pp;
+
+	for (pp = &k->head; *pp != s; pp = &(*pp)->next)
+		;
+	*pp = s->next;
+	if (k->head == NULL) {
+		size_t kl;
+		const void *kb = hm_key(k, &kl);
+
+		/* Copy the key: it lives in the entry being deleted. */
+		buf_reset(&w->scratch);
+		buf_add(&w->scratch, kb, kl);
+		hm_del(w->keys, w->scratch.p, kl);
+	}
+	sess_free(s);
+}
+
 size_t
 ws_close(struct win_sessions *w, int64_t wm, ws_close_fn *fn, void *ctx)
 {
 	size_t closed = 0;
 
-	while (w->n > 0 && w->heap[0]->end <= wm) {
-		struct win_session *s = w->heap[0], **pp;
-		struct ws_keyent *k = s->key;
+	while (w->n > 0 && sess_due(w, w->heap[0]) <= wm) {
+		struct win_session *s = w->heap[0];
 
 		heap_remove(w, s);
-		sess_sort(s);
-		fn(ctx, s);
-		for (pp = &k->head; *pp != s; pp = &(*pp)->next)
-			;
-		*pp = s->next;
-		if (k->head == NULL) {
-			size_t kl;
-			const void *kb = hm_key(k, &kl);
-
-			/* Copy the key: it lives in the entry being deleted. */
-			buf_reset(&w->scratch);
-			buf_add(&w->scratch, kb, kl);
-			hm_del(w->keys, w->scratch.p, kl);
+		if (s->fired == 0 || s->dirty) {
+			sess_sort(s);
+			fn(ctx, s);
+			s->fired++;
+			s->dirty = false;
+			closed++;
+			if (win_add(s->end, w->allowed) > wm) {
+				heap_push(w, s);	/* kept for late events */
+				continue;
+			}
 		}
-		sess_free(s);
-		closed++;
+		sess_drop(w, s);
 	}
 	return closed;
 }
 
+static const struct win_sessions *cmp_set;
+
 static int
 sessp_cmp(const void *a, const void *b)
 {
-	return sess_cmp(*(struct win_session *const *)a, *(struct win_session *const *)b);
+	return sess_cmp(cmp_set, *(struct win_session *const *)a, *(struct win_session *const *)b);
 }
 
 void
@@ -520,7 +573,9 @@ ws_foreach(struct win_sessions *w, ws_close_fn *fn, void *ctx)
 		return;
 	v = xmalloc(w->n * sizeof *v);
 	memcpy(v, w->heap, w->n * sizeof *v);
+	cmp_set = w;
 	qsort(v, w->n, sizeof *v, sessp_cmp);
+	cmp_set = NULL;
 	for (i = 0; i < w->n; i++) {
 		sess_sort(v[i]);
 		fn(ctx, v[i]);

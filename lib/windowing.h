@@ -72,6 +72,8 @@ void		 wo_add(struct win_open *, int64_t end);
 /* wo_close removes every end <= t and returns how many were removed. */
 size_t		 wo_close(struct win_open *, int64_t t);
 size_t		 wo_count(const struct win_open *);
+/* wo_counter returns a counter (starting at 0) kept with an end in the set, or NULL when the end is not in it. */
+uint64_t	*wo_counter(struct win_open *, int64_t end);
 /* wo_get returns the i-th open end, in no particular order (0 <= i < wo_count). */
 int64_t		 wo_get(const struct win_open *, size_t i);
 
@@ -87,27 +89,36 @@ struct win_sessions;
 struct win_session;
 
 struct win_sessions	*ws_new(int64_t gap);
+/*
+ * ws_set_allowed_lateness keeps each session for allowed after it is
+ * emitted (Flink's allowed lateness): an event that joins a kept session
+ * is not late, and the session is emitted again, whole, at the next
+ * ws_close, with ws_revision one higher.  The default is 0: a session is
+ * freed once emitted.
+ */
+void			 ws_set_allowed_lateness(struct win_sessions *, int64_t allowed);
 /* ws_free frees every open session and its events. */
 void			 ws_free(struct win_sessions *);
-/* ws_count returns the number of open sessions (over all keys). */
+/* ws_count returns the number of sessions held, open or kept (over all keys). */
 size_t			 ws_count(const struct win_sessions *);
 
 /*
  * ws_add adds an event at time t under key (keylen bytes, any bytes),
  * copying payload[0..len).  wm is the current watermark: the event is
- * late when its own window [t, t + gap) is closed (t + gap <= wm) and it
- * joins no open session of its key; then nothing changes and ws_add
- * returns 1.  Otherwise the event is added, sessions are merged as
+ * late when its own window [t, t + gap) is closed for good
+ * (t + gap + allowed lateness <= wm) and it joins no session held for its
+ * key; then nothing changes and ws_add returns 1.  Otherwise the event is added, sessions are merged as
  * needed, and ws_add returns 0.  Aborts on allocation failure.
  */
 int	ws_add(struct win_sessions *, const void *key, size_t keylen, int64_t t,
 	    const void *payload, size_t len, int64_t wm);
 
 /*
- * ws_close closes every session with end <= wm, in order of end, then
- * start, then key bytes (so the output does not depend on hashing): for
- * each one it calls fn, then frees the session.  Returns how many were
- * closed.  fn must not call back into the set.
+ * ws_close emits every session with end <= wm that has events not
+ * emitted yet, in order of end, then start, then key bytes (so the output
+ * does not depend on hashing): for each one it calls fn.  A session is
+ * then freed, or kept while end + allowed lateness > wm.  Returns how
+ * many were emitted.  fn must not call back into the set.
  */
 typedef void	ws_close_fn(void *ctx, const struct win_session *);
 size_t	ws_close(struct win_sessions *, int64_t wm, ws_close_fn *fn, void *ctx);
@@ -120,6 +131,8 @@ const void	*ws_key(const struct win_session *, size_t *keylen);
 int64_t		 ws_start(const struct win_session *);
 int64_t		 ws_end(const struct win_session *);
 size_t		 ws_nevents(const struct win_session *);
+/* ws_revision returns how many times the session was emitted before (0 the first time). */
+unsigned	 ws_revision(const struct win_session *);
 
 /*
  * ws_event returns the i-th event of a session in event-time order (ties

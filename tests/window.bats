@@ -262,6 +262,57 @@ window: 1 late event"
 	assert_line -n 0 "{\"timestamp\":\"2024-03-15T10:00:30Z\",$(w 10:00:30 10:00:40)"
 }
 
+# ---- allowed lateness (Flink's late firings) ----
+
+@test "--allowed-lateness passes late tumbling events on as revisions of their closed window" {
+	# T=10:01:10 closes [10:00,10:01), which is kept until 10:02: events 3 and 5 are its
+	# first and second late updates instead of late events.
+	run -0 --separate-stderr window --tumbling 1m --allowed-lateness 1m "$DATA/window-ooo.ndjson"
+	assert_output - <<-EOF
+	{"id":1,"timestamp":"2024-03-15T10:00:50Z",$(w 10:00:00 10:01:00)
+	{"id":2,"timestamp":"2024-03-15T10:01:10Z",$(w 10:01:00 10:02:00)
+	$(wm 10:01:10)
+	{"id":3,"timestamp":"2024-03-15T10:00:45Z",$(w 10:00:00 10:01:00 | sed 's/}$/,"revision":1}/')
+	{"id":4,"timestamp":"2024-03-15T10:01:40Z",$(w 10:01:00 10:02:00)
+	{"id":5,"timestamp":"2024-03-15T10:00:59Z",$(w 10:00:00 10:01:00 | sed 's/}$/,"revision":2}/')
+	$INF
+	EOF
+	assert_equal "$stderr" ""
+}
+
+@test "--allowed-lateness gives a sliding event only the windows still kept" {
+	# Event 4 (10:00:50): [10:00,10:01) ended at 10:01, +30s <= T=10:01:40, gone;
+	# [10:00:30,10:01:30) is kept until 10:02 and gets its second revision.
+	run -0 window --sliding 1m --slide 30s --allowed-lateness 30s "$DATA/window-partial.ndjson"
+	assert_line -n 5 "{\"id\":3,\"timestamp\":\"2024-03-15T10:01:20Z\",$(w 10:00:30 10:01:30 | sed 's/}$/,"revision":1}/')"
+	assert_line -n 6 "{\"id\":3,\"timestamp\":\"2024-03-15T10:01:20Z\",$(w 10:01:00 10:02:00)"
+	assert_line -n 7 "{\"id\":4,\"timestamp\":\"2024-03-15T10:00:50Z\",$(w 10:00:30 10:01:30 | sed 's/}$/,"revision":2}/')"
+	assert_equal "${#lines[@]}" 9
+}
+
+@test "--allowed-lateness re-fires a kept session whole when a late event joins it" {
+	# [00,10) fires at T=:30 and is kept until :40; 10:00:05 joins it: [00,15) fires again,
+	# both events, as revision 1.  09:59:00 is past even the allowed lateness: late.
+	run -0 --separate-stderr window --session 10s --allowed-lateness 30s --late "$T/late" "$DATA/window-allowed.ndjson"
+	assert_output - <<-EOF
+	{"id":1,"timestamp":"2024-03-15T10:00:00Z",$(w 10:00:00 10:00:10)
+	$(wm 10:00:30)
+	{"id":1,"timestamp":"2024-03-15T10:00:00Z",$(w 10:00:00 10:00:15 | sed 's/}$/,"revision":1}/')
+	{"id":3,"timestamp":"2024-03-15T10:00:05Z",$(w 10:00:00 10:00:15 | sed 's/}$/,"revision":1}/')
+	{"id":2,"timestamp":"2024-03-15T10:00:30Z",$(w 10:00:30 10:00:40)
+	$INF
+	EOF
+	assert_equal "$(cat "$T/late")" '{"id":4,"timestamp":"2024-03-15T09:59:00Z"}'
+}
+
+@test "--allowed-lateness cannot be used with --state, and must not be negative" {
+	run -2 --separate-stderr window --session 10s --allowed-lateness 30s --state "$T/st"
+	assert_equal "$stderr" "window: --allowed-lateness cannot be used with --state
+Try 'window --help' for more information."
+	run -2 --separate-stderr window --session 10s --allowed-lateness -1s
+	[[ "$stderr" == "window: --allowed-lateness: duration must not be negative: -1s"* ]]
+}
+
 # ---- watermarks ----
 
 @test "watermark records in the input advance the watermark; a lower one is ignored; +inf closes all once" {
@@ -689,7 +740,7 @@ Try 'window --help' for more information."
 	run -0 window --help
 	assert_line -n 0 "Usage: window (--tumbling D | --sliding D --slide D | --session GAP) [options] [file ...]"
 	for o in --tumbling --sliding --slide --session --offset --key --processing-time --lateness \
-	    --late --idle --state --checkpoint-every --no-watermarks; do
+	    --late --allowed-lateness --idle --state --checkpoint-every --no-watermarks; do
 		assert_output --partial -- "$o"
 	done
 	run -0 window -h

@@ -17,6 +17,10 @@ collect(void *ctx, const struct win_session *s)
 	const char *k = ws_key(s, &kl);
 
 	buf_add(b, k, kl);
+	if (ws_revision(s) > 0) {
+		snprintf(tmp, sizeof tmp, "#%u", ws_revision(s));
+		buf_adds(b, tmp);
+	}
 	snprintf(tmp, sizeof tmp, "[%lld,%lld):", (long long)ws_start(s), (long long)ws_end(s));
 	buf_adds(b, tmp);
 	for (i = 0; i < ws_nevents(s); i++) {
@@ -214,6 +218,37 @@ test_sessions(void)
 	buf_free(&b);
 }
 
+static void
+test_allowed_lateness(void)
+{
+	struct win_sessions *w = ws_new(10);
+	struct buf b = BUF_INIT;
+
+	ws_set_allowed_lateness(w, 20);
+	add(w, "a", 0, "a0", TV_MIN, 0);
+	is_str(close_all(w, 10, &b), "a[0,10):a0;", "the session is emitted when T reaches its end");
+	is_int(ws_count(w), 1, "and kept for the allowed lateness");
+	add(w, "a", 5, "a5", 15, 0);
+	is_str(close_all(w, 15, &b), "a#1[0,15):a0,a5;", "a late event re-fires the whole session as revision 1");
+	add(w, "a", -30, "old", 15, 1);
+	is_str(close_all(w, 34, &b), "", "nothing new: nothing is emitted");
+	is_int(ws_count(w), 1, "kept until end + allowed lateness");
+	is_str(close_all(w, 35, &b), "", "dropping a kept session emits nothing");
+	is_int(ws_count(w), 0, "at T = end + allowed lateness it is dropped");
+
+	add(w, "b", 0, "b0", TV_MIN, 0);
+	is_str(close_all(w, 10, &b), "b[0,10):b0;", "b fires");
+	add(w, "b", 12, "b12", 11, 0);
+	add(w, "b", 9, "b9", 11, 0);
+	is_int(ws_count(w), 1, "9 joins the kept [0,10) and the open [12,22)");
+	is_str(close_all(w, 21, &b), "", "the merged session is open until 22");
+	is_str(close_all(w, 22, &b), "b#1[0,22):b0,b9,b12;", "then fires as revision 1");
+	add(w, "c", 0, "c0", 15, 0);
+	is_str(close_all(w, 15, &b), "c[0,10):c0;", "an event whose window closed within the allowed lateness fires at once");
+	ws_free(w);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -223,5 +258,6 @@ main(void)
 	test_wm();
 	test_open();
 	test_sessions();
+	test_allowed_lateness();
 	return tap_done();
 }
