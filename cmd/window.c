@@ -308,8 +308,6 @@ check_options(void)
 		diag_usage_error("--offset cannot be used with --session");
 	if (w.checkpoint_every > 0 && w.state_path == NULL)
 		diag_usage_error("--checkpoint-every needs --state");
-	if (w.allowed > 0 && w.state_path != NULL)
-		diag_usage_error("--allowed-lateness cannot be used with --state");
 }
 
 /* session_key builds the key of the current record: the canonical JSON of the --key fields, as an array. */
@@ -531,8 +529,8 @@ save_session(void *ctx, const struct win_session *s)
 
 	for (i = 0; i < ws_nevents(s); i++) {
 		const char *p = ws_event(s, i, &len, &t);
-		json_t *o = json_pack("{s:s%,s:I,s:s%}", "key", k, kl, "t", (json_int_t)t,
-		    "event", p, len);
+		json_t *o = json_pack("{s:s%,s:I,s:s%,s:I,s:b}", "key", k, kl, "t", (json_int_t)t,
+		    "event", p, len, "fired", (json_int_t)ws_revision(s), "pending", ws_pending(s));
 		json_dumpf(o, f, JSON_COMPACT);
 		fputc('\n', f);
 		json_decref(o);
@@ -565,6 +563,11 @@ state_save(void)
 	} else {
 		for (i = 0; i < wo_count(w.open); i++)
 			fprintf(f, "{\"open\":%lld}\n", (long long)wo_get(w.open, i));
+		for (i = 0; i < wo_count(w.kept); i++) {
+			int64_t end = wo_get(w.kept, i);
+			fprintf(f, "{\"kept\":%lld,\"n\":%llu}\n", (long long)end,
+			    (unsigned long long)*wo_counter(w.kept, end));
+		}
 	}
 	if (ferror(f)) {
 		st_abort(f, w.state_path);
@@ -618,9 +621,15 @@ state_load(void)
 			ev = json_object_get(o, "event");
 			if (!json_is_string(k) || !json_is_string(ev))
 				diag_die(EX_IOERR, "%s: not a window state line", w.state_path);
-			ws_add(w.ws, json_string_value(k), json_string_length(k),
+			ws_restore(w.ws, json_string_value(k), json_string_length(k),
 			    json_integer_value(json_object_get(o, "t")),
-			    json_string_value(ev), json_string_length(ev), TV_MIN);
+			    json_string_value(ev), json_string_length(ev),
+			    (unsigned)json_integer_value(json_object_get(o, "fired")),
+			    !json_is_false(json_object_get(o, "pending")));
+		} else if (json_object_get(o, "kept") != NULL) {
+			int64_t end = json_integer_value(json_object_get(o, "kept"));
+			wo_add(w.kept, end);
+			*wo_counter(w.kept, end) = (uint64_t)json_integer_value(json_object_get(o, "n"));
 		} else {
 			wo_add(w.open, json_integer_value(json_object_get(o, "open")));
 		}

@@ -428,8 +428,9 @@ sess_absorb(struct win_session *a, struct win_session *b)
 		a->fired = b->fired;
 }
 
-int
-ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
+/* sess_add is ws_add, returning the session the event went into, or NULL when it is late. */
+static struct win_session *
+sess_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
     const void *payload, size_t len, int64_t wm)
 {
 	int64_t end = win_add(t, w->gap), keep = win_add(end, w->allowed);
@@ -437,7 +438,7 @@ ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
 	struct win_session *s, **pp, *into = NULL;
 
 	if (k == NULL && keep <= wm)
-		return 1;
+		return NULL;
 	if (k == NULL)
 		k = hm_put(w->keys, key, keylen, NULL);
 	/* Every session still held has end + allowed > wm, so joining one is never late. */
@@ -447,7 +448,7 @@ ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
 	if (s == NULL && keep <= wm) {
 		if (k->head == NULL)
 			hm_del(w->keys, key, keylen);
-		return 1;
+		return NULL;
 	}
 	if (s == NULL) {
 		into = xcalloc(1, sizeof *into);
@@ -459,7 +460,7 @@ ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
 		k->head = into;
 		sess_append(into, t, w->seq++, payload, len);
 		heap_push(w, into);
-		return 0;
+		return into;
 	}
 	into = s;
 	heap_remove(w, into);
@@ -483,7 +484,32 @@ ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
 		pp = &s->next;
 	}
 	heap_push(w, into);
-	return 0;
+	return into;
+}
+
+int
+ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
+    const void *payload, size_t len, int64_t wm)
+{
+	return sess_add(w, key, keylen, t, payload, len, wm) == NULL;
+}
+
+void
+ws_restore(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
+    const void *payload, size_t len, unsigned fired, bool pending)
+{
+	struct win_session *s = sess_add(w, key, keylen, t, payload, len, TV_MIN);
+
+	heap_remove(w, s);
+	s->fired = fired;
+	s->dirty = pending;
+	heap_push(w, s);
+}
+
+bool
+ws_pending(const struct win_session *s)
+{
+	return s->dirty;
 }
 
 static const struct win_session *cmp_sess;

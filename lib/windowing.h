@@ -114,6 +114,14 @@ int	ws_add(struct win_sessions *, const void *key, size_t keylen, int64_t t,
 	    const void *payload, size_t len, int64_t wm);
 
 /*
+ * ws_restore adds an event saved from a session (ws_foreach) back into
+ * the set, with the session's ws_revision and ws_pending, so that a
+ * later run continues where the saving one stopped.  Never late.
+ */
+void	ws_restore(struct win_sessions *, const void *key, size_t keylen, int64_t t,
+	    const void *payload, size_t len, unsigned fired, bool pending);
+
+/*
  * ws_close emits every session with end <= wm that has events not
  * emitted yet, in order of end, then start, then key bytes (so the output
  * does not depend on hashing): for each one it calls fn.  A session is
@@ -133,6 +141,8 @@ int64_t		 ws_end(const struct win_session *);
 size_t		 ws_nevents(const struct win_session *);
 /* ws_revision returns how many times the session was emitted before (0 the first time). */
 unsigned	 ws_revision(const struct win_session *);
+/* ws_pending reports whether the session has events not emitted yet (always, before its first emission). */
+bool		 ws_pending(const struct win_session *);
 
 /*
  * ws_event returns the i-th event of a session in event-time order (ties

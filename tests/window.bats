@@ -305,12 +305,31 @@ window: 1 late event"
 	assert_equal "$(cat "$T/late")" '{"id":4,"timestamp":"2024-03-15T09:59:00Z"}'
 }
 
-@test "--allowed-lateness cannot be used with --state, and must not be negative" {
-	run -2 --separate-stderr window --session 10s --allowed-lateness 30s --state "$T/st"
-	assert_equal "$stderr" "window: --allowed-lateness cannot be used with --state
-Try 'window --help' for more information."
+@test "a negative --allowed-lateness is refused" {
 	run -2 --separate-stderr window --session 10s --allowed-lateness -1s
 	[[ "$stderr" == "window: --allowed-lateness: duration must not be negative: -1s"* ]]
+}
+
+@test "two runs with --state and --allowed-lateness give the output of one run (sessions)" {
+	window --session 10s --allowed-lateness 30s --late "$T/late1" "$DATA/window-allowed.ndjson" >"$T/one"
+	head -2 "$DATA/window-allowed.ndjson" | window --session 10s --allowed-lateness 30s --state "$T/st" >"$T/two"
+	{ tail -2 "$DATA/window-allowed.ndjson"; echo '{"@watermark":"+inf"}'; } |
+	    window --session 10s --allowed-lateness 30s --late "$T/late2" --state "$T/st" >>"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	run diff "$T/late1" "$T/late2"
+	assert_success
+}
+
+@test "two runs with --state and --allowed-lateness give the output of one run (tumbling revisions)" {
+	window --tumbling 1m --allowed-lateness 1m "$DATA/window-ooo.ndjson" >"$T/one"
+	head -3 "$DATA/window-ooo.ndjson" | window --tumbling 1m --allowed-lateness 1m --state "$T/st" >"$T/two"
+	{ tail -2 "$DATA/window-ooo.ndjson"; echo '{"@watermark":"+inf"}'; } |
+	    window --tumbling 1m --allowed-lateness 1m --state "$T/st" >>"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	run grep -c revision "$T/two"
+	assert_output 2
 }
 
 # ---- watermarks ----
