@@ -243,9 +243,10 @@ test_allowed_lateness(void)
 	is_int(ws_count(w), 1, "9 joins the kept [0,10) and the open [12,22)");
 	is_str(close_all(w, 21, &b), "", "the merged session is open until 22");
 	is_str(close_all(w, 22, &b), "b#1[0,22):b0,b9,b12;", "then fires as revision 1");
+	size_t before = ws_count(w);
 	ws_restore(w, "r", 1, 0, "r0", 2, 1, false);
 	ws_restore(w, "r", 1, 5, "r5", 2, 1, false);
-	is_int(ws_count(w), 1, "restored events of one session make one session");
+	is_int(ws_count(w) - before, 1, "restored events of one session make one session");
 	is_str(close_all(w, 30, &b), "", "a restored session already emitted is not emitted again");
 	ws_restore(w, "s", 1, 0, "s0", 2, 1, true);
 	is_str(close_all(w, 30, &b), "s#1[0,10):s0;", "a restored pending session fires with its revision");
