@@ -58,10 +58,11 @@ bool	wm_event(struct win_wm *, int64_t t);
 bool	wm_raise(struct win_wm *, int64_t t);
 
 /*
- * win_open: the set of window ends that received events and are not
- * closed yet, for tumbling and sliding windows (so that a watermark can
- * be emitted when one of them closes).  Memory is one entry per open
- * window.
+ * win_open: a set of window ends, each with a counter, for tumbling and
+ * sliding windows: the windows that received events and are not closed
+ * yet (so that a watermark can be emitted when one of them closes), or
+ * the closed windows kept for allowed lateness (with their revision
+ * counts).  Memory is one entry per window in the set.
  */
 struct win_open;
 
@@ -74,7 +75,7 @@ size_t		 wo_close(struct win_open *, int64_t t);
 size_t		 wo_count(const struct win_open *);
 /* wo_counter returns a counter (starting at 0) kept with an end in the set, or NULL when the end is not in it. */
 uint64_t	*wo_counter(struct win_open *, int64_t end);
-/* wo_get returns the i-th open end, in no particular order (0 <= i < wo_count). */
+/* wo_get returns the i-th end of the set, in no particular order (0 <= i < wo_count). */
 int64_t		 wo_get(const struct win_open *, size_t i);
 
 /*
@@ -83,7 +84,7 @@ int64_t		 wo_get(const struct win_open *, size_t i);
  * window [t, t + gap), and windows of one key that overlap or touch
  * merge (Flink's TimeWindow.intersects), so one event can bridge two
  * sessions into one.  Each session keeps a copy of its events' bytes:
- * memory is bounded by the open sessions, not by the input.
+ * memory is bounded by the sessions held, not by the input.
  */
 struct win_sessions;
 struct win_session;
@@ -97,7 +98,7 @@ struct win_sessions	*ws_new(int64_t gap);
  * freed once emitted.
  */
 void			 ws_set_allowed_lateness(struct win_sessions *, int64_t allowed);
-/* ws_free frees every open session and its events. */
+/* ws_free frees every session held and its events. */
 void			 ws_free(struct win_sessions *);
 /* ws_count returns the number of sessions held, open or kept (over all keys). */
 size_t			 ws_count(const struct win_sessions *);
@@ -107,8 +108,9 @@ size_t			 ws_count(const struct win_sessions *);
  * copying payload[0..len).  wm is the current watermark: the event is
  * late when its own window [t, t + gap) is closed for good
  * (t + gap + allowed lateness <= wm) and it joins no session held for its
- * key; then nothing changes and ws_add returns 1.  Otherwise the event is added, sessions are merged as
- * needed, and ws_add returns 0.  Aborts on allocation failure.
+ * key; then nothing changes and ws_add returns 1.  Otherwise the event
+ * is added, sessions are merged as needed, and ws_add returns 0.
+ * Aborts on allocation failure.
  */
 int	ws_add(struct win_sessions *, const void *key, size_t keylen, int64_t t,
 	    const void *payload, size_t len, int64_t wm);
@@ -131,7 +133,7 @@ void	ws_restore(struct win_sessions *, const void *key, size_t keylen, int64_t t
 typedef void	ws_close_fn(void *ctx, const struct win_session *);
 size_t	ws_close(struct win_sessions *, int64_t wm, ws_close_fn *fn, void *ctx);
 
-/* ws_foreach calls fn for every open session, in the same order as ws_close (for saving state). */
+/* ws_foreach calls fn for every session held, in the order ws_close uses (for saving state). */
 void	ws_foreach(struct win_sessions *, ws_close_fn *fn, void *ctx);
 
 /* The fields of a session, for ws_close_fn callbacks. */
