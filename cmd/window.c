@@ -95,6 +95,7 @@ static struct {
 	int64_t			*starts;
 	size_t			 maxwin;
 	struct buf		 out, key;
+	struct buf		 payload;	/* a session event as stored: a splice flag, then the line */
 	struct buf		 bounds;	/* the last window's bounds as JSON, for reuse */
 	size_t			 bounds_mid;
 	int64_t			 bounds_start, bounds_end;
@@ -117,6 +118,7 @@ static void	advance(void);
 static void	emit_window(int64_t start, int64_t end, unsigned revision);
 static void	emit_session(void *, const struct win_session *);
 static void	emit_watermark(int64_t t);
+static void	session_payload(const char *line, size_t len);
 static void	on_tick(void *);
 
 int
@@ -251,6 +253,7 @@ main(int argc, char *argv[])
 	free(w.starts);
 	buf_free(&w.out);
 	buf_free(&w.key);
+	buf_free(&w.payload);
 	buf_free(&w.bounds);
 	rec_free(w.rec);
 	for (size_t i = 0; i < w.nkeys; i++)
@@ -370,7 +373,8 @@ do_event(const struct in_line *ln)
 
 	if (w.session) {
 		session_key();
-		if (ws_add(w.ws, w.key.p, w.key.len, t, ln->data, ln->len, w.wm.t) != 0)
+		session_payload(ln->data, ln->len);
+		if (ws_add(w.ws, w.key.p, w.key.len, t, w.payload.p, w.payload.len, w.wm.t) != 0)
 			goto late;
 		if (w.allowed > 0)
 			advance();	/* a kept session the event joined fires again now */
@@ -449,18 +453,75 @@ emit_window(int64_t start, int64_t end, unsigned revision)
 	diag_out++;
 }
 
+/*
+ * How a stored session event gets its window fields: SPLICE_PARSE parses
+ * it again and lets rec_emit replace fields it already has; the others
+ * write the bytes up to the closing brace and append the fields, which
+ * is what rec_emit does for a record without them, without a second parse.
+ */
+enum { SPLICE_PARSE, SPLICE_MEMBERS, SPLICE_EMPTY };
+
+/* session_payload stores the splice flag of the current record and its line in w.payload. */
+static void
+session_payload(const char *line, size_t len)
+{
+	static const char *const names[] = { "window_start", "window_end", "revision" };
+	struct rec_val v;
+	char flag = rec_nfields(w.rec) > 0 ? SPLICE_MEMBERS : SPLICE_EMPTY;
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (rec_get_key(w.rec, names[i], strlen(names[i]), &v) != RT_MISSING)
+			flag = SPLICE_PARSE;
+	buf_reset(&w.payload);
+	buf_addc(&w.payload, flag);
+	buf_add(&w.payload, line, len);
+}
+
+static bool
+json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* emit_session writes the events of a closed session, each annotated with the session's bounds. */
 static void
 emit_session(void *ctx, const struct win_session *s)
 {
-	size_t i, len;
+	size_t i, len, a, z;
+	unsigned rev = ws_revision(s);
+	char tmp[24];
 
 	for (i = 0; i < ws_nevents(s); i++) {
 		const char *p = ws_event(s, i, &len, NULL);
-		/* The bytes were a valid record when they were stored. */
-		if (rec_parse(w.rec, p, len, NULL) != 0)
+		char flag = p[0];
+
+		p++;
+		len--;
+		if (flag == SPLICE_PARSE) {
+			/* The bytes were a valid record when they were stored. */
+			if (rec_parse(w.rec, p, len, NULL) == 0)
+				emit_window(ws_start(s), ws_end(s), rev);
 			continue;
-		emit_window(ws_start(s), ws_end(s), ws_revision(s));
+		}
+		/* A valid object: '{' is the first byte that is not space, '}' the last. */
+		for (a = 0; json_space(p[a]); a++)
+			;
+		for (z = len - 1; json_space(p[z]); z--)
+			;
+		buf_reset(&w.out);
+		buf_add(&w.out, p + a, z - a);
+		buf_adds(&w.out, flag == SPLICE_MEMBERS ? ",\"window_start\":" : "\"window_start\":");
+		jw_time(&w.out, ws_start(s));
+		buf_adds(&w.out, ",\"window_end\":");
+		jw_time(&w.out, ws_end(s));
+		if (rev > 0) {
+			snprintf(tmp, sizeof tmp, ",\"revision\":%u", rev);
+			buf_adds(&w.out, tmp);
+		}
+		buf_add(&w.out, "}\n", 2);
+		fwrite(w.out.p, 1, w.out.len, stdout);
+		diag_out++;
 	}
 }
 
@@ -530,7 +591,8 @@ save_session(void *ctx, const struct win_session *s)
 	for (i = 0; i < ws_nevents(s); i++) {
 		const char *p = ws_event(s, i, &len, &t);
 		json_t *o = json_pack("{s:s%,s:I,s:s%,s:I,s:b}", "key", k, kl, "t", (json_int_t)t,
-		    "event", p, len, "fired", (json_int_t)ws_revision(s), "pending", ws_pending(s));
+		    "event", p + 1, len - 1, "fired", (json_int_t)ws_revision(s),
+		    "pending", ws_pending(s));
 		json_dumpf(o, f, JSON_COMPACT);
 		fputc('\n', f);
 		json_decref(o);
@@ -619,11 +681,13 @@ state_load(void)
 		if (w.session) {
 			k = json_object_get(o, "key");
 			ev = json_object_get(o, "event");
-			if (!json_is_string(k) || !json_is_string(ev))
+			if (!json_is_string(k) || !json_is_string(ev) ||
+			    rec_parse(w.rec, json_string_value(ev), json_string_length(ev), NULL) != 0)
 				diag_die(EX_IOERR, "%s: not a window state line", w.state_path);
+			session_payload(json_string_value(ev), json_string_length(ev));
 			ws_restore(w.ws, json_string_value(k), json_string_length(k),
 			    json_integer_value(json_object_get(o, "t")),
-			    json_string_value(ev), json_string_length(ev),
+			    w.payload.p, w.payload.len,
 			    (unsigned)json_integer_value(json_object_get(o, "fired")),
 			    !json_is_false(json_object_get(o, "pending")));
 		} else if (json_object_get(o, "kept") != NULL) {

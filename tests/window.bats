@@ -223,6 +223,24 @@ INF='{"@watermark":"+inf"}'
 	EOF
 }
 
+@test "session events keep their bytes, spacing included, and existing window fields are replaced in place" {
+	printf '%s\n' '  { "a" : 1 , "timestamp":"2024-03-15T10:00:00Z"  }  ' \
+	    '{"window_end":"x","timestamp":"2024-03-15T10:00:01Z"}' >"$T/in"
+	run -0 window --session 10s "$T/in"
+	assert_output - <<-EOF
+	{ "a" : 1 , "timestamp":"2024-03-15T10:00:00Z"  ,$(w 10:00:00 10:00:11)
+	{"window_end":"2024-03-15T10:00:11Z","timestamp":"2024-03-15T10:00:01Z","window_start":"2024-03-15T10:00:00Z"}
+	$INF
+	EOF
+}
+
+@test "an empty object gets the window fields without a comma" {
+	printf '%s\n' '{}' '{ }' >"$T/in"
+	run -0 window --session 1h --processing-time "$T/in"
+	assert_line -n 0 --regexp '^\{"window_start":"[^"]+","window_end":"[^"]+"\}$'
+	assert_line -n 1 --regexp '^\{ "window_start":"[^"]+","window_end":"[^"]+"\}$'
+}
+
 # ---- lateness and late events ----
 
 @test "out-of-order events within the lateness are kept; a later one is late and reported" {
