@@ -305,7 +305,7 @@ parse_options(int argc, char **argv)
 			diag_die(EX_IOERR, "--approx: cannot allocate %" PRIu64 " bytes", (m + 7) / 8);
 	} else
 		D.map = hm_new(sizeof(struct ent));
-	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates") : NULL;
+	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
 	/* --stats shows the counters that mean something for these options. */
 	D.n_dupes = diag_counter("duplicates");
 	D.n_keys = diag_counter("keys");

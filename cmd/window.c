@@ -192,7 +192,7 @@ main(int argc, char *argv[])
 		diag_die(EX_IOERR, "%s.lock: %s", w.state_path, strerror(errno));
 	}
 	cli_finish(&w.cli);
-	w.late = diag_side_open(w.late_path, "late event");
+	w.late = diag_side_open(w.late_path, "late", "late event");
 	w.rec = rec_new();
 	wm_init(&w.wm, w.lateness);
 	w.emitted_wm = TV_MIN;

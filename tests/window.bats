@@ -486,7 +486,7 @@ window: 1 record rejected (use --dead-letter FILE to keep them)"
 
 @test "--stats counts records in and out and late events" {
 	run -0 --separate-stderr window --tumbling 1m --lateness 30s --late "$T/late" --stats "$DATA/window-ooo.ndjson"
-	[[ "$stderr" == '{"tool":"window","records_in":5,"records_out":4,"rejected":0,"late event":1,'* ]]
+	[[ "$stderr" == '{"tool":"window","records_in":5,"records_out":4,"rejected":0,"late":1,'* ]]
 }
 
 @test "reading standard input and - work like a file" {
