@@ -565,7 +565,9 @@ scan_record(struct scan *s, struct rec *r)
 	if (*p != '{') {
 		if (*p == '[' || *p == '"' || *p == '-' || (ctab[*p] & C_DIG) ||
 		    *p == 't' || *p == 'f' || *p == 'n')
-			fail(s, p, "not a JSON object");
+			fail(s, p, "expected a JSON object, got %s", *p == '[' ? "an array" :
+			    *p == '"' ? "a string" : *p == 't' || *p == 'f' ? "a boolean" :
+			    *p == 'n' ? "null" : "a number");
 		else if (*p >= 0x80 && utf8_seq(p, end) == 0)
 			fail(s, p, "invalid UTF-8 byte 0x%02x", *p);
 		else if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)

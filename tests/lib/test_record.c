@@ -137,8 +137,10 @@ test_parse(void)
 	is_str(parse_err("{\"a\":\"abc"), "10: premature end of file in a string", "an unterminated string");
 	is_str(parse_err("{\"a\":1}x"), "8: end of line expected after the object", "trailing garbage");
 	is_str(parse_err("{\"a\":1}{}"), "8: end of line expected after the object", "two objects on one line");
-	is_str(parse_err("[1,2]"), "1: not a JSON object", "an array");
-	is_str(parse_err("  42"), "3: not a JSON object", "a number, with the column after the spaces");
+	is_str(parse_err("[1,2]"), "1: expected a JSON object, got an array", "an array");
+	is_str(parse_err("  42"), "3: expected a JSON object, got a number", "a number, with the column after the spaces");
+	is_str(parse_err("\"s\""), "1: expected a JSON object, got a string", "a string");
+	is_str(parse_err("null"), "1: expected a JSON object, got null", "null");
 	is_str(parse_err("hello"), "1: '{' expected", "a word");
 	is_str(parse_err(""), "1: empty line", "an empty line");
 	is_str(parse_err("\xef\xbb\xbf{}"), "1: byte order mark before the object", "a byte order mark");
