@@ -94,7 +94,7 @@ struct rec_path	*cli_path(const char *opt, const char *arg);
 
 /*
  * cli_paths compiles a comma-separated list of field paths ("a,b.c").
- * Appends to *paths/*n (realloc'd); commas inside quotes or brackets do
+ * Appends to *paths and *n (realloc'd); commas inside quotes or brackets do
  * not split.  Exits 2 on a bad path.
  */
 void	cli_paths(const char *opt, const char *arg, struct rec_path ***paths, size_t *n);

@@ -97,12 +97,15 @@ enum rec_type	rec_get(struct rec *, const struct rec_path *, struct rec_val *v);
 /* rec_get_key looks up one top-level key by its exact bytes. */
 enum rec_type	rec_get_key(struct rec *, const char *key, size_t keylen, struct rec_val *v);
 
+/* rec_root describes the whole record as an RT_OBJECT value (for rec_val_canon of a whole record). */
+enum rec_type	rec_root(struct rec *, struct rec_val *v);
+
 /* rec_nfields returns the number of top-level members of the last parsed record. */
 size_t	rec_nfields(const struct rec *);
 
 /*
  * rec_field returns the i-th top-level member (in line order): its
- * unescaped key in *key/*keylen and its value in *v.  0 <= i < rec_nfields.
+ * unescaped key in *key and *keylen and its value in *v.  0 <= i < rec_nfields.
  */
 void	rec_field(struct rec *, size_t i, const char **key, size_t *keylen, struct rec_val *v);
 

@@ -1,0 +1,516 @@
+/* diag: messages with position, the dead-letter writer, side outputs, counters, --stats and exit statuses. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "diag.h"
+
+#define REPORT_MAX	20	/* messages per kind printed before only counting */
+#define MAX_COUNTERS	32
+#define MAX_SIDES	8
+#define MAX_FLUSH	8
+
+uint64_t diag_in, diag_out, diag_rejected;
+volatile int diag_stats_pending;
+
+static const char	*prog = "ndflow";
+static struct timespec	 t0;
+static FILE		*dead;		/* --dead-letter stream, or NULL */
+static const char	*dead_path;
+static bool		 strict, stats;
+static bool		 ioerr;
+static uint64_t		 lost;		/* rejected and not kept */
+static uint64_t		 reported;	/* rejection messages printed */
+static struct buf	 dl;		/* the dead-letter record being built */
+static unsigned char	 b64carry[3];	/* streaming base64: bytes not yet encoded */
+static size_t		 b64n;
+static bool		 streaming;
+static int		 out_errno;	/* errno of the first failed write to stdout */
+
+static struct {
+	const char	*name;
+	uint64_t	 value;
+} counters[MAX_COUNTERS];
+static size_t ncounters;
+
+static struct {
+	char	*name, *value;
+} strstats[8];
+static size_t nstrstats;
+
+struct diag_side {
+	FILE		*f;		/* NULL: report to stderr */
+	char		*path;
+	char		*what;
+	uint64_t	*count;
+	uint64_t	 reported;
+};
+static struct diag_side	*sides[MAX_SIDES];
+static size_t		 nsides;
+static FILE		*extra_flush[MAX_FLUSH];
+static size_t		 nextra;
+
+static void
+on_sigpipe(int sig)
+{
+	(void)sig;
+	/* The reader went away (| head): that ends the run quietly and successfully. */
+	_exit(0);
+}
+
+static void
+on_sigusr1(int sig)
+{
+	(void)sig;
+	diag_stats_pending = 1;
+}
+
+void
+diag_init(const char *name)
+{
+	struct sigaction sa;
+	const char *slash = strrchr(name, '/');
+
+	prog = slash ? slash + 1 : name;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigpipe;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_sigusr1;
+	sa.sa_flags = 0;	/* interrupt a blocking read so the stats come at once */
+	sigaction(SIGUSR1, &sa, NULL);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+}
+
+const char *
+diag_prog(void)
+{
+	return prog;
+}
+
+static void
+vmsg(const char *fmt, va_list ap, int errnum)
+{
+	if (fflush(stdout) != 0 && out_errno == 0)
+		out_errno = errno;
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	if (errnum)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+}
+
+void
+diag_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+diag_err(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap, e);
+	va_end(ap);
+}
+
+void
+diag_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+	if (dead)
+		fflush(dead);
+	exit(status);
+}
+
+void
+diag_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+	exit(EX_USAGE);
+}
+
+/* open_out opens a side file for appending; "-" is stderr.  Exits 3 on failure. */
+static FILE *
+open_out(const char *path, const char *opt)
+{
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return stderr;
+	if ((f = fopen(path, "a")) == NULL) {
+		int e = errno;
+		diag_die(EX_IOERR, "%s: %s: %s", opt, path, strerror(e));
+	}
+	return f;
+}
+
+void
+diag_set_dead_letter(const char *path)
+{
+	dead = open_out(path, "--dead-letter");
+	dead_path = path;
+}
+
+void
+diag_set_strict(bool on)
+{
+	strict = on;
+}
+
+void
+diag_set_stats(bool on)
+{
+	stats = on;
+}
+
+/* dl_head starts a dead-letter record with its position and reason. */
+static void
+dl_head(const struct diag_pos *pos, const char *reason)
+{
+	buf_reset(&dl);
+	buf_add(&dl, "{\"file\":", 8);
+	jw_cstr(&dl, pos->file);
+	buf_add(&dl, ",\"line\":", 8);
+	jw_uint(&dl, pos->line);
+	buf_add(&dl, ",\"offset\":", 10);
+	jw_uint(&dl, pos->offset);
+	buf_add(&dl, ",\"reason\":", 10);
+	jw_cstr(&dl, reason);
+}
+
+static void
+report(const struct diag_pos *pos, const char *reason)
+{
+	if (reported++ < REPORT_MAX || strict)
+		diag_warn("%s:%llu: %s", pos->file, (unsigned long long)pos->line, reason);
+}
+
+void
+diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	diag_rejected++;
+	if (dead != NULL) {
+		dl_head(pos, reason);
+		if (utf8_valid(raw, rawlen)) {
+			buf_add(&dl, ",\"raw\":", 7);
+			jw_str(&dl, raw, rawlen);
+		} else {
+			buf_add(&dl, ",\"raw_b64\":", 11);
+			jw_b64(&dl, raw, rawlen);
+		}
+		buf_add(&dl, "}\n", 2);
+		fwrite(dl.p, 1, dl.len, dead);
+	} else
+		lost++;
+	if (strict) {
+		report(pos, reason);
+		diag_flush();
+		exit(EX_REJECTED);
+	}
+	if (dead == NULL)
+		report(pos, reason);
+}
+
+void
+diag_reject_begin(const struct diag_pos *pos, const char *reason)
+{
+	diag_rejected++;
+	streaming = true;
+	b64n = 0;
+	if (dead != NULL) {
+		dl_head(pos, reason);
+		buf_add(&dl, ",\"raw_b64\":\"", 12);
+		fwrite(dl.p, 1, dl.len, dead);
+	} else {
+		lost++;
+		report(pos, reason);
+	}
+}
+
+void
+diag_reject_chunk(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i = 0, whole;
+
+	if (dead == NULL || !streaming)
+		return;
+	buf_reset(&dl);
+	/* Complete the carried group first, then encode whole groups of three. */
+	while (b64n > 0 && b64n < 3 && i < n)
+		b64carry[b64n++] = s[i++];
+	if (b64n == 3) {
+		jw_b64(&dl, b64carry, 3);
+		b64n = 0;
+	}
+	whole = (n - i) / 3 * 3;
+	if (whole > 0)
+		jw_b64(&dl, s + i, whole);
+	i += whole;
+	while (i < n)
+		b64carry[b64n++] = s[i++];
+	/* jw_b64 quotes each piece; drop the quotes to keep one string. */
+	{
+		size_t r, w = 0;
+		for (r = 0; r < dl.len; r++)
+			if (dl.p[r] != '"')
+				dl.p[w++] = dl.p[r];
+		dl.len = w;
+	}
+	fwrite(dl.p, 1, dl.len, dead);
+}
+
+void
+diag_reject_end(void)
+{
+	if (dead != NULL && streaming) {
+		buf_reset(&dl);
+		if (b64n > 0)
+			jw_b64(&dl, b64carry, b64n);
+		if (dl.len >= 2) {
+			memmove(dl.p, dl.p + 1, dl.len - 2);
+			dl.len -= 2;
+		}
+		buf_add(&dl, "\"}\n", 3);
+		fwrite(dl.p, 1, dl.len, dead);
+	}
+	streaming = false;
+	b64n = 0;
+	if (strict) {
+		diag_flush();
+		exit(EX_REJECTED);
+	}
+}
+
+struct diag_side *
+diag_side_open(const char *path, const char *what)
+{
+	struct diag_side *s = xcalloc(1, sizeof *s);
+
+	if (nsides == MAX_SIDES)
+		diag_die(EX_IOERR, "too many side outputs");
+	s->what = xstrdup(what);
+	if (path != NULL) {
+		s->path = xstrdup(path);
+		s->f = open_out(path, what);
+	}
+	s->count = diag_counter(what);
+	sides[nsides++] = s;
+	return s;
+}
+
+void
+diag_side_write(struct diag_side *s, const struct diag_pos *pos, const char *rec, size_t len)
+{
+	(*s->count)++;
+	if (s->f != NULL) {
+		fwrite(rec, 1, len, s->f);
+		if (len == 0 || rec[len - 1] != '\n')
+			putc('\n', s->f);
+	} else if (s->reported++ < REPORT_MAX)
+		diag_warn("%s:%llu: %s", pos->file, (unsigned long long)pos->line, s->what);
+}
+
+uint64_t *
+diag_counter(const char *name)
+{
+	size_t i;
+
+	if (strcmp(name, "records_in") == 0)
+		return &diag_in;
+	if (strcmp(name, "records_out") == 0)
+		return &diag_out;
+	if (strcmp(name, "rejected") == 0)
+		return &diag_rejected;
+	for (i = 0; i < ncounters; i++)
+		if (strcmp(counters[i].name, name) == 0)
+			return &counters[i].value;
+	if (ncounters == MAX_COUNTERS)
+		diag_die(EX_IOERR, "too many counters");
+	counters[ncounters].name = name;
+	return &counters[ncounters++].value;
+}
+
+void
+diag_stat_str(const char *name, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < nstrstats; i++)
+		if (strcmp(strstats[i].name, name) == 0) {
+			free(strstats[i].value);
+			strstats[i].value = xstrdup(value);
+			return;
+		}
+	if (nstrstats < sizeof strstats / sizeof strstats[0]) {
+		strstats[nstrstats].name = xstrdup(name);
+		strstats[nstrstats++].value = xstrdup(value);
+	}
+}
+
+void
+diag_print_stats(void)
+{
+	struct buf b = BUF_INIT;
+	struct timespec t1;
+	double el;
+	size_t i;
+
+	diag_stats_pending = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	buf_adds(&b, "{\"tool\":");
+	jw_cstr(&b, prog);
+	buf_adds(&b, ",\"records_in\":");
+	jw_uint(&b, diag_in);
+	buf_adds(&b, ",\"records_out\":");
+	jw_uint(&b, diag_out);
+	buf_adds(&b, ",\"rejected\":");
+	jw_uint(&b, diag_rejected);
+	for (i = 0; i < ncounters; i++) {
+		buf_addc(&b, ',');
+		jw_cstr(&b, counters[i].name);
+		buf_addc(&b, ':');
+		jw_uint(&b, counters[i].value);
+	}
+	for (i = 0; i < nstrstats; i++) {
+		buf_addc(&b, ',');
+		jw_cstr(&b, strstats[i].name);
+		buf_addc(&b, ':');
+		jw_cstr(&b, strstats[i].value);
+	}
+	buf_adds(&b, ",\"elapsed_s\":");
+	jw_real(&b, (double)(int64_t)(el * 1e6) / 1e6);
+	buf_adds(&b, ",\"rate\":");
+	jw_real(&b, el > 0 ? (double)(int64_t)((double)diag_in / el) : 0.0);
+	buf_adds(&b, "}\n");
+	fwrite(b.p, 1, b.len, stderr);
+	buf_free(&b);
+}
+
+void
+diag_note_ioerr(void)
+{
+	ioerr = true;
+}
+
+/* check_stdout ends the run with status 3 when writing to stdout failed (a full disk, not a pipe). */
+static void
+check_stdout(int flushed)
+{
+	if (flushed == 0 && !ferror(stdout))
+		return;
+	if (out_errno == 0)
+		out_errno = errno ? errno : EIO;
+	fprintf(stderr, "%s: write error: %s\n", prog, strerror(out_errno));
+	if (dead)
+		fflush(dead);
+	_exit(EX_IOERR);
+}
+
+void
+diag_flush(void)
+{
+	size_t i;
+
+	errno = 0;
+	check_stdout(fflush(stdout));
+	if (dead)
+		fflush(dead);
+	for (i = 0; i < nsides; i++)
+		if (sides[i]->f)
+			fflush(sides[i]->f);
+	for (i = 0; i < nextra; i++)
+		fflush(extra_flush[i]);
+}
+
+void
+diag_add_flush(FILE *f)
+{
+	if (nextra < MAX_FLUSH)
+		extra_flush[nextra++] = f;
+}
+
+/* close_checked closes a stream we wrote; a failure is an I/O error. */
+static void
+close_checked(FILE *f, const char *what)
+{
+	if (f == NULL || f == stderr) {
+		if (f)
+			fflush(f);
+		return;
+	}
+	if (ferror(f) || fclose(f) != 0) {
+		diag_err("%s", what);
+		ioerr = true;
+	}
+}
+
+int
+diag_finish(void)
+{
+	size_t i;
+
+	if (reported > REPORT_MAX)
+		diag_warn("%llu more rejected records not shown",
+		    (unsigned long long)(reported - REPORT_MAX));
+	if (lost > 0 && dead == NULL && !strict)
+		diag_warn("%llu record%s rejected (use --dead-letter FILE to keep them)",
+		    (unsigned long long)lost, lost == 1 ? "" : "s");
+	for (i = 0; i < nsides; i++) {
+		struct diag_side *s = sides[i];
+		if (s->f == NULL && *s->count > 0)
+			diag_warn("%llu %s%s", (unsigned long long)*s->count, s->what,
+			    s->reported > REPORT_MAX ? " (first 20 shown)" : "");
+		close_checked(s->f, s->path ? s->path : s->what);
+		free(s->path);
+		free(s->what);
+		free(s);
+	}
+	nsides = 0;
+	errno = 0;
+	check_stdout(fflush(stdout));
+	if (stats)
+		diag_print_stats();
+	close_checked(dead, dead_path ? dead_path : "dead-letter");
+	dead = NULL;
+	buf_free(&dl);
+	for (i = 0; i < nstrstats; i++) {
+		free(strstats[i].name);
+		free(strstats[i].value);
+	}
+	nstrstats = 0;
+	errno = 0;
+	if (fclose(stdout) != 0)
+		check_stdout(1);
+	if (ioerr)
+		return EX_IOERR;
+	return lost > 0 ? EX_REJECTED : EX_OK_ALL;
+}
