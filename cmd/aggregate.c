@@ -165,7 +165,7 @@ main(int argc, char *argv[])
 			add_sort(optarg);
 			break;
 		case OPT_TOP:		/* --top N: the first N of each batch */
-			top = cli_uint("--top", optarg, 1, UINT64_MAX);
+			top = cli_uint("--top", optarg, 1, 1000000000);
 			break;
 		case OPT_FORMAT:	/* --format ndjson|table|csv */
 			if (strcmp(optarg, "ndjson") == 0)
@@ -179,7 +179,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_EVERY:		/* --every N|D: running results */
 			if (optarg[0] >= '0' && optarg[0] <= '9' && optarg[strspn(optarg, "0123456789")] == '\0')
-				every_n = cli_uint("--every", optarg, 1, UINT64_MAX);
+				every_n = cli_uint("--every", optarg, 1, 1000000000);
 			else
 				every_d = cli_duration("--every", optarg, CLI_DUR_POSITIVE);
 			break;
@@ -277,6 +277,12 @@ main(int argc, char *argv[])
 			emit(EMIT_RUNNING, 0);
 	}
 	in_close(in);
+	if (ng == 0 && seq == 0 && !merge) {
+		/* Like SQL without GROUP BY: no input still has one (empty) result. */
+		buf_reset(&key);
+		buf_addc(&key, 'B');
+		group_get(false, TV_MAX);
+	}
 	if (state_path)
 		save_state();
 	else
