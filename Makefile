@@ -33,7 +33,7 @@ UNITS	 = $(patsubst tests/lib/%.c,$(B)/tests/%,$(UNITSRC))
 HDRS	 = $(wildcard lib/*.h) $(wildcard tests/lib/*.h)
 
 .PHONY: all deps test unit sanitize demo bench fuzz install uninstall lint clean
-all: $(BINS) $(UNITS) bin
+all: $(BINS) $(UNITS) $(B)/gen bin
 
 # bin/ holds the normal build's binaries, for people and for the tests.
 bin: $(BINS)
@@ -55,6 +55,11 @@ $(B)/bin/%: cmd/%.c $(LIBA) $(HDRS)
 $(B)/tests/%: tests/lib/%.c $(LIBA) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+# The seeded event generator for the demo data, tests and benchmarks.
+$(B)/gen: tests/bench/gen.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
 deps:
 	@sh tests/deps.sh

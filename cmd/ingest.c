@@ -124,6 +124,8 @@ main(int argc, char *argv[])
 	size_t tkeylen = 0;
 	int64_t t;
 	int c, wm;
+	uint64_t *blank;
+	size_t k;
 
 	diag_init(argv[0]);
 	cli_init(&cli);
@@ -159,12 +161,23 @@ main(int argc, char *argv[])
 
 	in = in_open(argv + optind, argc - optind, cli.max_line);
 	rec = rec_new();
+	blank = diag_counter("blank_lines");
 	while (in_next(in, &ln)) {
 		diag_in++;
 		diag_poll();
+		for (k = 0; k < ln.len && (ln.data[k] == ' ' || ln.data[k] == '\t'); k++)
+			;
+		if (k == ln.len) {
+			/* A blank line holds no record: skipped, and counted under --stats. */
+			(*blank)++;
+			continue;
+		}
 		if (rec_parse(rec, ln.data, ln.len, &perr) != 0) {
-			diag_reject(&ln.pos, ln.data, ln.len, "invalid JSON at column %zu: %s",
-			    perr.column, perr.text);
+			if (ln.data[k] != '{')
+				diag_reject(&ln.pos, ln.data, ln.len, "not a JSON object");
+			else
+				diag_reject(&ln.pos, ln.data, ln.len, "invalid JSON at column %zu: %s",
+				    perr.column, perr.text);
 			continue;
 		}
 		if ((wm = rec_is_watermark(rec, NULL)) == 1) {

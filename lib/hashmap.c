@@ -1,0 +1,345 @@
+/* hashmap: open addressing with linear probing and backward-shift deletion, keyed by byte strings. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+
+/*
+ * An entry is one allocation: a 16-byte header, the value (so it is
+ * 16-byte aligned), then the key and a NUL after it (so a key without
+ * NULs can be used as a C string).  hm_key finds the header just before
+ * the value and the key just after it.
+ */
+#define HDR	16
+
+struct ent {
+	size_t	klen;
+	size_t	vsize;
+};
+
+_Static_assert(sizeof(struct ent) <= HDR, "entry header fits in 16 bytes");
+
+/* A slot keeps the full hash so probing and growing never touch the entries. */
+struct slot {
+	uint64_t	 hash;
+	struct ent	*e;		/* NULL when the slot is empty */
+};
+
+struct hm {
+	struct slot	*slots;
+	size_t		 mask;		/* capacity - 1, capacity a power of two */
+	size_t		 count;
+	size_t		 vsize;
+};
+
+#define MIN_CAP	8
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+struct hm *
+hm_new(size_t valsize)
+{
+	struct hm *m = xcalloc(1, sizeof(*m));
+
+	m->slots = xcalloc(MIN_CAP, sizeof(*m->slots));
+	m->mask = MIN_CAP - 1;
+	m->vsize = valsize;
+	return m;
+}
+
+void
+hm_free(struct hm *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i <= m->mask; i++)
+		free(m->slots[i].e);
+	free(m->slots);
+	free(m);
+}
+
+size_t
+hm_count(const struct hm *m)
+{
+	return m->count;
+}
+
+/*
+ * The hash reads the key 8 bytes at a time as little-endian words (so it
+ * is the same on every machine, which matters for saved Bloom filters),
+ * mixes each word with a multiply and an xorshift before folding it into
+ * the state with a rotate and a multiply, and ends with a 64-bit avalanche
+ * finalizer so that every output bit depends on every input bit.
+ */
+#define K1	UINT64_C(0x9e3779b97f4a7c15)
+#define K2	UINT64_C(0xd6e8feb86659fd93)
+#define K3	UINT64_C(0xa0761d6478bd642f)
+
+static inline uint64_t
+load64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+	    (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static inline uint64_t
+rotl(uint64_t x, int r)
+{
+	return x << r | x >> (64 - r);
+}
+
+static inline uint64_t
+fold(uint64_t h, uint64_t w)
+{
+	w *= K1;
+	w ^= w >> 32;
+	h ^= w;
+	return rotl(h, 27) * K2 + K3;
+}
+
+static inline uint64_t
+fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= UINT64_C(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64_C(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return k;
+}
+
+uint64_t
+hm_hash_seed(const void *key, size_t len, uint64_t seed)
+{
+	const unsigned char *p = key;
+	uint64_t h = fmix64(seed + K3) ^ (uint64_t)len * K2;
+	size_t n = len;
+
+	for (; n >= 8; n -= 8, p += 8)
+		h = fold(h, load64(p));
+	if (n > 0) {
+		uint64_t w = 0;
+
+		for (size_t i = 0; i < n; i++)
+			w |= (uint64_t)p[i] << (8 * i);
+		h = fold(h, w);
+	}
+	return fmix64(h ^ (uint64_t)len);
+}
+
+uint64_t
+hm_hash(const void *key, size_t len)
+{
+	return hm_hash_seed(key, len, 0);
+}
+
+static inline bool
+same(const struct slot *s, uint64_t h, const void *key, size_t len)
+{
+	return s->hash == h && s->e->klen == len &&
+	    (len == 0 || memcmp((const char *)s->e + HDR + s->e->vsize, key, len) == 0);
+}
+
+/* find returns the slot holding key, or the empty slot where it would go. */
+static size_t
+find(const struct hm *m, uint64_t h, const void *key, size_t len)
+{
+	size_t i = (size_t)h & m->mask;
+
+	while (m->slots[i].e != NULL && !same(&m->slots[i], h, key, len))
+		i = (i + 1) & m->mask;
+	return i;
+}
+
+void *
+hm_get(const struct hm *m, const void *key, size_t len)
+{
+	size_t i = find(m, hm_hash(key, len), key, len);
+
+	return m->slots[i].e != NULL ? (char *)m->slots[i].e + HDR : NULL;
+}
+
+/* grow doubles the table; entries do not move, only their slots. */
+static void
+grow(struct hm *m)
+{
+	size_t oldcap = m->mask + 1, cap = oldcap * 2;
+	struct slot *old = m->slots;
+
+	if (cap > SIZE_MAX / sizeof(*old))
+		abort();
+	m->slots = xcalloc(cap, sizeof(*m->slots));
+	m->mask = cap - 1;
+	for (size_t i = 0; i < oldcap; i++) {
+		size_t j;
+
+		if (old[i].e == NULL)
+			continue;
+		for (j = (size_t)old[i].hash & m->mask; m->slots[j].e != NULL;
+		    j = (j + 1) & m->mask)
+			;
+		m->slots[j] = old[i];
+	}
+	free(old);
+}
+
+void *
+hm_put(struct hm *m, const void *key, size_t len, bool *created)
+{
+	uint64_t h = hm_hash(key, len);
+	size_t i = find(m, h, key, len), vs;
+	struct ent *e;
+
+	if (m->slots[i].e != NULL) {
+		if (created != NULL)
+			*created = false;
+		return (char *)m->slots[i].e + HDR;
+	}
+	/* Keep the load at most 3/4 so probes stay short and an empty slot always exists. */
+	if ((m->count + 1) > (m->mask + 1) / 4 * 3) {
+		grow(m);
+		i = find(m, h, key, len);
+	}
+	vs = m->vsize;
+	if (len > SIZE_MAX - HDR - vs - 16)
+		abort();
+	/* aligned_alloc wants a multiple of the alignment. */
+	e = aligned_alloc(16, (HDR + vs + len + 1 + 15) & ~(size_t)15);
+	if (e == NULL)
+		abort();
+	e->klen = len;
+	e->vsize = vs;
+	memset((char *)e + HDR, 0, vs);
+	if (len > 0)
+		memcpy((char *)e + HDR + vs, key, len);
+	((char *)e)[HDR + vs + len] = '\0';
+	m->slots[i].hash = h;
+	m->slots[i].e = e;
+	m->count++;
+	if (created != NULL)
+		*created = true;
+	return (char *)e + HDR;
+}
+
+/*
+ * unlink_at frees the entry in slot i and closes the gap by shifting back
+ * every following entry of the cluster whose probe path passes over the
+ * gap (its home is not cyclically within (gap, j]).  Entries only move
+ * toward their home, from later slots of the cluster into earlier ones.
+ */
+static void
+unlink_at(struct hm *m, size_t i)
+{
+	size_t j = i;
+
+	free(m->slots[i].e);
+	m->count--;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & m->mask;
+		if (m->slots[j].e == NULL)
+			break;
+		home = (size_t)m->slots[j].hash & m->mask;
+		if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].e = NULL;
+	m->slots[i].hash = 0;
+}
+
+int
+hm_del(struct hm *m, const void *key, size_t len)
+{
+	size_t i = find(m, hm_hash(key, len), key, len);
+
+	if (m->slots[i].e == NULL)
+		return 0;
+	unlink_at(m, i);
+	return 1;
+}
+
+const void *
+hm_key(const void *v, size_t *len)
+{
+	const struct ent *e = (const struct ent *)(const void *)((const char *)v - HDR);
+
+	if (len != NULL)
+		*len = e->klen;
+	return (const char *)v + e->vsize;
+}
+
+/*
+ * Iteration must survive hm_del_iter, whose backward shift moves later
+ * entries of the cluster into the freed slot, and the cluster that runs
+ * off the end of the table continues at slot 0.  So the walk has two
+ * passes over positions L = 0, 1, ...: for L < capacity it visits slot L
+ * unless its entry wrapped (home > L, it sits at the start of the table
+ * but belongs to the cluster at the end); for L >= capacity it visits the
+ * wrapped entries of slot L - capacity, stopping at the first empty slot.
+ * After hm_del_iter the walk looks at the same position again.
+ *
+ * This visits every entry exactly once: a shift only moves an entry to an
+ * earlier slot of its cluster, at or after the current position, except
+ * that an entry in the wrapped head may move into the tail, where it is
+ * then seen as an ordinary entry that is not yet visited; and an entry
+ * moved inside the head keeps its kind (a wrapped one still has home > slot,
+ * an unwrapped one still has home <= slot), so it is seen in its own pass.
+ * The iterator holds L - 1 before hm_next; SIZE_MAX is "before the start".
+ */
+void *
+hm_next(const struct hm *m, hm_iter *it)
+{
+	size_t cap = m->mask + 1, l = *it + 1;
+
+	for (; l < cap; l++) {
+		const struct slot *s = &m->slots[l];
+
+		if (s->e != NULL && ((size_t)s->hash & m->mask) <= l) {
+			*it = l;
+			return (char *)s->e + HDR;
+		}
+	}
+	for (; l - cap < cap; l++) {
+		const struct slot *s = &m->slots[l - cap];
+
+		if (s->e == NULL)
+			break;
+		if (((size_t)s->hash & m->mask) > l - cap) {
+			*it = l;
+			return (char *)s->e + HDR;
+		}
+	}
+	*it = 2 * cap - 1;	/* the next hm_next starts past the end again */
+	return NULL;
+}
+
+void *
+hm_first(const struct hm *m, hm_iter *it)
+{
+	*it = SIZE_MAX;
+	return hm_next(m, it);
+}
+
+void
+hm_del_iter(struct hm *m, hm_iter *it)
+{
+	size_t cap = m->mask + 1, l = *it;
+
+	unlink_at(m, l < cap ? l : l - cap);
+	*it = l - 1;	/* look at this slot again: a later entry may have moved in */
+}
