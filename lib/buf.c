@@ -256,6 +256,19 @@ fmt_real(char *out, double d)
 		if (strtod(out, NULL) == d)
 			break;
 	}
+	/*
+	 * %g picks an exponent when the precision is shorter than the integer
+	 * part (10 -> "1e+01", 450 -> "4.5e+02"): write those in positional
+	 * form with the same digits, as every shortest-round-trip printer does.
+	 */
+	if (strchr(out, 'e') != NULL && fabs(d) >= 1 && fabs(d) < 1e16) {
+		char fixed[32];
+		int m = snprintf(fixed, sizeof fixed, "%.0f", d);
+		if (m > 0 && m < 32 && strtod(fixed, NULL) == d) {
+			memcpy(out, fixed, (size_t)m + 1);
+			n = m;
+		}
+	}
 	/* A whole number stays a real on output: 3.0, not 3 (jq prints 3; we keep the type). */
 	if (strpbrk(out, ".eEn") == NULL) {
 		memcpy(out + n, ".0", 3);
