@@ -108,6 +108,7 @@ static size_t		 ncsvcols;
 static bool		 csv_header_done;
 static uint64_t		*ngroups_stat;
 static char		 specs_text[4096];
+static bool		 changed;	/* records came in since the last running results */
 static bool		 keep_invalid;	/* --dead-letter or --strict: invalid numbers are rejects too */
 
 static void	add_sort(const char *);
@@ -115,9 +116,9 @@ static void	check_sort(void);
 static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *windowed);
 static struct group	*group_get(bool windowed, int64_t wend);
 static void	update(struct rec *, const struct in_line *, struct group *);
-static void	merge_line(struct rec *, struct rec *grec, const struct in_line *);
+static void	merge_line(struct rec *, const struct in_line *);
 static void	emit(enum emit_kind, int64_t wm);
-static void	load_state(struct rec *, struct rec *grec);
+static void	load_state(struct rec *);
 static void	save_state(void);
 static void	free_groups(void);
 
@@ -131,7 +132,7 @@ main(int argc, char *argv[])
 	char		 why[512];
 	struct input	*in;
 	struct in_line	 ln;
-	struct rec	*rec, *grec;
+	struct rec	*rec;
 	struct rec_err	 perr;
 	struct group	*g;
 	int64_t		 t, wend, next_tick = TV_MIN;
@@ -230,9 +231,8 @@ main(int argc, char *argv[])
 	groups = hm_new(GHDR + aggs.size);
 	ngroups_stat = diag_counter("groups");
 	rec = rec_new();
-	grec = rec_new();
 	if (state_path)
-		load_state(rec, grec);
+		load_state(rec);
 
 	in = in_open(inputs, ninputs, cli.max_line);
 	while (in_next(in, &ln)) {
@@ -255,7 +255,7 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (merge) {
-			merge_line(rec, grec, &ln);
+			merge_line(rec, &ln);
 			continue;
 		}
 		if (every_d) {
@@ -273,6 +273,7 @@ main(int argc, char *argv[])
 			continue;
 		g = group_get(windowed, wend);
 		update(rec, &ln, g);
+		changed = true;
 		if (every_n && ++nrec % every_n == 0)
 			emit(EMIT_RUNNING, 0);
 	}
@@ -285,12 +286,13 @@ main(int argc, char *argv[])
 	}
 	if (state_path)
 		save_state();
+	else if ((every_n || every_d) && !changed)
+		/* The last running results are the final ones already. */;
 	else
 		emit(EMIT_ALL, TV_MAX);
 	free_groups();
 	free(inputs);
 	rec_free(rec);
-	rec_free(grec);
 	cli_free(&cli);
 	return diag_finish();
 }
@@ -425,44 +427,71 @@ update(struct rec *rec, const struct in_line *ln, struct group *g)
 
 /* ---- --merge: state records in ---- */
 
-/* join_names writes the names as "a,b" for messages. */
-static void
-join_json_keys(struct rec *grec, size_t from, struct buf *b)
+/* vals_group returns a reused array of n values. */
+static struct rec_val *
+vals_group(size_t n)
 {
-	const char *k;
-	size_t kl, i;
-	struct rec_val v;
+	static struct rec_val *v;
+	static size_t cap;
 
-	for (i = from; i < rec_nfields(grec); i++) {
-		rec_field(grec, i, &k, &kl, &v);
-		if (i > from)
-			buf_addc(b, ',');
-		buf_add(b, k, kl);
+	if (n + 1 > cap) {
+		cap = n + 1;
+		v = xrealloc(v, cap * sizeof(*v));
 	}
-	buf_cstr(b);
+	return v;
+}
+
+/* state_paths compiles the paths of a state record's group members (once). */
+static struct rec_path **gs_paths, *ws_path, *we_path;
+
+static void
+state_paths(void)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	const char *p;
+
+	if (ws_path != NULL)
+		return;
+	ws_path = cli_path("--merge", ".group.window_start");
+	we_path = cli_path("--merge", ".group.window_end");
+	gs_paths = xcalloc(ng ? ng : 1, sizeof(*gs_paths));
+	for (i = 0; i < ng; i++) {
+		buf_reset(&b);
+		buf_adds(&b, ".group.\"");
+		for (p = gnames[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(&b, '\\');
+			buf_addc(&b, *p);
+		}
+		buf_addc(&b, '"');
+		gs_paths[i] = cli_path("--merge", buf_cstr(&b));
+	}
+	buf_free(&b);
 }
 
 /*
  * merge_line folds one state record from --partial into its group.  A
  * state of other group fields, specs or --approx setting ends the run
- * with status 2: merging it would be meaningless.
+ * with status 2: merging it would be meaningless.  (Only one record can
+ * be parsed at a time, so the group's members are read through paths.)
  */
 static void
-merge_line(struct rec *rec, struct rec *grec, const struct in_line *ln)
+merge_line(struct rec *rec, const struct in_line *ln)
 {
 	static const struct tv_format iso = { TV_ISO, NULL };
 	static void *scratch;
-	struct rec_val ver, gv, sv, stv, iv, av, v, ws;
-	struct rec_err perr;
-	json_t *specs = NULL, *states = NULL, *inv = NULL;
+	struct rec_val ver, gv, sv, stv, iv, av, ws, we, *gval;
+	json_t *specs = NULL, *states = NULL, *inv = NULL, *grp, *x;
 	struct buf names = BUF_INIT;
 	struct group *g;
 	const char *k;
-	size_t kl, i, from = 0;
-	bool windowed = false, st_approx;
+	size_t i;
+	bool windowed, st_approx;
 	int64_t wend = TV_MAX;
 	int ok = 0;
 
+	state_paths();
 	if (rec_get_key(rec, "@agg_state", 10, &ver) == RT_MISSING) {
 		diag_reject(&ln->pos, ln->data, ln->len, "not an aggregate state record");
 		return;
@@ -475,8 +504,7 @@ merge_line(struct rec *rec, struct rec *grec, const struct in_line *ln)
 	if (rec_get_key(rec, "group", 5, &gv) != RT_OBJECT ||
 	    rec_get_key(rec, "specs", 5, &sv) != RT_ARRAY ||
 	    rec_get_key(rec, "states", 6, &stv) != RT_ARRAY ||
-	    rec_get_key(rec, "invalid", 7, &iv) != RT_ARRAY ||
-	    rec_parse(grec, gv.raw, gv.rawlen, &perr) != 0)
+	    rec_get_key(rec, "invalid", 7, &iv) != RT_ARRAY)
 		goto bad;
 	st_approx = rec_get_key(rec, "approx", 6, &av) == RT_BOOL && av.b;
 	if (st_approx != approx)
@@ -484,27 +512,28 @@ merge_line(struct rec *rec, struct rec *grec, const struct in_line *ln)
 		    ln->pos.file, (unsigned long long)ln->pos.line,
 		    st_approx ? "with" : "without", approx ? "with" : "without");
 
-	/* The group: window_start and window_end when windowed, then the -g fields in order. */
-	if (rec_nfields(grec) == ng + 2) {
-		rec_field(grec, 0, &k, &kl, &ws);
-		rec_field(grec, 1, &k, &kl, &v);
-		if (kl == 10 && memcmp(k, "window_end", 10) == 0) {
-			windowed = true;
-			from = 2;
-			if (v.type != RT_STRING || tv_parse(&iso, v.s, v.slen, &wend, NULL) != 0)
-				goto bad;
-		}
-	}
-	for (i = 0; i < ng && rec_nfields(grec) == ng + from; i++) {
-		rec_field(grec, from + i, &k, &kl, &v);
-		if (kl != strlen(gnames[i]) || memcmp(k, gnames[i], kl) != 0)
+	/* The group: window_start and window_end when windowed, and the -g fields. */
+	windowed = rec_get(rec, ws_path, &ws) != RT_MISSING && rec_get(rec, we_path, &we) != RT_MISSING;
+	gval = vals_group(ng);
+	for (i = 0; i < ng; i++)
+		if (rec_get(rec, gs_paths[i], &gval[i]) == RT_MISSING)
 			break;
-	}
-	if (rec_nfields(grec) != ng + from || i < ng) {
-		join_json_keys(grec, from, &names);
+	if (i < ng || gv.n != ng + (windowed ? 2 : 0)) {
+		grp = json_loadb(gv.raw, gv.rawlen, 0, NULL);
+		json_object_foreach(grp, k, x) {
+			if (strcmp(k, "window_start") == 0 || strcmp(k, "window_end") == 0)
+				continue;
+			if (names.len)
+				buf_addc(&names, ',');
+			buf_adds(&names, k);
+		}
+		json_decref(grp);
+		buf_cstr(&names);
 		diag_die(EX_USAGE, "%s:%llu: state record groups by '%s', this run by '%s'",
-		    ln->pos.file, (unsigned long long)ln->pos.line, names.p, gspec);
+		    ln->pos.file, (unsigned long long)ln->pos.line, names.len ? names.p : "", gspec);
 	}
+	if (windowed && (we.type != RT_STRING || tv_parse(&iso, we.s, we.slen, &wend, NULL) != 0))
+		goto bad;
 	specs = json_loadb(sv.raw, sv.rawlen, 0, NULL);
 	for (i = 0; specs && i < aggs.nspecs; i++)
 		if (!json_is_string(json_array_get(specs, i)) ||
@@ -528,14 +557,12 @@ merge_line(struct rec *rec, struct rec *grec, const struct in_line *ln)
 		buf_addc(&key, 'W');
 		buf_add(&key, ws.raw, ws.rawlen);
 		buf_addc(&key, '\0');
-		rec_field(grec, 1, &k, &kl, &v);
-		buf_add(&key, v.raw, v.rawlen);
+		buf_add(&key, we.raw, we.rawlen);
 		buf_addc(&key, '\0');
 	} else
 		buf_addc(&key, 'B');
 	for (i = 0; i < ng; i++) {
-		rec_field(grec, from + i, &k, &kl, &v);
-		buf_add(&key, v.raw, v.rawlen);
+		buf_add(&key, gval[i].raw, gval[i].rawlen);
 		buf_addc(&key, '\0');
 	}
 	states = json_loadb(stv.raw, stv.rawlen, 0, NULL);
@@ -957,6 +984,8 @@ emit(enum emit_kind kind, int64_t wm)
 			put_table();
 		diag_out += nrows;
 	}
+	if (kind == EMIT_RUNNING)
+		changed = false;
 	if (kind == EMIT_RUNNING || kind == EMIT_BATCH)
 		return;
 	for (i = 0; i < nbatch; i++)
@@ -979,7 +1008,7 @@ emit(enum emit_kind kind, int64_t wm)
  * of other specs ends the run with status 2, as --merge would.
  */
 static void
-load_state(struct rec *rec, struct rec *grec)
+load_state(struct rec *rec)
 {
 	FILE *f;
 	json_t *hdr = NULL;
@@ -1018,7 +1047,7 @@ load_state(struct rec *rec, struct rec *grec)
 		if (rec_parse(rec, line, (size_t)len, &perr) != 0)
 			diag_die(EX_IOERR, "%s:%llu: corrupt state file", state_path,
 			    (unsigned long long)ln.pos.line);
-		merge_line(rec, grec, &ln);
+		merge_line(rec, &ln);
 	}
 	merge = was_merge;
 	if (ferror(f))

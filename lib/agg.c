@@ -769,15 +769,7 @@ hll_result_st(void *st, const struct agg_spec *sp, struct buf *b)
 	jw_uint(b, (uint64_t)llround(hll_estimate(st)));
 }
 
-static int
-hll_load_st(void *st, json_t *v)
-{
-	if (json_is_null(v))
-		return hll_load(st, NULL, 0);
-	if (!json_is_string(v))
-		return -1;
-	return hll_load(st, json_string_value(v), json_string_length(v));
-}
+static int hll_load_st(void *st, json_t *v) { return hll_load(st, v); }
 
 /* ---- the table ---- */
 

@@ -95,10 +95,26 @@ hll_estimate(const struct hll *h)
 void
 hll_save(const struct hll *h, struct buf *out)
 {
-	if (h->reg == NULL)
+	size_t i, set = 0;
+
+	if (h->reg == NULL) {
 		buf_adds(out, "null");
-	else
+		return;
+	}
+	for (i = 0; i < HLL_M; i++)
+		set += h->reg[i] != 0;
+	if (set > HLL_SPARSE) {
 		jw_b64(out, h->reg, HLL_M);
+		return;
+	}
+	buf_addc(out, '[');
+	for (i = 0, set = 0; i < HLL_M; i++)
+		if (h->reg[i]) {
+			if (set++)
+				buf_addc(out, ',');
+			jw_uint(out, (uint64_t)i * 64 + h->reg[i]);
+		}
+	buf_addc(out, ']');
 }
 
 static int
@@ -112,17 +128,41 @@ b64val(unsigned char ch)
 	return -1;
 }
 
+static int
+load_sparse(struct hll *h, json_t *a)
+{
+	json_t *x;
+	size_t i;
+	json_int_t v;
+
+	h->reg = xcalloc(HLL_M, 1);
+	json_array_foreach(a, i, x) {
+		v = json_integer_value(x);
+		if (!json_is_integer(x) || v < 0 || v / 64 >= HLL_M || v % 64 == 0 || v % 64 > HLL_Q + 1)
+			return -1;
+		h->reg[v / 64] = (uint8_t)(v % 64);
+	}
+	return 0;
+}
+
 int
-hll_load(struct hll *h, const char *s, size_t len)
+hll_load(struct hll *h, json_t *j)
 {
 	uint8_t		*reg;
-	size_t		 i, o = 0;
+	const char	*s;
+	size_t		 i, o = 0, len;
 	uint32_t	 acc = 0;
 	int		 bits = 0, v;
 
 	hll_free(h);
-	if (s == NULL)
+	if (json_is_null(j))
 		return 0;
+	if (json_is_array(j))
+		return load_sparse(h, j);
+	if (!json_is_string(j))
+		return -1;
+	s = json_string_value(j);
+	len = json_string_length(j);
 	while (len > 0 && s[len - 1] == '=')
 		len--;
 	if ((len * 6) / 8 != HLL_M)

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 
 #define HLL_P	14
@@ -27,10 +29,15 @@ void	hll_add(struct hll *, uint64_t hash);
 void	hll_merge(struct hll *dst, const struct hll *src);
 /* hll_estimate returns the estimated number of distinct items. */
 double	hll_estimate(const struct hll *);
-/* hll_save appends the sketch as a JSON value: null when empty, else a base64 string of the registers. */
+/*
+ * hll_save appends the sketch as a JSON value: null when empty; while at
+ * most HLL_SPARSE registers are set, an array of index*64+value; else
+ * the base64 string of all the registers.
+ */
+#define HLL_SPARSE	1024
 void	hll_save(const struct hll *, struct buf *);
-/* hll_load reads a saved sketch (the string's bytes, or NULL for empty); returns 0, or -1 when malformed. */
-int	hll_load(struct hll *, const char *b64, size_t len);
+/* hll_load reads a saved sketch into an empty one; returns 0, or -1 when malformed. */
+int	hll_load(struct hll *, json_t *);
 void	hll_free(struct hll *);
 
 #endif

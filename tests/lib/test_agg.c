@@ -334,7 +334,8 @@ test_specs(void)
 static void
 test_hll(void)
 {
-	struct hll h = { 0 }, h1 = { 0 }, h2 = { 0 }, r = { 0 };
+	struct hll h = { 0 }, h1 = { 0 }, h2 = { 0 }, r = { 0 }, s1 = { 0 };
+	json_t *j;
 	struct buf b = BUF_INIT;
 	char key[32];
 	double e;
@@ -352,14 +353,31 @@ test_hll(void)
 	hll_merge(&h1, &h2);
 	ok(hll_estimate(&h1) == e, "merging two halves gives the same sketch");
 	hll_save(&h, &b);
-	ok(hll_load(&r, b.p + 1, b.len - 2) == 0 && hll_estimate(&r) == e, "an HLL saves and loads back");
-	ok(hll_load(&r, "AAAA", 4) == -1, "a short HLL state is rejected");
+	j = json_loadb(b.p, b.len, JSON_DECODE_ANY, NULL);
+	ok(b.p[0] == '"' && hll_load(&r, j) == 0 && hll_estimate(&r) == e, "a dense HLL saves as base64 and loads back");
+	json_decref(j);
+	j = json_string("AAAA");
+	ok(hll_load(&r, j) == -1, "a short HLL state is rejected");
+	json_decref(j);
+	hll_free(&r);
+	for (i = 0; i < 500; i++)
+		hll_add(&s1, hm_hash(&i, sizeof(i)));
+	buf_reset(&b);
+	hll_save(&s1, &b);
+	j = json_loadb(b.p, b.len, JSON_DECODE_ANY, NULL);
+	ok(b.p[0] == '[' && hll_load(&r, j) == 0 && hll_estimate(&r) == hll_estimate(&s1),
+	    "a small HLL saves sparse and loads back");
+	json_decref(j);
+	j = json_loads("[64000000]", 0, NULL);
+	ok(hll_load(&r, j) == -1, "a sparse register out of range is rejected");
+	json_decref(j);
+	hll_free(&s1);
 	for (n = 0, i = 0; i < 1000; i++) {
 		struct hll s = { 0 };
-		int j;
-		for (j = 0; j < 100; j++) {
+		int jj;
+		for (jj = 0; jj < 100; jj++) {
 			char k2[32];
-			int l = snprintf(k2, sizeof(k2), "%d:%d", i, j);
+			int l = snprintf(k2, sizeof(k2), "%d:%d", i, jj);
 			hll_add(&s, hm_hash(k2, (size_t)l));
 		}
 		n += labs(llround(hll_estimate(&s)) - 100) <= 3;
