@@ -120,29 +120,48 @@ fmix64(uint64_t k)
 	return k;
 }
 
+static inline uint64_t
+load32(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24;
+}
+
+/*
+ * hash_from folds the key into the state h.  The last partial word is read
+ * without a byte loop: for a key of 8 bytes or more, as the (overlapping)
+ * last 8 bytes; for 4 to 7 bytes, as the first and the last 4; for 1 to 3,
+ * as the first, middle and last byte.  For a given length each of these
+ * is a one-to-one function of the bytes, and the length is mixed in.
+ */
+static inline uint64_t
+hash_from(uint64_t h, const unsigned char *p, size_t len)
+{
+	size_t n = len;
+
+	h ^= (uint64_t)len * K2;
+	if (len >= 8) {
+		for (; n > 8; n -= 8, p += 8)
+			h = fold(h, load64(p));
+		h = fold(h, load64(p + n - 8));
+	} else if (len >= 4)
+		h = fold(h, load32(p) | load32(p + len - 4) << 32);
+	else if (len > 0)
+		h = fold(h, (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 |
+		    (uint64_t)p[len - 1] << 16);
+	return fmix64(h ^ (uint64_t)len);
+}
+
 uint64_t
 hm_hash_seed(const void *key, size_t len, uint64_t seed)
 {
-	const unsigned char *p = key;
-	uint64_t h = fmix64(seed + K3) ^ (uint64_t)len * K2;
-	size_t n = len;
-
-	for (; n >= 8; n -= 8, p += 8)
-		h = fold(h, load64(p));
-	if (n > 0) {
-		uint64_t w = 0;
-
-		for (size_t i = 0; i < n; i++)
-			w |= (uint64_t)p[i] << (8 * i);
-		h = fold(h, w);
-	}
-	return fmix64(h ^ (uint64_t)len);
+	return hash_from(fmix64(seed + K3), key, len);
 }
 
 uint64_t
 hm_hash(const void *key, size_t len)
 {
-	return hm_hash_seed(key, len, 0);
+	return hash_from(fmix64(K3), key, len);
 }
 
 static inline bool

@@ -372,3 +372,14 @@ raw_of() {
 	run -0 ingest -V
 	assert_output --regexp '^ingest \(ndflow\) '
 }
+
+@test "an event crosses a three-stage pipe while the input stays open" {
+	mkfifo "$T/fifo"
+	ingest < "$T/fifo" | ingest | ingest > "$T/out" &
+	( printf '{"live":1}\n'; exec sleep 30 ) > "$T/fifo" &
+	writer=$!
+	for _ in $(seq 100); do [ -s "$T/out" ] && break; sleep 0.1; done
+	kill "$writer"
+	wait
+	[ "$(cat "$T/out")" = '{"live":1}' ]
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# make bench: generate the data once, then run every tests/bench/bench_*.sh.
+# Each prints medians of $BENCH_RUNS runs and ratios against peers measured in the same run.
+set -eu
+cd "$(dirname "$0")/../.."
+missing=""
+for p in jq miller time; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$missing >/dev/null
+	else
+		echo "bench: missing packages:$missing (sudo apt-get install$missing)" >&2; exit 1
+	fi
+fi
+export BENCH_DIR=${BENCH_DIR:-$PWD/tests/bench/out}
+export NDFLOW_BIN=$PWD/build/bin
+export PATH="$NDFLOW_BIN:$PATH"
+mkdir -p "$BENCH_DIR"
+BENCH_TMP=$(mktemp -d); export BENCH_TMP
+trap 'rm -rf "$BENCH_TMP"' EXIT
+if [ ! -s "$BENCH_DIR/events-1m.ndjson" ]; then
+	echo "bench: generating 1M events (seed 1)" >&2
+	build/gen 1000000 1 > "$BENCH_DIR/events-1m.ndjson"
+fi
+BENCH_FILE="$BENCH_DIR/events-1m.ndjson"
+BENCH_BYTES=$(wc -c < "$BENCH_FILE")
+export BENCH_FILE BENCH_BYTES
+echo "ndflow bench: $(nproc) cores, $(wc -l < "$BENCH_FILE") events, $((BENCH_BYTES / 1000000)) MB, median of ${BENCH_RUNS:-3} runs; ratio = peer's time / ours"
+for b in tests/bench/bench_*.sh; do
+	[ -f "$b" ] || continue
+	if [ -n "${BENCH_ONLY:-}" ] && [ "${b#*bench_$BENCH_ONLY}" = "$b" ]; then continue; fi
+	sh "$b"
+done
