@@ -535,3 +535,24 @@ EOF
 	run aggregate -g g count < /dev/null
 	assert_output ""
 }
+
+@test "--format ndjson is the default format" {
+	run aggregate --format ndjson -g page count < "$DATA/agg-events.ndjson"
+	assert_output "$(printf '%s\n%s' '{"page":"home","count":4}' '{"page":"cart","count":2}')"
+}
+
+@test "--max-line-bytes rejects a longer line and goes on" {
+	printf '{"v":1}\n{"v":2,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}\n{"v":3}\n' > "$T/in"
+	run -1 --separate-stderr aggregate --max-line-bytes 32 sum:v < "$T/in"
+	assert_output '{"v_sum":4}'
+	assert_equal "${stderr_lines[0]}" "aggregate: -:2: line longer than 32 bytes (--max-line-bytes)"
+}
+
+@test "mode and top break ties the same way whatever the input order" {
+	printf '{"v":"b"}\n{"v":10}\n{"v":"a"}\n{"v":9}\n' > "$T/in"
+	run aggregate mode:v top4:v < "$T/in"
+	assert_output '{"v_mode":9,"v_top4":[{"value":9,"count":1},{"value":10,"count":1},{"value":"a","count":1},{"value":"b","count":1}]}'
+	tac "$T/in" > "$T/rev"
+	run aggregate mode:v top4:v < "$T/rev"
+	assert_output '{"v_mode":9,"v_top4":[{"value":9,"count":1},{"value":10,"count":1},{"value":"a","count":1},{"value":"b","count":1}]}'
+}
