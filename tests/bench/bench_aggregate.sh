@@ -1,74 +1,43 @@
 #!/bin/sh
-# bench_aggregate: aggregate against Miller and a jq reduce on the same group-by, in one run;
-# then peak memory on 1M events in 1,000 groups with and without exact quantiles.
-# Prints the median of RUNS runs of each command, ratios to aggregate, and peak RSS.
-# Environment: BENCH_DIR (data), NDFLOW_BIN (the tools), RUNS (default 3),
-# BENCH_JQ=0 to leave jq out (it takes minutes on 1M events).
+# aggregate against Miller's stats1 and jq on the same group-by, then peak memory
+# on 1M events in 1,000 groups with and without exact quantiles.
+# jq 1.6 appends to an array in a reduce in quadratic time (27 s for 100k events),
+# so jq runs twice: a reduce for count/sum/mean, and a slurp + group_by for all five.
+# BENCH_JQ=0 leaves jq out.
 set -eu
-cd "$(dirname "$0")/../.."
-BIN=${NDFLOW_BIN:-$PWD/build/bin}
-BENCH_DIR=${BENCH_DIR:-/tmp/ndflow-bench}
-RUNS=${RUNS:-3}
-EV="$BENCH_DIR/events-1m.ndjson"
-mkdir -p "$BENCH_DIR"
-if [ ! -s "$EV" ]; then
-	echo "# generating $EV" >&2
-	build/gen 1000000 1 > "$EV"
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-# measure NAME CMD...: runs CMD RUNS times on $EV, keeps "seconds maxrss_kb" per run.
-measure() {
-	name=$1
-	shift
-	: > "$tmp/$name"
-	i=0
-	while [ "$i" -lt "$RUNS" ]; do
-		/usr/bin/time -f '%e %M' -o "$tmp/t" "$@" < "$EV" > "$tmp/out.$name"
-		cat "$tmp/t" >> "$tmp/$name"
-		i=$((i + 1))
-	done
-}
-
-# median COLUMN NAME: the median of a column of the runs.
-median() {
-	cut -d' ' -f"$1" "$tmp/$2" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-report() {
-	s=$(median 1 "$1")
-	m=$(median 2 "$1")
-	printf '%-28s %8.2f s %8.1f MiB RSS' "$1" "$s" "$(awk -v m="$m" 'BEGIN { print m / 1024 }')"
-	if [ -n "${2:-}" ]; then
-		printf '   %5.2fx aggregate' "$(awk -v a="$s" -v b="$(median 1 "$2")" 'BEGIN { print a / b }')"
-	fi
-	printf '\n'
-}
-
-echo "# group-by page: count sum mean p50 p99 on $(wc -l < "$EV") events, median of $RUNS runs"
-measure aggregate "$BIN/aggregate" -g page count sum:value mean:value p50:value p99:value
-measure mlr mlr --ijsonl --ojsonl stats1 -a count,sum,mean,p50,p99 -f value -g page
+. tests/bench/lib.sh
+echo "aggregate -g page count sum mean p50 p99 (exact quantiles):"
+bench aggregate "aggregate -g page count sum:value mean:value p50:value p99:value < '$BENCH_FILE' > /dev/null"
+bench aggregate-no-quantiles "aggregate -g page count sum:value mean:value < '$BENCH_FILE' > /dev/null"
+bench mlr "mlr --ijsonl --ojsonl stats1 -a count,sum,mean,p50,p99 -f value -g page < '$BENCH_FILE' > /dev/null"
 if [ "${BENCH_JQ:-1}" != 0 ]; then
-	measure jq jq -n -c '
-	    def q($v; p): ($v | length) as $n | (($n - 1) * p) as $h | ($h | floor) as $l
-	        | $v[$l] + ($h - $l) * ($v[[$l + 1, $n - 1] | min] - $v[$l]);
-	    reduce inputs as $e ({}; .[$e.page] |= ((. // {n: 0, s: 0, v: []})
-	        | .n += 1 | .s += $e.value | .v += [$e.value]))
-	    | to_entries[] | (.value.v | sort) as $v
-	    | {page: .key, count: .value.n, sum: .value.s, mean: (.value.s / .value.n),
-	       p50: q($v; 0.5), p99: q($v; 0.99)}'
+	bench jq-reduce "jq -n -c 'reduce inputs as \$e ({}; .[\$e.page].n += 1 | .[\$e.page].s += \$e.value)
+	    | to_entries[] | {page: .key, count: .value.n, sum: .value.s, mean: (.value.s / .value.n)}' \
+	    < '$BENCH_FILE' > /dev/null"
+	bench jq-group-by "jq -n -c '
+	    def q(\$v; p): (\$v | length) as \$n | ((\$n - 1) * p) as \$h | (\$h | floor) as \$l
+	        | \$v[\$l] + (\$h - \$l) * (\$v[[\$l + 1, \$n - 1] | min] - \$v[\$l]);
+	    [inputs | [.page, .value]] | group_by(.[0]) | .[] | (map(.[1]) | sort) as \$v
+	    | {page: .[0][0], count: (\$v | length), sum: (\$v | add), mean: ((\$v | add) / (\$v | length)),
+	       p50: q(\$v; 0.5), p99: q(\$v; 0.99)}' < '$BENCH_FILE' > /dev/null"
 fi
-report aggregate
-report mlr aggregate
-[ "${BENCH_JQ:-1}" != 0 ] && report jq aggregate
+report aggregate mlr
+report mlr mlr
+if [ "${BENCH_JQ:-1}" != 0 ]; then
+	report aggregate jq-group-by
+	report jq-group-by jq-group-by
+	report aggregate-no-quantiles jq-reduce
+	report jq-reduce jq-reduce
+fi
 
-echo "# memory: 1M events in 1,000 groups (-g user_id), median of $RUNS runs"
-measure no-quantiles "$BIN/aggregate" -g user_id count sum:value mean:value stddev:value
-measure exact-p50-p99 "$BIN/aggregate" -g user_id count sum:value mean:value p50:value p99:value
-measure approx-p50-p99 "$BIN/aggregate" --approx -g user_id count sum:value mean:value p50:value p99:value
-measure distinct-sessions "$BIN/aggregate" -g user_id distinct:session_id approx_distinct:session_id
-report no-quantiles
+echo "aggregate memory, 1M events in 1,000 groups (-g user_id):"
+bench no-quantiles "aggregate -g user_id count sum:value mean:value stddev:value < '$BENCH_FILE' > /dev/null"
+bench exact-p50-p99 "aggregate -g user_id count sum:value mean:value p50:value p99:value < '$BENCH_FILE' > /dev/null"
+bench approx-p50-p99 "aggregate --approx -g user_id count sum:value mean:value p50:value p99:value < '$BENCH_FILE' > /dev/null"
+bench exact-distinct "aggregate -g user_id distinct:session_id < '$BENCH_FILE' > /dev/null"
+bench approx-distinct "aggregate -g user_id approx_distinct:session_id < '$BENCH_FILE' > /dev/null"
+report no-quantiles no-quantiles
 report exact-p50-p99 no-quantiles
 report approx-p50-p99 no-quantiles
-report distinct-sessions no-quantiles
+report exact-distinct no-quantiles
+report approx-distinct no-quantiles
