@@ -1113,6 +1113,8 @@ aggs_finish(struct aggs *a, bool approx)
 	}
 	a->inv_off = a->size;
 	a->size += a->nfields * sizeof(uint64_t);
+	a->ustate = xcalloc(a->nfields + 1, 1);
+	a->unum = xcalloc(a->nfields + 1, sizeof(*a->unum));
 	if (a->size == 0)
 		a->size = 8;
 	a->done = true;
@@ -1135,6 +1137,8 @@ aggs_free(struct aggs *a)
 	free(a->fields);
 	free(a->numeric);
 	free(a->invalid_name);
+	free(a->ustate);
+	free(a->unum);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -1154,8 +1158,8 @@ int
 aggs_update(const struct aggs *a, void *block, const struct rec_val *vals)
 {
 	/* Per field: 0 not looked at, 1 a number, 2 skipped (missing/null), 3 invalid. */
-	unsigned char	 st[64], *state = st;
-	struct agg_val	 nv[64], *num = nv;
+	unsigned char	*state = a->ustate;
+	struct agg_val	*num = a->unum;
 	struct agg_val	 rv;
 	const struct agg_spec *sp;
 	char		*b = block;
@@ -1163,11 +1167,7 @@ aggs_update(const struct aggs *a, void *block, const struct rec_val *vals)
 	size_t		 i;
 	int		 f;
 
-	if (a->nfields > 64) {
-		state = xcalloc(a->nfields, 1);
-		num = xcalloc(a->nfields, sizeof(*num));
-	} else
-		memset(st, 0, a->nfields);
+	memset(state, 0, a->nfields);
 	for (i = 0; i < a->nspecs; i++) {
 		sp = &a->specs[i];
 		if (!sp->owner)
@@ -1199,10 +1199,6 @@ aggs_update(const struct aggs *a, void *block, const struct rec_val *vals)
 			rv.d = 0;
 			sp->fn->update(b + sp->off, &rv);
 		}
-	}
-	if (state != st) {
-		free(state);
-		free(num);
 	}
 	return first_bad;
 }

@@ -88,6 +88,8 @@ struct aggs {
 	size_t		 size;		/* bytes of one group's block */
 	bool		 approx;
 	bool		 done;
+	unsigned char	*ustate;	/* aggs_update's scratch, one per field */
+	struct agg_val	*unum;
 };
 
 /* aggs_init prepares an empty spec list. */
@@ -124,8 +126,6 @@ void	aggs_state_init(const struct aggs *, void *block);
  * an invalid value, or -1.
  */
 int	aggs_update(const struct aggs *, void *block, const struct rec_val *vals);
-
-/* aggs_count adds one to every count spec without a field (for a record that only needs counting). */
 
 /* aggs_merge folds the block src into dst (same aggs). */
 void	aggs_merge(const struct aggs *, void *dst, const void *src);
