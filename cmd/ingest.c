@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
+#include "expr.h"
 #include "input.h"
 #include "record.h"
 #include "timeval.h"
@@ -12,13 +13,17 @@
 enum {
 	OPT_REQUIRE = CLI_TOOL_BASE,
 	OPT_TYPE,
-	OPT_NORMALIZE_TIME
+	OPT_NORMALIZE_TIME,
+	OPT_WHERE,
+	OPT_CHECK
 };
 
 static const struct option longopts[] = {
 	{ "require",		required_argument,	NULL, OPT_REQUIRE },
 	{ "type",		required_argument,	NULL, OPT_TYPE },
 	{ "normalize-time",	no_argument,		NULL, OPT_NORMALIZE_TIME },
+	{ "where",		required_argument,	NULL, OPT_WHERE },
+	{ "check",		required_argument,	NULL, OPT_CHECK },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -31,7 +36,10 @@ static const struct cli_help help = {
 	"      --type F=TYPE        reject records whose field F is not of TYPE: string,\n"
 	"                           number, integer, bool, time, object, array, null\n"
 	"                           (repeatable; a missing field is left to --require)\n"
-	"      --normalize-time     rewrite the time field as RFC 3339 UTC\n",
+	"      --normalize-time     rewrite the time field as RFC 3339 UTC\n"
+	"      --check EXPR         reject records for which EXPR is false (ndflow(7))\n"
+	"      --where EXPR         keep only records for which EXPR is true; the others\n"
+	"                           are dropped and counted as filtered, not rejected\n",
 	"Examples:\n"
 	"  ingest --dead-letter bad.ndjson events.ndjson > good.ndjson\n"
 	"  ingest --require user_id,timestamp --type value=number --stats < events.ndjson\n"
@@ -105,6 +113,25 @@ add_type(struct typecheck **tc, size_t *n, const char *arg)
 	free(field);
 }
 
+/* The --check and --where expressions, and the count of records --where dropped. */
+static struct expr	*check, *where;
+static uint64_t		*filtered;
+
+/* gate applies --check (reject when false) and --where (drop when false); returns whether the record goes on. */
+static bool
+gate(struct rec *rec, const struct in_line *ln)
+{
+	if (check != NULL && !expr_test(check, rec)) {
+		diag_reject(&ln->pos, ln->data, ln->len, "check failed: %s", expr_src(check));
+		return false;
+	}
+	if (where != NULL && !expr_test(where, rec)) {
+		(*filtered)++;
+		return false;
+	}
+	return true;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -139,6 +166,15 @@ main(int argc, char *argv[])
 			break;
 		case OPT_NORMALIZE_TIME: /* --normalize-time: rewrite the time field as RFC 3339 UTC */
 			normalize = true;
+			break;
+		case OPT_WHERE:		/* --where EXPR: drop records for which EXPR is false */
+			expr_free(where);
+			where = cli_expr("--where", optarg);
+			filtered = diag_counter("filtered");
+			break;
+		case OPT_CHECK:		/* --check EXPR: reject records for which EXPR is false */
+			expr_free(check);
+			check = cli_expr("--check", optarg);
 			break;
 		default:
 			if (!cli_common(&cli, c, optarg, &help))
@@ -208,6 +244,8 @@ main(int argc, char *argv[])
 				    rec_path_str(tc[i].path), rec_type_name(v.type), tc[i].name);
 			continue;
 		}
+		if (!gate(rec, &ln))
+			continue;
 		if (normalize) {
 			if (cli_time(&cli, rec, &t, &why) != 0) {
 				diag_reject(&ln.pos, ln.data, ln.len, "%s", why);
@@ -232,6 +270,8 @@ main(int argc, char *argv[])
 	buf_free(&tbuf);
 	if (normalize)
 		free((char *)tkey);
+	expr_free(check);
+	expr_free(where);
 	cli_free(&cli);
 	return diag_finish();
 }

@@ -257,17 +257,17 @@ fmt_real(char *out, double d)
 			break;
 	}
 	/*
-	 * %g picks an exponent when the precision is shorter than the integer
-	 * part (10 -> "1e+01", 450 -> "4.5e+02"): write those in positional
-	 * form with the same digits, as every shortest-round-trip printer does.
+	 * In the ordinary range write plain decimals, as jq and JavaScript do
+	 * (117530, not 1.1753e+05): the fewest fraction digits that round-trip.
 	 */
-	if (strchr(out, 'e') != NULL && fabs(d) >= 1 && fabs(d) < 1e16) {
-		char fixed[32];
-		int m = snprintf(fixed, sizeof fixed, "%.0f", d);
-		if (m > 0 && m < 32 && strtod(fixed, NULL) == d) {
-			memcpy(out, fixed, (size_t)m + 1);
-			n = m;
+	if (strchr(out, 'e') != NULL && fabs(d) >= 1e-6 && fabs(d) < 1e17) {
+		for (prec = 0; prec <= 24; prec++) {
+			n = snprintf(out, 48, "%.*f", prec, d);
+			if (strtod(out, NULL) == d)
+				break;
 		}
+		if (prec > 24)
+			n = snprintf(out, 48, "%.17g", d);
 	}
 	/* A whole number stays a real on output: 3.0, not 3 (jq prints 3; we keep the type). */
 	if (strpbrk(out, ".eEn") == NULL) {
@@ -280,7 +280,7 @@ fmt_real(char *out, double d)
 void
 jw_real(struct buf *b, double d)
 {
-	char t[40];
+	char t[48];
 	size_t n = fmt_real(t, d);
 	buf_add(b, t, n);
 }

@@ -54,7 +54,11 @@ void	 jw_b64(struct buf *, const void *, size_t);
 /* utf8_valid reports whether the bytes are well-formed UTF-8 (no overlongs, no surrogates). */
 int	 utf8_valid(const char *, size_t);
 
-/* fmt_real writes the shortest round-trip form of d into out (at least 32 bytes); returns its length. */
+/*
+ * fmt_real writes the shortest decimal form of d that reads back as d
+ * into out (at least 48 bytes); plain notation between 1e-6 and 1e17,
+ * exponent notation outside; a whole number keeps ".0".  Returns its length.
+ */
 size_t	 fmt_real(char *out, double d);
 
 #endif

@@ -409,7 +409,7 @@ diag_print_stats(void)
 	buf_adds(&b, ",\"elapsed_s\":");
 	jw_real(&b, (double)(int64_t)(el * 1e6) / 1e6);
 	buf_adds(&b, ",\"rate\":");
-	jw_real(&b, el > 0 ? (double)(int64_t)((double)diag_in / el) : 0.0);
+	jw_uint(&b, el > 0 ? (uint64_t)((double)diag_in / el) : 0);
 	buf_adds(&b, "}\n");
 	fwrite(b.p, 1, b.len, stderr);
 	buf_free(&b);

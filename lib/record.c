@@ -722,7 +722,7 @@ keycmp(const void *a, const void *b)
 static void
 canon(json_t *j, struct buf *out)
 {
-	char t[40];
+	char t[48];
 	size_t n, i;
 
 	switch (json_typeof(j)) {

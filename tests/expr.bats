@@ -1,0 +1,185 @@
+#!/usr/bin/env bats
+# The filter language (lib/expr) through ingest --where and --check, and a differential test against jq.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	# 10,000 generated events, shared by the differential tests of this file.
+	awk -v n=10000 -v seed=42 -f "$BATS_TEST_DIRNAME/data/gen-expr.awk" >"$BATS_FILE_TMPDIR/events.ndjson"
+}
+
+setup() {
+	load common-setup
+	_common_setup
+	EV="$BATS_FILE_TMPDIR/events.ndjson"
+}
+
+# same_as_jq E: ingest --where E keeps exactly the records (by id) that jq -c 'select(E)' keeps.
+same_as_jq() {
+	ingest --where "$1" "$EV" | cut -d, -f1 >"$T/ours"
+	jq -c "select($1)" "$EV" | cut -d, -f1 >"$T/jq"
+	[ -s "$T/jq" ] || [ "${2:-}" = may-be-empty ]
+	run diff "$T/ours" "$T/jq"
+	assert_success
+}
+
+@test "the generated file has 10,000 records and jq accepts all of them" {
+	run jq -c . "$EV"
+	assert_success
+	[ "$(wc -l <"$EV")" -eq 10000 ]
+}
+
+@test "a real greater-than selects what jq selects" { same_as_jq '.value > 50'; }
+@test "greater-or-equal against a fraction selects what jq selects" { same_as_jq '.value >= 50.5'; }
+@test "less-than selects what jq selects" { same_as_jq '.value < 10'; }
+@test "less-or-equal selects what jq selects" { same_as_jq '.value <= 25.25'; }
+@test "a real compared with an integer literal selects what jq selects" { same_as_jq '.value == 50'; }
+@test "integer equality selects what jq selects" { same_as_jq '.n == 7'; }
+@test "an integer field equals a real literal as jq says" { same_as_jq '.n == 7.0'; }
+@test "inequality selects what jq selects" { same_as_jq '.n != 7'; }
+@test "string equality selects what jq selects" { same_as_jq '.page == "checkout"'; }
+@test "string inequality selects what jq selects" { same_as_jq '.page != "home"'; }
+@test "string ordering is byte order as in jq" { same_as_jq '.page < "m"'; }
+@test "string greater-or-equal selects what jq selects" { same_as_jq '.page >= "products"'; }
+@test "and binds tighter than or, as in jq" { same_as_jq '.action == "click" or .action == "view" and .value > 90'; }
+@test "parentheses group as in jq" { same_as_jq '.value > 50 and (.page == "home" or .page == "cart")'; }
+@test "the filter not after a pipe negates as in jq" { same_as_jq '.value > 50 | not'; }
+@test "modulo selects what jq selects" { same_as_jq '.n % 3 == 0'; }
+@test "multiplication before addition, as in jq" { same_as_jq '.n * 2 + 1 > 15'; }
+@test "subtraction of two fields selects what jq selects" { same_as_jq '.value - .n > 40'; }
+@test "division selects what jq selects" { same_as_jq '.value / 2 < 10'; }
+@test "unary minus selects what jq selects" { same_as_jq '-.value < -50'; }
+@test "a nested path selects what jq selects" { same_as_jq '.user.id == "user_7"'; }
+@test "a nested number compared with arithmetic on another field" { same_as_jq '.user.age > .n * 5'; }
+@test "a three-level path selects what jq selects" { same_as_jq '.nested.a.b == 3'; }
+@test "an array index selects what jq selects" { same_as_jq '.tags[0] == "a"'; }
+@test "a negative array index selects what jq selects" { same_as_jq '.tags[-1] == "c"'; }
+@test "an index past the end is null as in jq" { same_as_jq '.tags[2] == null'; }
+@test "a quoted key selects what jq selects" { same_as_jq '."odd key" == 1'; }
+@test "array length selects what jq selects" { same_as_jq '.tags | length == 2'; }
+@test "string length selects what jq selects" { same_as_jq '.page | length > 4'; }
+@test "startswith selects what jq selects" { same_as_jq '.page | startswith("pro")'; }
+@test "endswith selects what jq selects" { same_as_jq '.page | endswith("out")'; }
+@test "contains on strings selects what jq selects" { same_as_jq '.page | contains("ar")'; }
+@test "ascii_downcase selects what jq selects" { same_as_jq '.page | ascii_downcase == "home"'; }
+@test "ascii_upcase selects what jq selects" { same_as_jq '.page | ascii_upcase == "CART"'; }
+@test "a boolean field alone selects what jq selects" { same_as_jq '.flag'; }
+@test "a boolean compared with false selects what jq selects" { same_as_jq '.flag == false'; }
+@test "test with a simple regex selects what jq selects" { same_as_jq '.session | test("^s_1[0-9]$")'; }
+@test "IN over literals selects what jq selects" { same_as_jq '.page | IN("home", "cart", "search")'; }
+@test "has selects what jq selects" { same_as_jq 'has("coupon")'; }
+@test "a missing field equals null as in jq" { same_as_jq '.coupon == null'; }
+@test "tonumber selects what jq selects" { same_as_jq '.svalue | tonumber > 50'; }
+@test "tostring selects what jq selects" { same_as_jq '.n | tostring == "7"'; }
+@test "a pipe into a path joins the paths as in jq" { same_as_jq '.user | .age > 60 and .id == "user_3"'; }
+@test "a false literal selects nothing, as in jq" { same_as_jq 'false' may-be-empty; }
+
+@test "--where keeps the records for which the expression is true, byte for byte" {
+	printf '%s\n' '{"v": 1}' '{"v":60.50, "p":"x"}' '{"v":51}' >"$T/in"
+	run -0 --separate-stderr ingest --where '.v > 50' "$T/in"
+	assert_output "$(printf '%s\n' '{"v":60.50, "p":"x"}' '{"v":51}')"
+	assert_equal "$stderr" ""
+}
+
+@test "--where counts dropped records as filtered, not rejected, and exits 0" {
+	printf '%s\n' '{"v":1}' '{"v":60}' '{"w":70}' '{"v":"99"}' >"$T/in"
+	run -0 --separate-stderr ingest --stats --where '.v > 50' "$T/in"
+	assert_output '{"v":60}'
+	[[ "$stderr" == '{"tool":"ingest","records_in":4,"records_out":1,"rejected":0,"filtered":3,'* ]]
+}
+
+@test "--where drops a record whose field is missing or of another type" {
+	printf '%s\n' '{"v":"60"}' '{}' '{"v":null}' '{"v":[60]}' '{"v":60}' >"$T/in"
+	run -0 ingest --where '.v > 50' "$T/in"
+	assert_output '{"v":60}'
+}
+
+@test "--where passes watermarks through untouched" {
+	printf '%s\n' '{"@watermark":"2024-03-15T10:00:00Z"}' '{"v":1}' >"$T/in"
+	run -0 ingest --where '.v > 50' "$T/in"
+	assert_output '{"@watermark":"2024-03-15T10:00:00Z"}'
+}
+
+@test "--where with a regular expression and a function" {
+	printf '%s\n' '{"p":"/a/b.html"}' '{"p":"/a/b.css"}' '{"p":"/A/C.HTML"}' >"$T/in"
+	run -0 ingest --where '.p | lower =~ "\\.html$"' "$T/in"
+	assert_output "$(printf '%s\n' '{"p":"/a/b.html"}' '{"p":"/A/C.HTML"}')"
+}
+
+@test "--where with in keeps the records whose field is one of the literals" {
+	printf '%s\n' '{"page":"home"}' '{"page":"cart"}' '{"page":"checkout"}' >"$T/in"
+	run -0 ingest --where '.page in ["home", "checkout"]' "$T/in"
+	assert_output "$(printf '%s\n' '{"page":"home"}' '{"page":"checkout"}')"
+}
+
+@test "--where given twice uses the last expression" {
+	printf '%s\n' '{"v":1}' '{"v":60}' >"$T/in"
+	run -0 ingest --where '.v > 50' --where '.v < 50' "$T/in"
+	assert_output '{"v":1}'
+}
+
+@test "--check rejects failing records to the dead-letter with the expression in the reason" {
+	printf '%s\n' '{"v":60}' '{"v":1}' '{"v":70}' >"$T/in"
+	run -0 --separate-stderr ingest --dead-letter "$T/dl" --check '.v > 50' "$T/in"
+	assert_output "$(printf '%s\n' '{"v":60}' '{"v":70}')"
+	assert_equal "$stderr" ""
+	assert_equal "$(cat "$T/dl")" \
+	    "{\"file\":\"$T/in\",\"line\":2,\"offset\":9,\"reason\":\"check failed: .v > 50\",\"raw\":\"{\\\"v\\\":1}\"}"
+}
+
+@test "--check without a dead-letter reports the record and exits 1" {
+	printf '%s\n' '{"v":60}' '{"v":1}' >"$T/in"
+	run -1 --separate-stderr ingest --check '.v > 50' "$T/in"
+	assert_output '{"v":60}'
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: $T/in:2: check failed: .v > 50" \
+	    "ingest: 1 record rejected (use --dead-letter FILE to keep them)")"
+}
+
+@test "--check counts rejected records in --stats" {
+	printf '%s\n' '{"v":60}' '{"v":1}' '{}' >"$T/in"
+	run -0 --separate-stderr ingest --stats --dead-letter "$T/dl" --check 'exists(.v)' "$T/in"
+	assert_output '{"v":60}
+{"v":1}'
+	[[ "$stderr" == '{"tool":"ingest","records_in":3,"records_out":2,"rejected":1,'* ]]
+}
+
+@test "--check runs before --where, so a bad record is rejected even when --where would drop it" {
+	printf '%s\n' '{"v":60,"ok":true}' '{"v":1,"ok":false}' '{"v":2,"ok":true}' >"$T/in"
+	run -0 --separate-stderr ingest --stats --dead-letter "$T/dl" --check '.ok' --where '.v > 50' "$T/in"
+	assert_output '{"v":60,"ok":true}'
+	[[ "$stderr" == *'"records_in":3,"records_out":1,"rejected":1,"filtered":1,'* ]]
+	run -0 jq -r .reason "$T/dl"
+	assert_output 'check failed: .ok'
+}
+
+@test "--check with --strict stops at the first failing record with status 1" {
+	printf '%s\n' '{"v":60}' '{"v":1}' '{"v":70}' >"$T/in"
+	run -1 --separate-stderr ingest --strict --check '.v > 50' "$T/in"
+	assert_output '{"v":60}'
+	[[ "$stderr" == "ingest: $T/in:2: check failed: .v > 50"* ]]
+}
+
+@test "a --where syntax error names the option and the column and exits 2" {
+	run -2 --separate-stderr ingest --where '.value > 50 and .page >' </dev/null
+	assert_output ''
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 24: expected a value after '>'" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "a --check syntax error names the option and the column and exits 2" {
+	run -2 --separate-stderr ingest --check 'exists(.a) and value > 3' </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --check: column 16: unknown name 'value' (a field is written .value)" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "a bad regular expression is a compile error with status 2" {
+	run -2 --separate-stderr ingest --where '.p =~ "a{2"' </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 7: invalid regular expression: Unmatched \\{" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "--help lists --where and --check" {
+	run -0 ingest --help
+	assert_output --partial '--where EXPR'
+	assert_output --partial '--check EXPR'
+}
