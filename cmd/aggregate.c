@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
+#include "expr.h"
 #include "hashmap.h"
 #include "input.h"
 #include "record.h"
@@ -23,7 +24,8 @@ enum {
 	OPT_TOP,
 	OPT_FORMAT,
 	OPT_EVERY,
-	OPT_STATE
+	OPT_STATE,
+	OPT_WHERE
 };
 
 static const struct option longopts[] = {
@@ -37,6 +39,7 @@ static const struct option longopts[] = {
 	{ "format",	required_argument,	NULL, OPT_FORMAT },
 	{ "every",	required_argument,	NULL, OPT_EVERY },
 	{ "state",	required_argument,	NULL, OPT_STATE },
+	{ "where",	required_argument,	NULL, OPT_WHERE },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -56,7 +59,9 @@ static const struct cli_help help = {
 	"      --format FMT         ndjson (default), table or csv\n"
 	"      --every N|DURATION   also emit running results every N records or\n"
 	"                           every DURATION of event time\n"
-	"      --state FILE         keep open groups in FILE between runs\n",
+	"      --state FILE         keep open groups in FILE between runs\n"
+	"      --where EXPR         aggregate only records for which EXPR is true; the\n"
+	"                           others are counted as filtered\n",
 	"Examples:\n"
 	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
 	"  window --tumbling 1m < events.ndjson | aggregate -g page count\n"
@@ -108,6 +113,8 @@ static size_t		 ncsvcols;
 static bool		 csv_header_done;
 static uint64_t		*ngroups_stat;
 static char		 specs_text[4096];
+static struct expr	*where;		/* --where */
+static uint64_t		*filtered;
 static bool		 changed;	/* records came in since the last running results */
 static bool		 keep_invalid;	/* --dead-letter or --strict: invalid numbers are rejects too */
 
@@ -187,6 +194,11 @@ main(int argc, char *argv[])
 		case OPT_STATE:		/* --state FILE: open groups survive the run */
 			state_path = optarg;
 			break;
+		case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
+			expr_free(where);
+			where = cli_expr("--where", optarg);
+			filtered = diag_counter("filtered");
+			break;
 		default:
 			if (!cli_common(&cli, c, optarg, &help))
 				diag_usage_error("unhandled option");
@@ -209,6 +221,8 @@ main(int argc, char *argv[])
 		diag_usage_error("--partial and --every cannot be combined");
 	if (merge && every_n + (uint64_t)every_d)
 		diag_usage_error("--merge and --every cannot be combined");
+	if (merge && where)
+		diag_usage_error("--where does not apply to --merge: filter the --partial runs");
 	check_sort();
 	if (top && nsort == 0) {
 		/* --top alone ranks by the first aggregate, largest first. */
@@ -258,6 +272,10 @@ main(int argc, char *argv[])
 			merge_line(rec, &ln);
 			continue;
 		}
+		if (where != NULL && !expr_test(where, rec)) {
+			(*filtered)++;
+			continue;
+		}
 		if (every_d) {
 			if (cli_time(&cli, rec, &t, &twhy) != 0) {
 				diag_reject(&ln.pos, ln.data, ln.len, "%s", twhy);
@@ -291,6 +309,7 @@ main(int argc, char *argv[])
 	else
 		emit(EMIT_ALL, TV_MAX);
 	free_groups();
+	expr_free(where);
 	free(inputs);
 	rec_free(rec);
 	cli_free(&cli);

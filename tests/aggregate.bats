@@ -556,3 +556,20 @@ EOF
 	run aggregate mode:v top4:v < "$T/rev"
 	assert_output '{"v_mode":9,"v_top4":[{"value":9,"count":1},{"value":10,"count":1},{"value":"a","count":1},{"value":"b","count":1}]}'
 }
+
+@test "--where aggregates only the records the expression holds for, and counts the others as filtered" {
+	run --separate-stderr aggregate -g page --where '.action == "click" and .value > 0' --stats count sum:value < "$DATA/agg-events.ndjson"
+	assert_success
+	assert_output '{"page":"home","count":2,"value_sum":20}'
+	echo "$stderr" | jq -e '.filtered == 4 and .records_in == 6' >/dev/null
+}
+
+@test "--where keeps watermarks and refuses a bad expression or --merge" {
+	run aggregate --where '.page == "cart"' --no-watermarks count < "$DATA/agg-windows.ndjson"
+	assert_success
+	assert_output "$(printf '%s\n%s' '{"window_start":"2024-03-15T10:00:00Z","window_end":"2024-03-15T10:01:00Z","count":1}' '{"window_start":"2024-03-15T10:02:00Z","window_end":"2024-03-15T10:03:00Z","count":2}')"
+	run -2 --separate-stderr aggregate --where '.value >' count < /dev/null
+	assert_equal "${stderr_lines[0]}" "aggregate: --where: column 9: expected a value after '>'"
+	run -2 --separate-stderr aggregate --merge --where '.x' count < /dev/null
+	assert_equal "${stderr_lines[0]}" "aggregate: --where does not apply to --merge: filter the --partial runs"
+}
