@@ -64,7 +64,7 @@ static const struct cli_help help = {
 	"                           others are counted as filtered\n",
 	"Examples:\n"
 	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
-	"  window --tumbling 1m < events.ndjson | aggregate -g page count\n"
+	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
 };
 
 enum fmt { FMT_NDJSON, FMT_TABLE, FMT_CSV };
