@@ -264,7 +264,8 @@ main(int argc, char *argv[])
 			}
 			/* Results of the windows it closes go first, then the watermark. */
 			emit(EMIT_CLOSED, t);
-			if (!cli.no_watermarks)
+			/* A table or CSV has no place for a control record. */
+			if (!cli.no_watermarks && format == FMT_NDJSON)
 				rec_emit(rec, stdout, NULL, 0);
 			continue;
 		}

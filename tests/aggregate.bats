@@ -573,3 +573,15 @@ EOF
 	run -2 --separate-stderr aggregate --merge --where '.x' count < /dev/null
 	assert_equal "${stderr_lines[0]}" "aggregate: --where does not apply to --merge: filter the --partial runs"
 }
+
+@test "a windowed table or CSV leaves the watermarks out" {
+	run aggregate --format csv count sum:value < "$DATA/agg-windows.ndjson"
+	assert_success
+	assert_output "$(cat <<'EOF'
+window_start,window_end,count,value_sum
+2024-03-15T10:00:00Z,2024-03-15T10:01:00Z,3,6
+2024-03-15T10:01:00Z,2024-03-15T10:02:00Z,2,9
+2024-03-15T10:02:00Z,2024-03-15T10:03:00Z,2,13
+EOF
+)"
+}
