@@ -686,6 +686,19 @@ isnum(const char *p, size_t len)
 	return len > 0 && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
 }
 
+/* numval reads the JSON number text p[0..len) (cells are not NUL-terminated). */
+static double
+numval(const char *p, size_t len)
+{
+	char tmp[64];
+
+	if (len >= sizeof(tmp))
+		len = sizeof(tmp) - 1;
+	memcpy(tmp, p, len);
+	tmp[len] = '\0';
+	return strtod(tmp, NULL);
+}
+
 /*
  * cmp_val orders two cells: numbers by value before everything else, then
  * text bytewise.  *nulls is set when null or an absent cell decided it
@@ -714,7 +727,7 @@ cmp_val(const struct agg_cols *a, bool ha, size_t ia, const struct agg_cols *b, 
 	if (xn != yn)
 		return xn ? -1 : 1;
 	if (xn) {
-		double dx = strtod(x, NULL), dy = strtod(y, NULL);
+		double dx = numval(x, xl), dy = numval(y, yl);
 		if (dx != dy)
 			return dx < dy ? -1 : 1;
 		return 0;
