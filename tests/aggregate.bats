@@ -587,9 +587,10 @@ EOF
 }
 
 @test "--sort compares numbers by value, whatever column follows" {
+	printf '{"g":"a","v":9,"w":99}\n{"g":"b","v":10,"w":1}\n{"g":"c","v":2,"w":1}\n' > "$T/in"
+	run aggregate -g g --sort -v_max max:v sum:w < "$T/in"
+	assert_output "$(printf '%s\n' '{"g":"b","v_max":10,"w_sum":1}' '{"g":"a","v_max":9,"w_sum":99}' '{"g":"c","v_max":2,"w_sum":1}')"
 	printf '{"g":"a","v":9}\n{"g":"b","v":10}\n{"g":"b","v":1}\n{"g":"c","v":2}\n' > "$T/in"
-	run aggregate -g g --sort -v_max,g max:v count < "$T/in"
-	assert_output "$(printf '%s\n' '{"g":"b","v_max":10,"count":2}' '{"g":"a","v_max":9,"count":1}' '{"g":"c","v_max":2,"count":1}')"
 	run aggregate -g g --sort count,-g count max:v < "$T/in"
 	assert_output "$(printf '%s\n' '{"g":"c","count":1,"v_max":2}' '{"g":"a","count":1,"v_max":9}' '{"g":"b","count":2,"v_max":10}')"
 }
