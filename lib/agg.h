@@ -98,14 +98,17 @@ void	aggs_init(struct aggs *);
 /*
  * aggs_add parses one spec and appends it.  Returns 0, or -1 with an
  * English reason in why (the caller adds the program name):
+ *   missing function in spec ':v'
  *   unknown function 'x' in spec 'x:f'
- *   function 'sum' needs a field: 'sum'
- *   percentile must be a number from 0 to 100 in spec 'p101:v'
- *   top needs a count from 1 to 1000000 in spec 'top0:v'
+ *   function 'sum' needs a field: 'sum:FIELD'
+ *   percentile must be from 0 to 100 in spec 'p101:v'
+ *   top needs a whole count from 1 to 1000000 in spec 'top0:v'
  *   empty field in spec 'sum:'
  *   empty name in spec 'sum:v='
  *   bad field 'x[' in spec 'sum:x[': reason
  *   duplicate output name 'v_sum' in spec 'sum:v'
+ * A field is everything between the first ':' and the last '=' outside
+ * quotes and brackets, so ".\"a=b\"" is a field, not a name.
  */
 int	aggs_add(struct aggs *, const char *spec, char *why, size_t whylen);
 
