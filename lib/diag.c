@@ -310,7 +310,7 @@ diag_reject_end(void)
 }
 
 struct diag_side *
-diag_side_open(const char *path, const char *what)
+diag_side_open(const char *path, const char *counter, const char *what)
 {
 	struct diag_side *s = xcalloc(1, sizeof *s);
 
@@ -321,7 +321,7 @@ diag_side_open(const char *path, const char *what)
 		s->path = xstrdup(path);
 		s->f = open_out(path, what);
 	}
-	s->count = diag_counter(what);
+	s->count = diag_counter(counter);
 	sides[nsides++] = s;
 	return s;
 }
@@ -487,7 +487,8 @@ diag_finish(void)
 	for (i = 0; i < nsides; i++) {
 		struct diag_side *s = sides[i];
 		if (s->f == NULL && *s->count > 0)
-			diag_warn("%llu %s%s", (unsigned long long)*s->count, s->what,
+			diag_warn("%llu %s%s%s", (unsigned long long)*s->count, s->what,
+			    *s->count == 1 ? "" : "s",
 			    s->reported > REPORT_MAX ? " (first 20 shown)" : "");
 		close_checked(s->f, s->path ? s->path : s->what);
 		free(s->path);

@@ -69,12 +69,14 @@ void	diag_reject_end(void);
 /*
  * A side output (--late FILE, --dupes FILE): whole records, one per line.
  * diag_side_open opens path for appending ("-" = stderr); exits 3 on
- * failure.  With path NULL the side output reports to stderr as
- * "prog: file:line: <what>" (first 20, then a count) and the run still
- * exits 0, since the record is reported, not lost.
+ * failure.  counter names its --stats counter ("late"); noun is what one
+ * record is called in messages ("late event").  With path NULL the side
+ * output reports to stderr as "prog: file:line: <noun>" (first 20, then
+ * "prog: N <noun>s") and the run still exits 0, since the record is
+ * reported, not lost.
  */
 struct diag_side;
-struct diag_side	*diag_side_open(const char *path, const char *what);
+struct diag_side	*diag_side_open(const char *path, const char *counter, const char *noun);
 void	diag_side_write(struct diag_side *, const struct diag_pos *, const char *rec, size_t len);
 /* Each side output counts what was written to it; diag_finish closes it and checks for errors. */
 

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -39,6 +40,13 @@ struct input {
 	void		*tick_ctx;
 	volatile int	 stop;
 	uint64_t	 nlines;
+	/* resuming (in_start_at), whole lines only (in_whole_lines), following (in_follow) */
+	uint64_t	 start_off, start_line;
+	bool		 whole_lines;
+	int		 follow_ms;	/* 0: not following */
+	bool		 reopen;	/* open the same operand again (rotation, truncation) */
+	bool		 rotated;	/* the path now names another file: drain this one, then reopen */
+	uint64_t	 dev, ino;	/* of the file opened last */
 };
 
 struct input *
@@ -96,18 +104,54 @@ in_stop(struct input *in)
 	in->stop = 1;
 }
 
-/* open_next opens the next operand; returns 0 when there is none left. */
+/* following reports whether the open operand is the last one and --follow is on. */
+static bool
+following(const struct input *in)
+{
+	return in->follow_ms > 0 && in->next == in->npaths && in->fd != 0;
+}
+
+/* nap sleeps ms milliseconds (less when a signal arrives), calling the idle tick when it is due. */
+static void
+nap(struct input *in, int ms, int *idle)
+{
+	poll(NULL, 0, ms);
+	diag_poll();
+	*idle += ms;
+	if (in->tick != NULL && in->tick_ms > 0 && *idle >= in->tick_ms) {
+		in->tick(in->tick_ctx);
+		diag_flush();
+		*idle = 0;
+	}
+}
+
+/* open_next opens the next operand (or the same one again after a rotation); returns 0 when there is none left. */
 static int
 open_next(struct input *in)
 {
 	const char *p;
+	int idle = 0;
 
+	if (in->reopen) {
+		in->reopen = false;
+		in->next--;
+	}
 	while (in->next < in->npaths) {
 		p = in->paths[in->next++];
 		in->name = p;
 		if (strcmp(p, "-") == 0)
 			in->fd = 0;
 		else if ((in->fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+			if (errno == ENOENT && in->follow_ms > 0 && in->next == in->npaths) {
+				/* Like tail -F: wait for the file to (re)appear. */
+				diag_flush();
+				while (!in->stop && access(p, F_OK) != 0)
+					nap(in, in->follow_ms, &idle);
+				if (in->stop)
+					return 0;
+				in->next--;
+				continue;
+			}
 			diag_err("%s", p);
 			diag_note_ioerr();
 			continue;
@@ -120,9 +164,67 @@ open_next(struct input *in)
 		in->overflow = false;
 		in->gz = false;
 		in->raw_eof = false;
+		in->rotated = false;
+		{
+			struct stat sb;
+			if (fstat(in->fd, &sb) == 0) {
+				in->dev = (uint64_t)sb.st_dev;
+				in->ino = (uint64_t)sb.st_ino;
+			}
+		}
+		if (in->next == 1 && in->start_off > 0 && in->fd != 0) {
+			/* Resume: no byte-order mark or gzip check in the middle of a file. */
+			if (lseek(in->fd, (off_t)in->start_off, SEEK_SET) < 0) {
+				diag_err("%s", p);
+				diag_note_ioerr();
+				close(in->fd);
+				in->fd = -1;
+				continue;
+			}
+			in->off = in->start_off;
+			in->lineno = in->start_line;
+			in->fresh = false;
+			in->start_off = 0;
+		}
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * follow_wait is called when a read of the followed file found its end.
+ * It waits until the file grows (returns 0: read again), or was truncated
+ * or replaced by a rename (returns 1: finish this file and open the path
+ * again), or in_stop was called (returns -1).  After a rename the old
+ * file is read to its end once more before the switch, so that lines
+ * written to it just before the rename are not lost.
+ */
+static int
+follow_wait(struct input *in)
+{
+	struct stat fst, pst;
+	uint64_t pos = in->off + (in->end - in->start);
+	int idle = 0;
+
+	if (in->rotated)
+		return 1;
+	diag_flush();
+	for (;;) {
+		if (in->stop)
+			return -1;
+		if (fstat(in->fd, &fst) != 0 || !S_ISREG(fst.st_mode))
+			return 1;
+		if ((uint64_t)fst.st_size < pos)
+			return 1;	/* truncated (copytruncate): start again at 0 */
+		if ((uint64_t)fst.st_size > pos)
+			return 0;
+		if (stat(in->name, &pst) == 0 &&
+		    (pst.st_ino != fst.st_ino || pst.st_dev != fst.st_dev)) {
+			in->rotated = true;	/* one more read of the old file, then switch */
+			return 0;
+		}
+		nap(in, in->follow_ms, &idle);
+	}
 }
 
 /*
@@ -350,8 +452,57 @@ in_next(struct input *in, struct in_line *ln)
 			in->eof = true;	/* give what we have, then skip the file */
 			continue;
 		}
-		if (r == 0)
+		if (r == 0 && !in->gz && following(in)) {
+			int w = follow_wait(in);
+			if (w < 0)
+				return 0;
+			if (w > 0) {
+				in->eof = true;	/* a partial last line is given as it is */
+				in->reopen = true;
+			}
+			continue;
+		}
+		if (r == 0) {
 			in->eof = true;
+			if (in->whole_lines && in->next == in->npaths) {
+				/* Leave an unfinished last line for the next run. */
+				in->end = in->scan = in->start;
+			}
+		}
 		in->end += (size_t)r;
 	}
+}
+
+void
+in_start_at(struct input *in, uint64_t offset, uint64_t lineno)
+{
+	in->start_off = offset;
+	in->start_line = lineno;
+}
+
+void
+in_whole_lines(struct input *in, bool on)
+{
+	in->whole_lines = on;
+}
+
+void
+in_follow(struct input *in, int poll_ms)
+{
+	in->follow_ms = poll_ms > 0 ? poll_ms : 0;
+}
+
+void
+in_file_id(const struct input *in, uint64_t *dev, uint64_t *ino)
+{
+	*dev = in->dev;
+	*ino = in->ino;
+}
+
+void
+in_tell(const struct input *in, struct diag_pos *pos)
+{
+	pos->file = in->name;
+	pos->line = in->lineno;
+	pos->offset = in->off;
 }

@@ -51,4 +51,43 @@ void	in_set_tick(struct input *, int ms, void (*fn)(void *), void *ctx);
 /* in_stop makes the next in_next return 0 (for SIGTERM handling: set a flag, call this from the loop). */
 void	in_stop(struct input *);
 
+/*
+ * Resuming and following (ingest --offset-file, --follow).
+ *
+ * in_start_at makes the first operand start at byte offset, numbering its
+ * lines from lineno + 1 (the position an earlier run stopped at).  The
+ * operand must be a seekable, uncompressed file; no byte-order mark is
+ * looked for.  Call before the first in_next.
+ */
+void	in_start_at(struct input *, uint64_t offset, uint64_t lineno);
+
+/*
+ * in_whole_lines(in, true) leaves a last line without "\n" in the last
+ * operand unread (its writer may be in the middle of it), so that a later
+ * run resumes at its start.
+ */
+void	in_whole_lines(struct input *, bool);
+
+/*
+ * in_follow makes the last operand, when it is a regular file, be followed
+ * like tail -F: at its end in_next checks every poll_ms milliseconds for
+ * appended bytes, a truncation (reading starts again at 0) or a rename
+ * (the old file is read to its end, then the path is opened again, waiting
+ * for it to appear).  A line is returned only once its "\n" is there,
+ * except the last line of a file left by rotation or truncation.  Output is
+ * flushed before each wait; in_stop ends the wait.  poll_ms <= 0 turns it
+ * off.
+ */
+void	in_follow(struct input *, int poll_ms);
+
+/*
+ * in_tell gives the position after the last line returned: the file, the
+ * number of lines read from it and the byte offset where the next line
+ * starts.  After in_next returned 0 it is the end of the last operand read
+ * (before an unfinished line left by in_whole_lines).
+ */
+void	in_tell(const struct input *, struct diag_pos *);
+/* in_file_id gives the device and inode of the file opened last (0 before any), to tell a rotated file apart. */
+void	in_file_id(const struct input *, uint64_t *dev, uint64_t *ino);
+
 #endif

@@ -1,0 +1,1000 @@
+/* dedupe: drop repeated records, exactly, within an event-time horizon, in bounded memory, or approximately. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bloom.h"
+#include "buf.h"
+#include "cli.h"
+#include "diag.h"
+#include "expr.h"
+#include "hashmap.h"
+#include "input.h"
+#include "record.h"
+#include "state.h"
+#include "timeval.h"
+
+enum {
+	OPT_WITHIN = CLI_TOOL_BASE,
+	OPT_MAX_KEYS,
+	OPT_APPROX,
+	OPT_ERROR,
+	OPT_CAPACITY,
+	OPT_KEEP,
+	OPT_COUNT,
+	OPT_DUPES,
+	OPT_WHERE,
+	OPT_STATE,
+	OPT_MISSING
+};
+
+static const struct option longopts[] = {
+	CLI_LONGOPTS,
+	{ "key",	required_argument,	NULL, 'k' },
+	{ "within",	required_argument,	NULL, OPT_WITHIN },
+	{ "max-keys",	required_argument,	NULL, OPT_MAX_KEYS },
+	{ "approx",	no_argument,		NULL, OPT_APPROX },
+	{ "error",	required_argument,	NULL, OPT_ERROR },
+	{ "capacity",	required_argument,	NULL, OPT_CAPACITY },
+	{ "keep",	required_argument,	NULL, OPT_KEEP },
+	{ "count",	no_argument,		NULL, OPT_COUNT },
+	{ "dupes",	required_argument,	NULL, OPT_DUPES },
+	{ "where",	required_argument,	NULL, OPT_WHERE },
+	{ "state",	required_argument,	NULL, OPT_STATE },
+	{ "missing",	required_argument,	NULL, OPT_MISSING },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct cli_help help = {
+	"[options] [file ...]",
+	"Drop repeated records: the first of each key passes, later ones are dropped.",
+	"  -k, --key F,...          compare these fields (default: the whole record)\n"
+	"      --missing WHAT       a record without a key field is rejected (reject,\n"
+	"                           the default) or has null for it (null)\n"
+	"      --within D           a key repeats only within D of event time after its\n"
+	"                           first occurrence; older keys leave memory\n"
+	"      --max-keys N         remember at most N keys, forgetting the least\n"
+	"                           recently seen (which then pass again)\n"
+	"      --approx             remember keys in a Bloom filter of fixed memory\n"
+	"      --error P            its false-positive rate (default 0.01)\n"
+	"      --capacity N         the distinct keys it is sized for (default 1000000)\n"
+	"      --keep first|last    write the first record of a key (default) or, with\n"
+	"                           --within, the last when its horizon closes\n"
+	"      --count              add dup_count, the key's records in its horizon,\n"
+	"                           writing each when its horizon closes\n"
+	"      --dupes FILE         append every dropped record to FILE\n"
+	"      --where EXPR         deduplicate only the records EXPR selects\n"
+	"      --state FILE         remember keys across runs in FILE\n",
+	"Examples:\n"
+	"  dedupe events.ndjson > unique.ndjson\n"
+	"  dedupe -k user_id,session_id --within 10m --dupes repeats.ndjson events.ndjson\n"
+	"  dedupe -k event_id --approx --capacity 10000000 --error 0.001 --stats\n"
+};
+/*
+ * The state of one key.  The hash map owns it (its key is the key's
+ * canonical bytes).  The expiry heap (--within) orders keys by the event
+ * time of their first occurrence, so closing horizons as the watermark
+ * advances looks only at keys that are due; the LRU list (--max-keys)
+ * runs through the entries themselves, most recently seen first.
+ */
+struct ent {
+	int64_t		 first;		/* event time of the first occurrence (--within) */
+	uint64_t	 seq;		/* arrival order of the first occurrence: breaks ties in the heap */
+	uint64_t	 count;		/* occurrences in this horizon */
+	size_t		 heap;		/* index in the expiry heap */
+	struct ent	*newer, *older;	/* LRU list */
+	char		*held;		/* the record to emit when the horizon closes (--keep last, --count) */
+	size_t		 heldlen, heldcap;
+	struct diag_pos	 heldpos;
+};
+
+/* The run's settings and state: one of these, file-local, so helpers stay short. */
+static struct {
+	struct cli	 cli;
+	struct rec_path	**keys;		/* -k; none: the whole record */
+	size_t		 nkeys;
+	bool		 missing_null;
+	int64_t		 within;	/* -1: no horizon */
+	uint64_t	 max_keys;	/* 0: no limit */
+	bool		 approx;
+	double		 error;
+	uint64_t	 capacity;
+	bool		 keep_last;
+	bool		 count;
+	bool		 hold;		/* records wait for their horizon to close (keep last, count) */
+	bool		 use_heap;	/* keys are closed in (first, seq) order: --within or hold */
+	const char	*dupes_path;
+	struct expr	*where;
+	const char	*state_path;
+
+	struct hm	*map;
+	struct bloom	*bloom;
+	struct ent	**heap;		/* min-heap on (first, seq) */
+	size_t		 nheap, capheap;
+	struct ent	*newest, *oldest;
+	uint64_t	 seq;
+	int64_t		 wm;		/* max event time and input watermarks seen */
+	struct diag_side *dupes;
+	struct rec	*rec;		/* the input record */
+	struct rec	*out;		/* a held record being emitted */
+	struct buf	 key, tmp;
+	char		**names;	/* file names of held records' positions, interned */
+	size_t		 nnames;
+
+	uint64_t	*n_dupes, *n_expired, *n_evicted, *n_unselected, *n_keys, *n_blank, unused;
+} D;
+
+static struct input	*input;		/* for the signal handler */
+
+/*
+ * on_term ends the input at SIGTERM or SIGINT, so the run finishes as at
+ * the end of its input: held records are written, or the --state is saved,
+ * rather than lost.  A second signal kills as usual (SA_RESETHAND).
+ */
+static void
+on_term(int sig)
+{
+	(void)sig;
+	in_stop(input);
+}
+
+static void	 catch_term(void);
+static void	 parse_options(int, char **);
+static void	 state_load(void);
+static void	 state_save(void);
+static void	 process(const struct in_line *);
+static void	 advance(int64_t);
+static void	 finish(void);
+
+int
+main(int argc, char **argv)
+{
+	struct input *in;
+	struct in_line ln;
+	int status;
+
+	diag_init(argv[0]);
+	parse_options(argc, argv);
+	cli_finish(&D.cli);
+	if (D.state_path != NULL)
+		state_load();
+	D.rec = rec_new();
+	D.out = rec_new();
+
+	in = input = in_open(argv + optind, argc - optind, D.cli.max_line);
+	catch_term();
+	while (in_next(in, &ln)) {
+		process(&ln);
+		diag_poll();
+	}
+	in_close(in);
+
+	/*
+	 * End of input is the watermark +inf, except that a --state run leaves
+	 * open horizons to the next run.  A state is saved only when the output
+	 * was written: otherwise the next run must pass these records again.
+	 */
+	if (D.state_path == NULL)
+		advance(TV_MAX);
+	else if (fflush(stdout) == 0 && !ferror(stdout))
+		state_save();
+	finish();
+	status = diag_finish();
+	return status;
+}
+
+static void
+catch_term(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sa.sa_flags = SA_RESETHAND;	/* no SA_RESTART: a blocked read returns so the loop can end */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static void
+parse_options(int argc, char **argv)
+{
+	const char *error_arg = NULL, *capacity_arg = NULL;
+	int c;
+
+	cli_init(&D.cli);
+	D.within = -1;
+	D.error = 0.01;
+	D.capacity = 1000000;
+	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "k:", longopts, NULL)) != -1) {
+		if (cli_common(&D.cli, c, optarg, &help))
+			continue;
+		switch (c) {
+		case 'k':		/* key fields, comma-separated, repeatable */
+			cli_paths("--key", optarg, &D.keys, &D.nkeys);
+			break;
+		case OPT_MISSING:	/* what a record without a key field means */
+			if (strcmp(optarg, "null") == 0)
+				D.missing_null = true;
+			else if (strcmp(optarg, "reject") == 0)
+				D.missing_null = false;
+			else
+				diag_usage_error("--missing: must be reject or null: %s", optarg);
+			break;
+		case OPT_WITHIN:	/* event-time horizon */
+			D.within = cli_duration("--within", optarg, CLI_DUR_ZERO_OK);
+			break;
+		case OPT_MAX_KEYS:	/* LRU bound */
+			D.max_keys = cli_uint("--max-keys", optarg, 1, UINT64_C(1000000000000));
+			break;
+		case OPT_APPROX:	/* Bloom filter */
+			D.approx = true;
+			break;
+		case OPT_ERROR:		/* Bloom false-positive rate, strictly between 0 and 1 */
+			error_arg = optarg;
+			D.error = cli_double("--error", optarg, 0.0, 1.0);
+			if (D.error <= 0.0 || D.error >= 1.0)
+				diag_usage_error("--error: must be greater than 0 and less than 1: %s", optarg);
+			break;
+		case OPT_CAPACITY:	/* Bloom sizing */
+			capacity_arg = optarg;
+			D.capacity = cli_uint("--capacity", optarg, 1, UINT64_C(1000000000000));
+			break;
+		case OPT_KEEP:		/* which record of a key to emit */
+			if (strcmp(optarg, "last") == 0)
+				D.keep_last = true;
+			else if (strcmp(optarg, "first") == 0)
+				D.keep_last = false;
+			else
+				diag_usage_error("--keep: must be first or last: %s", optarg);
+			break;
+		case OPT_COUNT:		/* add dup_count */
+			D.count = true;
+			break;
+		case OPT_DUPES:		/* side output for dropped records */
+			D.dupes_path = optarg;
+			break;
+		case OPT_WHERE:		/* only selected records are deduplicated */
+			if (D.where != NULL)
+				expr_free(D.where);
+			D.where = cli_expr("--where", optarg);
+			break;
+		case OPT_STATE:		/* keys across runs */
+			D.state_path = optarg;
+			break;
+		default:
+			diag_usage_error("unknown option");
+		}
+	}
+
+	/* Combinations that have no meaning are usage errors, named as the user wrote them. */
+	if (D.keep_last && D.within < 0)
+		diag_usage_error("--keep last needs --within");
+	if (!D.approx && error_arg != NULL)
+		diag_usage_error("--error needs --approx");
+	if (!D.approx && capacity_arg != NULL)
+		diag_usage_error("--capacity needs --approx");
+	if (D.approx) {
+		if (D.within >= 0)
+			diag_usage_error("--approx cannot be used with --within");
+		if (D.max_keys > 0)
+			diag_usage_error("--approx cannot be used with --max-keys");
+		if (D.keep_last)
+			diag_usage_error("--approx cannot be used with --keep last");
+		if (D.count)
+			diag_usage_error("--approx cannot be used with --count");
+	}
+	if (D.count && D.state_path != NULL && D.within < 0)
+		diag_usage_error("--count with --state needs --within");
+	D.hold = D.keep_last || D.count;
+	D.use_heap = D.within >= 0 || D.hold;
+
+	if (D.approx) {
+		uint64_t m;
+		unsigned k;
+
+		if (bloom_size(D.capacity, D.error, &m, &k) == -1)
+			diag_usage_error("--capacity: a filter for %" PRIu64 " keys at --error %g is too large",
+			    D.capacity, D.error);
+		if ((D.bloom = bloom_new(D.capacity, D.error)) == NULL)
+			diag_die(EX_IOERR, "--approx: cannot allocate %" PRIu64 " bytes", (m + 7) / 8);
+	} else
+		D.map = hm_new(sizeof(struct ent));
+	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
+	/* --stats shows the counters that mean something for these options. */
+	D.n_dupes = diag_counter("duplicates");
+	D.n_keys = diag_counter("keys");
+	D.n_blank = diag_counter("blank_lines");
+	D.n_expired = D.within >= 0 ? diag_counter("expired") : &D.unused;
+	D.n_evicted = D.max_keys > 0 ? diag_counter("evicted") : &D.unused;
+	D.n_unselected = D.where != NULL ? diag_counter("unselected") : &D.unused;
+	D.wm = TV_MIN;
+}
+
+/* ---- the expiry heap: keys ordered by (first occurrence time, arrival) ---- */
+
+static bool
+ent_before(const struct ent *a, const struct ent *b)
+{
+	return a->first < b->first || (a->first == b->first && a->seq < b->seq);
+}
+
+static void
+heap_set(size_t i, struct ent *e)
+{
+	D.heap[i] = e;
+	e->heap = i;
+}
+
+static void
+heap_up(size_t i)
+{
+	struct ent *e = D.heap[i];
+
+	while (i > 0 && ent_before(e, D.heap[(i - 1) / 2])) {
+		heap_set(i, D.heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(i, e);
+}
+
+static void
+heap_down(size_t i)
+{
+	struct ent *e = D.heap[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < D.nheap) {
+		if (c + 1 < D.nheap && ent_before(D.heap[c + 1], D.heap[c]))
+			c++;
+		if (!ent_before(D.heap[c], e))
+			break;
+		heap_set(i, D.heap[c]);
+		i = c;
+	}
+	heap_set(i, e);
+}
+
+static void
+heap_push(struct ent *e)
+{
+	if (D.nheap == D.capheap) {
+		D.capheap = D.capheap ? 2 * D.capheap : 1024;
+		D.heap = xrealloc(D.heap, D.capheap * sizeof(*D.heap));
+	}
+	heap_set(D.nheap++, e);
+	heap_up(e->heap);
+}
+
+static void
+heap_remove(struct ent *e)
+{
+	size_t i = e->heap;
+	struct ent *last = D.heap[--D.nheap];
+
+	if (i == D.nheap)
+		return;
+	heap_set(i, last);
+	/* The moved entry may belong above or below its new place. */
+	if (i > 0 && ent_before(last, D.heap[(i - 1) / 2]))
+		heap_up(i);
+	else
+		heap_down(i);
+}
+
+/* ---- the LRU list, most recently seen first ---- */
+
+static void
+lru_unlink(struct ent *e)
+{
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		D.newest = e->older;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		D.oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void
+lru_push(struct ent *e)
+{
+	e->newer = NULL;
+	e->older = D.newest;
+	if (D.newest != NULL)
+		D.newest->newer = e;
+	D.newest = e;
+	if (D.oldest == NULL)
+		D.oldest = e;
+}
+
+/* ---- held records ---- */
+
+/* intern keeps one copy of each file name, since a held record outlives its input line. */
+static const char *
+intern(const char *name)
+{
+	static const char *last_in, *last_out;
+	size_t i;
+
+	/* The same name pointer comes back for every line of a file: skip the search. */
+	if (name == last_in)
+		return last_out;
+	last_in = name;
+	for (i = D.nnames; i-- > 0;)
+		if (strcmp(D.names[i], name) == 0)
+			return last_out = D.names[i];
+	D.names = xrealloc(D.names, (D.nnames + 1) * sizeof(*D.names));
+	return last_out = D.names[D.nnames++] = xstrdup(name);
+}
+
+static void
+hold(struct ent *e, const char *p, size_t len, const struct diag_pos *pos)
+{
+	if (len > e->heldcap) {
+		e->heldcap = len;
+		e->held = xrealloc(e->held, len);
+	}
+	memcpy(e->held, p, len);
+	e->heldlen = len;
+	e->heldpos = *pos;
+	e->heldpos.file = intern(pos->file);
+}
+
+/* emit_held writes a held record, with dup_count when --count. */
+static void
+emit_held(struct ent *e)
+{
+	struct rec_edit ed;
+	char num[24];
+
+	if (rec_parse(D.out, e->held, e->heldlen, NULL) == -1)
+		return;		/* it parsed when it was held; cannot happen */
+	ed.key = "dup_count";
+	ed.keylen = 9;
+	ed.json = num;
+	ed.jsonlen = (size_t)snprintf(num, sizeof(num), "%" PRIu64, e->count);
+	rec_emit(D.out, stdout, &ed, D.count ? 1 : 0);
+	diag_out++;
+}
+
+/*
+ * close_ent ends a key's horizon: emits its held record, takes it off the
+ * heap and the LRU list and deletes it from the map.
+ */
+static void
+close_ent(struct ent *e)
+{
+	const void *k;
+	size_t klen;
+
+	if (D.hold && e->heldlen > 0)
+		emit_held(e);
+	if (D.use_heap)
+		heap_remove(e);
+	if (D.max_keys > 0)
+		lru_unlink(e);
+	free(e->held);
+	/* hm_del needs the key while it frees the entry that holds it: copy it out first. */
+	k = hm_key(e, &klen);
+	buf_reset(&D.tmp);
+	buf_add(&D.tmp, k, klen);
+	hm_del(D.map, D.tmp.p, D.tmp.len);
+}
+
+/* expired reports whether the watermark has passed a key's horizon. */
+static bool
+expired(const struct ent *e)
+{
+	int64_t age;
+
+	if (D.wm == TV_MAX)
+		return true;
+	if (D.within < 0)
+		return false;
+	/* An age past int64 is past any horizon. */
+	return __builtin_sub_overflow(D.wm, e->first, &age) || age > D.within;
+}
+
+/*
+ * advance moves the watermark to t (if later) and closes every horizon it
+ * has passed: a key first seen at f is forgotten once the watermark is
+ * past f + within, since any event still to come (time >= watermark) would
+ * be more than within after f.  The watermark +inf closes every key.
+ */
+static void
+advance(int64_t t)
+{
+	if (t > D.wm)
+		D.wm = t;
+	if (!D.use_heap)
+		return;
+	while (D.nheap > 0 && expired(D.heap[0])) {
+		if (D.wm != TV_MAX)
+			(*D.n_expired)++;
+		close_ent(D.heap[0]);
+	}
+}
+
+/* ---- keys ---- */
+
+/*
+ * canon_val appends a key value's canonical JSON to D.key.  Strings,
+ * integers and literals are written here as rec_val_canon would write them,
+ * without its re-parse of the value; other numbers and containers go
+ * through it.
+ */
+static void
+canon_val(const struct rec_val *v)
+{
+	switch (v->type) {
+	case RT_MISSING:
+	case RT_NULL:
+		buf_add(&D.key, "null", 4);
+		break;
+	case RT_BOOL:
+		buf_adds(&D.key, v->b ? "true" : "false");
+		break;
+	case RT_INT:
+		jw_int(&D.key, v->i);
+		break;
+	case RT_STRING:
+		jw_str(&D.key, v->s, v->slen);
+		break;
+	default:
+		rec_val_canon(D.rec, v, &D.key);
+	}
+}
+
+/*
+ * make_key builds the key of the current record in D.key: the canonical
+ * JSON of the whole record, or with -k the JSON array of the canonical key
+ * values, so ("a,b","c") and ("a","b,c") are different keys (each value
+ * is delimited by the JSON grammar).  Returns -1 after rejecting a record
+ * that lacks a key field.
+ */
+static int
+make_key(const struct in_line *ln)
+{
+	struct rec_val v;
+	size_t i;
+
+	buf_reset(&D.key);
+	if (D.nkeys == 0) {
+		rec_root(D.rec, &v);
+		rec_val_canon(D.rec, &v, &D.key);
+		return 0;
+	}
+	buf_addc(&D.key, '[');
+	for (i = 0; i < D.nkeys; i++) {
+		if (i > 0)
+			buf_addc(&D.key, ',');
+		if (rec_get(D.rec, D.keys[i], &v) == RT_MISSING && !D.missing_null) {
+			diag_reject(&ln->pos, ln->data, ln->len, "missing key field '%s'",
+			    rec_path_str(D.keys[i]));
+			return -1;
+		}
+		canon_val(&v);
+	}
+	buf_addc(&D.key, ']');
+	return 0;
+}
+
+/* drop sends a duplicate to --dupes, or only counts it. */
+static void
+drop(const struct diag_pos *pos, const char *p, size_t len)
+{
+	if (D.dupes != NULL)
+		diag_side_write(D.dupes, pos, p, len);
+	else
+		(*D.n_dupes)++;
+}
+
+/* ---- the record loop ---- */
+
+static void
+process(const struct in_line *ln)
+{
+	struct rec_err err;
+	struct ent *e;
+	int64_t t = 0, wt;
+	const char *why;
+	bool created;
+	size_t k;
+	int w;
+
+	diag_in++;
+	for (k = 0; k < ln->len && (ln->data[k] == ' ' || ln->data[k] == '\t'); k++)
+		;
+	if (k == ln->len) {
+		/* A blank line holds no record: skipped, and counted under --stats (as in ingest). */
+		(*D.n_blank)++;
+		return;
+	}
+	if (rec_parse(D.rec, ln->data, ln->len, &err) == -1) {
+		if (ln->data[k] != '{')
+			diag_reject(&ln->pos, ln->data, ln->len, "not a JSON object");
+		else
+			diag_reject(&ln->pos, ln->data, ln->len, "invalid JSON at column %zu: %s",
+			    err.column, err.text);
+		return;
+	}
+	if ((w = rec_is_watermark(D.rec, &wt)) != 0) {
+		if (w == -1) {
+			diag_reject(&ln->pos, ln->data, ln->len, "watermark is not an RFC 3339 time");
+			return;
+		}
+		/* Close what the watermark passes before passing it on, so everything it covers precedes it. */
+		advance(wt);
+		if (!D.cli.no_watermarks) {
+			rec_emit(D.rec, stdout, NULL, 0);
+			diag_out++;
+		}
+		return;
+	}
+	if (D.where != NULL && !expr_test(D.where, D.rec)) {
+		rec_emit(D.rec, stdout, NULL, 0);
+		diag_out++;
+		(*D.n_unselected)++;
+		return;
+	}
+	if (D.within >= 0 && cli_time(&D.cli, D.rec, &t, &why) == -1) {
+		diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
+		return;
+	}
+	if (make_key(ln) == -1)
+		return;
+
+	if (D.bloom != NULL) {
+		if (bloom_add(D.bloom, D.key.p, D.key.len))
+			drop(&ln->pos, ln->data, ln->len);
+		else {
+			rec_emit(D.rec, stdout, NULL, 0);
+			diag_out++;
+			(*D.n_keys)++;
+		}
+		return;
+	}
+
+	/* Close the horizons this event's time passes first: a key they held is then new. */
+	if (D.within >= 0)
+		advance(t);
+	e = hm_put(D.map, D.key.p, D.key.len, &created);
+	if (!created) {
+		e->count++;
+		if (D.max_keys > 0 && D.newest != e) {
+			lru_unlink(e);
+			lru_push(e);
+		}
+		if (D.keep_last) {
+			drop(&e->heldpos, e->held, e->heldlen);
+			hold(e, ln->data, ln->len, &ln->pos);
+		} else
+			drop(&ln->pos, ln->data, ln->len);
+		return;
+	}
+
+	e->first = t;
+	e->seq = D.seq++;
+	e->count = 1;
+	(*D.n_keys)++;
+	if (D.use_heap)
+		heap_push(e);
+	if (D.hold)
+		hold(e, ln->data, ln->len, &ln->pos);
+	else {
+		rec_emit(D.rec, stdout, NULL, 0);
+		diag_out++;
+	}
+	if (D.max_keys > 0) {
+		lru_push(e);
+		if (hm_count(D.map) > D.max_keys) {
+			close_ent(D.oldest);
+			(*D.n_evicted)++;
+		}
+	}
+}
+
+/* ---- --state ---- */
+
+/* b64_decode decodes standard base64 into out (at least len*3/4 bytes); returns the length or -1. */
+static long
+b64_decode(const char *s, size_t len, uint8_t *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	size_t i, n = 0;
+	int bits = 0;
+	const char *c;
+
+	for (i = 0; i < len && s[i] != '='; i++) {
+		if (s[i] == '\0' || (c = strchr(tab, s[i])) == NULL)
+			return -1;
+		acc = (acc << 6) | (uint32_t)(c - tab);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (long)n;
+}
+
+/*
+ * state_shape writes the options a state depends on, for its header: keys
+ * remembered under other -k fields, or a filter of another size, mean
+ * nothing to this run, and held records would be lost on a run that does
+ * not hold them.
+ */
+static void
+state_shape(struct buf *b)
+{
+	size_t i;
+
+	buf_reset(b);
+	if (D.nkeys == 0)
+		buf_adds(b, "the whole record");
+	else
+		buf_adds(b, "-k ");
+	for (i = 0; i < D.nkeys; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		buf_adds(b, rec_path_str(D.keys[i]));
+	}
+	/* The --within value may change between runs; whether there is one may not. */
+	if (D.within >= 0)
+		buf_adds(b, " --within");
+	if (D.keep_last)
+		buf_adds(b, " --keep last");
+	if (D.count)
+		buf_adds(b, " --count");
+	if (D.approx) {
+		char s[80];
+
+		snprintf(s, sizeof(s), " --approx --capacity %" PRIu64 " --error %g", D.capacity, D.error);
+		buf_adds(b, s);
+	}
+	buf_cstr(b);
+}
+
+/* state_bad ends the run on a state file it cannot use. */
+static void __attribute__((noreturn))
+state_bad(uint64_t line, const char *why)
+{
+	diag_die(EX_IOERR, "state file %s: line %" PRIu64 ": %s", D.state_path, line, why);
+}
+
+/*
+ * state_load locks the state file and loads the keys a previous run left:
+ * one line per key {"key":K,"seq":N,"count":N[,"first":T][,"record":{...}]},
+ * or one {"bloom":"<base64>"} line with --approx.
+ */
+static void
+state_load(void)
+{
+	json_t *hdr, *j;
+	const char *why = NULL, *s;
+	struct rec *r;
+	struct rec_val v;
+	struct rec_err err;
+	struct diag_pos pos;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (st_lock(D.state_path) == -1) {
+		if (errno == EWOULDBLOCK)
+			diag_die(EX_IOERR, "state file %s is locked by another run", D.state_path);
+		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
+	}
+	if ((f = st_open(D.state_path, "dedupe", &hdr, &why)) == NULL) {
+		if (errno == ENOENT)
+			return;
+		diag_die(EX_IOERR, "state file %s: %s", D.state_path, why != NULL ? why : strerror(errno));
+	}
+	state_shape(&D.tmp);
+	if ((s = json_string_value(json_object_get(hdr, "shape"))) == NULL || strcmp(s, D.tmp.p) != 0)
+		diag_die(EX_USAGE, "state file %s was written for %s, not for %s", D.state_path,
+		    s != NULL ? s : "other options", D.tmp.p);
+	if ((j = json_object_get(hdr, "watermark")) != NULL && json_is_integer(j))
+		D.wm = json_integer_value(j);
+	if ((j = json_object_get(hdr, "seq")) != NULL && json_is_integer(j))
+		D.seq = (uint64_t)json_integer_value(j);
+	json_decref(hdr);
+
+	r = rec_new();
+	pos.file = D.state_path;
+	pos.line = 1;
+	pos.offset = 0;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		struct ent *e;
+		bool created;
+		long got;
+
+		pos.line++;
+		if (line[n - 1] == '\n')
+			n--;
+		if (rec_parse(r, line, (size_t)n, &err) == -1)
+			state_bad(pos.line, err.text);
+		if (D.bloom != NULL) {
+			if (rec_get_key(r, "bloom", 5, &v) != RT_STRING)
+				state_bad(pos.line, "no Bloom filter");
+			buf_reset(&D.tmp);
+			buf_reserve(&D.tmp, v.slen);
+			if ((got = b64_decode(v.s, v.slen, (uint8_t *)D.tmp.p)) < 0 ||
+			    bloom_load(D.bloom, D.tmp.p, (size_t)got) == -1)
+				state_bad(pos.line, "the Bloom filter is damaged");
+			continue;
+		}
+		if (rec_get_key(r, "key", 3, &v) == RT_MISSING)
+			state_bad(pos.line, "no key");
+		buf_reset(&D.key);
+		buf_add(&D.key, v.raw, v.rawlen);
+		e = hm_put(D.map, D.key.p, D.key.len, &created);
+		if (!created)
+			state_bad(pos.line, "a key is there twice");
+		e->count = rec_get_key(r, "count", 5, &v) == RT_INT && v.i > 0 ? (uint64_t)v.i : 1;
+		e->seq = rec_get_key(r, "seq", 3, &v) == RT_INT && v.i >= 0 ? (uint64_t)v.i : D.seq;
+		if (e->seq >= D.seq)
+			D.seq = e->seq + 1;
+		e->first = rec_get_key(r, "first", 5, &v) == RT_INT ? v.i : 0;
+		if (rec_get_key(r, "record", 6, &v) == RT_OBJECT)
+			hold(e, v.raw, v.rawlen, &pos);
+		if (D.use_heap)
+			heap_push(e);
+		if (D.max_keys > 0)
+			lru_push(e);
+	}
+	if (ferror(f))
+		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
+	free(line);
+	fclose(f);
+	rec_free(r);
+	/* A smaller --max-keys than the last run's forgets the least recently seen keys now. */
+	while (D.max_keys > 0 && hm_count(D.map) > D.max_keys) {
+		close_ent(D.oldest);
+		(*D.n_evicted)++;
+	}
+}
+
+static int
+seq_cmp(const void *a, const void *b)
+{
+	const struct ent *x = *(struct ent *const *)a, *y = *(struct ent *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* state_line writes one key's line. */
+static void
+state_line(FILE *f, struct buf *b, const struct ent *e)
+{
+	const void *k;
+	size_t klen;
+
+	buf_reset(b);
+	k = hm_key(e, &klen);
+	buf_adds(b, "{\"key\":");
+	buf_add(b, k, klen);
+	buf_adds(b, ",\"seq\":");
+	jw_uint(b, e->seq);
+	buf_adds(b, ",\"count\":");
+	jw_uint(b, e->count);
+	if (D.within >= 0) {
+		buf_adds(b, ",\"first\":");
+		jw_int(b, e->first);
+	}
+	if (e->heldlen > 0) {
+		buf_adds(b, ",\"record\":");
+		buf_add(b, e->held, e->heldlen);
+	}
+	buf_adds(b, "}\n");
+	fwrite(b->p, 1, b->len, f);
+}
+
+/*
+ * state_save writes the keys still open, atomically.  With --max-keys they
+ * go least recently seen first, so loading them in order rebuilds the LRU
+ * list; otherwise in order of first occurrence.
+ */
+static void
+state_save(void)
+{
+	json_t *hdr = json_object();
+	struct buf b = BUF_INIT;
+	FILE *f;
+
+	state_shape(&D.tmp);
+	json_object_set_new(hdr, "shape", json_string(D.tmp.p));
+	/* After a watermark of +inf the stream has ended: the next run starts a new one. */
+	if (D.wm != TV_MIN && D.wm != TV_MAX)
+		json_object_set_new(hdr, "watermark", json_integer(D.wm));
+	json_object_set_new(hdr, "seq", json_integer((json_int_t)D.seq));
+	f = st_begin(D.state_path, "dedupe", hdr);
+	json_decref(hdr);
+	if (f == NULL)
+		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
+	if (D.bloom != NULL) {
+		buf_adds(&b, "{\"bloom\":");
+		jw_b64(&b, bloom_data(D.bloom), bloom_bytes(D.bloom));
+		buf_adds(&b, "}\n");
+		fwrite(b.p, 1, b.len, f);
+	} else if (D.max_keys > 0) {
+		struct ent *e;
+
+		for (e = D.oldest; e != NULL; e = e->newer)
+			state_line(f, &b, e);
+	} else {
+		struct ent **all = xmalloc((hm_count(D.map) + 1) * sizeof(*all));
+		struct ent *e;
+		size_t i, n = 0;
+		hm_iter it;
+
+		for (e = hm_first(D.map, &it); e != NULL; e = hm_next(D.map, &it))
+			all[n++] = e;
+		qsort(all, n, sizeof(*all), seq_cmp);
+		for (i = 0; i < n; i++)
+			state_line(f, &b, all[i]);
+		free(all);
+	}
+	buf_free(&b);
+	if (ferror(f)) {
+		st_abort(f, D.state_path);
+		diag_die(EX_IOERR, "state file %s: write error", D.state_path);
+	}
+	if (st_commit(f, D.state_path) == -1)
+		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
+}
+
+/* finish reports --stats extras and frees everything, so the sanitizers see no leak. */
+static void
+finish(void)
+{
+	size_t i;
+
+	if (D.bloom != NULL) {
+		char s[32];
+
+		*diag_counter("bloom_bytes") = bloom_bytes(D.bloom);
+		*diag_counter("bloom_hashes") = bloom_hashes(D.bloom);
+		snprintf(s, sizeof(s), "%g", D.error);
+		diag_stat_str("bloom_error", s);
+		/* The share of bits set: about 0.5 at capacity; past it the filter is overfull. */
+		snprintf(s, sizeof(s), "%.4f", (double)bloom_set_bits(D.bloom) / (double)bloom_bits(D.bloom));
+		diag_stat_str("bloom_fill", s);
+		if (*D.n_keys > D.capacity)
+			diag_warn("--approx: %" PRIu64 " distinct keys exceed --capacity %" PRIu64
+			    ": the false-positive rate is above %g", *D.n_keys, D.capacity, D.error);
+		bloom_free(D.bloom);
+	}
+	if (D.map != NULL) {
+		hm_iter it;
+		struct ent *e;
+
+		for (e = hm_first(D.map, &it); e != NULL; e = hm_next(D.map, &it))
+			free(e->held);
+		hm_free(D.map);
+	}
+	free(D.heap);
+	for (i = 0; i < D.nkeys; i++)
+		rec_path_free(D.keys[i]);
+	free(D.keys);
+	for (i = 0; i < D.nnames; i++)
+		free(D.names[i]);
+	free(D.names);
+	if (D.where != NULL)
+		expr_free(D.where);
+	buf_free(&D.key);
+	buf_free(&D.tmp);
+	rec_free(D.rec);
+	rec_free(D.out);
+	cli_free(&D.cli);
+}

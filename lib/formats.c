@@ -1,0 +1,887 @@
+/* formats: the input formats ingest reads (CSV, TSV, logfmt, access logs) as a table, each turning a record's text into one JSON object line. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+#include "timeval.h"
+
+struct fmt_reader {
+	enum fmt_kind	 kind;
+	struct fmt_opts	 opts;
+	bool		 have_header;
+	/* the column names, each encoded as "name": back to back; key i is keys[koff[i]..koff[i+1]) */
+	struct buf	 keys;
+	size_t		*koff;
+	size_t		 nkeys, capkeys;
+	/* the fields of the row being read, unescaped, back to back; field i ends at fend[i] */
+	struct buf	 fields;
+	size_t		*fend;
+	size_t		 nf, capf;
+	char		 why[160];
+};
+
+typedef enum fmt_result (*fmt_parse_fn)(struct fmt_reader *, const char *, size_t, struct buf *);
+
+static enum fmt_result	parse_ndjson(struct fmt_reader *, const char *, size_t, struct buf *);
+static enum fmt_result	parse_csv(struct fmt_reader *, const char *, size_t, struct buf *);
+static enum fmt_result	parse_tsv(struct fmt_reader *, const char *, size_t, struct buf *);
+static enum fmt_result	parse_logfmt(struct fmt_reader *, const char *, size_t, struct buf *);
+static enum fmt_result	parse_clf(struct fmt_reader *, const char *, size_t, struct buf *);
+static enum fmt_result	parse_combined(struct fmt_reader *, const char *, size_t, struct buf *);
+static bool	detect_ndjson(const char *, size_t);
+static bool	detect_combined(const char *, size_t);
+static bool	detect_clf(const char *, size_t);
+static bool	detect_logfmt(const char *, size_t);
+static bool	detect_tsv(const char *, size_t);
+static bool	detect_csv(const char *, size_t);
+
+/* The formats, in the order fmt_detect tries them. */
+static const struct fmt_def {
+	const char	*name;
+	enum fmt_kind	 kind;
+	bool		(*detect)(const char *, size_t);
+	fmt_parse_fn	 parse;
+} formats[] = {
+	{ "ndjson",	FMT_NDJSON,	detect_ndjson,		parse_ndjson },
+	{ "combined",	FMT_COMBINED,	detect_combined,	parse_combined },
+	{ "clf",	FMT_CLF,	detect_clf,		parse_clf },
+	{ "logfmt",	FMT_LOGFMT,	detect_logfmt,		parse_logfmt },
+	{ "tsv",	FMT_TSV,	detect_tsv,		parse_tsv },
+	{ "csv",	FMT_CSV,	detect_csv,		parse_csv },
+	{ "auto",	FMT_AUTO,	NULL,			NULL },
+};
+#define NFORMATS	(sizeof formats / sizeof formats[0])
+
+static const struct fmt_def *
+def_of(enum fmt_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < NFORMATS; i++)
+		if (formats[i].kind == k)
+			return &formats[i];
+	return &formats[0];
+}
+
+int
+fmt_by_name(const char *name, enum fmt_kind *kind)
+{
+	size_t i;
+
+	for (i = 0; i < NFORMATS; i++)
+		if (strcmp(formats[i].name, name) == 0) {
+			*kind = formats[i].kind;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+fmt_name(enum fmt_kind k)
+{
+	return def_of(k)->name;
+}
+
+const char *
+fmt_names(void)
+{
+	return "ndjson, csv, tsv, logfmt, clf, combined, auto";
+}
+
+enum fmt_kind
+fmt_detect(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NFORMATS; i++)
+		if (formats[i].detect != NULL && formats[i].detect(s, len))
+			return formats[i].kind;
+	return FMT_CSV;
+}
+
+struct fmt_reader *
+fmt_new(enum fmt_kind kind, const struct fmt_opts *opts)
+{
+	struct fmt_reader *r = xcalloc(1, sizeof *r);
+
+	r->opts = *opts;
+	if (r->opts.delim == 0)
+		r->opts.delim = ',';
+	fmt_set_kind(r, kind);
+	return r;
+}
+
+void
+fmt_free(struct fmt_reader *r)
+{
+	if (r == NULL)
+		return;
+	buf_free(&r->keys);
+	buf_free(&r->fields);
+	free(r->koff);
+	free(r->fend);
+	free(r);
+}
+
+enum fmt_kind
+fmt_kind(const struct fmt_reader *r)
+{
+	return r->kind;
+}
+
+const char *
+fmt_why(const struct fmt_reader *r)
+{
+	return r->why;
+}
+
+static enum fmt_result
+bad(struct fmt_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static enum fmt_result
+bad(struct fmt_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof r->why, fmt, ap);
+	va_end(ap);
+	return FMT_BAD;
+}
+
+/* --- fields and keys ---------------------------------------------------- */
+
+static void
+field_end(struct fmt_reader *r)
+{
+	if (r->nf == r->capf) {
+		r->capf = r->capf ? 2 * r->capf : 32;
+		r->fend = xrealloc(r->fend, r->capf * sizeof *r->fend);
+	}
+	r->fend[r->nf++] = r->fields.len;
+}
+
+static const char *
+field(const struct fmt_reader *r, size_t i, size_t *len)
+{
+	size_t start = i ? r->fend[i - 1] : 0;
+
+	*len = r->fend[i] - start;
+	return r->fields.p + start;
+}
+
+static void
+key_add(struct fmt_reader *r, const char *name, size_t len)
+{
+	if (r->nkeys + 1 >= r->capkeys) {
+		r->capkeys = r->capkeys ? 2 * r->capkeys : 32;
+		r->koff = xrealloc(r->koff, r->capkeys * sizeof *r->koff);
+	}
+	if (r->nkeys == 0)
+		r->koff[0] = 0;
+	jw_str(&r->keys, name, len);
+	buf_addc(&r->keys, ':');
+	r->koff[++r->nkeys] = r->keys.len;
+}
+
+/*
+ * header_from_fields makes the fields just split the column names.  An
+ * empty name becomes the column number and a repeated one gets "_2",
+ * "_3", ... so that every record has distinct keys.
+ */
+static void
+header_from_fields(struct fmt_reader *r)
+{
+	struct buf name = BUF_INIT, enc = BUF_INIT;
+	size_t i, j, len, n;
+	const char *s;
+	char num[32];
+
+	buf_reset(&r->keys);
+	r->nkeys = 0;
+	for (i = 0; i < r->nf; i++) {
+		s = field(r, i, &len);
+		if (len == 0) {
+			s = num;
+			len = (size_t)snprintf(num, sizeof num, "%zu", i + 1);
+		}
+		for (n = 1;; n++) {
+			buf_reset(&name);
+			buf_add(&name, s, len);
+			if (n > 1) {
+				char suf[32];
+				buf_add(&name, suf, (size_t)snprintf(suf, sizeof suf, "_%zu", n));
+			}
+			buf_reset(&enc);
+			jw_str(&enc, name.p, name.len);
+			buf_addc(&enc, ':');
+			for (j = 0; j < r->nkeys; j++)
+				if (r->koff[j + 1] - r->koff[j] == enc.len &&
+				    memcmp(r->keys.p + r->koff[j], enc.p, enc.len) == 0)
+					break;
+			if (j == r->nkeys)
+				break;
+		}
+		key_add(r, name.p, name.len);
+	}
+	buf_free(&name);
+	buf_free(&enc);
+	r->have_header = true;
+}
+
+/* value writes one field: a string, or with --infer null, a boolean or a number where it is one. */
+static void
+value(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
+{
+	if (r->opts.infer) {
+		if (len == 0) {
+			buf_add(out, "null", 4);
+			return;
+		}
+		if ((len == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "True", 4) == 0 ||
+		    memcmp(s, "TRUE", 4) == 0))) {
+			buf_add(out, "true", 4);
+			return;
+		}
+		if ((len == 5 && (memcmp(s, "false", 5) == 0 || memcmp(s, "False", 5) == 0 ||
+		    memcmp(s, "FALSE", 5) == 0))) {
+			buf_add(out, "false", 5);
+			return;
+		}
+		if (fmt_json_number(s, len)) {
+			buf_add(out, s, len);
+			return;
+		}
+	}
+	jw_str(out, s, len);
+}
+
+bool
+fmt_json_number(const char *s, size_t len)
+{
+	size_t i = 0;
+	bool expo = false, frac = false;
+	char tmp[64], *end;
+	double d;
+
+	if (i < len && s[i] == '-')
+		i++;
+	if (i == len || s[i] < '0' || s[i] > '9')
+		return false;
+	if (s[i] == '0')
+		i++;
+	else
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	if (i < len && s[i] == '.') {
+		frac = true;
+		if (++i == len || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		expo = true;
+		if (++i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i == len || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i != len)
+		return false;
+	if (!expo && !frac) {
+		/* An integer must fit int64: the JSON parser refuses bigger ones. */
+		long long v;
+		if (len >= sizeof tmp)
+			return false;
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		errno = 0;
+		v = strtoll(tmp, &end, 10);
+		(void)v;
+		return errno != ERANGE;
+	}
+	if (!expo && len < 300)
+		return true;
+	/* An exponent can overflow a double, which the JSON parser refuses. */
+	if (len >= sizeof tmp)
+		return false;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	errno = 0;
+	d = strtod(tmp, &end);
+	return errno != ERANGE && isfinite(d);
+}
+
+/* row writes the split fields as an object keyed by the header, or fails on a ragged row. */
+static enum fmt_result
+row(struct fmt_reader *r, struct buf *out)
+{
+	size_t i, len;
+	const char *s;
+
+	if (!r->have_header) {
+		header_from_fields(r);
+		return FMT_SKIP;
+	}
+	if (r->nf != r->nkeys)
+		return bad(r, "expected %zu field%s, got %zu", r->nkeys, r->nkeys == 1 ? "" : "s",
+		    r->nf);
+	buf_addc(out, '{');
+	for (i = 0; i < r->nf; i++) {
+		if (i > 0)
+			buf_addc(out, ',');
+		buf_add(out, r->keys.p + r->koff[i], r->koff[i + 1] - r->koff[i]);
+		s = field(r, i, &len);
+		value(r, out, s, len);
+	}
+	buf_addc(out, '}');
+	return FMT_RECORD;
+}
+
+/* --- CSV (RFC 4180) ------------------------------------------------------ */
+
+/*
+ * csv_split splits s into fields: a field that starts with '"' is quoted
+ * ("" is a quote, newlines are kept); a quote elsewhere is an ordinary
+ * character.  Returns FMT_MORE when a quoted field is still open at the
+ * end, FMT_BAD when a closing quote is followed by something else than a
+ * delimiter.
+ */
+static enum fmt_result
+csv_split(struct fmt_reader *r, const char *s, size_t len, char delim)
+{
+	size_t i = 0, start;
+	const char *q, *d;
+
+	buf_reset(&r->fields);
+	r->nf = 0;
+	for (;;) {
+		if (i < len && s[i] == '"') {
+			for (i++;;) {
+				q = memchr(s + i, '"', len - i);
+				if (q == NULL)
+					return FMT_MORE;
+				buf_add(&r->fields, s + i, (size_t)(q - s) - i);
+				i = (size_t)(q - s) + 1;
+				if (i < len && s[i] == '"') {
+					buf_addc(&r->fields, '"');
+					i++;
+					continue;
+				}
+				break;
+			}
+			if (i < len && s[i] != delim)
+				return bad(r, "unexpected character after a closing quote in field %zu",
+				    r->nf + 1);
+		} else {
+			start = i;
+			d = memchr(s + i, delim, len - i);
+			i = d ? (size_t)(d - s) : len;
+			buf_add(&r->fields, s + start, i - start);
+		}
+		field_end(r);
+		if (i >= len)
+			return FMT_RECORD;
+		i++;	/* the delimiter */
+	}
+}
+
+static enum fmt_result
+parse_csv(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	enum fmt_result res;
+
+	if (len == 0)
+		return FMT_SKIP;
+	if ((res = csv_split(r, s, len, r->opts.delim)) != FMT_RECORD)
+		return res;
+	return row(r, out);
+}
+
+/* --- TSV ---------------------------------------------------------------- */
+
+/* tsv_split splits s on tabs and undoes the \t \n \r \\ escapes; another backslash stays as it is. */
+static void
+tsv_split(struct fmt_reader *r, const char *s, size_t len)
+{
+	size_t i;
+	char c;
+
+	buf_reset(&r->fields);
+	r->nf = 0;
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == '\t') {
+			field_end(r);
+			continue;
+		}
+		if (c == '\\' && i + 1 < len) {
+			switch (s[i + 1]) {
+			case 't':	c = '\t'; i++; break;
+			case 'n':	c = '\n'; i++; break;
+			case 'r':	c = '\r'; i++; break;
+			case '\\':	c = '\\'; i++; break;
+			}
+		}
+		buf_addc(&r->fields, c);
+	}
+	field_end(r);
+}
+
+static enum fmt_result
+parse_tsv(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	if (len == 0)
+		return FMT_SKIP;
+	tsv_split(r, s, len);
+	return row(r, out);
+}
+
+/* --- logfmt ------------------------------------------------------------- */
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static enum fmt_result
+parse_logfmt(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	size_t i = 0, k0, k1, v0, j, klen, n = 0;
+	const char *key;
+
+	buf_reset(&r->fields);
+	r->nf = 0;
+	while (i < len && is_space(s[i]))
+		i++;
+	if (i == len)
+		return FMT_SKIP;
+	buf_addc(out, '{');
+	while (i < len) {
+		k0 = i;
+		while (i < len && !is_space(s[i]) && s[i] != '=' && s[i] != '"')
+			i++;
+		k1 = i;
+		if (k1 == k0)
+			return bad(r, "expected a key at column %zu", i + 1);
+		if (i < len && s[i] == '"')
+			return bad(r, "unexpected quote in key at column %zu", i + 1);
+		/* Keys are kept in fields to find duplicates. */
+		for (j = 0; j < r->nf; j++) {
+			key = field(r, j, &klen);
+			if (klen == k1 - k0 && memcmp(key, s + k0, klen) == 0)
+				return bad(r, "duplicate key '%.*s'", (int)klen, key);
+		}
+		buf_add(&r->fields, s + k0, k1 - k0);
+		field_end(r);
+		if (n++ > 0)
+			buf_addc(out, ',');
+		jw_str(out, s + k0, k1 - k0);
+		buf_addc(out, ':');
+		if (i == len || s[i] != '=') {
+			buf_add(out, "true", 4);	/* a bare key is a flag */
+		} else if (++i < len && s[i] == '"') {
+			/* Unescape into the scratch area after the keys, then write it. */
+			size_t mark = r->fields.len;
+			for (i++; i < len && s[i] != '"'; i++) {
+				char c = s[i];
+				if (c == '\\' && i + 1 < len) {
+					switch (s[++i]) {
+					case 'n':	c = '\n'; break;
+					case 't':	c = '\t'; break;
+					case 'r':	c = '\r'; break;
+					case '"':	c = '"'; break;
+					case '\\':	c = '\\'; break;
+					default:	buf_addc(&r->fields, '\\'); c = s[i];
+					}
+				}
+				buf_addc(&r->fields, c);
+			}
+			if (i == len)
+				return bad(r, "quoted value of '%.*s' has no closing quote",
+				    (int)(k1 - k0), s + k0);
+			jw_str(out, r->fields.p + mark, r->fields.len - mark);
+			r->fields.len = mark;
+			i++;
+			if (i < len && !is_space(s[i]))
+				return bad(r, "unexpected character after a closing quote at column %zu",
+				    i + 1);
+		} else {
+			v0 = i;
+			while (i < len && !is_space(s[i]))
+				i++;
+			value(r, out, s + v0, i - v0);
+		}
+		while (i < len && is_space(s[i]))
+			i++;
+	}
+	buf_addc(out, '}');
+	return FMT_RECORD;
+}
+
+/* --- access logs (CLF and combined) ------------------------------------- */
+
+/* token reads a run of non-spaces at *i; returns false when there is none. */
+static bool
+token(const char *s, size_t len, size_t *i, size_t *t0, size_t *t1)
+{
+	while (*i < len && s[*i] == ' ')
+		(*i)++;
+	*t0 = *i;
+	while (*i < len && s[*i] != ' ')
+		(*i)++;
+	*t1 = *i;
+	return *t1 > *t0;
+}
+
+/*
+ * quoted reads a "..." field at *i (after spaces) where \" and \\ are
+ * escapes; returns 1 with the contents' bounds, 0 when there is no
+ * opening quote, -1 when there is no closing one.
+ */
+static int
+quoted(const char *s, size_t len, size_t *i, size_t *q0, size_t *q1)
+{
+	while (*i < len && s[*i] == ' ')
+		(*i)++;
+	if (*i == len || s[*i] != '"')
+		return 0;
+	*q0 = ++*i;
+	for (; *i < len; (*i)++) {
+		if (s[*i] == '\\' && *i + 1 < len)
+			(*i)++;
+		else if (s[*i] == '"') {
+			*q1 = (*i)++;
+			return 1;
+		}
+	}
+	return -1;
+}
+
+/* str_or_null writes "-" as null and anything else as a string, undoing \" and \\. */
+static void
+str_or_null(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
+{
+	size_t i, mark;
+
+	if (len == 1 && s[0] == '-') {
+		buf_add(out, "null", 4);
+		return;
+	}
+	if (memchr(s, '\\', len) == NULL) {
+		jw_str(out, s, len);
+		return;
+	}
+	mark = r->fields.len;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len && (s[i + 1] == '"' || s[i + 1] == '\\'))
+			i++;
+		buf_addc(&r->fields, s[i]);
+	}
+	jw_str(out, r->fields.p + mark, r->fields.len - mark);
+	r->fields.len = mark;
+}
+
+static void
+key(struct buf *out, const char *k)
+{
+	buf_addc(out, ',');
+	jw_cstr(out, k);
+	buf_addc(out, ':');
+}
+
+static bool
+all_digits(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return len > 0;
+}
+
+/* number writes a digits-only field as an integer, "-" as null; fails on anything else. */
+static bool
+number(struct buf *out, const char *s, size_t len)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 1 && s[0] == '-') {
+		buf_add(out, "null", 4);
+		return true;
+	}
+	if (!all_digits(s, len) || len > 19)
+		return false;
+	for (i = 0; i < len; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	jw_uint(out, v);
+	return true;
+}
+
+/*
+ * request splits "METHOD PATH PROTOCOL" (the path may hold spaces; the
+ * protocol is missing in HTTP/0.9 lines).  A request of "-" gives three
+ * nulls; one that does not split (garbage from a scanner, a TLS hello)
+ * gives three nulls and the text in "request", so nothing is lost.
+ */
+static void
+request(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
+{
+	size_t m, p0, p1, i;
+	const char *sp;
+
+	for (m = 0; m < len && s[m] >= 'A' && s[m] <= 'Z'; m++)
+		;
+	p0 = m + 1;
+	p1 = len;
+	if (m > 0 && m < len && s[m] == ' ' && p0 < len && s[p0] != ' ') {
+		/* the protocol is the last word when it looks like one */
+		for (i = len; i > p0 && s[i - 1] != ' '; i--)
+			;
+		sp = s + i;
+		if (i > p0 && len - i > 5 && memcmp(sp, "HTTP/", 5) == 0)
+			p1 = i - 1;
+		key(out, "method");
+		jw_str(out, s, m);
+		key(out, "path");
+		str_or_null(r, out, s + p0, p1 - p0);
+		key(out, "protocol");
+		if (p1 < len)
+			jw_str(out, s + p1 + 1, len - p1 - 1);
+		else
+			buf_add(out, "null", 4);
+		return;
+	}
+	buf_add(out, ",\"method\":null,\"path\":null,\"protocol\":null", 42);
+	if (!(len == 1 && s[0] == '-')) {
+		key(out, "request");
+		str_or_null(r, out, s, len);
+	}
+}
+
+static enum fmt_result
+parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, bool combined)
+{
+	static const struct tv_format clf = { TV_CLF, NULL };
+	size_t i = 0, t0, t1, q0 = 0, q1 = 0, st0, st1, b0, b1, rq0, rq1;
+	const char *close, *why = NULL;
+	int64_t us;
+	int q;
+
+	buf_reset(&r->fields);
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	if (len == 0)
+		return FMT_SKIP;
+	if (!token(s, len, &i, &t0, &t1))
+		return bad(r, "missing host");
+	buf_add(out, "{\"host\":", 8);
+	str_or_null(r, out, s + t0, t1 - t0);
+	if (!token(s, len, &i, &t0, &t1) || s[t0] == '[')
+		return bad(r, "missing ident and user fields");
+	key(out, "ident");
+	str_or_null(r, out, s + t0, t1 - t0);
+	if (!token(s, len, &i, &t0, &t1) || s[t0] == '[')
+		return bad(r, "missing user field");
+	key(out, "user");
+	str_or_null(r, out, s + t0, t1 - t0);
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i == len || s[i] != '[')
+		return bad(r, "expected '[' before the timestamp");
+	close = memchr(s + i, ']', len - i);
+	if (close == NULL)
+		return bad(r, "timestamp has no closing ']'");
+	if (tv_parse(&clf, s + i + 1, (size_t)(close - s) - i - 1, &us, &why) != 0)
+		return bad(r, "bad timestamp '%.*s': %s", (int)((size_t)(close - s) - i - 1),
+		    s + i + 1, why);
+	key(out, "timestamp");
+	jw_time(out, us);
+	i = (size_t)(close - s) + 1;
+	if ((q = quoted(s, len, &i, &rq0, &rq1)) == 0)
+		return bad(r, "expected '\"' before the request line");
+	if (q < 0)
+		return bad(r, "request line has no closing quote");
+	request(r, out, s + rq0, rq1 - rq0);
+	if (!token(s, len, &i, &st0, &st1))
+		return bad(r, "missing status");
+	key(out, "status");
+	if (!number(out, s + st0, st1 - st0))
+		return bad(r, "status is not a number: '%.*s'", (int)(st1 - st0), s + st0);
+	if (!token(s, len, &i, &b0, &b1))
+		return bad(r, "missing byte count");
+	key(out, "bytes");
+	if (!number(out, s + b0, b1 - b0))
+		return bad(r, "byte count is not a number: '%.*s'", (int)(b1 - b0), s + b0);
+	if (combined) {
+		if ((q = quoted(s, len, &i, &q0, &q1)) == 0)
+			return bad(r, "missing referrer (a CLF line? try --format clf)");
+		if (q < 0)
+			return bad(r, "referrer has no closing quote");
+		key(out, "referrer");
+		str_or_null(r, out, s + q0, q1 - q0);
+		if ((q = quoted(s, len, &i, &q0, &q1)) == 0)
+			return bad(r, "missing user agent");
+		if (q < 0)
+			return bad(r, "user agent has no closing quote");
+		key(out, "user_agent");
+		str_or_null(r, out, s + q0, q1 - q0);
+	}
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i < len)
+		return bad(r, combined ? "unexpected text after the user agent at column %zu" :
+		    "unexpected text after the byte count at column %zu (combined log? try --format combined)",
+		    i + 1);
+	buf_addc(out, '}');
+	return FMT_RECORD;
+}
+
+static enum fmt_result
+parse_clf(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	return parse_access(r, s, len, out, false);
+}
+
+static enum fmt_result
+parse_combined(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	return parse_access(r, s, len, out, true);
+}
+
+static enum fmt_result
+parse_ndjson(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	buf_add(out, s, len);
+	return FMT_RECORD;
+}
+
+/* --- detection ---------------------------------------------------------- */
+
+static bool
+detect_ndjson(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i < len && s[i] == '{';
+}
+
+/*
+ * access_shape reports 2 for a combined line, 1 for a CLF line, 0 for
+ * neither: three words, a [bracketed] time, a quoted request, a status and
+ * a byte count, then for combined two quoted strings.
+ */
+static int
+access_shape(const char *s, size_t len)
+{
+	size_t i = 0, t0, t1, q0, q1;
+	const char *close;
+	int n;
+
+	for (n = 0; n < 3; n++)
+		if (!token(s, len, &i, &t0, &t1) || s[t0] == '[')
+			return 0;
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i == len || s[i] != '[' || (close = memchr(s + i, ']', len - i)) == NULL)
+		return 0;
+	i = (size_t)(close - s) + 1;
+	if (quoted(s, len, &i, &q0, &q1) != 1)
+		return 0;
+	if (!token(s, len, &i, &t0, &t1) || !(all_digits(s + t0, t1 - t0) || s[t0] == '-'))
+		return 0;
+	if (!token(s, len, &i, &t0, &t1) || !(all_digits(s + t0, t1 - t0) || s[t0] == '-'))
+		return 0;
+	while (i < len && s[i] == ' ')
+		i++;
+	return i < len && s[i] == '"' ? 2 : 1;
+}
+
+static bool
+detect_combined(const char *s, size_t len)
+{
+	return access_shape(s, len) == 2;
+}
+
+static bool
+detect_clf(const char *s, size_t len)
+{
+	return access_shape(s, len) == 1;
+}
+
+/* A logfmt line starts with a key (letters, digits, _ . - / @) and "=", and has no tab. */
+static bool
+detect_logfmt(const char *s, size_t len)
+{
+	size_t i;
+
+	if (memchr(s, '\t', len) != NULL)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '.' || c == '-' || c == '/' || c == '@'))
+			break;
+	}
+	return i > 0 && i < len && s[i] == '=';
+}
+
+static bool
+detect_tsv(const char *s, size_t len)
+{
+	return memchr(s, '\t', len) != NULL;
+}
+
+static bool
+detect_csv(const char *s, size_t len)
+{
+	return true;
+}
+
+/* --- the reader --------------------------------------------------------- */
+
+void
+fmt_set_kind(struct fmt_reader *r, enum fmt_kind kind)
+{
+	r->kind = kind;
+	fmt_start(r);
+}
+
+void
+fmt_start(struct fmt_reader *r)
+{
+	r->have_header = false;
+	buf_reset(&r->keys);
+	r->nkeys = 0;
+	if (r->opts.header != NULL && (r->kind == FMT_CSV || r->kind == FMT_TSV)) {
+		csv_split(r, r->opts.header, strlen(r->opts.header), ',');
+		header_from_fields(r);
+	}
+}
+
+enum fmt_result
+fmt_parse(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	buf_reset(out);
+	r->why[0] = '\0';
+	if (r->kind != FMT_NDJSON) {
+		if (!utf8_valid(s, len))
+			return bad(r, "not valid UTF-8");
+		/* JSON text may not carry U+0000 (jansson refuses it), so say so here. */
+		if (memchr(s, '\0', len) != NULL)
+			return bad(r, "NUL byte at column %zu", (size_t)((const char *)memchr(s, '\0', len) - s) + 1);
+	}
+	return def_of(r->kind)->parse(r, s, len, out);
+}

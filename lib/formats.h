@@ -1,0 +1,90 @@
+/* formats: the input formats ingest reads (CSV, TSV, logfmt, access logs) as a table, each turning a record's text into one JSON object line. */
+#ifndef NDFLOW_FORMATS_H
+#define NDFLOW_FORMATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+enum fmt_kind {
+	FMT_NDJSON,	/* passed through as it is: the caller parses it */
+	FMT_CSV,
+	FMT_TSV,
+	FMT_LOGFMT,
+	FMT_CLF,
+	FMT_COMBINED,
+	FMT_AUTO	/* detected per input file by fmt_detect */
+};
+
+/* What fmt_parse made of a record's text. */
+enum fmt_result {
+	FMT_RECORD,	/* *out holds one JSON object (no newline) */
+	FMT_SKIP,	/* not a record: a header row or a blank line */
+	FMT_MORE,	/* a quoted field runs past the end: append "\n" and the next line, call again */
+	FMT_BAD		/* the text is malformed: fmt_why() says why */
+};
+
+struct fmt_opts {
+	char		 delim;		/* CSV field separator; 0 means ',' */
+	bool		 infer;		/* numbers, true/false and empty fields become JSON numbers, booleans, null */
+	const char	*header;	/* "a,b,c": the column names when the files have no header row */
+};
+
+struct fmt_reader;
+
+/*
+ * fmt_by_name looks a format up by its --format name ("csv", "auto", ...).
+ * Returns 0 and stores the kind, or -1 when the name is unknown.
+ * fmt_name is the reverse; fmt_names lists them all ("ndjson, csv, ...").
+ */
+int		 fmt_by_name(const char *name, enum fmt_kind *kind);
+const char	*fmt_name(enum fmt_kind);
+const char	*fmt_names(void);
+
+/*
+ * fmt_detect guesses the format of an input from its first non-blank line:
+ * NDJSON when it starts with "{", combined or CLF by the access-log shape,
+ * logfmt when it is made of key=value pairs, TSV when it has a tab, else
+ * CSV.  Never returns FMT_AUTO.
+ */
+enum fmt_kind	 fmt_detect(const char *line, size_t len);
+
+/*
+ * fmt_new makes a reader for one format (not FMT_AUTO: detect first, then
+ * fmt_set_kind).  opts is copied; opts->header must stay valid.  Aborts on
+ * allocation failure only.
+ */
+struct fmt_reader	*fmt_new(enum fmt_kind, const struct fmt_opts *);
+void		 fmt_free(struct fmt_reader *);
+/* fmt_set_kind switches the reader to another format and forgets the header (auto, per file). */
+void		 fmt_set_kind(struct fmt_reader *, enum fmt_kind);
+enum fmt_kind	 fmt_kind(const struct fmt_reader *);
+
+/*
+ * fmt_start tells the reader that a new input file begins: CSV and TSV
+ * read its first record as the header again (unless opts->header was
+ * given).
+ */
+void		 fmt_start(struct fmt_reader *);
+
+/*
+ * fmt_parse turns the text of one record (a line without its newline, or
+ * for FMT_MORE several lines joined by "\n") into a JSON object appended
+ * to out (cleared first).  Returns one of enum fmt_result.  On FMT_BAD,
+ * fmt_why() gives the reason ("expected 5 fields, got 4"), valid until the
+ * next call.  Text that is not UTF-8 or holds a NUL byte is FMT_BAD.  For FMT_NDJSON the text
+ * is copied to out unchanged.
+ */
+enum fmt_result	 fmt_parse(struct fmt_reader *, const char *text, size_t len, struct buf *out);
+const char	*fmt_why(const struct fmt_reader *);
+
+/*
+ * fmt_json_number reports whether s[0..len) is a number in JSON syntax
+ * that the JSON parser takes: an integer within int64, any other number
+ * within a double (so "6.8581834E7" passes and "007", "1e999", "+1" and
+ * "99999999999999999999" do not).
+ */
+bool		 fmt_json_number(const char *s, size_t len);
+
+#endif

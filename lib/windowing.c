@@ -1,0 +1,610 @@
+/* windowing: event-time window assignment (tumbling, sliding, session merge) and watermark tracking, with Flink's semantics. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "hashmap.h"
+#include "timeval.h"
+#include "windowing.h"
+
+int64_t
+win_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? TV_MAX : TV_MIN;
+	return r;
+}
+
+/*
+ * The offset is first reduced to [0, step) so that t - off cannot go
+ * below t - step; the floor division then works for negative values.
+ */
+int64_t
+win_floor(int64_t t, int64_t step, int64_t offset)
+{
+	int64_t off = offset % step, d;
+
+	if (off < 0)
+		off += step;
+	if (__builtin_sub_overflow(t, off, &d))
+		return TV_MIN;
+	/* d - d mod step, with the mod taken toward negative infinity. */
+	int64_t r = d % step;
+	if (r < 0)
+		r += step;
+	if (__builtin_sub_overflow(d, r, &d))
+		return TV_MIN;
+	return win_add(off, d);
+}
+
+size_t
+win_sliding_count(int64_t size, int64_t slide)
+{
+	return (size_t)(size / slide + (size % slide != 0));
+}
+
+/*
+ * Flink's SlidingEventTimeWindows: the last window starts at the floor of
+ * t on the slide grid, and earlier ones every slide before it while they
+ * still contain t (start > t - size).
+ */
+size_t
+win_sliding_assign(int64_t t, int64_t size, int64_t slide, int64_t offset,
+    int64_t *starts, size_t max)
+{
+	int64_t last = win_floor(t, slide, offset), lo = win_add(t, -size), s;
+	size_t n = 0, i;
+
+	for (s = last; s > lo && n < max; s = win_add(s, -slide)) {
+		if (win_add(s, size) <= t)	/* slide > size: t falls in a gap */
+			break;
+		starts[n++] = s;
+		if (s == TV_MIN)
+			break;
+	}
+	for (i = 0; i < n / 2; i++) {		/* oldest first */
+		int64_t x = starts[i];
+		starts[i] = starts[n - 1 - i];
+		starts[n - 1 - i] = x;
+	}
+	return n;
+}
+
+void
+wm_init(struct win_wm *w, int64_t lateness)
+{
+	w->lateness = lateness;
+	w->max_event = TV_MIN;
+	w->t = TV_MIN;
+}
+
+bool
+wm_event(struct win_wm *w, int64_t t)
+{
+	if (t > w->max_event)
+		w->max_event = t;
+	return wm_raise(w, win_add(w->max_event, -w->lateness));
+}
+
+bool
+wm_raise(struct win_wm *w, int64_t t)
+{
+	if (t <= w->t)
+		return false;
+	w->t = t;
+	return true;
+}
+
+/* ---- open window ends: a binary min-heap, with a map to ignore duplicates ---- */
+
+struct win_open {
+	int64_t		*heap;
+	size_t		 n, cap;
+	struct hm	*seen;
+	int64_t		 last;	/* the last end added */
+	bool		 last_ok;	/* and it is still open */
+};
+
+struct win_open *
+wo_new(void)
+{
+	struct win_open *o = xcalloc(1, sizeof *o);
+
+	o->seen = hm_new(sizeof(uint64_t));
+	return o;
+}
+
+void
+wo_free(struct win_open *o)
+{
+	if (o == NULL)
+		return;
+	hm_free(o->seen);
+	free(o->heap);
+	free(o);
+}
+
+void
+wo_add(struct win_open *o, int64_t end)
+{
+	bool created;
+	size_t i;
+
+	/* Consecutive events mostly share a window: skip the lookup then. */
+	if (o->last_ok && end == o->last)
+		return;
+	o->last = end;
+	o->last_ok = true;
+	hm_put(o->seen, &end, sizeof end, &created);
+	if (!created)
+		return;
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 16;
+		o->heap = xrealloc(o->heap, o->cap * sizeof *o->heap);
+	}
+	for (i = o->n++; i > 0 && o->heap[(i - 1) / 2] > end; i = (i - 1) / 2)
+		o->heap[i] = o->heap[(i - 1) / 2];
+	o->heap[i] = end;
+}
+
+size_t
+wo_close(struct win_open *o, int64_t t)
+{
+	size_t closed = 0;
+
+	while (o->n > 0 && o->heap[0] <= t) {
+		int64_t top = o->heap[0], last = o->heap[--o->n];
+		size_t i = 0, c;
+
+		hm_del(o->seen, &top, sizeof top);
+		if (top == o->last)
+			o->last_ok = false;
+		while ((c = 2 * i + 1) < o->n) {
+			if (c + 1 < o->n && o->heap[c + 1] < o->heap[c])
+				c++;
+			if (last <= o->heap[c])
+				break;
+			o->heap[i] = o->heap[c];
+			i = c;
+		}
+		if (o->n > 0)
+			o->heap[i] = last;
+		closed++;
+	}
+	return closed;
+}
+
+uint64_t *
+wo_counter(struct win_open *o, int64_t end)
+{
+	return hm_get(o->seen, &end, sizeof end);
+}
+
+size_t
+wo_count(const struct win_open *o)
+{
+	return o->n;
+}
+
+int64_t
+wo_get(const struct win_open *o, size_t i)
+{
+	return o->heap[i];
+}
+
+/* ---- sessions ---- */
+
+/* How an event is stored in a session's byte buffer, followed by its bytes. */
+struct ev_hdr {
+	int64_t		t;
+	uint64_t	seq;	/* arrival order, for ties */
+	size_t		len;
+};
+
+struct win_session {
+	int64_t			 start, end;
+	struct ws_keyent	*key;
+	struct win_session	*next;	/* the key's other sessions */
+	size_t			 hidx;	/* position in the heap */
+	struct buf		 ev;	/* ev_hdr + bytes, repeated */
+	size_t			*off;	/* offsets of the events in ev; sorted before emission */
+	size_t			 n, cap;
+	unsigned		 fired;	/* how many times it has been emitted */
+	bool			 dirty;	/* it has events not emitted yet */
+};
+
+/* The value of the key map: the key's open sessions. */
+struct ws_keyent {
+	struct win_session	*head;
+};
+
+struct win_sessions {
+	int64_t			  gap;
+	int64_t			  allowed;	/* allowed lateness: how long a fired session is kept */
+	struct hm		 *keys;
+	struct win_session	**heap;	/* ordered by due time (sess_due), start, key */
+	size_t			  n, cap;
+	uint64_t		  seq;
+	struct buf		  scratch;
+};
+
+struct win_sessions *
+ws_new(int64_t gap)
+{
+	struct win_sessions *w = xcalloc(1, sizeof *w);
+
+	w->gap = gap;
+	w->keys = hm_new(sizeof(struct ws_keyent));
+	return w;
+}
+
+static void
+sess_free(struct win_session *s)
+{
+	buf_free(&s->ev);
+	free(s->off);
+	free(s);
+}
+
+void
+ws_free(struct win_sessions *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < w->n; i++)
+		sess_free(w->heap[i]);
+	free(w->heap);
+	hm_free(w->keys);
+	buf_free(&w->scratch);
+	free(w);
+}
+
+size_t
+ws_count(const struct win_sessions *w)
+{
+	return w->n;
+}
+
+const void *
+ws_key(const struct win_session *s, size_t *keylen)
+{
+	return hm_key(s->key, keylen);
+}
+
+int64_t	ws_start(const struct win_session *s) { return s->start; }
+int64_t	ws_end(const struct win_session *s) { return s->end; }
+size_t	ws_nevents(const struct win_session *s) { return s->n; }
+unsigned	ws_revision(const struct win_session *s) { return s->fired; }
+
+void
+ws_set_allowed_lateness(struct win_sessions *w, int64_t allowed)
+{
+	w->allowed = allowed;
+}
+
+const char *
+ws_event(const struct win_session *s, size_t i, size_t *len, int64_t *t)
+{
+	struct ev_hdr h;
+
+	memcpy(&h, s->ev.p + s->off[i], sizeof h);
+	*len = h.len;
+	if (t != NULL)
+		*t = h.t;
+	return s->ev.p + s->off[i] + sizeof h;
+}
+
+/*
+ * sess_due is when the watermark next acts on a session: at its end it is
+ * emitted; once emitted with nothing new, it is kept until end + allowed
+ * lateness and then dropped.
+ */
+static int64_t
+sess_due(const struct win_sessions *w, const struct win_session *s)
+{
+	return s->fired > 0 && !s->dirty ? win_add(s->end, w->allowed) : s->end;
+}
+
+/* sess_cmp orders sessions by due time, then end, then start, then key bytes. */
+static int
+sess_cmp(const struct win_sessions *w, const struct win_session *a, const struct win_session *b)
+{
+	size_t la, lb;
+	const void *ka, *kb;
+	int64_t da = sess_due(w, a), db = sess_due(w, b);
+	int c;
+
+	if (da != db)
+		return da < db ? -1 : 1;
+	if (a->end != b->end)
+		return a->end < b->end ? -1 : 1;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	ka = hm_key(a->key, &la);
+	kb = hm_key(b->key, &lb);
+	c = memcmp(ka, kb, la < lb ? la : lb);
+	if (c != 0)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
+static void
+heap_set(struct win_sessions *w, size_t i, struct win_session *s)
+{
+	w->heap[i] = s;
+	s->hidx = i;
+}
+
+static void
+heap_up(struct win_sessions *w, size_t i)
+{
+	struct win_session *s = w->heap[i];
+
+	while (i > 0 && sess_cmp(w, s, w->heap[(i - 1) / 2]) < 0) {
+		heap_set(w, i, w->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(w, i, s);
+}
+
+static void
+heap_down(struct win_sessions *w, size_t i)
+{
+	struct win_session *s = w->heap[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < w->n) {
+		if (c + 1 < w->n && sess_cmp(w, w->heap[c + 1], w->heap[c]) < 0)
+			c++;
+		if (sess_cmp(w, s, w->heap[c]) <= 0)
+			break;
+		heap_set(w, i, w->heap[c]);
+		i = c;
+	}
+	heap_set(w, i, s);
+}
+
+static void
+heap_push(struct win_sessions *w, struct win_session *s)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 16;
+		w->heap = xrealloc(w->heap, w->cap * sizeof *w->heap);
+	}
+	heap_set(w, w->n++, s);
+	heap_up(w, s->hidx);
+}
+
+static void
+heap_remove(struct win_sessions *w, struct win_session *s)
+{
+	size_t i = s->hidx;
+	struct win_session *last = w->heap[--w->n];
+
+	if (i == w->n)
+		return;
+	heap_set(w, i, last);
+	heap_up(w, i);
+	heap_down(w, last->hidx);
+}
+
+static void
+sess_append(struct win_session *s, int64_t t, uint64_t seq, const void *p, size_t len)
+{
+	struct ev_hdr h = { t, seq, len };
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 4;
+		s->off = xrealloc(s->off, s->cap * sizeof *s->off);
+	}
+	s->off[s->n++] = s->ev.len;
+	buf_add(&s->ev, &h, sizeof h);
+	buf_add(&s->ev, p, len);
+}
+
+/* sess_absorb moves every event of b into a (b is left empty). */
+static void
+sess_absorb(struct win_session *a, struct win_session *b)
+{
+	size_t base = a->ev.len, i;
+
+	buf_add(&a->ev, b->ev.p, b->ev.len);
+	for (i = 0; i < b->n; i++) {
+		if (a->n == a->cap) {
+			a->cap = a->cap ? 2 * a->cap : 4;
+			a->off = xrealloc(a->off, a->cap * sizeof *a->off);
+		}
+		a->off[a->n++] = base + b->off[i];
+	}
+	if (b->start < a->start)
+		a->start = b->start;
+	if (b->end > a->end)
+		a->end = b->end;
+	if (b->fired > a->fired)
+		a->fired = b->fired;
+}
+
+/* sess_add is ws_add, returning the session the event went into, or NULL when it is late. */
+static struct win_session *
+sess_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
+    const void *payload, size_t len, int64_t wm)
+{
+	int64_t end = win_add(t, w->gap), keep = win_add(end, w->allowed);
+	struct ws_keyent *k = hm_get(w->keys, key, keylen);
+	struct win_session *s, **pp, *into = NULL;
+
+	if (k == NULL && keep <= wm)
+		return NULL;
+	if (k == NULL)
+		k = hm_put(w->keys, key, keylen, NULL);
+	/* Every session still held has end + allowed > wm, so joining one is never late. */
+	for (s = k->head; s != NULL; s = s->next)
+		if (s->start <= end && s->end >= t)
+			break;
+	if (s == NULL && keep <= wm) {
+		if (k->head == NULL)
+			hm_del(w->keys, key, keylen);
+		return NULL;
+	}
+	if (s == NULL) {
+		into = xcalloc(1, sizeof *into);
+		into->start = t;
+		into->end = end;
+		into->key = k;
+		into->dirty = true;
+		into->next = k->head;
+		k->head = into;
+		sess_append(into, t, w->seq++, payload, len);
+		heap_push(w, into);
+		return into;
+	}
+	into = s;
+	heap_remove(w, into);
+	into->dirty = true;
+	sess_append(into, t, w->seq++, payload, len);
+	if (t < into->start)
+		into->start = t;
+	if (end > into->end)
+		into->end = end;
+	/* The grown session may now reach others of the key: absorb them until none is left. */
+	for (pp = &k->head; *pp != NULL;) {
+		s = *pp;
+		if (s != into && s->start <= into->end && s->end >= into->start) {
+			sess_absorb(into, s);
+			*pp = s->next;
+			heap_remove(w, s);
+			sess_free(s);
+			pp = &k->head;		/* the bounds grew: look again */
+			continue;
+		}
+		pp = &s->next;
+	}
+	heap_push(w, into);
+	return into;
+}
+
+int
+ws_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
+    const void *payload, size_t len, int64_t wm)
+{
+	return sess_add(w, key, keylen, t, payload, len, wm) == NULL;
+}
+
+void
+ws_restore(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
+    const void *payload, size_t len, unsigned fired, bool pending)
+{
+	struct win_session *s = sess_add(w, key, keylen, t, payload, len, TV_MIN);
+
+	heap_remove(w, s);
+	s->fired = fired;
+	s->dirty = pending;
+	heap_push(w, s);
+}
+
+bool
+ws_pending(const struct win_session *s)
+{
+	return s->dirty;
+}
+
+static const struct win_session *cmp_sess;
+
+static int
+ev_cmp(const void *a, const void *b)
+{
+	struct ev_hdr ha, hb;
+
+	memcpy(&ha, cmp_sess->ev.p + *(const size_t *)a, sizeof ha);
+	memcpy(&hb, cmp_sess->ev.p + *(const size_t *)b, sizeof hb);
+	if (ha.t != hb.t)
+		return ha.t < hb.t ? -1 : 1;
+	return ha.seq < hb.seq ? -1 : ha.seq > hb.seq;
+}
+
+static void
+sess_sort(struct win_session *s)
+{
+	cmp_sess = s;
+	qsort(s->off, s->n, sizeof *s->off, ev_cmp);
+	cmp_sess = NULL;
+}
+
+/* sess_drop unlinks a session from its key (dropping the key when it was the last) and frees it. */
+static void
+sess_drop(struct win_sessions *w, struct win_session *s)
+{
+	struct ws_keyent *k = s->key;
+	struct win_session **pp;
+
+	for (pp = &k->head; *pp != s; pp = &(*pp)->next)
+		;
+	*pp = s->next;
+	if (k->head == NULL) {
+		size_t kl;
+		const void *kb = hm_key(k, &kl);
+
+		/* Copy the key: it lives in the entry being deleted. */
+		buf_reset(&w->scratch);
+		buf_add(&w->scratch, kb, kl);
+		hm_del(w->keys, w->scratch.p, kl);
+	}
+	sess_free(s);
+}
+
+size_t
+ws_close(struct win_sessions *w, int64_t wm, ws_close_fn *fn, void *ctx)
+{
+	size_t closed = 0;
+
+	while (w->n > 0 && sess_due(w, w->heap[0]) <= wm) {
+		struct win_session *s = w->heap[0];
+
+		heap_remove(w, s);
+		if (s->fired == 0 || s->dirty) {
+			sess_sort(s);
+			fn(ctx, s);
+			s->fired++;
+			s->dirty = false;
+			closed++;
+			if (win_add(s->end, w->allowed) > wm) {
+				heap_push(w, s);	/* kept for late events */
+				continue;
+			}
+		}
+		sess_drop(w, s);
+	}
+	return closed;
+}
+
+static const struct win_sessions *cmp_set;
+
+static int
+sessp_cmp(const void *a, const void *b)
+{
+	return sess_cmp(cmp_set, *(struct win_session *const *)a, *(struct win_session *const *)b);
+}
+
+void
+ws_foreach(struct win_sessions *w, ws_close_fn *fn, void *ctx)
+{
+	struct win_session **v;
+	size_t i;
+
+	if (w->n == 0)
+		return;
+	v = xmalloc(w->n * sizeof *v);
+	memcpy(v, w->heap, w->n * sizeof *v);
+	cmp_set = w;
+	qsort(v, w->n, sizeof *v, sessp_cmp);
+	cmp_set = NULL;
+	for (i = 0; i < w->n; i++) {
+		sess_sort(v[i]);
+		fn(ctx, v[i]);
+	}
+	free(v);
+}
