@@ -1,0 +1,1144 @@
+/* aggregate: group records and compute aggregate functions, in batch, per closed window, or running; with mergeable partial states. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "agg.h"
+#include "buf.h"
+#include "cli.h"
+#include "diag.h"
+#include "expr.h"
+#include "hashmap.h"
+#include "input.h"
+#include "record.h"
+#include "state.h"
+#include "timeval.h"
+
+enum {
+	OPT_PARTIAL = CLI_TOOL_BASE,
+	OPT_MERGE,
+	OPT_APPROX,
+	OPT_SORT,
+	OPT_TOP,
+	OPT_FORMAT,
+	OPT_EVERY,
+	OPT_STATE,
+	OPT_WHERE
+};
+
+static const struct option longopts[] = {
+	{ "group-by",	required_argument,	NULL, 'g' },
+	{ "input",	required_argument,	NULL, 'i' },
+	{ "partial",	no_argument,		NULL, OPT_PARTIAL },
+	{ "merge",	no_argument,		NULL, OPT_MERGE },
+	{ "approx",	no_argument,		NULL, OPT_APPROX },
+	{ "sort",	required_argument,	NULL, OPT_SORT },
+	{ "top",	required_argument,	NULL, OPT_TOP },
+	{ "format",	required_argument,	NULL, OPT_FORMAT },
+	{ "every",	required_argument,	NULL, OPT_EVERY },
+	{ "state",	required_argument,	NULL, OPT_STATE },
+	{ "where",	required_argument,	NULL, OPT_WHERE },
+	CLI_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct cli_help help = {
+	"[options] SPEC ...",
+	"Group records and compute aggregates.  SPEC is FUNC[:FIELD][=NAME] with FUNC one of\n"
+	"count sum min max mean var stddev median pN first last mode distinct\n"
+	"approx_distinct topN.  Reads standard input, or the -i files in order.",
+	"  -g, --group-by F,...     group by these fields\n"
+	"  -i, --input FILE         read FILE (repeatable; - is standard input)\n"
+	"      --partial            write mergeable state records instead of results\n"
+	"      --merge              read state records from --partial and combine them\n"
+	"      --approx             quantiles by KLL sketch, distinct by HyperLogLog\n"
+	"      --sort [-]COL,...    sort each batch of results (- for descending)\n"
+	"      --top N              keep the first N results of each batch\n"
+	"      --format FMT         ndjson (default), table or csv\n"
+	"      --every N|DURATION   also emit running results every N records or\n"
+	"                           every DURATION of event time\n"
+	"      --state FILE         keep open groups in FILE between runs\n"
+	"      --where EXPR         aggregate only records for which EXPR is true; the\n"
+	"                           others are counted as filtered\n",
+	"Examples:\n"
+	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
+	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
+};
+
+enum fmt { FMT_NDJSON, FMT_TABLE, FMT_CSV };
+enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
+
+/* A group: its header, then the aggregate states (aggs.size bytes) at GHDR. */
+struct group {
+	uint64_t	seq;		/* creation order */
+	int64_t		wend;		/* window_end, or TV_MAX for a group without a window */
+	bool		windowed;
+	bool		closed;
+};
+#define GHDR	((sizeof(struct group) + 15) & ~(size_t)15)
+#define GBLOCK(g)	((char *)(g) + GHDR)
+
+struct sortkey {
+	const char	*col;
+	bool		 desc;
+};
+
+/* The run: options, the group table and reused buffers. */
+static struct aggs	 aggs;
+static struct rec_path	**gpaths;	/* -g */
+static size_t		 ng;
+static char		**gnames;	/* output names of the -g fields */
+static const char	*gspec = "";	/* -g as given, for messages */
+static struct rec_path	**fpaths;	/* one per aggs.fields */
+static struct rec_val	*vals;
+static struct hm	*groups;
+static uint64_t		 seq;
+static struct buf	 key, out;
+static bool		 partial, merge, approx;
+static enum fmt		 format = FMT_NDJSON;
+static struct sortkey	*sortkeys;
+static size_t		 nsort;
+static uint64_t		 top;
+static uint64_t		 every_n;
+static int64_t		 every_d;
+static const char	*state_path;
+static struct group	**batch;
+static size_t		 nbatch, capbatch;
+static struct agg_cols	*rows;
+static size_t		 nrows, caprows;
+static char		**csvcols;	/* the CSV header, fixed by the first batch */
+static size_t		 ncsvcols;
+static bool		 csv_header_done;
+static uint64_t		*ngroups_stat;
+static char		 specs_text[4096];
+static struct expr	*where;		/* --where */
+static uint64_t		*filtered;
+static bool		 changed;	/* records came in since the last running results */
+static bool		 keep_invalid;	/* --dead-letter or --strict: invalid numbers are rejects too */
+
+static void	add_sort(const char *);
+static void	check_sort(void);
+static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *windowed);
+static struct group	*group_get(bool windowed, int64_t wend);
+static void	update(struct rec *, const struct in_line *, struct group *);
+static void	merge_line(struct rec *, const struct in_line *);
+static void	emit(enum emit_kind, int64_t wm);
+static void	load_state(struct rec *);
+static void	save_state(void);
+static void	free_groups(void);
+
+int
+main(int argc, char *argv[])
+{
+	struct cli	 cli;
+	char		**inputs = NULL;
+	int		 ninputs = 0, c, wm;
+	size_t		 i;
+	char		 why[512];
+	struct input	*in;
+	struct in_line	 ln;
+	struct rec	*rec;
+	struct rec_err	 perr;
+	struct group	*g;
+	int64_t		 t, wend, next_tick = TV_MIN;
+	uint64_t	 nrec = 0;
+	bool		 windowed;
+	const char	*twhy;
+
+	diag_init(argv[0]);
+	cli_init(&cli);
+	aggs_init(&aggs);
+	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "g:i:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'g':		/* -g F,...: the group key fields */
+			cli_paths("--group-by", optarg, &gpaths, &ng);
+			gspec = optarg;
+			break;
+		case 'i':		/* -i FILE: an input, in order */
+			inputs = xrealloc(inputs, (size_t)(ninputs + 1) * sizeof(*inputs));
+			inputs[ninputs++] = optarg;
+			break;
+		case OPT_PARTIAL:	/* --partial: write states, not results */
+			partial = true;
+			break;
+		case OPT_MERGE:		/* --merge: the input is states from --partial */
+			merge = true;
+			break;
+		case OPT_APPROX:	/* --approx: sketches for quantiles and distinct */
+			approx = true;
+			break;
+		case OPT_SORT:		/* --sort [-]COL,...: order of each batch */
+			add_sort(optarg);
+			break;
+		case OPT_TOP:		/* --top N: the first N of each batch */
+			top = cli_uint("--top", optarg, 1, 1000000000);
+			break;
+		case OPT_FORMAT:	/* --format ndjson|table|csv */
+			if (strcmp(optarg, "ndjson") == 0)
+				format = FMT_NDJSON;
+			else if (strcmp(optarg, "table") == 0)
+				format = FMT_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				format = FMT_CSV;
+			else
+				diag_usage_error("--format: unknown format '%s' (ndjson, table, csv)", optarg);
+			break;
+		case OPT_EVERY:		/* --every N|D: running results */
+			if (optarg[0] >= '0' && optarg[0] <= '9' && optarg[strspn(optarg, "0123456789")] == '\0')
+				every_n = cli_uint("--every", optarg, 1, 1000000000);
+			else
+				every_d = cli_duration("--every", optarg, CLI_DUR_POSITIVE);
+			break;
+		case OPT_STATE:		/* --state FILE: open groups survive the run */
+			state_path = optarg;
+			break;
+		case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
+			expr_free(where);
+			where = cli_expr("--where", optarg);
+			filtered = diag_counter("filtered");
+			break;
+		default:
+			if (!cli_common(&cli, c, optarg, &help))
+				diag_usage_error("unhandled option");
+		}
+	}
+	if (optind == argc)
+		diag_usage_error("no aggregate given (for example: count, sum:value, p99:value)");
+	for (; optind < argc; optind++)
+		if (aggs_add(&aggs, argv[optind], why, sizeof(why)) != 0)
+			diag_usage_error("%s", why);
+	aggs_finish(&aggs, approx);
+	for (i = 0; i < ng; i++) {
+		const char *s = rec_path_str(gpaths[i]);
+		gnames = xrealloc(gnames, (i + 1) * sizeof(*gnames));
+		gnames[i] = xstrdup(s[0] == '.' ? s + 1 : s);
+	}
+	if (partial && (format != FMT_NDJSON || nsort || top))
+		diag_usage_error("--partial writes state records: --format, --sort and --top do not apply");
+	if (partial && every_n + (uint64_t)every_d)
+		diag_usage_error("--partial and --every cannot be combined");
+	if (merge && every_n + (uint64_t)every_d)
+		diag_usage_error("--merge and --every cannot be combined");
+	if (merge && where)
+		diag_usage_error("--where does not apply to --merge: filter the --partial runs");
+	check_sort();
+	if (top && nsort == 0) {
+		/* --top alone ranks by the first aggregate, largest first. */
+		sortkeys = xmalloc(sizeof(*sortkeys));
+		sortkeys[0].col = aggs.specs[0].name;
+		sortkeys[0].desc = true;
+		nsort = 1;
+	}
+	for (i = 0; i < aggs.nspecs; i++) {
+		size_t l = strlen(specs_text);
+		snprintf(specs_text + l, sizeof(specs_text) - l, "%s%s", i ? " " : "", aggs.specs[i].text);
+	}
+	cli_finish(&cli);
+	keep_invalid = cli.dead_letter != NULL || cli.strict;
+
+	fpaths = xcalloc(aggs.nfields ? aggs.nfields : 1, sizeof(*fpaths));
+	vals = xcalloc(aggs.nfields ? aggs.nfields : 1, sizeof(*vals));
+	for (i = 0; i < aggs.nfields; i++)
+		fpaths[i] = cli_path("aggregate field", aggs.fields[i]);
+	groups = hm_new(GHDR + aggs.size);
+	ngroups_stat = diag_counter("groups");
+	rec = rec_new();
+	if (state_path)
+		load_state(rec);
+
+	in = in_open(inputs, ninputs, cli.max_line);
+	while (in_next(in, &ln)) {
+		diag_in++;
+		diag_poll();
+		if (rec_parse(rec, ln.data, ln.len, &perr) != 0) {
+			diag_reject(&ln.pos, ln.data, ln.len, "invalid JSON at column %zu: %s",
+			    perr.column, perr.text);
+			continue;
+		}
+		if ((wm = rec_is_watermark(rec, &t)) != 0) {
+			if (wm < 0) {
+				diag_reject(&ln.pos, ln.data, ln.len, "watermark is not a valid time");
+				continue;
+			}
+			/* Results of the windows it closes go first, then the watermark. */
+			emit(EMIT_CLOSED, t);
+			/* A table or CSV has no place for a control record. */
+			if (!cli.no_watermarks && format == FMT_NDJSON)
+				rec_emit(rec, stdout, NULL, 0);
+			continue;
+		}
+		if (merge) {
+			merge_line(rec, &ln);
+			continue;
+		}
+		if (where != NULL && !expr_test(where, rec)) {
+			(*filtered)++;
+			continue;
+		}
+		if (every_d) {
+			if (cli_time(&cli, rec, &t, &twhy) != 0) {
+				diag_reject(&ln.pos, ln.data, ln.len, "%s", twhy);
+				continue;
+			}
+			/* Running results as of each DURATION boundary the event time crosses. */
+			if (next_tick != TV_MIN && t >= next_tick)
+				emit(EMIT_RUNNING, 0);
+			if (next_tick == TV_MIN || t >= next_tick)
+				next_tick = (tv_floor_div(t, every_d) + 1) * every_d;
+		}
+		if (key_of(rec, &ln, &wend, &windowed) != 0)
+			continue;
+		g = group_get(windowed, wend);
+		update(rec, &ln, g);
+		changed = true;
+		if (every_n && ++nrec % every_n == 0)
+			emit(EMIT_RUNNING, 0);
+	}
+	in_close(in);
+	if (ng == 0 && seq == 0 && !merge) {
+		/* Like SQL without GROUP BY: no input still has one (empty) result. */
+		buf_reset(&key);
+		buf_addc(&key, 'B');
+		group_get(false, TV_MAX);
+	}
+	if (state_path)
+		save_state();
+	else if ((every_n || every_d) && !changed)
+		/* The last running results are the final ones already. */;
+	else
+		emit(EMIT_ALL, TV_MAX);
+	free_groups();
+	expr_free(where);
+	free(inputs);
+	rec_free(rec);
+	cli_free(&cli);
+	return diag_finish();
+}
+
+/* add_sort reads --sort [-]COL,... (the columns are checked once the specs are known). */
+static void
+add_sort(const char *arg)
+{
+	const char *s = arg, *e;
+
+	for (;;) {
+		e = s + strcspn(s, ",");
+		sortkeys = xrealloc(sortkeys, (nsort + 1) * sizeof(*sortkeys));
+		sortkeys[nsort].desc = *s == '-';
+		if (*s == '-' || *s == '+')
+			s++;
+		if (s == e)
+			diag_usage_error("--sort: empty column name in list: %s", arg);
+		sortkeys[nsort++].col = xstrndup(s, (size_t)(e - s));
+		if (*e == '\0')
+			break;
+		s = e + 1;
+	}
+}
+
+/* check_sort makes sure every --sort column is an output column. */
+static void
+check_sort(void)
+{
+	size_t i, j;
+	bool found;
+
+	for (i = 0; i < nsort; i++) {
+		const char *col = sortkeys[i].col;
+		found = strcmp(col, "window_start") == 0 || strcmp(col, "window_end") == 0;
+		for (j = 0; !found && j < ng; j++)
+			found = strcmp(col, gnames[j]) == 0;
+		for (j = 0; !found && j < aggs.nspecs; j++)
+			found = strcmp(col, aggs.specs[j].name) == 0;
+		for (j = 0; !found && j < aggs.nfields; j++)
+			found = strcmp(col, aggs.invalid_name[j]) == 0;
+		if (!found)
+			diag_usage_error("--sort: no output column '%s'", col);
+	}
+}
+
+/*
+ * key_of builds the group key of the record in key: 'W', window_start,
+ * window_end for a record carrying both window fields ('B' otherwise),
+ * then the JSON text of each -g field ("null" when missing), each ended
+ * by a NUL (JSON text never holds one).  Returns 0, or -1 after rejecting
+ * a record with broken window fields.
+ */
+static int
+key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
+{
+	static const struct tv_format iso = { TV_ISO, NULL };
+	struct rec_val ws, we, v;
+	enum rec_type ts, te;
+	const char *why;
+	size_t i;
+
+	buf_reset(&key);
+	ts = rec_get_key(rec, "window_start", 12, &ws);
+	te = rec_get_key(rec, "window_end", 10, &we);
+	*windowed = ts != RT_MISSING || te != RT_MISSING;
+	*wend = TV_MAX;
+	if (*windowed) {
+		if (ts == RT_MISSING || te == RT_MISSING) {
+			diag_reject(&ln->pos, ln->data, ln->len, "missing field '%s'",
+			    ts == RT_MISSING ? "window_start" : "window_end");
+			return -1;
+		}
+		if (te != RT_STRING || tv_parse(&iso, we.s, we.slen, wend, &why) != 0) {
+			diag_reject(&ln->pos, ln->data, ln->len, "field 'window_end' is not a valid time");
+			return -1;
+		}
+		buf_addc(&key, 'W');
+		buf_add(&key, ws.raw, ws.rawlen);
+		buf_addc(&key, '\0');
+		buf_add(&key, we.raw, we.rawlen);
+		buf_addc(&key, '\0');
+	} else
+		buf_addc(&key, 'B');
+	for (i = 0; i < ng; i++) {
+		if (rec_get(rec, gpaths[i], &v) == RT_MISSING)
+			buf_add(&key, "null", 4);
+		else
+			buf_add(&key, v.raw, v.rawlen);
+		buf_addc(&key, '\0');
+	}
+	return 0;
+}
+
+/* group_get returns the group of the key in key, creating it. */
+static struct group *
+group_get(bool windowed, int64_t wend)
+{
+	struct group *g;
+	bool created;
+
+	g = hm_put(groups, key.p, key.len, &created);
+	if (created) {
+		g->seq = seq++;
+		g->wend = wend;
+		g->windowed = windowed;
+		aggs_state_init(&aggs, GBLOCK(g));
+		(*ngroups_stat)++;
+	}
+	return g;
+}
+
+/*
+ * update folds the record into its group.  A value that is not a number
+ * in a numeric function is counted in FIELD_invalid; with --dead-letter
+ * (or --strict) the record is also rejected there, otherwise it is not an
+ * error, since the count is in the output.
+ */
+static void
+update(struct rec *rec, const struct in_line *ln, struct group *g)
+{
+	size_t i;
+	int bad;
+
+	for (i = 0; i < aggs.nfields; i++)
+		rec_get(rec, fpaths[i], &vals[i]);
+	bad = aggs_update(&aggs, GBLOCK(g), vals);
+	if (bad >= 0 && keep_invalid)
+		diag_reject(&ln->pos, ln->data, ln->len, "field '%s' is %s, expected number",
+		    aggs.fields[bad], rec_type_name(vals[bad].type));
+}
+
+/* ---- --merge: state records in ---- */
+
+/* vals_group returns a reused array of n values. */
+static struct rec_val *
+vals_group(size_t n)
+{
+	static struct rec_val *v;
+	static size_t cap;
+
+	if (n + 1 > cap) {
+		cap = n + 1;
+		v = xrealloc(v, cap * sizeof(*v));
+	}
+	return v;
+}
+
+/* state_paths compiles the paths of a state record's group members (once). */
+static struct rec_path **gs_paths, *ws_path, *we_path;
+
+static void
+state_paths(void)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	const char *p;
+
+	if (ws_path != NULL)
+		return;
+	ws_path = cli_path("--merge", ".group.window_start");
+	we_path = cli_path("--merge", ".group.window_end");
+	gs_paths = xcalloc(ng ? ng : 1, sizeof(*gs_paths));
+	for (i = 0; i < ng; i++) {
+		buf_reset(&b);
+		buf_adds(&b, ".group.\"");
+		for (p = gnames[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(&b, '\\');
+			buf_addc(&b, *p);
+		}
+		buf_addc(&b, '"');
+		gs_paths[i] = cli_path("--merge", buf_cstr(&b));
+	}
+	buf_free(&b);
+}
+
+/*
+ * merge_line folds one state record from --partial into its group.  A
+ * state of other group fields, specs or --approx setting ends the run
+ * with status 2: merging it would be meaningless.  (Only one record can
+ * be parsed at a time, so the group's members are read through paths.)
+ */
+static void
+merge_line(struct rec *rec, const struct in_line *ln)
+{
+	static const struct tv_format iso = { TV_ISO, NULL };
+	static void *scratch;
+	struct rec_val ver, gv, sv, stv, iv, av, ws, we, *gval;
+	json_t *specs = NULL, *states = NULL, *inv = NULL, *grp, *x;
+	struct buf names = BUF_INIT;
+	struct group *g;
+	const char *k;
+	size_t i;
+	bool windowed, st_approx;
+	int64_t wend = TV_MAX;
+	int ok = 0;
+
+	state_paths();
+	if (rec_get_key(rec, "@agg_state", 10, &ver) == RT_MISSING) {
+		diag_reject(&ln->pos, ln->data, ln->len, "not an aggregate state record");
+		return;
+	}
+	if (ver.type != RT_INT || ver.i != 1) {
+		diag_reject(&ln->pos, ln->data, ln->len, "unsupported aggregate state version %.*s",
+		    (int)ver.rawlen, ver.raw);
+		return;
+	}
+	if (rec_get_key(rec, "group", 5, &gv) != RT_OBJECT ||
+	    rec_get_key(rec, "specs", 5, &sv) != RT_ARRAY ||
+	    rec_get_key(rec, "states", 6, &stv) != RT_ARRAY ||
+	    rec_get_key(rec, "invalid", 7, &iv) != RT_ARRAY)
+		goto bad;
+	st_approx = rec_get_key(rec, "approx", 6, &av) == RT_BOOL && av.b;
+	if (st_approx != approx)
+		diag_die(EX_USAGE, "%s:%llu: state record was made %s --approx, this run is %s it",
+		    ln->pos.file, (unsigned long long)ln->pos.line,
+		    st_approx ? "with" : "without", approx ? "with" : "without");
+
+	/* The group: window_start and window_end when windowed, and the -g fields. */
+	windowed = rec_get(rec, ws_path, &ws) != RT_MISSING && rec_get(rec, we_path, &we) != RT_MISSING;
+	gval = vals_group(ng);
+	for (i = 0; i < ng; i++)
+		if (rec_get(rec, gs_paths[i], &gval[i]) == RT_MISSING)
+			break;
+	if (i < ng || gv.n != ng + (windowed ? 2 : 0)) {
+		grp = json_loadb(gv.raw, gv.rawlen, 0, NULL);
+		json_object_foreach(grp, k, x) {
+			if (strcmp(k, "window_start") == 0 || strcmp(k, "window_end") == 0)
+				continue;
+			if (names.len)
+				buf_addc(&names, ',');
+			buf_adds(&names, k);
+		}
+		json_decref(grp);
+		buf_cstr(&names);
+		diag_die(EX_USAGE, "%s:%llu: state record groups by '%s', this run by '%s'",
+		    ln->pos.file, (unsigned long long)ln->pos.line, names.len ? names.p : "", gspec);
+	}
+	if (windowed && (we.type != RT_STRING || tv_parse(&iso, we.s, we.slen, &wend, NULL) != 0))
+		goto bad;
+	specs = json_loadb(sv.raw, sv.rawlen, 0, NULL);
+	for (i = 0; specs && i < aggs.nspecs; i++)
+		if (!json_is_string(json_array_get(specs, i)) ||
+		    strcmp(json_string_value(json_array_get(specs, i)), aggs.specs[i].text) != 0)
+			break;
+	if (specs == NULL || json_array_size(specs) != aggs.nspecs || i < aggs.nspecs) {
+		for (i = 0; specs && i < json_array_size(specs); i++) {
+			if (i)
+				buf_addc(&names, ' ');
+			if (json_is_string(json_array_get(specs, i)))
+				buf_adds(&names, json_string_value(json_array_get(specs, i)));
+		}
+		buf_cstr(&names);
+		diag_die(EX_USAGE, "%s:%llu: state record has aggregates '%s', this run '%s'",
+		    ln->pos.file, (unsigned long long)ln->pos.line, names.p, specs_text);
+	}
+
+	/* The key as key_of would build it for an event of this group. */
+	buf_reset(&key);
+	if (windowed) {
+		buf_addc(&key, 'W');
+		buf_add(&key, ws.raw, ws.rawlen);
+		buf_addc(&key, '\0');
+		buf_add(&key, we.raw, we.rawlen);
+		buf_addc(&key, '\0');
+	} else
+		buf_addc(&key, 'B');
+	for (i = 0; i < ng; i++) {
+		buf_add(&key, gval[i].raw, gval[i].rawlen);
+		buf_addc(&key, '\0');
+	}
+	states = json_loadb(stv.raw, stv.rawlen, 0, NULL);
+	inv = json_loadb(iv.raw, iv.rawlen, 0, NULL);
+	if (scratch == NULL)
+		scratch = xmalloc(aggs.size);
+	aggs_state_init(&aggs, scratch);
+	if (states && inv && aggs_load(&aggs, scratch, states, inv) == 0) {
+		g = group_get(windowed, wend);
+		aggs_merge(&aggs, GBLOCK(g), scratch);
+		ok = 1;
+	}
+	aggs_state_free(&aggs, scratch);
+	json_decref(specs);
+	json_decref(states);
+	json_decref(inv);
+	buf_free(&names);
+	if (ok)
+		return;
+bad:
+	diag_reject(&ln->pos, ln->data, ln->len, "malformed aggregate state record");
+}
+
+/* ---- output ---- */
+
+/* group_cols appends a group's window and -g columns (the JSON text from its key). */
+static void
+group_cols(struct group *g, struct agg_cols *c)
+{
+	size_t klen, i;
+	const char *k = hm_key(g, &klen), *end;
+
+	k++;	/* 'W' or 'B' */
+	if (g->windowed) {
+		end = memchr(k, '\0', klen);
+		agg_cols_add(c, "window_start", k, (size_t)(end - k));
+		k = end + 1;
+		end = strchr(k, '\0');
+		agg_cols_add(c, "window_end", k, (size_t)(end - k));
+		k = end + 1;
+	}
+	for (i = 0; i < ng; i++) {
+		end = strchr(k, '\0');
+		agg_cols_add(c, gnames[i], k, (size_t)(end - k));
+		k = end + 1;
+	}
+}
+
+/* put_state writes one --partial state record for a group. */
+static void
+put_state(struct group *g, FILE *f)
+{
+	static struct agg_cols c;
+	size_t i;
+
+	agg_cols_reset(&c);
+	group_cols(g, &c);
+	buf_reset(&out);
+	buf_adds(&out, "{\"@agg_state\":1,\"group\":{");
+	for (i = 0; i < c.n; i++) {
+		if (i)
+			buf_addc(&out, ',');
+		jw_cstr(&out, c.name[i]);
+		buf_addc(&out, ':');
+		buf_add(&out, c.b.p + c.start[i], c.len[i]);
+	}
+	buf_adds(&out, "},\"specs\":[");
+	for (i = 0; i < aggs.nspecs; i++) {
+		if (i)
+			buf_addc(&out, ',');
+		jw_cstr(&out, aggs.specs[i].text);
+	}
+	buf_adds(&out, "],");
+	if (approx)
+		buf_adds(&out, "\"approx\":true,");
+	buf_adds(&out, "\"states\":");
+	aggs_save(&aggs, GBLOCK(g), &out);
+	buf_adds(&out, ",\"invalid\":");
+	aggs_save_invalid(&aggs, GBLOCK(g), &out);
+	buf_adds(&out, "}\n");
+	fwrite(out.p, 1, out.len, f);
+}
+
+static const struct agg_cols *
+cols_find(const struct agg_cols *c, const char *name, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->name[i], name) == 0) {
+			*idx = i;
+			return c;
+		}
+	return NULL;
+}
+
+/* isnum reports whether JSON text is a number. */
+static bool
+isnum(const char *p, size_t len)
+{
+	return len > 0 && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
+}
+
+/* numval reads the JSON number text p[0..len) (cells are not NUL-terminated). */
+static double
+numval(const char *p, size_t len)
+{
+	char tmp[64];
+
+	if (len >= sizeof(tmp))
+		len = sizeof(tmp) - 1;
+	memcpy(tmp, p, len);
+	tmp[len] = '\0';
+	return strtod(tmp, NULL);
+}
+
+/*
+ * cmp_val orders two cells: numbers by value before everything else, then
+ * text bytewise.  *nulls is set when null or an absent cell decided it
+ * (they go last whatever the direction).
+ */
+static int
+cmp_val(const struct agg_cols *a, bool ha, size_t ia, const struct agg_cols *b, bool hb, size_t ib,
+    bool *nulls)
+{
+	const char *x, *y;
+	size_t xl, yl;
+	bool xn, yn, xnull, ynull;
+	int r;
+
+	x = ha ? a->b.p + a->start[ia] : "null";
+	xl = ha ? a->len[ia] : 4;
+	y = hb ? b->b.p + b->start[ib] : "null";
+	yl = hb ? b->len[ib] : 4;
+	xnull = xl == 4 && memcmp(x, "null", 4) == 0;
+	ynull = yl == 4 && memcmp(y, "null", 4) == 0;
+	*nulls = xnull || ynull;
+	if (xnull || ynull)
+		return xnull - ynull;
+	xn = isnum(x, xl);
+	yn = isnum(y, yl);
+	if (xn != yn)
+		return xn ? -1 : 1;
+	if (xn) {
+		double dx = numval(x, xl), dy = numval(y, yl);
+		if (dx != dy)
+			return dx < dy ? -1 : 1;
+		return 0;
+	}
+	r = memcmp(x, y, xl < yl ? xl : yl);
+	return r ? r : (xl > yl) - (xl < yl);
+}
+
+static int
+cmp_rows(const void *pa, const void *pb)
+{
+	const struct agg_cols *a = pa, *b = pb;
+	size_t i, ia = 0, ib = 0;
+	int r;
+
+	for (i = 0; i < nsort; i++) {
+		bool ha = cols_find(a, sortkeys[i].col, &ia) != NULL;
+		bool hb = cols_find(b, sortkeys[i].col, &ib) != NULL;
+		bool nulls;
+		r = cmp_val(a, ha, ia, b, hb, ib, &nulls);
+		if (r != 0)
+			return sortkeys[i].desc && !nulls ? -r : r;
+	}
+	return 0;
+}
+
+static int
+cmp_groups(const void *pa, const void *pb)
+{
+	const struct group *a = *(struct group *const *)pa, *b = *(struct group *const *)pb;
+
+	if (a->wend != b->wend)
+		return a->wend < b->wend ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static void
+put_ndjson(const struct agg_cols *c)
+{
+	size_t i;
+
+	buf_reset(&out);
+	buf_addc(&out, '{');
+	for (i = 0; i < c->n; i++) {
+		if (i)
+			buf_addc(&out, ',');
+		jw_cstr(&out, c->name[i]);
+		buf_addc(&out, ':');
+		buf_add(&out, c->b.p + c->start[i], c->len[i]);
+	}
+	buf_adds(&out, "}\n");
+	fwrite(out.p, 1, out.len, stdout);
+}
+
+/* cell_text appends the text a table or CSV shows for a JSON value: strings unquoted, null empty. */
+static void
+cell_text(const char *p, size_t len, struct buf *b)
+{
+	json_t *j;
+
+	if (len == 4 && memcmp(p, "null", 4) == 0)
+		return;
+	if (len > 0 && p[0] == '"' && (j = json_loadb(p, len, JSON_DECODE_ANY, NULL)) != NULL) {
+		buf_add(b, json_string_value(j), json_string_length(j));
+		json_decref(j);
+		return;
+	}
+	buf_add(b, p, len);
+}
+
+/* columns returns the union of the rows' column names in order of first appearance. */
+static const char **
+columns(size_t *n)
+{
+	const char **cols = NULL;
+	size_t r, i, j;
+
+	*n = 0;
+	for (r = 0; r < nrows; r++)
+		for (i = 0; i < rows[r].n; i++) {
+			for (j = 0; j < *n; j++)
+				if (strcmp(cols[j], rows[r].name[i]) == 0)
+					break;
+			if (j == *n) {
+				cols = xrealloc(cols, (*n + 1) * sizeof(*cols));
+				cols[(*n)++] = rows[r].name[i];
+			}
+		}
+	return cols;
+}
+
+static void
+put_csv_cell(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || strcspn(p, ",\"\r\n") >= len) {
+		if (len && memchr(p, '\0', len) == NULL && (p[0] == ' ' || p[len - 1] == ' '))
+			goto quote;
+		fwrite(p, 1, len, stdout);
+		return;
+	}
+quote:
+	putchar('"');
+	for (i = 0; i < len; i++) {
+		if (p[i] == '"')
+			putchar('"');
+		putchar(p[i]);
+	}
+	putchar('"');
+}
+
+static void
+put_csv(void)
+{
+	struct buf cell = BUF_INIT;
+	const char **cols;
+	size_t n, r, i, idx;
+
+	if (!csv_header_done) {
+		cols = columns(&n);
+		csvcols = xmalloc((n ? n : 1) * sizeof(*csvcols));
+		for (i = 0; i < n; i++) {
+			csvcols[i] = xstrdup(cols[i]);
+			if (i)
+				putchar(',');
+			put_csv_cell(cols[i], strlen(cols[i]));
+		}
+		ncsvcols = n;
+		putchar('\n');
+		free(cols);
+		csv_header_done = true;
+	}
+	for (r = 0; r < nrows; r++) {
+		for (i = 0; i < ncsvcols; i++) {
+			if (i)
+				putchar(',');
+			if (cols_find(&rows[r], csvcols[i], &idx)) {
+				buf_reset(&cell);
+				cell_text(rows[r].b.p + rows[r].start[idx], rows[r].len[idx], &cell);
+				buf_cstr(&cell);
+				put_csv_cell(cell.p, cell.len);
+			}
+		}
+		putchar('\n');
+	}
+	buf_free(&cell);
+}
+
+/* utf8_width counts the code points of a cell, its width on a terminal for most text. */
+static size_t
+utf8_width(const char *p, size_t len)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)p[i] & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+/* put_table prints the batch as aligned columns: a header, then one line per row; numbers right-aligned. */
+static void
+put_table(void)
+{
+	struct buf cell = BUF_INIT;
+	const char **cols;
+	size_t n, r, i, idx, *w, cw, pad;
+	bool *num;
+
+	cols = columns(&n);
+	w = xcalloc(n ? n : 1, sizeof(*w));
+	num = xcalloc(n ? n : 1, sizeof(*num));
+	for (i = 0; i < n; i++) {
+		w[i] = utf8_width(cols[i], strlen(cols[i]));
+		num[i] = true;
+	}
+	for (r = 0; r < nrows; r++)
+		for (i = 0; i < n; i++)
+			if (cols_find(&rows[r], cols[i], &idx)) {
+				const char *p = rows[r].b.p + rows[r].start[idx];
+				buf_reset(&cell);
+				cell_text(p, rows[r].len[idx], &cell);
+				cw = utf8_width(cell.p, cell.len);
+				w[i] = cw > w[i] ? cw : w[i];
+				if (!isnum(p, rows[r].len[idx]) && !(rows[r].len[idx] == 4 && memcmp(p, "null", 4) == 0))
+					num[i] = false;
+			}
+	for (i = 0; i < n; i++) {
+		cw = utf8_width(cols[i], strlen(cols[i]));
+		pad = w[i] - cw;
+		if (num[i])
+			printf("%s%*s%s", i ? "  " : "", (int)pad, "", cols[i]);
+		else
+			printf("%s%s%*s", i ? "  " : "", cols[i], i + 1 < n ? (int)pad : 0, "");
+	}
+	putchar('\n');
+	for (r = 0; r < nrows; r++) {
+		for (i = 0; i < n; i++) {
+			buf_reset(&cell);
+			if (cols_find(&rows[r], cols[i], &idx))
+				cell_text(rows[r].b.p + rows[r].start[idx], rows[r].len[idx], &cell);
+			cw = utf8_width(cell.p, cell.len);
+			pad = w[i] - cw;
+			if (i)
+				fputs("  ", stdout);
+			if (num[i])
+				printf("%*s", (int)pad, "");
+			fwrite(cell.p, 1, cell.len, stdout);
+			if (!num[i] && i + 1 < n)
+				printf("%*s", (int)pad, "");
+		}
+		putchar('\n');
+	}
+	free(cols);
+	free(w);
+	free(num);
+	buf_free(&cell);
+}
+
+/*
+ * emit writes the results of a batch of groups: EMIT_CLOSED the windows
+ * a watermark at wm closes, EMIT_ALL everything (end of input),
+ * EMIT_RUNNING everything without closing (--every).  Closed groups are
+ * freed.  Batches go out in window order, then in order of creation,
+ * unless --sort says otherwise.
+ */
+static void
+emit(enum emit_kind kind, int64_t wm)
+{
+	struct group *g;
+	hm_iter it;
+	size_t i, n;
+	bool direct;
+
+	nbatch = 0;
+	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it)) {
+		if (kind == EMIT_CLOSED && !(g->windowed && g->wend <= wm))
+			continue;
+		if (kind == EMIT_BATCH && g->windowed)
+			continue;
+		if (nbatch == capbatch) {
+			capbatch = capbatch ? capbatch * 2 : 64;
+			batch = xrealloc(batch, capbatch * sizeof(*batch));
+		}
+		batch[nbatch++] = g;
+	}
+	if (nbatch == 0)
+		return;
+	qsort(batch, nbatch, sizeof(*batch), cmp_groups);
+
+	direct = partial || (format == FMT_NDJSON && nsort == 0 && top == 0);
+	nrows = 0;
+	for (i = 0; i < nbatch; i++) {
+		g = batch[i];
+		if (partial) {
+			put_state(g, stdout);
+			diag_out++;
+			continue;
+		}
+		if (nrows == caprows) {
+			size_t old = caprows;
+			caprows = caprows ? caprows * 2 : 64;
+			rows = xrealloc(rows, caprows * sizeof(*rows));
+			memset(rows + old, 0, (caprows - old) * sizeof(*rows));
+		}
+		agg_cols_reset(&rows[nrows]);
+		group_cols(g, &rows[nrows]);
+		aggs_result(&aggs, GBLOCK(g), &rows[nrows]);
+		if (direct) {
+			put_ndjson(&rows[nrows]);
+			diag_out++;
+		} else
+			nrows++;
+	}
+	if (!direct) {
+		if (nsort)
+			qsort(rows, nrows, sizeof(*rows), cmp_rows);
+		n = top && top < nrows ? (size_t)top : nrows;
+		nrows = n;
+		if (format == FMT_NDJSON)
+			for (i = 0; i < nrows; i++)
+				put_ndjson(&rows[i]);
+		else if (format == FMT_CSV)
+			put_csv();
+		else
+			put_table();
+		diag_out += nrows;
+	}
+	if (kind == EMIT_RUNNING)
+		changed = false;
+	if (kind == EMIT_RUNNING || kind == EMIT_BATCH)
+		return;
+	for (i = 0; i < nbatch; i++)
+		batch[i]->closed = true;
+	for (g = hm_first(groups, &it); g; ) {
+		if (g->closed) {
+			aggs_state_free(&aggs, GBLOCK(g));
+			hm_del_iter(groups, &it);
+			g = hm_next(groups, &it);
+		} else
+			g = hm_next(groups, &it);
+	}
+}
+
+/* ---- --state: open groups between runs ---- */
+
+/*
+ * load_state reads the groups a previous run left open.  The file holds
+ * the header line, then one --partial state record per group.  A state
+ * of other specs ends the run with status 2, as --merge would.
+ */
+static void
+load_state(struct rec *rec)
+{
+	FILE *f;
+	json_t *hdr = NULL;
+	const char *why = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	struct in_line ln;
+	struct rec_err perr;
+	bool was_merge = merge;
+
+	if (st_lock(state_path) != 0) {
+		if (errno == EWOULDBLOCK)
+			diag_die(EX_IOERR, "state file %s is locked by another run", state_path);
+		diag_die(EX_IOERR, "%s.lock: %s", state_path, strerror(errno));
+	}
+	f = st_open(state_path, "aggregate", &hdr, &why);
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return;
+		if (why)
+			diag_die(EX_IOERR, "%s: %s", state_path, why);
+		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
+	}
+	json_decref(hdr);
+	memset(&ln, 0, sizeof(ln));
+	ln.pos.file = state_path;
+	ln.pos.line = 1;
+	merge = true;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		ln.pos.line++;
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		ln.data = line;
+		ln.len = (size_t)len;
+		if (rec_parse(rec, line, (size_t)len, &perr) != 0)
+			diag_die(EX_IOERR, "%s:%llu: corrupt state file", state_path,
+			    (unsigned long long)ln.pos.line);
+		merge_line(rec, &ln);
+	}
+	merge = was_merge;
+	if (ferror(f))
+		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
+	fclose(f);
+	free(line);
+}
+
+/*
+ * save_state ends a run with --state: windows still open are saved, not
+ * emitted; groups without a window are emitted as running totals and
+ * saved, so the next run continues them.
+ */
+static void
+save_state(void)
+{
+	struct group *g;
+	hm_iter it;
+	FILE *f;
+
+	emit(EMIT_BATCH, 0);
+	if ((f = st_begin(state_path, "aggregate", NULL)) == NULL)
+		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
+	nbatch = 0;
+	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
+		put_state(g, f);
+	if (st_commit(f, state_path) != 0)
+		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
+}
+
+static void
+free_groups(void)
+{
+	struct group *g;
+	hm_iter it;
+	size_t i;
+
+	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
+		aggs_state_free(&aggs, GBLOCK(g));
+	hm_free(groups);
+	for (i = 0; i < caprows; i++)
+		agg_cols_free(&rows[i]);
+	free(rows);
+	free(batch);
+	for (i = 0; i < ncsvcols; i++)
+		free(csvcols[i]);
+	free(csvcols);
+	for (i = 0; i < ng; i++) {
+		rec_path_free(gpaths[i]);
+		free(gnames[i]);
+	}
+	free(gpaths);
+	free(gnames);
+	for (i = 0; i < aggs.nfields; i++)
+		rec_path_free(fpaths[i]);
+	free(fpaths);
+	free(vals);
+	buf_free(&key);
+	buf_free(&out);
+	aggs_free(&aggs);
+}

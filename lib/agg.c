@@ -1,0 +1,1357 @@
+/* agg: the aggregate functions as one table (name, flags, init, update, merge, result, save, load, free). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "hashmap.h"
+#include "hll.h"
+#include "kll.h"
+
+/* ---- count ---- */
+
+struct count_st {
+	uint64_t	n;
+};
+
+static void count_init(void *st) { ((struct count_st *)st)->n = 0; }
+static void count_update(void *st, const struct agg_val *v) { ((struct count_st *)st)->n++; }
+static void count_merge(void *d, const void *s) { ((struct count_st *)d)->n += ((const struct count_st *)s)->n; }
+static void count_result(void *st, const struct agg_spec *sp, struct buf *b) { jw_uint(b, ((struct count_st *)st)->n); }
+static void count_save(const void *st, struct buf *b) { jw_uint(b, ((const struct count_st *)st)->n); }
+
+static int
+count_load(void *st, json_t *v)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	((struct count_st *)st)->n = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static void nofree(void *st) { }
+
+/* ---- sum and mean: exact int64 until overflow, then Neumaier-compensated doubles ---- */
+
+struct sum_st {
+	uint64_t	n;
+	int64_t		i;	/* the exact sum of the integers, while !ov */
+	double		s, c;	/* the compensated sum of everything else */
+	bool		real;	/* a non-integer (or an overflow) was added */
+};
+
+static void sum_init(void *st) { memset(st, 0, sizeof(struct sum_st)); }
+
+static void
+sum_addint(struct sum_st *s, int64_t x)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(s->i, x, &r)) {
+		/* The integers no longer fit: move them into the compensated sum. */
+		agg_neumaier(&s->s, &s->c, (double)s->i);
+		agg_neumaier(&s->s, &s->c, (double)x);
+		s->i = 0;
+		s->real = true;
+	} else
+		s->i = r;
+}
+
+static void
+sum_update(void *st, const struct agg_val *v)
+{
+	struct sum_st *s = st;
+
+	s->n++;
+	if (v->isint)
+		sum_addint(s, v->i);
+	else {
+		agg_neumaier(&s->s, &s->c, v->d);
+		s->real = true;
+	}
+}
+
+static void
+sum_merge(void *dst, const void *src)
+{
+	struct sum_st *d = dst;
+	const struct sum_st *s = src;
+
+	d->n += s->n;
+	sum_addint(d, s->i);
+	agg_neumaier(&d->s, &d->c, s->s);
+	agg_neumaier(&d->s, &d->c, s->c);
+	d->real = d->real || s->real;
+}
+
+static double
+sum_total(const struct sum_st *s)
+{
+	double t = s->s, c = s->c;
+
+	agg_neumaier(&t, &c, (double)s->i);
+	return t + c;
+}
+
+static void
+sum_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct sum_st *s = st;
+
+	if (!s->real)
+		jw_int(b, s->i);
+	else
+		jw_real(b, sum_total(s));
+}
+
+static void
+mean_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct sum_st *s = st;
+
+	if (s->n == 0)
+		buf_adds(b, "null");
+	else if (!s->real)
+		jw_real(b, (double)s->i / (double)s->n);
+	else
+		jw_real(b, sum_total(s) / (double)s->n);
+}
+
+static void
+sum_save(const void *st, struct buf *b)
+{
+	const struct sum_st *s = st;
+
+	buf_adds(b, "[");
+	jw_uint(b, s->n);
+	buf_addc(b, ',');
+	jw_int(b, s->i);
+	buf_addc(b, ',');
+	jw_real(b, s->s);
+	buf_addc(b, ',');
+	jw_real(b, s->c);
+	buf_adds(b, s->real ? ",true]" : ",false]");
+}
+
+static int
+sum_load(void *st, json_t *v)
+{
+	struct sum_st *s = st;
+
+	if (!json_is_array(v) || json_array_size(v) != 5 ||
+	    !json_is_integer(json_array_get(v, 0)) ||
+	    !json_is_integer(json_array_get(v, 1)) ||
+	    !json_is_number(json_array_get(v, 2)) ||
+	    !json_is_number(json_array_get(v, 3)) ||
+	    !json_is_boolean(json_array_get(v, 4)))
+		return -1;
+	s->n = (uint64_t)json_integer_value(json_array_get(v, 0));
+	s->i = json_integer_value(json_array_get(v, 1));
+	s->s = json_number_value(json_array_get(v, 2));
+	s->c = json_number_value(json_array_get(v, 3));
+	s->real = json_is_true(json_array_get(v, 4));
+	return 0;
+}
+
+/* ---- min and max: integers compare exactly and print as integers ---- */
+
+struct ext_st {
+	bool	has, isint;
+	int64_t	i;
+	double	d;
+};
+
+static void ext_init(void *st) { memset(st, 0, sizeof(struct ext_st)); }
+
+/* ext_less reports whether a < b, exactly when both are integers. */
+static bool
+ext_less(bool aint, int64_t ai, double ad, bool bint, int64_t bi, double bd)
+{
+	if (aint && bint)
+		return ai < bi;
+	return ad < bd;
+}
+
+static void
+ext_set(struct ext_st *s, bool isint, int64_t i, double d)
+{
+	s->has = true;
+	s->isint = isint;
+	s->i = i;
+	s->d = d;
+}
+
+static void
+min_update(void *st, const struct agg_val *v)
+{
+	struct ext_st *s = st;
+
+	if (!s->has || ext_less(v->isint, v->i, v->d, s->isint, s->i, s->d))
+		ext_set(s, v->isint, v->i, v->d);
+}
+
+static void
+max_update(void *st, const struct agg_val *v)
+{
+	struct ext_st *s = st;
+
+	if (!s->has || ext_less(s->isint, s->i, s->d, v->isint, v->i, v->d))
+		ext_set(s, v->isint, v->i, v->d);
+}
+
+static void
+min_merge(void *dst, const void *src)
+{
+	const struct ext_st *s = src;
+	struct ext_st *d = dst;
+
+	if (s->has && (!d->has || ext_less(s->isint, s->i, s->d, d->isint, d->i, d->d)))
+		*d = *s;
+}
+
+static void
+max_merge(void *dst, const void *src)
+{
+	const struct ext_st *s = src;
+	struct ext_st *d = dst;
+
+	if (s->has && (!d->has || ext_less(d->isint, d->i, d->d, s->isint, s->i, s->d)))
+		*d = *s;
+}
+
+static void
+ext_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct ext_st *s = st;
+
+	if (!s->has)
+		buf_adds(b, "null");
+	else if (s->isint)
+		jw_int(b, s->i);
+	else
+		jw_real(b, s->d);
+}
+
+static void
+ext_save(const void *st, struct buf *b)
+{
+	ext_result((void *)(uintptr_t)st, NULL, b);
+}
+
+static int
+ext_load(void *st, json_t *v)
+{
+	struct ext_st *s = st;
+
+	memset(s, 0, sizeof(*s));
+	if (json_is_null(v))
+		return 0;
+	if (json_is_integer(v))
+		ext_set(s, true, json_integer_value(v), (double)json_integer_value(v));
+	else if (json_is_real(v))
+		ext_set(s, false, 0, json_real_value(v));
+	else
+		return -1;
+	return 0;
+}
+
+/* ---- var and stddev: Welford's update, Chan's merge, sample statistics ---- */
+
+struct wel_st {
+	uint64_t	n;
+	double		mean, m2;
+};
+
+static void wel_init(void *st) { memset(st, 0, sizeof(struct wel_st)); }
+
+static void
+wel_update(void *st, const struct agg_val *v)
+{
+	struct wel_st *s = st;
+	double d;
+
+	s->n++;
+	d = v->d - s->mean;
+	s->mean += d / (double)s->n;
+	s->m2 += d * (v->d - s->mean);
+}
+
+static void
+wel_merge(void *dst, const void *src)
+{
+	struct wel_st *d = dst;
+	const struct wel_st *s = src;
+	double n, delta;
+
+	if (s->n == 0)
+		return;
+	if (d->n == 0) {
+		*d = *s;
+		return;
+	}
+	n = (double)d->n + (double)s->n;
+	delta = s->mean - d->mean;
+	d->mean += delta * (double)s->n / n;
+	d->m2 += s->m2 + delta * delta * (double)d->n * (double)s->n / n;
+	d->n += s->n;
+}
+
+static void
+var_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct wel_st *s = st;
+
+	if (s->n < 2)
+		buf_adds(b, "null");
+	else
+		jw_real(b, s->m2 / (double)(s->n - 1));
+}
+
+static void
+stddev_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct wel_st *s = st;
+
+	if (s->n < 2)
+		buf_adds(b, "null");
+	else
+		jw_real(b, sqrt(s->m2 / (double)(s->n - 1)));
+}
+
+static void
+wel_save(const void *st, struct buf *b)
+{
+	const struct wel_st *s = st;
+
+	buf_addc(b, '[');
+	jw_uint(b, s->n);
+	buf_addc(b, ',');
+	jw_real(b, s->mean);
+	buf_addc(b, ',');
+	jw_real(b, s->m2);
+	buf_addc(b, ']');
+}
+
+static int
+wel_load(void *st, json_t *v)
+{
+	struct wel_st *s = st;
+
+	if (!json_is_array(v) || json_array_size(v) != 3 ||
+	    !json_is_integer(json_array_get(v, 0)) ||
+	    !json_is_number(json_array_get(v, 1)) ||
+	    !json_is_number(json_array_get(v, 2)))
+		return -1;
+	s->n = (uint64_t)json_integer_value(json_array_get(v, 0));
+	s->mean = json_number_value(json_array_get(v, 1));
+	s->m2 = json_number_value(json_array_get(v, 2));
+	return 0;
+}
+
+/* ---- median and pN, exact: every value kept, sorted once per result ---- */
+
+struct vals_st {
+	double	*v;
+	size_t	 n, cap;
+	bool	 sorted;
+};
+
+static void vals_init(void *st) { memset(st, 0, sizeof(struct vals_st)); }
+
+static void
+vals_push(struct vals_st *s, double x)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->v = xrealloc(s->v, s->cap * sizeof(double));
+	}
+	s->v[s->n++] = x;
+	s->sorted = false;
+}
+
+static void vals_update(void *st, const struct agg_val *v) { vals_push(st, v->d); }
+
+static void
+vals_merge(void *dst, const void *src)
+{
+	const struct vals_st *s = src;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		vals_push(dst, s->v[i]);
+}
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double
+agg_quantile(const double *v, size_t n, double p)
+{
+	double h = p * (double)(n - 1), lo = floor(h);
+	size_t i = (size_t)lo;
+
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (h - lo) * (v[i + 1] - v[i]);
+}
+
+static void
+vals_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct vals_st *s = st;
+
+	if (s->n == 0) {
+		buf_adds(b, "null");
+		return;
+	}
+	if (!s->sorted) {
+		qsort(s->v, s->n, sizeof(double), cmpd);
+		s->sorted = true;
+	}
+	jw_real(b, agg_quantile(s->v, s->n, sp->param));
+}
+
+static void
+vals_save(const void *st, struct buf *b)
+{
+	const struct vals_st *s = st;
+	size_t i;
+
+	buf_addc(b, '[');
+	for (i = 0; i < s->n; i++) {
+		if (i)
+			buf_addc(b, ',');
+		jw_real(b, s->v[i]);
+	}
+	buf_addc(b, ']');
+}
+
+static int
+vals_load(void *st, json_t *v)
+{
+	json_t *x;
+	size_t i;
+
+	if (!json_is_array(v))
+		return -1;
+	json_array_foreach(v, i, x) {
+		if (!json_is_number(x))
+			return -1;
+		vals_push(st, json_number_value(x));
+	}
+	return 0;
+}
+
+static void vals_free(void *st) { free(((struct vals_st *)st)->v); }
+
+/* ---- median and pN with --approx: a KLL sketch ---- */
+
+static void kq_init(void *st) { memset(st, 0, sizeof(struct kll)); }
+static void kq_update(void *st, const struct agg_val *v) { kll_add(st, v->d); }
+static void kq_merge(void *d, const void *s) { kll_merge(d, s); }
+static void kq_save(const void *st, struct buf *b) { kll_save(st, b); }
+static int kq_load(void *st, json_t *v) { return kll_load(st, v); }
+static void kq_free(void *st) { kll_free(st); }
+
+static void
+kq_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct kll *s = st;
+
+	if (s->n == 0)
+		buf_adds(b, "null");
+	else
+		jw_real(b, kll_quantile(s, sp->param));
+}
+
+/* ---- first and last: the value's JSON bytes ---- */
+
+struct raw_st {
+	char	*p;
+	size_t	 len, cap;
+	bool	 has;
+};
+
+static void raw_init(void *st) { memset(st, 0, sizeof(struct raw_st)); }
+
+static void
+raw_set(struct raw_st *s, const char *p, size_t len)
+{
+	if (len > s->cap) {
+		s->cap = len;
+		s->p = xrealloc(s->p, len);
+	}
+	memcpy(s->p, p, len);
+	s->len = len;
+	s->has = true;
+}
+
+static void
+first_update(void *st, const struct agg_val *v)
+{
+	struct raw_st *s = st;
+
+	if (!s->has)
+		raw_set(s, v->raw, v->rawlen);
+}
+
+static void last_update(void *st, const struct agg_val *v) { raw_set(st, v->raw, v->rawlen); }
+
+/* first_merge keeps dst's first when it has one: merge states in input order. */
+static void
+first_merge(void *dst, const void *src)
+{
+	struct raw_st *d = dst;
+	const struct raw_st *s = src;
+
+	if (!d->has && s->has)
+		raw_set(d, s->p, s->len);
+}
+
+static void
+last_merge(void *dst, const void *src)
+{
+	const struct raw_st *s = src;
+
+	if (s->has)
+		raw_set(dst, s->p, s->len);
+}
+
+static void
+raw_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct raw_st *s = st;
+
+	if (s->has)
+		buf_add(b, s->p, s->len);
+	else
+		buf_adds(b, "null");
+}
+
+/* raw_save writes the JSON text as a JSON string, so that merging keeps the bytes exactly. */
+static void
+raw_save(const void *st, struct buf *b)
+{
+	const struct raw_st *s = st;
+
+	if (s->has)
+		jw_str(b, s->p, s->len);
+	else
+		buf_adds(b, "null");
+}
+
+static int
+raw_load(void *st, json_t *v)
+{
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	raw_set(st, json_string_value(v), json_string_length(v));
+	return 0;
+}
+
+static void raw_free(void *st) { free(((struct raw_st *)st)->p); }
+
+/* ---- mode, distinct, topN: a table of counts keyed by the value's JSON text ---- */
+
+struct cnt_st {
+	struct hm	*m;	/* value text -> uint64_t count */
+};
+
+static void cnt_init(void *st) { ((struct cnt_st *)st)->m = NULL; }
+
+static void
+cnt_add(struct cnt_st *s, const char *p, size_t len, uint64_t k)
+{
+	uint64_t *c;
+
+	if (s->m == NULL)
+		s->m = hm_new(sizeof(uint64_t));
+	c = hm_put(s->m, p, len, NULL);
+	*c += k;
+}
+
+static void cnt_update(void *st, const struct agg_val *v) { cnt_add(st, v->raw, v->rawlen, 1); }
+
+static void
+cnt_merge(void *dst, const void *src)
+{
+	const struct cnt_st *s = src;
+	hm_iter it;
+	uint64_t *c;
+	const void *k;
+	size_t len;
+
+	if (s->m == NULL)
+		return;
+	for (c = hm_first(s->m, &it); c; c = hm_next(s->m, &it)) {
+		k = hm_key(c, &len);
+		cnt_add(dst, k, len, *c);
+	}
+}
+
+/* jnum reports whether JSON text is a number (it starts like one). */
+static bool
+jnum(const char *p, size_t len)
+{
+	return len > 0 && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
+}
+
+/*
+ * valcmp orders value texts independently of arrival order, so that ties
+ * (mode, topN) break the same way in one run and in any merge:
+ * numbers first, by value, then everything else bytewise.
+ */
+static int
+valcmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	bool an = jnum(a, alen), bn = jnum(b, blen);
+	int r;
+
+	if (an != bn)
+		return an ? -1 : 1;
+	if (an) {
+		double x = strtod(a, NULL), y = strtod(b, NULL);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	r = memcmp(a, b, alen < blen ? alen : blen);
+	if (r != 0)
+		return r;
+	return (alen > blen) - (alen < blen);
+}
+
+struct centry {
+	const char	*k;
+	size_t		 len;
+	uint64_t	 n;
+};
+
+/* cent_cmp sorts by count, descending, then by valcmp. */
+static int
+cent_cmp(const void *a, const void *b)
+{
+	const struct centry *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return valcmp(x->k, x->len, y->k, y->len);
+}
+
+/* cnt_sorted returns the entries sorted by cent_cmp (caller frees); *n their number. */
+static struct centry *
+cnt_sorted(const struct cnt_st *s, size_t *n)
+{
+	struct centry *e;
+	hm_iter it;
+	uint64_t *c;
+	size_t i = 0;
+
+	*n = s->m ? hm_count(s->m) : 0;
+	e = xmalloc((*n ? *n : 1) * sizeof(*e));
+	if (s->m)
+		for (c = hm_first(s->m, &it); c; c = hm_next(s->m, &it)) {
+			e[i].k = hm_key(c, &e[i].len);
+			e[i++].n = *c;
+		}
+	qsort(e, *n, sizeof(*e), cent_cmp);
+	return e;
+}
+
+static void
+mode_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct centry *e;
+	size_t n;
+
+	e = cnt_sorted(st, &n);
+	if (n == 0)
+		buf_adds(b, "null");
+	else
+		buf_add(b, e[0].k, e[0].len);
+	free(e);
+}
+
+static void
+top_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct centry *e;
+	size_t n, i;
+
+	e = cnt_sorted(st, &n);
+	buf_addc(b, '[');
+	for (i = 0; i < n && i < (size_t)sp->param; i++) {
+		buf_adds(b, i ? ",{\"value\":" : "{\"value\":");
+		buf_add(b, e[i].k, e[i].len);
+		buf_adds(b, ",\"count\":");
+		jw_uint(b, e[i].n);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+	free(e);
+}
+
+static void
+distinct_result(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	struct cnt_st *s = st;
+
+	jw_uint(b, s->m ? hm_count(s->m) : 0);
+}
+
+/* cnt_save writes [[text,count],...] sorted, the text as a JSON string to keep its bytes. */
+static void
+cnt_save(const void *st, struct buf *b)
+{
+	struct centry *e;
+	size_t n, i;
+
+	e = cnt_sorted(st, &n);
+	buf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		buf_adds(b, i ? ",[" : "[");
+		jw_str(b, e[i].k, e[i].len);
+		buf_addc(b, ',');
+		jw_uint(b, e[i].n);
+		buf_addc(b, ']');
+	}
+	buf_addc(b, ']');
+	free(e);
+}
+
+static int
+cnt_load(void *st, json_t *v)
+{
+	json_t *x;
+	size_t i;
+
+	if (!json_is_array(v))
+		return -1;
+	json_array_foreach(v, i, x) {
+		json_t *k = json_array_get(x, 0), *c = json_array_get(x, 1);
+		if (!json_is_array(x) || json_array_size(x) != 2 ||
+		    !json_is_string(k) || !json_is_integer(c) || json_integer_value(c) < 1)
+			return -1;
+		cnt_add(st, json_string_value(k), json_string_length(k), (uint64_t)json_integer_value(c));
+	}
+	return 0;
+}
+
+static void
+cnt_free(void *st)
+{
+	struct cnt_st *s = st;
+
+	if (s->m)
+		hm_free(s->m);
+	s->m = NULL;
+}
+
+/* ---- approx_distinct: HyperLogLog ---- */
+
+static void hll_init_st(void *st) { memset(st, 0, sizeof(struct hll)); }
+static void hll_update_st(void *st, const struct agg_val *v) { hll_add(st, hm_hash(v->raw, v->rawlen)); }
+static void hll_merge_st(void *d, const void *s) { hll_merge(d, s); }
+static void hll_save_st(const void *st, struct buf *b) { hll_save(st, b); }
+static void hll_free_st(void *st) { hll_free(st); }
+
+static void
+hll_result_st(void *st, const struct agg_spec *sp, struct buf *b)
+{
+	jw_uint(b, (uint64_t)llround(hll_estimate(st)));
+}
+
+static int hll_load_st(void *st, json_t *v) { return hll_load(st, v); }
+
+/* ---- the table ---- */
+
+#define ROW(name, flags, type, kind, init, upd, merge, res, save, load, fr, approx) \
+	{ name, flags, sizeof(type), kind, init, upd, merge, res, save, load, fr, approx, 0 }
+#define ROWP(name, flags, type, kind, init, upd, merge, res, save, load, fr, approx, param) \
+	{ name, flags, sizeof(type), kind, init, upd, merge, res, save, load, fr, approx, param }
+
+const struct agg_func agg_funcs[] = {
+	ROW("count", AGG_OPTFIELD, struct count_st, "count",
+	    count_init, count_update, count_merge, count_result, count_save, count_load, nofree, NULL),
+	ROW("sum", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct sum_st, "sum",
+	    sum_init, sum_update, sum_merge, sum_result, sum_save, sum_load, nofree, NULL),
+	ROW("mean", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct sum_st, "sum",
+	    sum_init, sum_update, sum_merge, mean_result, sum_save, sum_load, nofree, NULL),
+	ROW("min", AGG_FIELD | AGG_NUMERIC, struct ext_st, "min",
+	    ext_init, min_update, min_merge, ext_result, ext_save, ext_load, nofree, NULL),
+	ROW("max", AGG_FIELD | AGG_NUMERIC, struct ext_st, "max",
+	    ext_init, max_update, max_merge, ext_result, ext_save, ext_load, nofree, NULL),
+	ROW("var", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct wel_st, "welford",
+	    wel_init, wel_update, wel_merge, var_result, wel_save, wel_load, nofree, NULL),
+	ROW("stddev", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct wel_st, "welford",
+	    wel_init, wel_update, wel_merge, stddev_result, wel_save, wel_load, nofree, NULL),
+	ROWP("median", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct vals_st, "values",
+	    vals_init, vals_update, vals_merge, vals_result, vals_save, vals_load, vals_free, "median~", 0.5),
+	ROW("p", AGG_FIELD | AGG_NUMERIC | AGG_SHARE | AGG_PCT, struct vals_st, "values",
+	    vals_init, vals_update, vals_merge, vals_result, vals_save, vals_load, vals_free, "p~"),
+	ROW("first", AGG_FIELD, struct raw_st, "first",
+	    raw_init, first_update, first_merge, raw_result, raw_save, raw_load, raw_free, NULL),
+	ROW("last", AGG_FIELD, struct raw_st, "last",
+	    raw_init, last_update, last_merge, raw_result, raw_save, raw_load, raw_free, NULL),
+	ROW("mode", AGG_FIELD | AGG_SHARE, struct cnt_st, "counts",
+	    cnt_init, cnt_update, cnt_merge, mode_result, cnt_save, cnt_load, cnt_free, NULL),
+	ROW("distinct", AGG_FIELD | AGG_SHARE, struct cnt_st, "counts",
+	    cnt_init, cnt_update, cnt_merge, distinct_result, cnt_save, cnt_load, cnt_free, "approx_distinct"),
+	ROW("top", AGG_FIELD | AGG_SHARE | AGG_NUM, struct cnt_st, "counts",
+	    cnt_init, cnt_update, cnt_merge, top_result, cnt_save, cnt_load, cnt_free, NULL),
+	ROW("approx_distinct", AGG_FIELD | AGG_SHARE, struct hll, "hll",
+	    hll_init_st, hll_update_st, hll_merge_st, hll_result_st, hll_save_st, hll_load_st, hll_free_st, NULL),
+	ROWP("median~", AGG_FIELD | AGG_NUMERIC | AGG_SHARE | AGG_HIDDEN, struct kll, "kll",
+	    kq_init, kq_update, kq_merge, kq_result, kq_save, kq_load, kq_free, NULL, 0.5),
+	ROW("p~", AGG_FIELD | AGG_NUMERIC | AGG_SHARE | AGG_PCT | AGG_HIDDEN, struct kll, "kll",
+	    kq_init, kq_update, kq_merge, kq_result, kq_save, kq_load, kq_free, NULL),
+};
+const size_t agg_nfuncs = sizeof(agg_funcs) / sizeof(agg_funcs[0]);
+
+/* ---- numbers ---- */
+
+/* jsonnum reports whether s[0..len) is exactly a JSON number and whether it is an integer. */
+static bool
+jsonnum(const char *s, size_t len, bool *isint)
+{
+	size_t i = 0;
+
+	*isint = true;
+	if (i < len && s[i] == '-')
+		i++;
+	if (i >= len)
+		return false;
+	if (s[i] == '0')
+		i++;
+	else if (s[i] >= '1' && s[i] <= '9')
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return false;
+	if (i < len && s[i] == '.') {
+		*isint = false;
+		if (++i >= len || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		*isint = false;
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= len || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == len;
+}
+
+int
+agg_number(const struct rec_val *v, struct agg_val *out)
+{
+	char	 tmp[64], *end;
+	bool	 isint;
+
+	out->raw = v->raw;
+	out->rawlen = v->rawlen;
+	switch (v->type) {
+	case RT_MISSING:
+	case RT_NULL:
+		return -1;
+	case RT_INT:
+		out->isint = true;
+		out->i = v->i;
+		out->d = v->d;
+		return 1;
+	case RT_REAL:
+		out->isint = false;
+		out->d = v->d;
+		return 1;
+	case RT_STRING:
+		if (v->slen >= sizeof(tmp) || !jsonnum(v->s, v->slen, &isint))
+			return 0;
+		memcpy(tmp, v->s, v->slen);
+		tmp[v->slen] = '\0';
+		if (isint) {
+			errno = 0;
+			out->i = strtoll(tmp, &end, 10);
+			if (errno == 0) {
+				out->isint = true;
+				out->d = (double)out->i;
+				return 1;
+			}
+		}
+		out->isint = false;
+		out->d = strtod(tmp, &end);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ---- spec lists ---- */
+
+void
+aggs_init(struct aggs *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+static int
+fail(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* findfunc matches the function part of a spec against the table; *param gets its number. */
+static const struct agg_func *
+findfunc(const char *f, size_t len, double *param, int *badparam)
+{
+	const struct agg_func	*fn;
+	size_t			 i, nl;
+	char			 num[32], *end;
+
+	*badparam = 0;
+	for (i = 0; i < agg_nfuncs; i++) {
+		fn = &agg_funcs[i];
+		if (fn->flags & AGG_HIDDEN)
+			continue;
+		nl = strlen(fn->name);
+		if (!(fn->flags & (AGG_PCT | AGG_NUM))) {
+			if (nl == len && memcmp(f, fn->name, len) == 0)
+				return fn;
+			continue;
+		}
+		if (len <= nl || memcmp(f, fn->name, nl) != 0)
+			continue;
+		if (len - nl >= sizeof(num) || !(f[nl] >= '0' && f[nl] <= '9'))
+			continue;
+		memcpy(num, f + nl, len - nl);
+		num[len - nl] = '\0';
+		errno = 0;
+		*param = strtod(num, &end);
+		if (*end != '\0' || errno != 0)
+			continue;
+		if (fn->flags & AGG_PCT) {
+			if (*param > 100)
+				*badparam = 1;
+			*param /= 100;
+		} else if (strchr(num, '.') || *param < 1 || *param > 1000000)
+			*badparam = 1;
+		return fn;
+	}
+	return NULL;
+}
+
+int
+aggs_add(struct aggs *a, const char *spec, char *why, size_t whylen)
+{
+	const struct agg_func	*fn;
+	struct agg_spec		*sp;
+	struct rec_path		*path;
+	struct rec_err		 perr;
+	const char		*colon, *eq, *p, *fend;
+	char			*field = NULL, *name, *func;
+	double			 param = 0;
+	int			 bad, quote = 0, depth = 0;
+	size_t			 i;
+
+	/* FUNC ends at the first ':' or '='; NAME starts after the last '=' outside quotes and brackets. */
+	fend = spec + strcspn(spec, ":=");
+	colon = *fend == ':' ? fend : NULL;
+	eq = *fend == '=' ? fend : NULL;
+	if (colon)
+		for (p = colon + 1; *p; p++) {
+			if (*p == '\\' && quote && p[1])
+				p++;
+			else if (*p == '"')
+				quote = !quote;
+			else if (!quote && *p == '[')
+				depth++;
+			else if (!quote && *p == ']')
+				depth--;
+			else if (!quote && depth <= 0 && *p == '=')
+				eq = p;
+		}
+	if (fend == spec)
+		return fail(why, whylen, "missing function in spec '%s'", spec);
+	fn = findfunc(spec, (size_t)(fend - spec), &param, &bad);
+	if (fn != NULL && !(fn->flags & (AGG_PCT | AGG_NUM)))
+		param = fn->param;
+	if (fn == NULL)
+		return fail(why, whylen, "unknown function '%.*s' in spec '%s'", (int)(fend - spec), spec, spec);
+	if (bad && (fn->flags & AGG_PCT))
+		return fail(why, whylen, "percentile must be from 0 to 100 in spec '%s'", spec);
+	if (bad)
+		return fail(why, whylen, "top needs a whole count from 1 to 1000000 in spec '%s'", spec);
+	if (colon) {
+		field = xstrndup(colon + 1, (size_t)((eq ? eq : colon + 1 + strlen(colon + 1)) - colon - 1));
+		if (*field == '\0') {
+			free(field);
+			return fail(why, whylen, "empty field in spec '%s'", spec);
+		}
+		if ((path = rec_path_compile(field, &perr)) == NULL) {
+			fail(why, whylen, "bad field '%s' in spec '%s': %s", field, spec, perr.text);
+			free(field);
+			return -1;
+		}
+		rec_path_free(path);
+	} else if (fn->flags & AGG_FIELD)
+		return fail(why, whylen, "function '%s' needs a field: '%s:FIELD'", fn->name, spec);
+	if (eq && eq[1] == '\0') {
+		free(field);
+		return fail(why, whylen, "empty name in spec '%s'", spec);
+	}
+	func = xstrndup(spec, (size_t)(fend - spec));
+	if (eq)
+		name = xstrdup(eq + 1);
+	else if (field) {
+		name = xmalloc(strlen(field) + strlen(func) + 2);
+		sprintf(name, "%s_%s", field, func);
+	} else
+		name = xstrdup(func);
+	for (i = 0; i < a->nspecs; i++)
+		if (strcmp(a->specs[i].name, name) == 0) {
+			fail(why, whylen, "duplicate output name '%s' in spec '%s'", name, spec);
+			free(name);
+			free(field);
+			free(func);
+			return -1;
+		}
+	a->specs = xrealloc(a->specs, (a->nspecs + 1) * sizeof(*a->specs));
+	sp = &a->specs[a->nspecs++];
+	memset(sp, 0, sizeof(*sp));
+	sp->fn = fn;
+	sp->func = func;
+	sp->field = field;
+	sp->name = name;
+	sp->param = param;
+	sp->fidx = -1;
+	sp->text = xmalloc(strlen(func) + (field ? strlen(field) : 0) + strlen(name) + 3);
+	sprintf(sp->text, "%s%s%s=%s", func, field ? ":" : "", field ? field : "", name);
+	return 0;
+}
+
+static const struct agg_func *
+byname(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < agg_nfuncs; i++)
+		if (strcmp(agg_funcs[i].name, name) == 0)
+			return &agg_funcs[i];
+	return NULL;
+}
+
+static size_t
+align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+void
+aggs_finish(struct aggs *a, bool approx)
+{
+	struct agg_spec	*sp, *o;
+	size_t		 i, j, f;
+
+	a->approx = approx;
+	a->size = 0;
+	for (i = 0; i < a->nspecs; i++) {
+		sp = &a->specs[i];
+		if (approx && sp->fn->approx)
+			sp->fn = byname(sp->fn->approx);
+		if (sp->field) {
+			for (f = 0; f < a->nfields; f++)
+				if (strcmp(a->fields[f], sp->field) == 0)
+					break;
+			if (f == a->nfields) {
+				a->fields = xrealloc(a->fields, (f + 1) * sizeof(*a->fields));
+				a->numeric = xrealloc(a->numeric, (f + 1) * sizeof(*a->numeric));
+				a->invalid_name = xrealloc(a->invalid_name, (f + 1) * sizeof(*a->invalid_name));
+				a->fields[f] = sp->field;
+				a->numeric[f] = false;
+				a->invalid_name[f] = xmalloc(strlen(sp->field) + 9);
+				sprintf(a->invalid_name[f], "%s_invalid", sp->field);
+				a->nfields++;
+			}
+			sp->fidx = (int)f;
+			if (sp->fn->flags & AGG_NUMERIC)
+				a->numeric[f] = true;
+		}
+		/* Share the state of an earlier spec of the same kind over the same field. */
+		sp->owner = true;
+		if (sp->fn->flags & AGG_SHARE)
+			for (j = 0; j < i; j++) {
+				o = &a->specs[j];
+				if (o->owner && o->fidx == sp->fidx &&
+				    strcmp(o->fn->kind, sp->fn->kind) == 0) {
+					sp->owner = false;
+					sp->off = o->off;
+					break;
+				}
+			}
+		if (sp->owner) {
+			sp->off = a->size;
+			a->size += align8(sp->fn->size);
+		}
+	}
+	a->inv_off = a->size;
+	a->size += a->nfields * sizeof(uint64_t);
+	a->ustate = xcalloc(a->nfields + 1, 1);
+	a->unum = xcalloc(a->nfields + 1, sizeof(*a->unum));
+	if (a->size == 0)
+		a->size = 8;
+	a->done = true;
+}
+
+void
+aggs_free(struct aggs *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nspecs; i++) {
+		free(a->specs[i].text);
+		free(a->specs[i].func);
+		free(a->specs[i].field);
+		free(a->specs[i].name);
+	}
+	for (i = 0; i < a->nfields; i++)
+		free(a->invalid_name[i]);
+	free(a->specs);
+	free(a->fields);
+	free(a->numeric);
+	free(a->invalid_name);
+	free(a->ustate);
+	free(a->unum);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+aggs_state_init(const struct aggs *a, void *block)
+{
+	char *b = block;
+	size_t i;
+
+	for (i = 0; i < a->nspecs; i++)
+		if (a->specs[i].owner)
+			a->specs[i].fn->init(b + a->specs[i].off);
+	memset(b + a->inv_off, 0, a->nfields * sizeof(uint64_t));
+}
+
+int
+aggs_update(const struct aggs *a, void *block, const struct rec_val *vals)
+{
+	/* Per field: 0 not looked at, 1 a number, 2 skipped (missing/null), 3 invalid. */
+	unsigned char	*state = a->ustate;
+	struct agg_val	*num = a->unum;
+	struct agg_val	 rv;
+	const struct agg_spec *sp;
+	char		*b = block;
+	int		 first_bad = -1, r;
+	size_t		 i;
+	int		 f;
+
+	memset(state, 0, a->nfields);
+	for (i = 0; i < a->nspecs; i++) {
+		sp = &a->specs[i];
+		if (!sp->owner)
+			continue;
+		f = sp->fidx;
+		if (f < 0) {
+			sp->fn->update(b + sp->off, NULL);
+			continue;
+		}
+		if (sp->fn->flags & AGG_NUMERIC) {
+			if (state[f] == 0) {
+				r = agg_number(&vals[f], &num[f]);
+				state[f] = r == 1 ? 1 : r < 0 ? 2 : 3;
+				if (state[f] == 3) {
+					((uint64_t *)(void *)(b + a->inv_off))[f]++;
+					if (first_bad < 0)
+						first_bad = f;
+				}
+			}
+			if (state[f] == 1)
+				sp->fn->update(b + sp->off, &num[f]);
+		} else {
+			if (vals[f].type == RT_MISSING || vals[f].type == RT_NULL)
+				continue;
+			rv.raw = vals[f].raw;
+			rv.rawlen = vals[f].rawlen;
+			rv.isint = false;
+			rv.i = 0;
+			rv.d = 0;
+			sp->fn->update(b + sp->off, &rv);
+		}
+	}
+	return first_bad;
+}
+
+void
+aggs_merge(const struct aggs *a, void *dst, const void *src)
+{
+	char *d = dst;
+	const char *s = src;
+	size_t i;
+
+	for (i = 0; i < a->nspecs; i++)
+		if (a->specs[i].owner)
+			a->specs[i].fn->merge(d + a->specs[i].off, s + a->specs[i].off);
+	for (i = 0; i < a->nfields; i++)
+		((uint64_t *)(void *)(d + a->inv_off))[i] += ((const uint64_t *)(const void *)(s + a->inv_off))[i];
+}
+
+void
+aggs_result(const struct aggs *a, void *block, struct agg_cols *c)
+{
+	char *b = block;
+	uint64_t inv;
+	size_t i;
+
+	for (i = 0; i < a->nspecs; i++) {
+		agg_cols_begin(c, a->specs[i].name);
+		a->specs[i].fn->result(b + a->specs[i].off, &a->specs[i], &c->b);
+		agg_cols_end(c);
+	}
+	for (i = 0; i < a->nfields; i++) {
+		inv = ((uint64_t *)(void *)(b + a->inv_off))[i];
+		if (inv == 0)
+			continue;
+		agg_cols_begin(c, a->invalid_name[i]);
+		jw_uint(&c->b, inv);
+		agg_cols_end(c);
+	}
+}
+
+void
+aggs_save(const struct aggs *a, const void *block, struct buf *out)
+{
+	const char *b = block;
+	size_t i;
+
+	buf_addc(out, '[');
+	for (i = 0; i < a->nspecs; i++) {
+		if (i)
+			buf_addc(out, ',');
+		if (a->specs[i].owner)
+			a->specs[i].fn->save(b + a->specs[i].off, out);
+		else
+			buf_adds(out, "null");
+	}
+	buf_addc(out, ']');
+}
+
+void
+aggs_save_invalid(const struct aggs *a, const void *block, struct buf *out)
+{
+	const char *b = block;
+	size_t i;
+
+	buf_addc(out, '[');
+	for (i = 0; i < a->nfields; i++) {
+		if (i)
+			buf_addc(out, ',');
+		jw_uint(out, ((const uint64_t *)(const void *)(b + a->inv_off))[i]);
+	}
+	buf_addc(out, ']');
+}
+
+int
+aggs_load(const struct aggs *a, void *block, json_t *states, json_t *inv)
+{
+	char *b = block;
+	json_t *x;
+	size_t i;
+
+	if (!json_is_array(states) || json_array_size(states) != a->nspecs)
+		return -1;
+	for (i = 0; i < a->nspecs; i++)
+		if (a->specs[i].owner &&
+		    a->specs[i].fn->load(b + a->specs[i].off, json_array_get(states, i)) != 0)
+			return -1;
+	if (inv == NULL)
+		return 0;
+	if (!json_is_array(inv) || json_array_size(inv) != a->nfields)
+		return -1;
+	for (i = 0; i < a->nfields; i++) {
+		x = json_array_get(inv, i);
+		if (!json_is_integer(x) || json_integer_value(x) < 0)
+			return -1;
+		((uint64_t *)(void *)(b + a->inv_off))[i] = (uint64_t)json_integer_value(x);
+	}
+	return 0;
+}
+
+void
+aggs_state_free(const struct aggs *a, void *block)
+{
+	char *b = block;
+	size_t i;
+
+	for (i = 0; i < a->nspecs; i++)
+		if (a->specs[i].owner)
+			a->specs[i].fn->free(b + a->specs[i].off);
+}
+
+/* ---- output columns ---- */
+
+void
+agg_cols_reset(struct agg_cols *c)
+{
+	c->n = 0;
+	buf_reset(&c->b);
+}
+
+void
+agg_cols_begin(struct agg_cols *c, const char *name)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->name = xrealloc(c->name, c->cap * sizeof(*c->name));
+		c->start = xrealloc(c->start, c->cap * sizeof(*c->start));
+		c->len = xrealloc(c->len, c->cap * sizeof(*c->len));
+	}
+	c->name[c->n] = name;
+	c->start[c->n] = c->b.len;
+}
+
+void
+agg_cols_end(struct agg_cols *c)
+{
+	c->len[c->n] = c->b.len - c->start[c->n];
+	c->n++;
+}
+
+void
+agg_cols_add(struct agg_cols *c, const char *name, const char *json, size_t len)
+{
+	agg_cols_begin(c, name);
+	buf_add(&c->b, json, len);
+	agg_cols_end(c);
+}
+
+void
+agg_cols_free(struct agg_cols *c)
+{
+	buf_free(&c->b);
+	free(c->name);
+	free(c->start);
+	free(c->len);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,209 @@
+/* agg: the aggregate functions as one table, and the per-group state of a list of aggregate specs. */
+#ifndef NDFLOW_AGG_H
+#define NDFLOW_AGG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "record.h"
+
+/*
+ * A spec is FUNC[:FIELD][=NAME]: "count", "sum:value", "p99.9:latency=slow",
+ * "top5:page".  The functions live in one table (agg.c, agg_funcs[]): each
+ * row has a name, flags and the lifecycle init -> update -> merge ->
+ * result -> save/load -> free.  Adding a function is adding a row.
+ *
+ * The states of all specs of one group live in one block of memory of
+ * aggs->size bytes (the tool keeps it in its group table).  Specs whose
+ * functions keep the same kind of state over the same field share it:
+ * sum and mean share one compensated sum, var and stddev one Welford
+ * state, median and every pN one sorted-values store, mode, distinct and
+ * topN one table of counts.
+ */
+
+/* What a function's update sees: the value's JSON bytes and, for numeric functions, the number. */
+struct agg_val {
+	const char	*raw;	/* the value's JSON text */
+	size_t		 rawlen;
+	bool		 isint;	/* numeric: an integer that fits int64 */
+	int64_t		 i;	/* numeric, isint */
+	double		 d;	/* numeric: the value as a double (always set) */
+};
+
+struct agg_spec;
+
+/* Row flags. */
+#define AGG_NUMERIC	0x01	/* takes numbers; other values are invalid */
+#define AGG_FIELD	0x02	/* needs a field */
+#define AGG_OPTFIELD	0x04	/* a field is optional (count) */
+#define AGG_PCT		0x08	/* the name is followed by a percentage: p99.9 */
+#define AGG_NUM		0x10	/* the name is followed by a positive integer: top5 */
+#define AGG_SHARE	0x20	/* specs with the same state kind and field share one state */
+#define AGG_HIDDEN	0x40	/* not selectable by name (an --approx variant) */
+
+struct agg_func {
+	const char	*name;
+	unsigned	 flags;
+	size_t		 size;	/* bytes of state */
+	/* kind names the state layout; specs share a state only when kinds are equal. */
+	const char	*kind;
+	void	(*init)(void *st);
+	void	(*update)(void *st, const struct agg_val *);
+	/* merge folds src into dst; src is left valid (free it separately). */
+	void	(*merge)(void *dst, const void *src);
+	/* result appends the JSON value of the result; may reorder the state (sorting) but not change it. */
+	void	(*result)(void *st, const struct agg_spec *, struct buf *out);
+	/* save appends the state as one JSON value; load reads it back (0, or -1 when malformed). */
+	void	(*save)(const void *st, struct buf *out);
+	int	(*load)(void *st, json_t *);
+	void	(*free)(void *st);
+	const char	*approx;	/* the row --approx uses instead, or NULL */
+	double		 param;		/* the parameter when the name has none (median: 0.5) */
+};
+
+struct agg_spec {
+	const struct agg_func	*fn;
+	char		*text;		/* canonical form FUNC[:FIELD]=NAME, for --partial/--merge */
+	char		*func;		/* the function as written: "p99.9", "top5", "sum" */
+	char		*field;		/* the field path as written, or NULL */
+	char		*name;		/* the output name */
+	double		 param;		/* AGG_PCT: the fraction 0..1; AGG_NUM: N */
+	int		 fidx;		/* index into aggs->fields, or -1 */
+	size_t		 off;		/* the offset of its state in a group's block */
+	bool		 owner;		/* this spec owns the (possibly shared) state at off */
+};
+
+struct aggs {
+	struct agg_spec	*specs;
+	size_t		 nspecs;
+	char		**fields;	/* distinct field paths used by the specs, in first-use order */
+	size_t		 nfields;
+	bool		*numeric;	/* per field: some spec takes it as a number */
+	char		**invalid_name;	/* per field: "FIELD_invalid" */
+	size_t		 inv_off;	/* offset of the per-field uint64 invalid counters */
+	size_t		 size;		/* bytes of one group's block */
+	bool		 approx;
+	bool		 done;
+	unsigned char	*ustate;	/* aggs_update's scratch, one per field */
+	struct agg_val	*unum;
+};
+
+/* aggs_init prepares an empty spec list. */
+void	aggs_init(struct aggs *);
+
+/*
+ * aggs_add parses one spec and appends it.  Returns 0, or -1 with an
+ * English reason in why (the caller adds the program name):
+ *   missing function in spec ':v'
+ *   unknown function 'x' in spec 'x:f'
+ *   function 'sum' needs a field: 'sum:FIELD'
+ *   percentile must be from 0 to 100 in spec 'p101:v'
+ *   top needs a whole count from 1 to 1000000 in spec 'top0:v'
+ *   empty field in spec 'sum:'
+ *   empty name in spec 'sum:v='
+ *   bad field 'x[' in spec 'sum:x[': reason
+ *   duplicate output name 'v_sum' in spec 'sum:v'
+ * A field is everything between the first ':' and the last '=' outside
+ * quotes and brackets, so ".\"a=b\"" is a field, not a name.
+ */
+int	aggs_add(struct aggs *, const char *spec, char *why, size_t whylen);
+
+/* aggs_finish lays out the group block (selecting --approx rows when approx); call once after the last aggs_add. */
+void	aggs_finish(struct aggs *, bool approx);
+void	aggs_free(struct aggs *);
+
+/* aggs_state_init initialises a group's block (aggs->size bytes, any contents). */
+void	aggs_state_init(const struct aggs *, void *block);
+
+/*
+ * aggs_update folds one record into a group's block.  vals[i] is the
+ * value of aggs->fields[i] in the record.  A missing field or JSON null is
+ * skipped (as SQL does with NULL).  For numeric functions, numbers and
+ * strings holding a JSON number count as numbers; any other value is
+ * counted as invalid for that field and skipped by the numeric functions
+ * (the others still see it).  Returns the index of the first field with
+ * an invalid value, or -1.
+ */
+int	aggs_update(const struct aggs *, void *block, const struct rec_val *vals);
+
+/* aggs_merge folds the block src into dst (same aggs). */
+void	aggs_merge(const struct aggs *, void *dst, const void *src);
+
+/*
+ * aggs_result appends the output columns of a group: one per spec in
+ * order, then FIELD_invalid for each field with invalid values.
+ */
+struct agg_cols;
+void	aggs_result(const struct aggs *, void *block, struct agg_cols *);
+
+/* aggs_save appends the JSON array of the specs' states (null for a shared state's followers), then ",\"invalid\":[...]" is the caller's. */
+void	aggs_save(const struct aggs *, const void *block, struct buf *out);
+/* aggs_save_invalid appends the JSON array of per-field invalid counts. */
+void	aggs_save_invalid(const struct aggs *, const void *block, struct buf *out);
+/*
+ * aggs_load fills an initialised block from a saved states array and
+ * invalid-count array (inv may be NULL).  Returns 0, or -1 when a state
+ * is malformed (the block is then still safe to free).
+ */
+int	aggs_load(const struct aggs *, void *block, json_t *states, json_t *inv);
+
+/* aggs_state_free frees what a group's block points to. */
+void	aggs_state_free(const struct aggs *, void *block);
+
+/*
+ * agg_number reads a value as a number: a JSON number, or a string whose
+ * contents are exactly a JSON number.  Returns 1 and fills *out, 0 when
+ * the value is not a number, -1 when it is missing or null.
+ */
+int	agg_number(const struct rec_val *, struct agg_val *out);
+
+/*
+ * agg_quantile returns the R type 7 quantile (linear interpolation between
+ * order statistics, as numpy's default and datamash's perc) of the n
+ * sorted values for p in [0, 1].  n must be > 0.
+ */
+double	agg_quantile(const double *sorted, size_t n, double p);
+
+/*
+ * Neumaier-compensated summation: s is the running sum, c the
+ * compensation; the sum is s + c.
+ */
+static inline void
+agg_neumaier(double *s, double *c, double x)
+{
+	double t = *s + x;
+	if ((*s >= 0 ? *s : -*s) >= (x >= 0 ? x : -x))
+		*c += (*s - t) + x;
+	else
+		*c += (x - t) + *s;
+	*s = t;
+}
+
+/*
+ * Output columns: names and encoded JSON values, back to back in one
+ * buffer.  A tool keeps one and resets it per row.
+ */
+struct agg_cols {
+	struct buf	  b;
+	size_t		  n, cap;
+	const char	**name;		/* borrowed */
+	size_t		 *start;
+	size_t		 *len;
+};
+
+void	agg_cols_reset(struct agg_cols *);
+/* agg_cols_begin starts a column whose value the caller appends to c->b; agg_cols_end closes it. */
+void	agg_cols_begin(struct agg_cols *, const char *name);
+void	agg_cols_end(struct agg_cols *);
+void	agg_cols_add(struct agg_cols *, const char *name, const char *json, size_t len);
+void	agg_cols_free(struct agg_cols *);
+
+/* agg_funcs is the table; agg_nfuncs its length. */
+extern const struct agg_func	agg_funcs[];
+extern const size_t		agg_nfuncs;
+
+#endif
