@@ -153,7 +153,7 @@ close_enough() {
 	printf '{"v":1}\n{"v":\n{"v":2}\n' > "$T/in"
 	run -1 --separate-stderr aggregate sum:v < "$T/in"
 	assert_output '{"v_sum":3}'
-	assert_equal "${stderr_lines[0]}" "aggregate: -:2: invalid JSON at column 5: unexpected token near end of file"
+	assert_equal "${stderr_lines[0]}" "aggregate: -:2: invalid JSON at column 6: a value expected near end of file"
 }
 
 # ---- bad specs and options ----

@@ -431,7 +431,7 @@ window: 1 late event"
 	EOF
 	assert_equal "$stderr" "window: $DATA/window-bad.ndjson:2: missing time field 'timestamp'
 window: $DATA/window-bad.ndjson:3: bad time in 'timestamp': month out of range: 2024-13-01T00:00:00Z
-window: $DATA/window-bad.ndjson:4: invalid JSON at column 20: unexpected token near end of file
+window: $DATA/window-bad.ndjson:4: invalid JSON at column 21: a value expected near end of file
 window: $DATA/window-bad.ndjson:5: bad time in '@watermark'
 window: 4 records rejected (use --dead-letter FILE to keep them)"
 }
@@ -446,8 +446,8 @@ window: 4 records rejected (use --dead-letter FILE to keep them)"
 	EOF
 	assert_equal "$stderr" "window: $T/in:2: invalid JSON at column 1: expected a JSON object, got an array
 window: $T/in:3: time field 'timestamp' is boolean, not a time
-window: $T/in:4: invalid JSON at column 32: unable to decode byte 0xff near '\"2024-03-15T10:00:1'
-window: $T/in:5: invalid JSON at column 6: control character 0x0 near '\"'
+window: $T/in:4: invalid JSON at column 33: invalid UTF-8 byte 0xff
+window: $T/in:5: invalid JSON at column 7: NUL byte in a string
 window: $T/in:6: bad time in 'timestamp': not a time: tomorrow
 window: 5 records rejected (use --dead-letter FILE to keep them)"
 }
