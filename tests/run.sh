@@ -15,7 +15,8 @@ done
 jobs=""
 command -v parallel >/dev/null 2>&1 && jobs="--jobs 2"
 bats --tap $jobs tests/*.bats >>"$out" 2>&1 || status=1
-passed=$(grep -c '^ok ' "$out")
+passed=$(grep '^ok ' "$out" | grep -vc '# skip')
+skipped=$(grep '^ok ' "$out" | grep -c '# skip')
 failed=$(grep -c '^not ok ' "$out")
 # Show every failure with its diagnostics; a passing run stays short.
 if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
@@ -25,5 +26,10 @@ if [ "$failed" -eq 0 ] && [ "$status" -ne 0 ]; then
 	echo "# a test program failed outside a check:"; tail -20 "$out"
 	failed=1
 fi
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+	grep '^ok .*# skip' "$out"
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]
