@@ -360,6 +360,34 @@ check_sort(void)
 }
 
 /*
+ * key_begin starts the group key in key: 'W' and the window bounds' JSON
+ * text for a windowed record, 'B' for batch.  key_add appends one group
+ * value's JSON text.  Events and merged state records build keys the same
+ * way, so both land in the same group.
+ */
+static void
+key_begin(const struct rec_val *ws, const struct rec_val *we)
+{
+	buf_reset(&key);
+	if (ws == NULL) {
+		buf_addc(&key, 'B');
+		return;
+	}
+	buf_addc(&key, 'W');
+	buf_add(&key, ws->raw, ws->rawlen);
+	buf_addc(&key, '\0');
+	buf_add(&key, we->raw, we->rawlen);
+	buf_addc(&key, '\0');
+}
+
+static void
+key_add(const char *raw, size_t len)
+{
+	buf_add(&key, raw, len);
+	buf_addc(&key, '\0');
+}
+
+/*
  * key_of builds the group key of the record in key: 'W', window_start,
  * window_end for a record carrying both window fields ('B' otherwise),
  * then the JSON text of each -g field ("null" when missing), each ended
@@ -375,7 +403,6 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 	const char *why;
 	size_t i;
 
-	buf_reset(&key);
 	ts = rec_get_key(rec, "window_start", 12, &ws);
 	te = rec_get_key(rec, "window_end", 10, &we);
 	*windowed = ts != RT_MISSING || te != RT_MISSING;
@@ -390,19 +417,14 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 			diag_reject(&ln->pos, ln->data, ln->len, "field 'window_end' is not a valid time");
 			return -1;
 		}
-		buf_addc(&key, 'W');
-		buf_add(&key, ws.raw, ws.rawlen);
-		buf_addc(&key, '\0');
-		buf_add(&key, we.raw, we.rawlen);
-		buf_addc(&key, '\0');
+		key_begin(&ws, &we);
 	} else
-		buf_addc(&key, 'B');
+		key_begin(NULL, NULL);
 	for (i = 0; i < ng; i++) {
 		if (rec_get(rec, gpaths[i], &v) == RT_MISSING)
-			buf_add(&key, "null", 4);
+			key_add("null", 4);
 		else
-			buf_add(&key, v.raw, v.rawlen);
-		buf_addc(&key, '\0');
+			key_add(v.raw, v.rawlen);
 	}
 	return 0;
 }
@@ -572,19 +594,9 @@ merge_line(struct rec *rec, const struct in_line *ln)
 	}
 
 	/* The key as key_of would build it for an event of this group. */
-	buf_reset(&key);
-	if (windowed) {
-		buf_addc(&key, 'W');
-		buf_add(&key, ws.raw, ws.rawlen);
-		buf_addc(&key, '\0');
-		buf_add(&key, we.raw, we.rawlen);
-		buf_addc(&key, '\0');
-	} else
-		buf_addc(&key, 'B');
-	for (i = 0; i < ng; i++) {
-		buf_add(&key, gval[i].raw, gval[i].rawlen);
-		buf_addc(&key, '\0');
-	}
+	key_begin(windowed ? &ws : NULL, windowed ? &we : NULL);
+	for (i = 0; i < ng; i++)
+		key_add(gval[i].raw, gval[i].rawlen);
 	states = json_loadb(stv.raw, stv.rawlen, 0, NULL);
 	inv = json_loadb(iv.raw, iv.rawlen, 0, NULL);
 	if (scratch == NULL)
