@@ -630,11 +630,12 @@ number(struct buf *out, const char *s, size_t len)
 
 /*
  * request splits "METHOD PATH PROTOCOL" (the path may hold spaces; the
- * protocol is missing in HTTP/0.9 lines).  A request of "-" gives three
- * nulls; one that does not split (garbage from a scanner, a TLS hello)
- * gives three nulls and the text in "request", so nothing is lost.
+ * protocol is missing in HTTP/0.9 lines).  A request of "-" (the server
+ * got no request line) gives three nulls.  Returns false for one that
+ * does not split (garbage from a scanner, a TLS hello): the caller
+ * rejects the line, which keeps its bytes in the dead-letter.
  */
-static void
+static bool
 request(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
 {
 	size_t m, p0, p1, i;
@@ -660,13 +661,12 @@ request(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
 			jw_str(out, s + p1 + 1, len - p1 - 1);
 		else
 			buf_add(out, "null", 4);
-		return;
+		return true;
 	}
+	if (!(len == 1 && s[0] == '-'))
+		return false;
 	buf_add(out, ",\"method\":null,\"path\":null,\"protocol\":null", 42);
-	if (!(len == 1 && s[0] == '-')) {
-		key(out, "request");
-		str_or_null(r, out, s, len);
-	}
+	return true;
 }
 
 static enum fmt_result
@@ -712,7 +712,8 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 		return bad(r, "expected '\"' before the request line");
 	if (q < 0)
 		return bad(r, "request line has no closing quote");
-	request(r, out, s + rq0, rq1 - rq0);
+	if (!request(r, out, s + rq0, rq1 - rq0))
+		return bad(r, "malformed request line: not METHOD PATH [PROTOCOL]");
 	if (!token(s, len, &i, &st0, &st1))
 		return bad(r, "missing status");
 	key(out, "status");

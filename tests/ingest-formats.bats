@@ -201,14 +201,14 @@ OUT
 {"host":"2001:db8::1","ident":null,"user":"frank","timestamp":"2000-10-10T20:55:36Z","method":"GET","path":"/apache pb.gif","protocol":"HTTP/1.0","status":200,"bytes":2326}
 {"host":"columbia.acc.brad.ac.uk","ident":null,"user":null,"timestamp":"1995-08-01T04:34:55Z","method":"GET","path":"/ksc.html","protocol":null,"status":200,"bytes":7280}
 {"host":"192.0.2.7","ident":null,"user":null,"timestamp":"1995-08-01T04:35:00Z","method":null,"path":null,"protocol":null,"status":408,"bytes":null}
-{"host":"192.0.2.8","ident":null,"user":null,"timestamp":"1995-08-01T04:35:01Z","method":null,"path":null,"protocol":null,"request":"\\x16\\x03\\x01\\x00\\xa5\\x01","status":400,"bytes":166}
 OUT
 }
 
-@test "clf sends a line with no closing quote, a bad status or a bad date to the dead-letter with its reason" {
+@test "clf sends a malformed request line, no closing quote, a bad status or a bad date to the dead-letter with its reason" {
 	run -0 ingest --format clf --dead-letter "$T/dl" "$DATA/ingest-access.clf"
 	run -0 jq -r '"\(.line): \(.reason)"' "$T/dl"
 	assert_output - <<'OUT'
+5: malformed request line: not METHOD PATH [PROTOCOL]
 6: request line has no closing quote
 7: status is not a number: 'OK'
 8: bad timestamp '32/Aug/1995:00:35:03 -0400': day out of range
@@ -253,7 +253,7 @@ OUT
 	printf '{"a":1}\n' > "$T/in.ndjson"
 	run -1 --separate-stderr ingest --format auto --stats "$T/in.ndjson" "$DATA/ingest-access.clf" \
 	    "$DATA/ingest-access.combined" "$DATA/ingest-app.logfmt" "$DATA/ingest-escapes.tsv" "$DATA/ingest-bom.csv"
-	assert_equal "$(printf '%s\n' "$output" | wc -l)" 14
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 13
 	run -0 jq -r .format <<<"${stderr_lines[-1]}"
 	assert_output 'ndjson,clf,combined,logfmt,tsv,csv'
 }
