@@ -1550,6 +1550,54 @@ edit_for(struct rec *r, const struct member *m, const struct rec_edit *edits, si
 	return NULL;
 }
 
+/*
+ * edits_hit_members reports whether any edit names a member of the record.
+ * A key without escapes can only match an edit key of the same length, a
+ * cheap test that settles most pairs.
+ */
+static bool
+edits_hit_members(struct rec *r, const struct rec_edit *edits, size_t nedits)
+{
+	size_t i, j;
+	const struct member *m;
+
+	for (j = 0; j < r->nm; j++) {
+		m = &r->m[j];
+		for (i = 0; i < nedits; i++) {
+			if (!(m->flags & MF_KEYESC) && m->klen != edits[i].keylen)
+				continue;
+			if (member_key_eq(r, m, edits[i].key, edits[i].keylen))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* append_edits writes the new members; of two edits with the same key the later wins. */
+static void
+append_edits(struct buf *o, const struct rec_edit *edits, size_t nedits, bool first)
+{
+	size_t i, j;
+	bool later;
+
+	for (i = 0; i < nedits; i++) {
+		if (edits[i].json == NULL)
+			continue;
+		later = false;
+		for (j = i + 1; j < nedits && !later; j++)
+			later = edits[j].keylen == edits[i].keylen &&
+			    memcmp(edits[j].key, edits[i].key, edits[i].keylen) == 0;
+		if (later)
+			continue;
+		if (!first)
+			buf_addc(o, ',');
+		jw_str(o, edits[i].key, edits[i].keylen);
+		buf_addc(o, ':');
+		buf_add(o, edits[i].json, edits[i].jsonlen);
+		first = false;
+	}
+}
+
 void
 rec_emit(struct rec *r, FILE *out, const struct rec_edit *edits, size_t nedits)
 {
@@ -1571,6 +1619,20 @@ rec_emit(struct rec *r, FILE *out, const struct rec_edit *edits, size_t nedits)
 		return;
 	}
 	buf_reset(o);
+	if (!edits_hit_members(r, edits, nedits)) {
+		/*
+		 * Every edit adds a new member (window's bounds, dedupe's count):
+		 * the object's bytes up to its last member in one copy, the new
+		 * members, then the bytes from there to the closing brace.
+		 */
+		size_t tail = r->nm ? r->m[r->nm - 1].voff + r->m[r->nm - 1].vlen : r->oend - 1;
+		buf_add(o, L + r->ostart, tail - r->ostart);
+		append_edits(o, edits, nedits, r->nm == 0);
+		buf_add(o, L + tail, r->oend - tail);
+		buf_addc(o, '\n');
+		fwrite_unlocked(o->p, 1, o->len, out);
+		return;
+	}
 	if (r->nm == 0)
 		buf_add(o, L + r->ostart, r->oend - 1 - r->ostart);
 	else
