@@ -691,26 +691,6 @@ cols_find(const struct agg_cols *c, const char *name, size_t *idx)
 	return NULL;
 }
 
-/* isnum reports whether JSON text is a number. */
-static bool
-isnum(const char *p, size_t len)
-{
-	return len > 0 && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
-}
-
-/* numval reads the JSON number text p[0..len) (cells are not NUL-terminated). */
-static double
-numval(const char *p, size_t len)
-{
-	char tmp[64];
-
-	if (len >= sizeof(tmp))
-		len = sizeof(tmp) - 1;
-	memcpy(tmp, p, len);
-	tmp[len] = '\0';
-	return strtod(tmp, NULL);
-}
-
 /*
  * cmp_val orders two cells: numbers by value before everything else, then
  * text bytewise.  *nulls is set when null or an absent cell decided it
@@ -722,6 +702,7 @@ cmp_val(const struct agg_cols *a, bool ha, size_t ia, const struct agg_cols *b, 
 {
 	const char *x, *y;
 	size_t xl, yl;
+	struct rec_val vx, vy;
 	bool xn, yn, xnull, ynull;
 	int r;
 
@@ -734,16 +715,12 @@ cmp_val(const struct agg_cols *a, bool ha, size_t ia, const struct agg_cols *b, 
 	*nulls = xnull || ynull;
 	if (xnull || ynull)
 		return xnull - ynull;
-	xn = isnum(x, xl);
-	yn = isnum(y, yl);
+	xn = rec_number(x, xl, &vx) != RT_MISSING;
+	yn = rec_number(y, yl, &vy) != RT_MISSING;
 	if (xn != yn)
 		return xn ? -1 : 1;
-	if (xn) {
-		double dx = numval(x, xl), dy = numval(y, yl);
-		if (dx != dy)
-			return dx < dy ? -1 : 1;
-		return 0;
-	}
+	if (xn)
+		return (vx.d > vy.d) - (vx.d < vy.d);
 	r = memcmp(x, y, xl < yl ? xl : yl);
 	return r ? r : (xl > yl) - (xl < yl);
 }
@@ -906,6 +883,7 @@ static void
 put_table(void)
 {
 	struct buf cell = BUF_INIT;
+	struct rec_val nv;
 	const char **cols;
 	size_t n, r, i, idx, *w, cw, pad;
 	bool *num;
@@ -925,7 +903,8 @@ put_table(void)
 				cell_text(p, rows[r].len[idx], &cell);
 				cw = utf8_width(cell.p, cell.len);
 				w[i] = cw > w[i] ? cw : w[i];
-				if (!isnum(p, rows[r].len[idx]) && !(rows[r].len[idx] == 4 && memcmp(p, "null", 4) == 0))
+				if (rec_number(p, rows[r].len[idx], &nv) == RT_MISSING &&
+				    !(rows[r].len[idx] == 4 && memcmp(p, "null", 4) == 0))
 					num[i] = false;
 			}
 	for (i = 0; i < n; i++) {

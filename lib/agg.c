@@ -598,13 +598,6 @@ cnt_merge(void *dst, const void *src)
 	}
 }
 
-/* jnum reports whether JSON text is a number (it starts like one). */
-static bool
-jnum(const char *p, size_t len)
-{
-	return len > 0 && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
-}
-
 /*
  * valcmp orders value texts independently of arrival order, so that ties
  * (mode, topN) break the same way in one run and in any merge:
@@ -613,16 +606,14 @@ jnum(const char *p, size_t len)
 static int
 valcmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-	bool an = jnum(a, alen), bn = jnum(b, blen);
+	struct rec_val x, y;
+	bool an = rec_number(a, alen, &x) != RT_MISSING, bn = rec_number(b, blen, &y) != RT_MISSING;
 	int r;
 
 	if (an != bn)
 		return an ? -1 : 1;
-	if (an) {
-		double x = strtod(a, NULL), y = strtod(b, NULL);
-		if (x != y)
-			return x < y ? -1 : 1;
-	}
+	if (an && x.d != y.d)
+		return x.d < y.d ? -1 : 1;
 	r = memcmp(a, b, alen < blen ? alen : blen);
 	if (r != 0)
 		return r;
@@ -818,49 +809,10 @@ const size_t agg_nfuncs = sizeof(agg_funcs) / sizeof(agg_funcs[0]);
 
 /* ---- numbers ---- */
 
-/* jsonnum reports whether s[0..len) is exactly a JSON number and whether it is an integer. */
-static bool
-jsonnum(const char *s, size_t len, bool *isint)
-{
-	size_t i = 0;
-
-	*isint = true;
-	if (i < len && s[i] == '-')
-		i++;
-	if (i >= len)
-		return false;
-	if (s[i] == '0')
-		i++;
-	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return false;
-	if (i < len && s[i] == '.') {
-		*isint = false;
-		if (++i >= len || s[i] < '0' || s[i] > '9')
-			return false;
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		*isint = false;
-		i++;
-		if (i < len && (s[i] == '+' || s[i] == '-'))
-			i++;
-		if (i >= len || s[i] < '0' || s[i] > '9')
-			return false;
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	return i == len;
-}
-
 int
 agg_number(const struct rec_val *v, struct agg_val *out)
 {
-	char	 tmp[64], *end;
-	bool	 isint;
+	struct rec_val n;
 
 	out->raw = v->raw;
 	out->rawlen = v->rawlen;
@@ -878,21 +830,12 @@ agg_number(const struct rec_val *v, struct agg_val *out)
 		out->d = v->d;
 		return 1;
 	case RT_STRING:
-		if (v->slen >= sizeof(tmp) || !jsonnum(v->s, v->slen, &isint))
+		/* A numeric string counts as its number, read by the JSON grammar. */
+		if (rec_number(v->s, v->slen, &n) == RT_MISSING)
 			return 0;
-		memcpy(tmp, v->s, v->slen);
-		tmp[v->slen] = '\0';
-		if (isint) {
-			errno = 0;
-			out->i = strtoll(tmp, &end, 10);
-			if (errno == 0) {
-				out->isint = true;
-				out->d = (double)out->i;
-				return 1;
-			}
-		}
-		out->isint = false;
-		out->d = strtod(tmp, &end);
+		out->isint = n.type == RT_INT;
+		out->i = n.i;
+		out->d = n.d;
 		return 1;
 	default:
 		return 0;

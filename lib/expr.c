@@ -1496,57 +1496,6 @@ arith(enum op op, const struct rec_val *a, const struct rec_val *b, struct rec_v
 	}
 }
 
-/* json_number parses s[0..n) by the JSON number grammar, exactly. */
-static bool
-json_number(const char *s, size_t n, struct buf *tmp, struct rec_val *o)
-{
-	size_t i = 0;
-	int integer = 1;
-	char *end;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i < n && s[i] == '0')
-		i++;
-	else if (i < n && s[i] >= '1' && s[i] <= '9')
-		while (i < n && isdigit((unsigned char)s[i]))
-			i++;
-	else
-		return false;
-	if (i < n && s[i] == '.') {
-		integer = 0;
-		if (++i >= n || !isdigit((unsigned char)s[i]))
-			return false;
-		while (i < n && isdigit((unsigned char)s[i]))
-			i++;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		integer = 0;
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		if (i >= n || !isdigit((unsigned char)s[i]))
-			return false;
-		while (i < n && isdigit((unsigned char)s[i]))
-			i++;
-	}
-	if (i != n)
-		return false;
-	buf_reset(tmp);
-	buf_add(tmp, s, n);
-	buf_cstr(tmp);
-	if (integer) {
-		errno = 0;
-		long long v = strtoll(tmp->p, &end, 10);
-		if (errno == 0) {
-			set_int(o, v);
-			return true;
-		}
-	}
-	set_real(o, strtod(tmp->p, &end));
-	return true;
-}
-
 /* compact appends a JSON text without its insignificant whitespace. */
 static void
 compact(struct buf *out, const char *s, size_t n)
@@ -1839,8 +1788,13 @@ ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 		ev(x, n->a, r, &a);
 		if (isnum(&a))
 			*o = a;
-		else if (a.type != RT_STRING || !json_number(a.s, a.slen, &n->scratch, o))
+		else if (a.type != RT_STRING || rec_number(a.s, a.slen, o) == RT_MISSING)
 			set_null(o);
+		else {
+			/* A computed value has no bytes of its own, as set_int and set_real make it. */
+			o->raw = NULL;
+			o->rawlen = 0;
+		}
 		return;
 	case X_TOSTRING:
 		ev(x, n->a, r, &a);

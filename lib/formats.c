@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "record.h"
 #include "timeval.h"
 
 struct fmt_reader {
@@ -263,60 +264,18 @@ value(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
 bool
 fmt_json_number(const char *s, size_t len)
 {
-	size_t i = 0;
-	bool expo = false, frac = false;
-	char tmp[64], *end;
-	double d;
+	struct rec_val v;
 
-	if (i < len && s[i] == '-')
-		i++;
-	if (i == len || s[i] < '0' || s[i] > '9')
-		return false;
-	if (s[i] == '0')
-		i++;
-	else
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	if (i < len && s[i] == '.') {
-		frac = true;
-		if (++i == len || s[i] < '0' || s[i] > '9')
-			return false;
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		expo = true;
-		if (++i < len && (s[i] == '+' || s[i] == '-'))
-			i++;
-		if (i == len || s[i] < '0' || s[i] > '9')
-			return false;
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	if (i != len)
-		return false;
-	if (!expo && !frac) {
-		/* An integer must fit int64: the JSON parser refuses bigger ones. */
-		long long v;
-		if (len >= sizeof tmp)
-			return false;
-		memcpy(tmp, s, len);
-		tmp[len] = '\0';
-		errno = 0;
-		v = strtoll(tmp, &end, 10);
-		(void)v;
-		return errno != ERANGE;
-	}
-	if (!expo && len < 300)
+	switch (rec_number(s, len, &v)) {
+	case RT_INT:
 		return true;
-	/* An exponent can overflow a double, which the JSON parser refuses. */
-	if (len >= sizeof tmp)
+	case RT_REAL:
+		/* An integer past int64 stays text: past 2^53 any computation would round it. */
+		return memchr(s, '.', len) != NULL || memchr(s, 'e', len) != NULL ||
+		    memchr(s, 'E', len) != NULL;
+	default:
 		return false;
-	memcpy(tmp, s, len);
-	tmp[len] = '\0';
-	errno = 0;
-	d = strtod(tmp, &end);
-	return errno != ERANGE && isfinite(d);
+	}
 }
 
 /* row writes the split fields as an object keyed by the header, or fails on a ragged row. */

@@ -80,10 +80,11 @@ enum fmt_result	 fmt_parse(struct fmt_reader *, const char *text, size_t len, st
 const char	*fmt_why(const struct fmt_reader *);
 
 /*
- * fmt_json_number reports whether s[0..len) is a number in JSON syntax
- * that the JSON parser takes: an integer within int64, any other number
- * within a double (so "6.8581834E7" passes and "007", "1e999", "+1" and
- * "99999999999999999999" do not).
+ * fmt_json_number reports whether --infer writes s[0..len) as a number:
+ * a JSON number (as rec_number reads it) that is an integer within int64
+ * or any other number within a double.  So "6.8581834E7" passes and
+ * "007", "1e999", "+1" and "99999999999999999999" (an id, more likely
+ * than a quantity) stay text.
  */
 bool		 fmt_json_number(const char *s, size_t len);
 

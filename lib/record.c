@@ -319,14 +319,14 @@ static const char int64_min_digits[] = "9223372036854775808";
 
 /* real_overflows reports whether the number text at p rounds to an infinite double (jansson's "real number overflow"). */
 static bool
-real_overflows(struct rec *r, const uchar *p, size_t n)
+real_overflows(struct buf *tmp, const uchar *p, size_t n)
 {
 	double d;
 
-	buf_reset(&r->tmp);
-	buf_add(&r->tmp, p, n);
+	buf_reset(tmp);
+	buf_add(tmp, p, n);
 	errno = 0;
-	d = c_strtod(buf_cstr(&r->tmp));
+	d = c_strtod(buf_cstr(tmp));
 	return errno == ERANGE && isinf(d);
 }
 
@@ -336,7 +336,7 @@ real_overflows(struct rec *r, const uchar *p, size_t n)
  * real; a number beyond the range of a double is refused.
  */
 static const uchar *
-scan_number(struct scan *s, struct rec *r, const uchar *p, int *kind)
+scan_number(struct scan *s, struct buf *tmp, const uchar *p, int *kind)
 {
 	const uchar *end = s->end, *start = p, *dig;
 	size_t nint;
@@ -388,12 +388,12 @@ scan_number(struct scan *s, struct rec *r, const uchar *p, int *kind)
 		if (nint == 19 && memcmp(dig, dig == start ? int64_max_digits : int64_min_digits, 19) <= 0)
 			return p;
 		*kind = N_BIG;
-		if (nint <= 308 || !real_overflows(r, start, (size_t)(p - start)))
+		if (nint <= 308 || !real_overflows(tmp, start, (size_t)(p - start)))
 			return p;
 		return fail(s, start, "number out of range");
 	}
 	/* The value is below 10^(nint + exponent): only a large one can overflow. */
-	if ((long)nint + (eneg ? -e : e) > 308 && real_overflows(r, start, (size_t)(p - start)))
+	if ((long)nint + (eneg ? -e : e) > 308 && real_overflows(tmp, start, (size_t)(p - start)))
 		return fail(s, start, "real number overflow");
 	return p;
 }
@@ -505,7 +505,7 @@ value:	/* an element at level + sp */
 		break;
 	case '-': case '0': case '1': case '2': case '3': case '4':
 	case '5': case '6': case '7': case '8': case '9':
-		p = scan_number(s, r, p, &kind);
+		p = scan_number(s, &r->tmp, p, &kind);
 		break;
 	default:
 		return bad_value(s, p);
@@ -640,7 +640,7 @@ scan_record(struct scan *s, struct rec *r)
 			break;
 		case '-': case '0': case '1': case '2': case '3': case '4':
 		case '5': case '6': case '7': case '8': case '9':
-			p = scan_number(s, r, p, &kind);
+			p = scan_number(s, &r->tmp, p, &kind);
 			m->type = kind == N_INT ? RT_INT : RT_REAL;
 			break;
 		default:
@@ -1032,7 +1032,7 @@ static const double pow10tab[] = {
  * strtod_l in the C locale.
  */
 static double
-parse_real(struct rec *r, const uchar *p, size_t n)
+parse_real(struct buf *tmp, const uchar *p, size_t n)
 {
 	const uchar *q = p, *end = p + n, *frac;
 	bool neg = false, eneg = false;
@@ -1090,9 +1090,9 @@ slow:
 		small[n] = '\0';
 		txt = small;
 	} else {
-		buf_reset(&r->tmp);
-		buf_add(&r->tmp, p, n);
-		txt = buf_cstr(&r->tmp);
+		buf_reset(tmp);
+		buf_add(tmp, p, n);
+		txt = buf_cstr(tmp);
 	}
 	return c_strtod(txt);
 }
@@ -1122,6 +1122,31 @@ raw_type(const uchar *p, size_t n)
 	}
 }
 
+enum rec_type
+rec_number(const char *text, size_t len, struct rec_val *v)
+{
+	static struct buf tmp;	/* for the rare number too long for parse_real's stack copy */
+	const uchar *p = (const uchar *)text;
+	struct scan sc = { p, p + len, NULL };
+	int kind;
+
+	pthread_once(&init_once, init_tables);
+	memset(v, 0, sizeof(*v));
+	if (len == 0 || scan_number(&sc, &tmp, p, &kind) != p + len)
+		return v->type = RT_MISSING;
+	v->raw = text;
+	v->rawlen = len;
+	if (kind == N_INT) {
+		v->type = RT_INT;
+		v->i = parse_int(p, len);
+		v->d = (double)v->i;
+	} else {
+		v->type = RT_REAL;
+		v->d = parse_real(&tmp, p, len);
+	}
+	return v->type;
+}
+
 /* fill_val makes the view of a valid value; esc < 0 means "not known yet" for strings. */
 static enum rec_type
 fill_val(struct rec *r, enum rec_type t, const uchar *raw, size_t rawlen, int esc,
@@ -1140,7 +1165,7 @@ fill_val(struct rec *r, enum rec_type t, const uchar *raw, size_t rawlen, int es
 		v->d = (double)v->i;
 		break;
 	case RT_REAL:
-		v->d = parse_real(r, raw, rawlen);
+		v->d = parse_real(&r->tmp, raw, rawlen);
 		break;
 	case RT_STRING:
 		if (esc < 0)
@@ -1779,7 +1804,7 @@ canon(struct rec *r, const uchar *raw, size_t rawlen, struct buf *out)
 			buf_add(out, raw, rawlen);
 			break;
 		default:
-			d = parse_real(r, raw, rawlen);
+			d = parse_real(&r->tmp, raw, rawlen);
 			/* 1.0 and 1 are the same JSON number. */
 			if (d > -9.2e18 && d < 9.2e18 && d == (double)(int64_t)d)
 				jw_int(out, (int64_t)d);

@@ -147,6 +147,17 @@ void	rec_emit(struct rec *, FILE *out, const struct rec_edit *edits, size_t nedi
  */
 void	rec_val_canon(struct rec *, const struct rec_val *, struct buf *out);
 
+/*
+ * rec_number reads text[0..len) when it is exactly one JSON number (no
+ * whitespace around it), the way rec_parse reads a number in a record:
+ * RT_INT with .i for an integer that fits int64, RT_REAL with .d for any
+ * other (an integer past int64 keeps its digits in .raw).  Returns
+ * v->type, or RT_MISSING when the text is not a JSON number or lies
+ * beyond the range of a double.  For numeric strings, CSV cells and
+ * tonumber: one grammar for the whole project.
+ */
+enum rec_type	rec_number(const char *text, size_t len, struct rec_val *v);
+
 /* rec_type_name returns "null", "boolean", "integer", "number", "string", "array", "object" or "missing". */
 const char	*rec_type_name(enum rec_type);
 
