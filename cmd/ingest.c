@@ -564,20 +564,15 @@ main(int argc, char *argv[])
 	 * field: for --normalize-time that is a usage error; for records built
 	 * from CSV or logs, which always get it, a nested one is left as it is.
 	 */
-	{
-		struct rec_err e;
-		struct rec_path *p = rec_path_compile(cli.time_field, &e);
-		if (p == NULL || (tkey = rec_path_top(p, &tkeylen)) == NULL ||
-		    strchr(cli.time_field[0] == '.' ? cli.time_field + 1 : cli.time_field, '.') ||
-		    strchr(cli.time_field, '[')) {
-			if (normalize)
-				diag_usage_error("--normalize-time: the time field must be a top-level field: %s",
-				    cli.time_field);
-			tkey = NULL;
-		} else
-			tkey = xstrndup(tkey, tkeylen);
-		rec_path_free(p);
-	}
+	if ((tkey = rec_path_top(cli.time_path, &tkeylen)) == NULL ||
+	    strchr(cli.time_field[0] == '.' ? cli.time_field + 1 : cli.time_field, '.') ||
+	    strchr(cli.time_field, '[')) {
+		if (normalize)
+			diag_usage_error("--normalize-time: the time field must be a top-level field: %s",
+			    cli.time_field);
+		tkey = NULL;
+	} else
+		tkey = xstrndup(tkey, tkeylen);
 
 	paths = argv + optind;
 	npaths = argc - optind;

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "hashmap.h"
 #include "offsets.h"
 #include "state.h"
 
@@ -132,25 +133,19 @@ off_commit(const char *path)
 	return e ? -1 : 0;
 }
 
-/* head_hash hashes the first len bytes of the open file fd (FNV-1a 64); -1 when it has fewer. */
+/* head_hash hashes the first len bytes of the open file fd (hm_hash: stable across machines); -1 when it has fewer. */
 static int
 head_hash(int fd, uint64_t len, uint64_t *hash)
 {
 	unsigned char b[HEAD_MAX];
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
 	ssize_t n;
-	size_t i;
 
 	if (len > HEAD_MAX)
 		len = HEAD_MAX;
 	n = pread(fd, b, (size_t)len, 0);
 	if (n < 0 || (uint64_t)n != len)
 		return -1;
-	for (i = 0; i < (size_t)n; i++) {
-		h ^= b[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	*hash = h;
+	*hash = hm_hash(b, (size_t)n);
 	return 0;
 }
 
