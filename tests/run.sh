@@ -1,4 +1,6 @@
 #!/bin/sh
+# Files run in parallel, tests within a file in order (parallel tests within a
+# file cost more in GNU parallel start-up than they save).
 # Run the C unit tests of lib/ and the bats suites; end with "N passed, N failed".
 # NDFLOW_BUILD selects the build (build, or build/san for the sanitizers).
 set -u
@@ -13,7 +15,7 @@ for t in "$B"/tests/test_*; do
 	"$t" >>"$out" 2>&1 || status=1
 done
 jobs=""
-command -v parallel >/dev/null 2>&1 && jobs="--jobs 2"
+command -v parallel >/dev/null 2>&1 && jobs="--jobs 4 --no-parallelize-within-files"
 bats --tap $jobs tests/*.bats >>"$out" 2>&1 || status=1
 passed=$(grep '^ok ' "$out" | grep -vc '# skip')
 skipped=$(grep '^ok ' "$out" | grep -c '# skip')
