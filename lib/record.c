@@ -568,6 +568,9 @@ scan_record(struct scan *s, struct rec *r)
 			fail(s, p, "expected a JSON object, got %s", *p == '[' ? "an array" :
 			    *p == '"' ? "a string" : *p == 't' || *p == 'f' ? "a boolean" :
 			    *p == 'n' ? "null" : "a number");
+		if (s->err != NULL && (*p == '[' || *p == '"' || *p == '-' || (ctab[*p] & C_DIG) ||
+		    *p == 't' || *p == 'f' || *p == 'n'))
+			s->err->not_object = true;
 		else if (*p >= 0x80 && utf8_seq(p, end) == 0)
 			fail(s, p, "invalid UTF-8 byte 0x%02x", *p);
 		else if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
@@ -728,6 +731,8 @@ rec_parse(struct rec *r, const char *line, size_t len, struct rec_err *err)
 	s.base = (const uchar *)line;
 	s.end = s.base + len;
 	s.err = err;
+	if (err != NULL)
+		err->not_object = false;
 	if (len > UINT32_MAX) {
 		fail(&s, s.base, "line longer than 4 GiB");
 		return -1;

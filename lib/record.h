@@ -52,6 +52,7 @@ struct rec_path;
 struct rec_err {
 	char	 text[160];
 	size_t	 column;
+	bool	 not_object;	/* the line is JSON, but not an object ("got an array") */
 };
 
 /* rec_new returns an empty record holder; aborts on allocation failure. */
