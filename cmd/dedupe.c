@@ -16,7 +16,7 @@
 #include "hashmap.h"
 #include "input.h"
 #include "record.h"
-#include "state.h"
+#include "run.h"
 #include "timeval.h"
 
 enum {
@@ -122,83 +122,62 @@ static struct {
 	struct diag_side *dupes;
 	struct rec	*rec;		/* the input record */
 	struct rec	*out;		/* a held record being emitted */
+	struct rec	*staterec;	/* a --state line being loaded */
 	struct buf	 key, tmp;
 	char		**names;	/* file names of held records' positions, interned */
 	size_t		 nnames;
 
-	uint64_t	*n_dupes, *n_expired, *n_evicted, *n_unselected, *n_keys, *n_blank, unused;
+	uint64_t	*n_dupes, *n_expired, *n_evicted, *n_unselected, *n_keys, unused;
 } D;
 
-static struct input	*input;		/* for the signal handler */
-
-/*
- * on_term ends the input at SIGTERM or SIGINT, so the run finishes as at
- * the end of its input: held records are written, or the --state is saved,
- * rather than lost.  A second signal kills as usual (SA_RESETHAND).
- */
-static void
-on_term(int sig)
-{
-	(void)sig;
-	in_stop(input);
-}
-
-static void	 catch_term(void);
 static void	 parse_options(int, char **);
-static void	 state_load(void);
-static void	 state_save(void);
-static void	 process(const struct in_line *);
+static json_t	*state_options(void);
+static void	 on_event(void *, struct rec *, const struct in_line *);
+static void	 on_watermark(void *, int64_t, struct rec *, const struct in_line *);
+static void	 on_end(void *, bool);
+static int	 state_save(void *, FILE *);
+static int	 state_load(void *, const char *, size_t, char *, size_t);
+static void	 state_header(void *, json_t *);
+static int	 state_restore(void *, json_t *, char *, size_t);
 static void	 advance(int64_t);
-static void	 finish(void);
+static void	 finish(void *);
+
+static const struct run_ops ops = {
+	.event = on_event,
+	.watermark = on_watermark,
+	.end = on_end,
+	.save = state_save,
+	.load = state_load,
+	.header = state_header,
+	.restore = state_restore,
+	.free = finish,
+};
 
 int
 main(int argc, char **argv)
 {
-	struct input *in;
-	struct in_line ln;
-	int status;
+	struct run_spec spec = { .tool = "dedupe", .cli = &D.cli };
 
 	diag_init(argv[0]);
 	parse_options(argc, argv);
-	cli_finish(&D.cli);
-	if (D.state_path != NULL)
-		state_load();
-	D.rec = rec_new();
 	D.out = rec_new();
-
-	in = input = in_open(argv + optind, argc - optind, D.cli.max_line);
-	catch_term();
-	while (in_next(in, &ln)) {
-		process(&ln);
-		diag_poll();
-	}
-	in_close(in);
-
-	/*
-	 * End of input is the watermark +inf, except that a --state run leaves
-	 * open horizons to the next run.  A state is saved only when the output
-	 * was written: otherwise the next run must pass these records again.
-	 */
-	if (D.state_path == NULL)
-		advance(TV_MAX);
-	else if (fflush(stdout) == 0 && !ferror(stdout))
-		state_save();
-	finish();
-	status = diag_finish();
-	return status;
+	spec.paths = argv + optind;
+	spec.npaths = argc - optind;
+	spec.state_path = D.state_path;
+	spec.options = state_options();
+	return run_main(&spec, &ops, NULL);
 }
 
+/*
+ * on_end: end of input is the watermark +inf, except that a --state run
+ * leaves open horizons to the next run (lib/run saves them once the output
+ * is written).
+ */
 static void
-catch_term(void)
+on_end(void *ctx, bool keep)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sa.sa_flags = SA_RESETHAND;	/* no SA_RESTART: a blocked read returns so the loop can end */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	if (!keep)
+		advance(TV_MAX);
 }
 
 static void
@@ -309,7 +288,6 @@ parse_options(int argc, char **argv)
 	/* --stats shows the counters that mean something for these options. */
 	D.n_dupes = diag_counter("duplicates");
 	D.n_keys = diag_counter("keys");
-	D.n_blank = diag_counter("blank_lines");
 	D.n_expired = D.within >= 0 ? diag_counter("expired") : &D.unused;
 	D.n_evicted = D.max_keys > 0 ? diag_counter("evicted") : &D.unused;
 	D.n_unselected = D.where != NULL ? diag_counter("unselected") : &D.unused;
@@ -599,46 +577,24 @@ drop(const struct diag_pos *pos, const char *p, size_t len)
 
 /* ---- the record loop ---- */
 
+/* on_watermark closes what the watermark passes before passing it on, so everything it covers precedes it. */
 static void
-process(const struct in_line *ln)
+on_watermark(void *ctx, int64_t wt, struct rec *rec, const struct in_line *ln)
 {
-	struct rec_err err;
+	advance(wt);
+	if (!D.cli.no_watermarks)
+		rec_emit(rec, stdout, NULL, 0);
+}
+
+static void
+on_event(void *ctx, struct rec *rec, const struct in_line *ln)
+{
 	struct ent *e;
-	int64_t t = 0, wt;
+	int64_t t = 0;
 	const char *why;
 	bool created;
-	size_t k;
-	int w;
 
-	diag_in++;
-	for (k = 0; k < ln->len && (ln->data[k] == ' ' || ln->data[k] == '\t'); k++)
-		;
-	if (k == ln->len) {
-		/* A blank line holds no record: skipped, and counted under --stats (as in ingest). */
-		(*D.n_blank)++;
-		return;
-	}
-	if (rec_parse(D.rec, ln->data, ln->len, &err) == -1) {
-		if (ln->data[k] != '{')
-			diag_reject(&ln->pos, ln->data, ln->len, "not a JSON object");
-		else
-			diag_reject(&ln->pos, ln->data, ln->len, "invalid JSON at column %zu: %s",
-			    err.column, err.text);
-		return;
-	}
-	if ((w = rec_is_watermark(D.rec, &wt)) != 0) {
-		if (w == -1) {
-			diag_reject(&ln->pos, ln->data, ln->len, "watermark is not an RFC 3339 time");
-			return;
-		}
-		/* Close what the watermark passes before passing it on, so everything it covers precedes it. */
-		advance(wt);
-		if (!D.cli.no_watermarks) {
-			rec_emit(D.rec, stdout, NULL, 0);
-			diag_out++;
-		}
-		return;
-	}
+	D.rec = rec;
 	if (D.where != NULL && !expr_test(D.where, D.rec)) {
 		rec_emit(D.rec, stdout, NULL, 0);
 		diag_out++;
@@ -728,141 +684,131 @@ b64_decode(const char *s, size_t len, uint8_t *out)
 }
 
 /*
- * state_shape writes the options a state depends on, for its header: keys
+ * state_options names the options a state depends on, for its header: keys
  * remembered under other -k fields, or a filter of another size, mean
  * nothing to this run, and held records would be lost on a run that does
- * not hold them.
+ * not hold them.  The --within value may change between runs; whether
+ * there is one may not.
  */
-static void
-state_shape(struct buf *b)
+static json_t *
+state_options(void)
 {
+	struct buf b = BUF_INIT;
+	json_t *o = json_object();
 	size_t i;
 
-	buf_reset(b);
-	if (D.nkeys == 0)
-		buf_adds(b, "the whole record");
-	else
-		buf_adds(b, "-k ");
 	for (i = 0; i < D.nkeys; i++) {
 		if (i > 0)
-			buf_addc(b, ',');
-		buf_adds(b, rec_path_str(D.keys[i]));
+			buf_addc(&b, ',');
+		buf_adds(&b, rec_path_str(D.keys[i]));
 	}
-	/* The --within value may change between runs; whether there is one may not. */
-	if (D.within >= 0)
-		buf_adds(b, " --within");
-	if (D.keep_last)
-		buf_adds(b, " --keep last");
-	if (D.count)
-		buf_adds(b, " --count");
+	json_object_set_new(o, "--key", json_string(D.nkeys ? buf_cstr(&b) : "(the whole record)"));
+	json_object_set_new(o, "--within", json_string(D.within >= 0 ? "(given)" : "(not given)"));
+	json_object_set_new(o, "--keep", json_string(D.keep_last ? "last" : "first"));
+	json_object_set_new(o, "--count", json_string(D.count ? "(given)" : "(not given)"));
+	buf_reset(&b);
 	if (D.approx) {
-		char s[80];
+		char t[80];
 
-		snprintf(s, sizeof(s), " --approx --capacity %" PRIu64 " --error %g", D.capacity, D.error);
-		buf_adds(b, s);
+		snprintf(t, sizeof(t), "--capacity %" PRIu64 " --error %g", D.capacity, D.error);
+		buf_adds(&b, t);
 	}
-	buf_cstr(b);
+	json_object_set_new(o, "--approx", json_string(D.approx ? buf_cstr(&b) : "(not given)"));
+	buf_free(&b);
+	return o;
 }
 
-/* state_bad ends the run on a state file it cannot use. */
-static void __attribute__((noreturn))
-state_bad(uint64_t line, const char *why)
+/* state_restore reads the header's watermark and arrival counter. */
+static int
+state_restore(void *ctx, json_t *hdr, char *why, size_t whysz)
 {
-	diag_die(EX_IOERR, "state file %s: line %" PRIu64 ": %s", D.state_path, line, why);
+	json_t *j;
+
+	if ((j = json_object_get(hdr, "watermark")) != NULL) {
+		if (!json_is_integer(j)) {
+			snprintf(why, whysz, "watermark: not an integer");
+			return -1;
+		}
+		D.wm = json_integer_value(j);
+	}
+	if ((j = json_object_get(hdr, "seq")) != NULL) {
+		if (!json_is_integer(j) || json_integer_value(j) < 0) {
+			snprintf(why, whysz, "seq: not a count");
+			return -1;
+		}
+		D.seq = (uint64_t)json_integer_value(j);
+	}
+	return 0;
 }
 
 /*
- * state_load locks the state file and loads the keys a previous run left:
- * one line per key {"key":K,"seq":N,"count":N[,"first":T][,"record":{...}]},
- * or one {"bloom":"<base64>"} line with --approx.
+ * state_load loads one key a previous run left: a line
+ * {"key":K,"seq":N,"count":N[,"first":T][,"record":{...}]}, or one
+ * {"bloom":"<base64>"} line with --approx.
  */
-static void
-state_load(void)
+static int
+state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 {
-	json_t *hdr, *j;
-	const char *why = NULL, *s;
-	struct rec *r;
 	struct rec_val v;
 	struct rec_err err;
 	struct diag_pos pos;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
+	struct ent *e;
+	bool created;
+	long got;
 
-	if (st_lock(D.state_path) == -1) {
-		if (errno == EWOULDBLOCK)
-			diag_die(EX_IOERR, "state file %s is locked by another run", D.state_path);
-		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
+	if (D.staterec == NULL)
+		D.staterec = rec_new();
+	if (rec_parse(D.staterec, line, n, &err) == -1) {
+		snprintf(why, whysz, "%s", err.text);
+		return -1;
 	}
-	if ((f = st_open(D.state_path, "dedupe", &hdr, &why)) == NULL) {
-		if (errno == ENOENT)
-			return;
-		diag_die(EX_IOERR, "state file %s: %s", D.state_path, why != NULL ? why : strerror(errno));
-	}
-	state_shape(&D.tmp);
-	if ((s = json_string_value(json_object_get(hdr, "shape"))) == NULL || strcmp(s, D.tmp.p) != 0)
-		diag_die(EX_USAGE, "state file %s was written for %s, not for %s", D.state_path,
-		    s != NULL ? s : "other options", D.tmp.p);
-	if ((j = json_object_get(hdr, "watermark")) != NULL && json_is_integer(j))
-		D.wm = json_integer_value(j);
-	if ((j = json_object_get(hdr, "seq")) != NULL && json_is_integer(j))
-		D.seq = (uint64_t)json_integer_value(j);
-	json_decref(hdr);
-
-	r = rec_new();
-	pos.file = D.state_path;
-	pos.line = 1;
-	pos.offset = 0;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		struct ent *e;
-		bool created;
-		long got;
-
-		pos.line++;
-		if (line[n - 1] == '\n')
-			n--;
-		if (rec_parse(r, line, (size_t)n, &err) == -1)
-			state_bad(pos.line, err.text);
-		if (D.bloom != NULL) {
-			if (rec_get_key(r, "bloom", 5, &v) != RT_STRING)
-				state_bad(pos.line, "no Bloom filter");
-			buf_reset(&D.tmp);
-			buf_reserve(&D.tmp, v.slen);
-			if ((got = b64_decode(v.s, v.slen, (uint8_t *)D.tmp.p)) < 0 ||
-			    bloom_load(D.bloom, D.tmp.p, (size_t)got) == -1)
-				state_bad(pos.line, "the Bloom filter is damaged");
-			continue;
+	if (D.bloom != NULL) {
+		if (rec_get_key(D.staterec, "bloom", 5, &v) != RT_STRING) {
+			snprintf(why, whysz, "no Bloom filter");
+			return -1;
 		}
-		if (rec_get_key(r, "key", 3, &v) == RT_MISSING)
-			state_bad(pos.line, "no key");
-		buf_reset(&D.key);
-		buf_add(&D.key, v.raw, v.rawlen);
-		e = hm_put(D.map, D.key.p, D.key.len, &created);
-		if (!created)
-			state_bad(pos.line, "a key is there twice");
-		e->count = rec_get_key(r, "count", 5, &v) == RT_INT && v.i > 0 ? (uint64_t)v.i : 1;
-		e->seq = rec_get_key(r, "seq", 3, &v) == RT_INT && v.i >= 0 ? (uint64_t)v.i : D.seq;
-		if (e->seq >= D.seq)
-			D.seq = e->seq + 1;
-		e->first = rec_get_key(r, "first", 5, &v) == RT_INT ? v.i : 0;
-		if (rec_get_key(r, "record", 6, &v) == RT_OBJECT)
-			hold(e, v.raw, v.rawlen, &pos);
-		if (D.use_heap)
-			heap_push(e);
-		if (D.max_keys > 0)
-			lru_push(e);
+		buf_reset(&D.tmp);
+		buf_reserve(&D.tmp, v.slen);
+		if ((got = b64_decode(v.s, v.slen, (uint8_t *)D.tmp.p)) < 0 ||
+		    bloom_load(D.bloom, D.tmp.p, (size_t)got) == -1) {
+			snprintf(why, whysz, "the Bloom filter is damaged");
+			return -1;
+		}
+		return 0;
 	}
-	if (ferror(f))
-		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
-	free(line);
-	fclose(f);
-	rec_free(r);
-	/* A smaller --max-keys than the last run's forgets the least recently seen keys now. */
-	while (D.max_keys > 0 && hm_count(D.map) > D.max_keys) {
-		close_ent(D.oldest);
-		(*D.n_evicted)++;
+	if (rec_get_key(D.staterec, "key", 3, &v) == RT_MISSING) {
+		snprintf(why, whysz, "no key");
+		return -1;
 	}
+	buf_reset(&D.key);
+	buf_add(&D.key, v.raw, v.rawlen);
+	e = hm_put(D.map, D.key.p, D.key.len, &created);
+	if (!created) {
+		snprintf(why, whysz, "a key is there twice");
+		return -1;
+	}
+	e->count = rec_get_key(D.staterec, "count", 5, &v) == RT_INT && v.i > 0 ? (uint64_t)v.i : 1;
+	e->seq = rec_get_key(D.staterec, "seq", 3, &v) == RT_INT && v.i >= 0 ? (uint64_t)v.i : D.seq;
+	if (e->seq >= D.seq)
+		D.seq = e->seq + 1;
+	e->first = rec_get_key(D.staterec, "first", 5, &v) == RT_INT ? v.i : 0;
+	if (rec_get_key(D.staterec, "record", 6, &v) == RT_OBJECT) {
+		pos.file = D.state_path;
+		pos.line = 0;
+		pos.offset = 0;
+		hold(e, v.raw, v.rawlen, &pos);
+	}
+	if (D.use_heap)
+		heap_push(e);
+	if (D.max_keys > 0) {
+		lru_push(e);
+		/* A smaller --max-keys than the last run's forgets the least recently seen keys now. */
+		if (hm_count(D.map) > D.max_keys) {
+			close_ent(D.oldest);
+			(*D.n_evicted)++;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -900,28 +846,26 @@ state_line(FILE *f, struct buf *b, const struct ent *e)
 	fwrite(b->p, 1, b->len, f);
 }
 
-/*
- * state_save writes the keys still open, atomically.  With --max-keys they
- * go least recently seen first, so loading them in order rebuilds the LRU
- * list; otherwise in order of first occurrence.
- */
+/* state_header records the watermark and the arrival counter. */
 static void
-state_save(void)
+state_header(void *ctx, json_t *hdr)
 {
-	json_t *hdr = json_object();
-	struct buf b = BUF_INIT;
-	FILE *f;
-
-	state_shape(&D.tmp);
-	json_object_set_new(hdr, "shape", json_string(D.tmp.p));
 	/* After a watermark of +inf the stream has ended: the next run starts a new one. */
 	if (D.wm != TV_MIN && D.wm != TV_MAX)
 		json_object_set_new(hdr, "watermark", json_integer(D.wm));
 	json_object_set_new(hdr, "seq", json_integer((json_int_t)D.seq));
-	f = st_begin(D.state_path, "dedupe", hdr);
-	json_decref(hdr);
-	if (f == NULL)
-		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
+}
+
+/*
+ * state_save writes the keys still open.  With --max-keys they go least
+ * recently seen first, so loading them in order rebuilds the LRU list;
+ * otherwise in order of first occurrence.
+ */
+static int
+state_save(void *ctx, FILE *f)
+{
+	struct buf b = BUF_INIT;
+
 	if (D.bloom != NULL) {
 		buf_adds(&b, "{\"bloom\":");
 		jw_b64(&b, bloom_data(D.bloom), bloom_bytes(D.bloom));
@@ -946,17 +890,12 @@ state_save(void)
 		free(all);
 	}
 	buf_free(&b);
-	if (ferror(f)) {
-		st_abort(f, D.state_path);
-		diag_die(EX_IOERR, "state file %s: write error", D.state_path);
-	}
-	if (st_commit(f, D.state_path) == -1)
-		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
+	return ferror(f) ? -1 : 0;
 }
 
 /* finish reports --stats extras and frees everything, so the sanitizers see no leak. */
 static void
-finish(void)
+finish(void *ctx)
 {
 	size_t i;
 
@@ -994,7 +933,6 @@ finish(void)
 		expr_free(D.where);
 	buf_free(&D.key);
 	buf_free(&D.tmp);
-	rec_free(D.rec);
 	rec_free(D.out);
-	cli_free(&D.cli);
+	rec_free(D.staterec);
 }

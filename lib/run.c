@@ -51,6 +51,8 @@ state_header(void)
 
 	if (R.spec->options != NULL)
 		json_object_set(h, "options", R.spec->options);
+	if (R.ops->header != NULL)
+		R.ops->header(R.ctx, h);
 	return h;
 }
 
@@ -63,10 +65,6 @@ options_differ(json_t *saved, char *why, size_t whysz)
 
 	if (now == NULL)
 		return false;
-	if (!json_is_object(saved)) {
-		snprintf(why, whysz, "it has no record of its options");
-		return true;
-	}
 	json_object_foreach(now, k, v) {
 		json_t *s = json_object_get(saved, k);
 		const char *sv = json_is_string(s) ? json_string_value(s) : "(none)";
@@ -92,8 +90,7 @@ static void
 load(void)
 {
 	const char *path = R.spec->state_path, *why = NULL;
-	json_t *hdr = NULL, *o;
-	json_error_t je;
+	json_t *hdr = NULL;
 	char *line = NULL, reason[512];
 	size_t cap = 0;
 	ssize_t n;
@@ -105,18 +102,23 @@ load(void)
 			return;
 		diag_die(EX_IOERR, "state file %s: %s", path, why != NULL ? why : strerror(errno));
 	}
+	if (R.spec->options != NULL && !json_is_object(json_object_get(hdr, "options")))
+		diag_die(EX_IOERR, "state file %s: its header names no options (an older ndflow's state?)", path);
 	if (options_differ(json_object_get(hdr, "options"), reason, sizeof(reason)))
 		diag_die(EX_USAGE, "state file %s: %s", path, reason);
+	reason[0] = '\0';
+	if (R.ops->restore != NULL && R.ops->restore(R.ctx, hdr, reason, sizeof(reason)) != 0)
+		diag_die(EX_IOERR, "state file %s:1: %s", path, reason);
 	json_decref(hdr);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
-		if ((o = json_loadb(line, (size_t)n, 0, &je)) == NULL)
-			diag_die(EX_IOERR, "state file %s:%llu: %s", path, (unsigned long long)lineno, je.text);
+		if (line[n - 1] != '\n')
+			diag_die(EX_IOERR, "state file %s:%llu: the last line is cut short", path,
+			    (unsigned long long)lineno);
 		reason[0] = '\0';
-		if (!json_is_object(o) || R.ops->load(R.ctx, o, reason, sizeof(reason)) != 0)
+		if (R.ops->load(R.ctx, line, (size_t)n - 1, reason, sizeof(reason)) != 0)
 			diag_die(EX_IOERR, "state file %s:%llu: %s", path, (unsigned long long)lineno,
 			    reason[0] ? reason : "not a state line of this tool");
-		json_decref(o);
 	}
 	free(line);
 	if (ferror(f))

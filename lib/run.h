@@ -59,10 +59,19 @@ struct run_ops {
 	 */
 	int	(*save)(void *ctx, FILE *f);
 	/*
-	 * load takes one state line (a JSON object, borrowed).  Returns 0, or
-	 * -1 with a reason in why (the caller adds file and line).
+	 * load takes one state line (without its newline; the bytes are
+	 * borrowed until the next line).  Returns 0, or -1 with a reason in
+	 * why (run adds "state file F:LINE: ").
 	 */
-	int	(*load)(void *ctx, json_t *line, char *why, size_t whysz);
+	int	(*load)(void *ctx, const char *line, size_t len, char *why, size_t whysz);
+	/*
+	 * header adds the tool's own members to a state header being written
+	 * (the watermark, counters); restore reads them back before the first
+	 * line is loaded, returning -1 with a reason on a bad value.  Either
+	 * may be NULL.
+	 */
+	void	(*header)(void *ctx, json_t *hdr);
+	int	(*restore)(void *ctx, json_t *hdr, char *why, size_t whysz);
 	/* free releases the operator at the end, so the sanitizers see no leak. */
 	void	(*free)(void *ctx);
 };

@@ -127,7 +127,7 @@ dedupe: 1 record rejected (use --dead-letter FILE to keep them)"
 	run -1 --separate-stderr dedupe "$T/in"
 	assert_output '{"u":1}'
 	assert_equal "$(err_line 0 | sed 's/column [0-9]*: .*/column N/')" "dedupe: $T/in:2: invalid JSON at column N"
-	assert_equal "$(err_line 1)" "dedupe: $T/in:4: not a JSON object"
+	assert_equal "$(err_line 1)" "dedupe: $T/in:4: expected a JSON object, got an array"
 }
 
 @test "blank lines are skipped and counted" {
@@ -266,7 +266,7 @@ dedupe: 1 record rejected (use --dead-letter FILE to keep them)"
 	printf '%s\n' '{"@watermark":"yesterday"}' '{"k":1,"timestamp":1}' >"$T/in"
 	run -1 --separate-stderr dedupe -k k --within 1m "$T/in"
 	assert_output '{"k":1,"timestamp":1}'
-	assert_equal "$(err_line 0)" "dedupe: $T/in:1: watermark is not an RFC 3339 time"
+	assert_equal "$(err_line 0)" "dedupe: $T/in:1: bad watermark: not an RFC 3339 time or \"+inf\""
 }
 
 # ---- --keep ----
@@ -611,16 +611,16 @@ Try 'dedupe --help' for more information."
 	printf '%s\n' '{"k":1,"j":2}' >"$T/in"
 	dedupe -k k --state "$T/s" "$T/in" >/dev/null
 	run -2 --separate-stderr dedupe -k j --state "$T/s" "$T/in"
-	assert_equal "$stderr" "dedupe: state file $T/s was written for -k k, not for -k j"
+	assert_equal "$stderr" "dedupe: state file $T/s: it was saved by a run with --key k; this run has --key j"
 	run -2 --separate-stderr dedupe --approx --state "$T/s" "$T/in"
-	assert_equal "$stderr" "dedupe: state file $T/s was written for -k k, not for the whole record --approx --capacity 1000000 --error 0.01"
+	assert_equal "$stderr" "dedupe: state file $T/s: it was saved by a run with --key k; this run has --key (the whole record)"
 }
 
 @test "a state that holds records is refused by a run that would not write them" {
 	printf '%s\n' '{"k":1,"timestamp":1}' >"$T/in"
 	dedupe -k k --within 1m --count --state "$T/s" "$T/in" >/dev/null
 	run -2 --separate-stderr dedupe -k k --within 1m --state "$T/s" "$T/in"
-	assert_equal "$stderr" "dedupe: state file $T/s was written for -k k --within --count, not for -k k --within"
+	assert_equal "$stderr" "dedupe: state file $T/s: it was saved by a run with --count (given); this run has --count (not given)"
 	run -0 dedupe -k k --within 2m --count --state "$T/s" "$T/in"
 }
 
@@ -628,9 +628,11 @@ Try 'dedupe --help' for more information."
 	echo 'not a state' >"$T/s"
 	run -3 --separate-stderr dedupe --state "$T/s" "$DATA/dedupe-events.ndjson"
 	assert_equal "$stderr" "dedupe: state file $T/s: not an ndflow state file"
-	printf '%s\n' '{"ndflow_state":1,"tool":"dedupe","shape":"the whole record"}' '{"key":' >"$T/s"
+	rm "$T/s"
+	dedupe --state "$T/s" </dev/null
+	echo '{"key":' >>"$T/s"
 	run -3 --separate-stderr dedupe --state "$T/s" "$DATA/dedupe-events.ndjson"
-	assert_equal "$(cut -d: -f1-3 <<<"$stderr")" "dedupe: state file $T/s: line 2"
+	assert_equal "$(cut -d: -f1-3 <<<"$stderr")" "dedupe: state file $T/s:2"
 }
 
 @test "a run whose output fails keeps the old state, so the next run passes its records again" {
