@@ -12,7 +12,7 @@
 #include "diag.h"
 #include "input.h"
 #include "record.h"
-#include "state.h"
+#include "run.h"
 #include "timeval.h"
 #include "windowing.h"
 
@@ -86,7 +86,8 @@ static struct {
 	int64_t			 lateness, idle, checkpoint_every, allowed;
 	const char		*late_path, *state_path;
 
-	struct rec		*rec;
+	struct rec		*rec;	/* the record at hand: run's, or own while loading */
+	struct rec		*own;
 	struct win_wm		 wm;
 	struct win_open		*open;
 	struct win_open		*kept;	/* --allowed-lateness: windows closed but kept, with late-firing counts */
@@ -101,31 +102,43 @@ static struct {
 	int64_t			 bounds_start, bounds_end;
 	int64_t			 emitted_wm;	/* the last watermark written, TV_MIN if none */
 	int64_t			 base_wm, base_wall;	/* T and wall clock at the last input, for --idle */
-	int64_t			 last_input, next_checkpoint;
-	struct input		*in;
+	int64_t			 last_input;
 } w;
 
-static volatile sig_atomic_t got_term;
-
-static void	on_term(int);
 static void	set_kind(const char *opt, const char *arg, int64_t *dst);
 static void	check_options(void);
-static void	state_spec(struct buf *);
-static void	state_load(void);
-static void	state_save(void);
-static void	do_event(const struct in_line *);
+static json_t	*state_options(void);
+static int	state_load(void *, const char *, size_t, char *, size_t);
+static int	state_save(void *, FILE *);
+static void	state_header(void *, json_t *);
+static int	state_restore(void *, json_t *, char *, size_t);
+static void	on_event(void *, struct rec *, const struct in_line *);
+static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
+static void	on_end(void *, bool);
+static void	finish(void *);
 static void	advance(void);
 static void	emit_window(int64_t start, int64_t end, unsigned revision);
 static void	emit_session(void *, const struct win_session *);
 static void	emit_watermark(int64_t t);
 static void	session_payload(const char *line, size_t len);
-static void	on_tick(void *);
+static void	on_tick(void *, int64_t);
+
+static const struct run_ops ops = {
+	.event = on_event,
+	.watermark = on_watermark,
+	.tick = on_tick,
+	.end = on_end,
+	.save = state_save,
+	.load = state_load,
+	.header = state_header,
+	.restore = state_restore,
+	.free = finish,
+};
 
 int
 main(int argc, char *argv[])
 {
-	struct in_line ln;
-	struct sigaction sa;
+	struct run_spec spec = { .tool = "window", .cli = &w.cli };
 	int c;
 
 	diag_init("window");
@@ -182,18 +195,9 @@ main(int argc, char *argv[])
 		}
 	}
 	check_options();
-	argc -= optind;
-	argv += optind;
 
-	/* Lock the state before anything is written, so a second run changes nothing. */
-	if (w.state_path != NULL && st_lock(w.state_path) == -1) {
-		if (errno == EWOULDBLOCK)
-			diag_die(EX_IOERR, "state file %s is locked by another run", w.state_path);
-		diag_die(EX_IOERR, "%s.lock: %s", w.state_path, strerror(errno));
-	}
-	cli_finish(&w.cli);
 	w.late = diag_side_open(w.late_path, "late", "late event");
-	w.rec = rec_new();
+	w.rec = w.own = rec_new();
 	wm_init(&w.wm, w.lateness);
 	w.emitted_wm = TV_MIN;
 	if (w.session) {
@@ -205,48 +209,32 @@ main(int argc, char *argv[])
 		w.maxwin = win_sliding_count(w.size, w.slide);
 		w.starts = xmalloc(w.maxwin * sizeof *w.starts);
 	}
-	if (w.state_path != NULL)
-		state_load();
-	/* A restored watermark lets --idle close restored windows before any input. */
 	w.base_wm = w.wm.t;
-	w.base_wall = tv_now();
+	w.base_wall = w.last_input = tv_now();
+	spec.paths = argv + optind;
+	spec.npaths = argc - optind;
+	spec.state_path = w.state_path;
+	spec.options = state_options();
+	spec.tick_us = w.idle;
+	spec.checkpoint_us = w.checkpoint_every;
+	return run_main(&spec, &ops, NULL);
+}
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;	/* no SA_RESTART: a blocked read returns */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+/* on_end: with --state the open windows wait for the next run; without, everything closes. */
+static void
+on_end(void *ctx, bool keep)
+{
+	if (keep)
+		return;
+	wm_raise(&w.wm, TV_MAX);
+	advance();
+	if (w.emitted_wm != TV_MAX && !w.cli.no_watermarks)
+		emit_watermark(TV_MAX);
+}
 
-	w.in = in_open(argv, argc, w.cli.max_line);
-	if (w.idle > 0 || w.checkpoint_every > 0) {
-		/* Wake up on a quiet input: for --idle, and for checkpoints. */
-		int64_t us = w.idle > 0 ? w.idle : w.checkpoint_every;
-		if (w.checkpoint_every > 0 && w.checkpoint_every < us)
-			us = w.checkpoint_every;
-		us /= 1000;
-		in_set_tick(w.in, us < 1 ? 1 : us > INT32_MAX ? INT32_MAX : (int)us, on_tick, NULL);
-	}
-	w.last_input = tv_now();
-	if (w.checkpoint_every > 0)
-		w.next_checkpoint = win_add(w.last_input, w.checkpoint_every);
-
-	while (!got_term && in_next(w.in, &ln)) {
-		diag_poll();
-		do_event(&ln);
-		if (w.checkpoint_every > 0 && tv_now() >= w.next_checkpoint)
-			state_save();
-	}
-
-	/* End of input: with --state the open windows wait for the next run; without, everything closes. */
-	if (w.state_path != NULL) {
-		state_save();
-	} else {
-		wm_raise(&w.wm, TV_MAX);
-		advance();
-		if (w.emitted_wm != TV_MAX && !w.cli.no_watermarks)
-			emit_watermark(TV_MAX);
-	}
-	in_close(w.in);
+static void
+finish(void *ctx)
+{
 	ws_free(w.ws);
 	wo_free(w.open);
 	wo_free(w.kept);
@@ -255,21 +243,10 @@ main(int argc, char *argv[])
 	buf_free(&w.key);
 	buf_free(&w.payload);
 	buf_free(&w.bounds);
-	rec_free(w.rec);
+	rec_free(w.own);
 	for (size_t i = 0; i < w.nkeys; i++)
 		rec_path_free(w.keys[i]);
 	free(w.keys);
-	cli_free(&w.cli);
-	return diag_finish();
-}
-
-/* on_term makes the read loop stop: in_stop only sets a flag, and the interrupted poll sees it. */
-static void
-on_term(int sig)
-{
-	got_term = 1;
-	if (w.in != NULL)
-		in_stop(w.in);
 }
 
 /* set_kind parses the size of a window option and refuses a second window option. */
@@ -335,35 +312,28 @@ session_key(void)
 	buf_addc(&w.key, ']');
 }
 
-/* do_event handles one input line: a watermark record, an event, or a bad line. */
+/* on_watermark raises the watermark; what it closes goes out, then the watermark. */
 static void
-do_event(const struct in_line *ln)
+on_watermark(void *ctx, int64_t wmt, struct rec *rec, const struct in_line *ln)
 {
-	struct rec_err err;
-	const char *why;
-	int64_t t, wmt;
-	size_t n, i;
-	int r;
-
+	w.rec = rec;
 	w.last_input = tv_now();
-	diag_in++;
-	if (rec_parse(w.rec, ln->data, ln->len, &err) != 0) {
-		diag_reject(&ln->pos, ln->data, ln->len, "invalid JSON at column %zu: %s",
-		    err.column, err.text);
-		return;
-	}
-	r = rec_is_watermark(w.rec, &wmt);
-	if (r == -1) {
-		diag_reject(&ln->pos, ln->data, ln->len, "bad time in '@watermark'");
-		return;
-	}
-	if (r == 1) {
-		if (wm_raise(&w.wm, wmt))
-			advance();
-		w.base_wm = w.wm.t;
-		w.base_wall = w.last_input;
-		return;
-	}
+	if (wm_raise(&w.wm, wmt))
+		advance();
+	w.base_wm = w.wm.t;
+	w.base_wall = w.last_input;
+}
+
+/* on_event assigns one event to its windows, or sets it aside as late. */
+static void
+on_event(void *ctx, struct rec *rec, const struct in_line *ln)
+{
+	const char *why;
+	int64_t t;
+	size_t n, i;
+
+	w.rec = rec;
+	w.last_input = tv_now();
 	if (w.processing_time) {
 		t = w.last_input;
 	} else if (cli_time(&w.cli, w.rec, &t, &why) != 0) {
@@ -542,42 +512,43 @@ emit_watermark(int64_t t)
  * last input on: T = T at the last input + wall time since.
  */
 static void
-on_tick(void *ctx)
+on_tick(void *ctx, int64_t now)
 {
-	int64_t now = tv_now();
-
 	if (w.idle > 0 && w.base_wm != TV_MIN && now - w.last_input >= w.idle &&
 	    wm_raise(&w.wm, win_add(w.base_wm, now - w.base_wall)))
 		advance();
-	if (w.checkpoint_every > 0 && now >= w.next_checkpoint)
-		state_save();
 }
 
 /* ---- --state: the window spec, the watermark, the open windows and the sessions' events ---- */
 
-/* state_spec writes what must match between runs for a saved state to mean the same windows. */
-static void
-state_spec(struct buf *b)
+/* state_options names the options the saved windows depend on, as the user wrote them. */
+static json_t *
+state_options(void)
 {
-	char tmp[128];
+	json_t *o = json_object();
+	char tmp[TV_BUFSZ];
+	struct buf keys = BUF_INIT;
 	size_t i;
 
-	if (w.session)
-		snprintf(tmp, sizeof tmp, "session gap=%lld", (long long)w.gap);
-	else
-		snprintf(tmp, sizeof tmp, "sliding size=%lld slide=%lld offset=%lld", (long long)w.size,
-		    (long long)w.slide, (long long)((w.offset % w.slide + w.slide) % w.slide));
-	buf_adds(b, tmp);
-	for (i = 0; i < w.nkeys; i++) {
-		buf_adds(b, i == 0 ? " key=" : ",");
-		buf_adds(b, rec_path_str(w.keys[i]));
+	tv_format_duration(w.session ? w.gap : w.size, tmp);
+	json_object_set_new(o, w.kind_opt, json_string(tmp));
+	if (!w.session) {
+		if (w.have_slide) {
+			tv_format_duration(w.slide, tmp);
+			json_object_set_new(o, "--slide", json_string(tmp));
+		}
+		/* Only the offset's residue modulo the slide moves the grid. */
+		tv_format_duration((w.offset % w.slide + w.slide) % w.slide, tmp);
+		json_object_set_new(o, "--offset", json_string(tmp));
 	}
-}
-
-static json_t *
-jint(int64_t v)
-{
-	return json_integer((json_int_t)v);
+	for (i = 0; i < w.nkeys; i++) {
+		if (i > 0)
+			buf_addc(&keys, ',');
+		buf_adds(&keys, rec_path_str(w.keys[i]));
+	}
+	json_object_set_new(o, "--key", json_string(w.nkeys ? buf_cstr(&keys) : "(none)"));
+	buf_free(&keys);
+	return o;
 }
 
 static void
@@ -599,108 +570,85 @@ save_session(void *ctx, const struct win_session *s)
 	}
 }
 
+/* state_header records the watermark, so the next run goes on from it. */
 static void
-state_save(void)
+state_header(void *ctx, json_t *hdr)
 {
-	struct buf spec = BUF_INIT;
-	json_t *hdr;
-	FILE *f;
-	size_t i;
-
-	if (w.checkpoint_every > 0)
-		w.next_checkpoint = win_add(tv_now(), w.checkpoint_every);
-	state_spec(&spec);
-	hdr = json_pack("{s:s,s:o,s:o}", "windows", buf_cstr(&spec),
-	    "watermark", jint(w.wm.t), "max_event", jint(w.wm.max_event));
-	buf_free(&spec);
-	if ((f = st_begin(w.state_path, "window", hdr)) == NULL) {
-		json_decref(hdr);
-		diag_err("%s", w.state_path);
-		diag_note_ioerr();
-		return;
-	}
-	json_decref(hdr);
-	if (w.session) {
-		ws_foreach(w.ws, save_session, f);
-	} else {
-		for (i = 0; i < wo_count(w.open); i++)
-			fprintf(f, "{\"open\":%lld}\n", (long long)wo_get(w.open, i));
-		for (i = 0; i < wo_count(w.kept); i++) {
-			int64_t end = wo_get(w.kept, i);
-			fprintf(f, "{\"kept\":%lld,\"n\":%llu}\n", (long long)end,
-			    (unsigned long long)*wo_counter(w.kept, end));
-		}
-	}
-	if (ferror(f)) {
-		st_abort(f, w.state_path);
-		errno = EIO;
-		diag_err("%s", w.state_path);
-		diag_note_ioerr();
-		return;
-	}
-	if (st_commit(f, w.state_path) != 0) {
-		diag_err("%s", w.state_path);
-		diag_note_ioerr();
-	}
+	json_object_set_new(hdr, "watermark", json_integer(w.wm.t));
+	json_object_set_new(hdr, "max_event", json_integer(w.wm.max_event));
 }
 
-static void
-state_load(void)
+static int
+state_restore(void *ctx, json_t *hdr, char *why, size_t whysz)
 {
-	struct buf spec = BUF_INIT;
-	json_t *hdr = NULL, *o;
+	json_t *t = json_object_get(hdr, "watermark"), *m = json_object_get(hdr, "max_event");
+
+	if (!json_is_integer(t) || !json_is_integer(m)) {
+		snprintf(why, whysz, "the header has no watermark");
+		return -1;
+	}
+	w.wm.t = w.base_wm = w.emitted_wm = json_integer_value(t);
+	w.wm.max_event = json_integer_value(m);
+	return 0;
+}
+
+/* state_save writes the open windows, the windows kept for late firings, or the sessions' events. */
+static int
+state_save(void *ctx, FILE *f)
+{
+	size_t i;
+
+	if (w.session) {
+		ws_foreach(w.ws, save_session, f);
+		return 0;
+	}
+	for (i = 0; i < wo_count(w.open); i++)
+		fprintf(f, "{\"open\":%lld}\n", (long long)wo_get(w.open, i));
+	for (i = 0; i < wo_count(w.kept); i++) {
+		int64_t end = wo_get(w.kept, i);
+		fprintf(f, "{\"kept\":%lld,\"n\":%llu}\n", (long long)end,
+		    (unsigned long long)*wo_counter(w.kept, end));
+	}
+	return 0;
+}
+
+/* state_load restores one saved line: an open window, a kept one, or a session's event. */
+static int
+state_load(void *ctx, const char *line, size_t len, char *why, size_t whysz)
+{
 	json_error_t je;
-	const char *why = NULL, *saved;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
+	json_t *o, *k, *ev;
 
-	if ((f = st_open(w.state_path, "window", &hdr, &why)) == NULL) {
-		if (errno == ENOENT)
-			return;
-		if (why != NULL)
-			diag_die(EX_IOERR, "%s: %s", w.state_path, why);
-		diag_die(EX_IOERR, "%s: %s", w.state_path, strerror(errno));
+	if ((o = json_loadb(line, len, 0, &je)) == NULL) {
+		snprintf(why, whysz, "%s", je.text);
+		return -1;
 	}
-	state_spec(&spec);
-	saved = json_string_value(json_object_get(hdr, "windows"));
-	if (saved == NULL || strcmp(saved, buf_cstr(&spec)) != 0)
-		diag_die(EX_USAGE, "%s: state was saved for other windows (%s, not %s)",
-		    w.state_path, saved ? saved : "?", buf_cstr(&spec));
-	w.wm.t = json_integer_value(json_object_get(hdr, "watermark"));
-	w.wm.max_event = json_integer_value(json_object_get(hdr, "max_event"));
-	w.emitted_wm = w.wm.t;
-	json_decref(hdr);
-	buf_free(&spec);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		json_t *k, *ev;
-
-		if ((o = json_loadb(line, (size_t)n, 0, &je)) == NULL)
-			diag_die(EX_IOERR, "%s: %s", w.state_path, je.text);
-		if (w.session) {
-			k = json_object_get(o, "key");
-			ev = json_object_get(o, "event");
-			if (!json_is_string(k) || !json_is_string(ev) ||
-			    rec_parse(w.rec, json_string_value(ev), json_string_length(ev), NULL) != 0)
-				diag_die(EX_IOERR, "%s: not a window state line", w.state_path);
-			session_payload(json_string_value(ev), json_string_length(ev));
-			ws_restore(w.ws, json_string_value(k), json_string_length(k),
-			    json_integer_value(json_object_get(o, "t")),
-			    w.payload.p, w.payload.len,
-			    (unsigned)json_integer_value(json_object_get(o, "fired")),
-			    !json_is_false(json_object_get(o, "pending")));
-		} else if (json_object_get(o, "kept") != NULL) {
-			int64_t end = json_integer_value(json_object_get(o, "kept"));
-			wo_add(w.kept, end);
-			*wo_counter(w.kept, end) = (uint64_t)json_integer_value(json_object_get(o, "n"));
-		} else {
-			wo_add(w.open, json_integer_value(json_object_get(o, "open")));
+	if (w.session) {
+		k = json_object_get(o, "key");
+		ev = json_object_get(o, "event");
+		if (!json_is_string(k) || !json_is_string(ev) || !json_is_integer(json_object_get(o, "t")) ||
+		    rec_parse(w.rec, json_string_value(ev), json_string_length(ev), NULL) != 0) {
+			json_decref(o);
+			snprintf(why, whysz, "not a session event");
+			return -1;
 		}
+		session_payload(json_string_value(ev), json_string_length(ev));
+		ws_restore(w.ws, json_string_value(k), json_string_length(k),
+		    json_integer_value(json_object_get(o, "t")),
+		    w.payload.p, w.payload.len,
+		    (unsigned)json_integer_value(json_object_get(o, "fired")),
+		    !json_is_false(json_object_get(o, "pending")));
+	} else if (json_is_integer(json_object_get(o, "kept"))) {
+		int64_t end = json_integer_value(json_object_get(o, "kept"));
+		wo_add(w.kept, end);
+		*wo_counter(w.kept, end) = (uint64_t)json_integer_value(json_object_get(o, "n"));
+	} else if (json_is_integer(json_object_get(o, "open"))) {
+		wo_add(w.open, json_integer_value(json_object_get(o, "open")));
+	} else {
 		json_decref(o);
+		snprintf(why, whysz, "not an open window");
+		return -1;
 	}
-	free(line);
-	if (ferror(f))
-		diag_die(EX_IOERR, "%s: %s", w.state_path, strerror(errno));
-	fclose(f);
+	json_decref(o);
+	return 0;
 }

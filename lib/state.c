@@ -128,12 +128,12 @@ st_open(const char *path, const char *tool, json_t **hdr, const char **why)
 		goto bad;
 	}
 	if (json_integer_value(v) > STATE_VERSION) {
-		*why = "state file from a newer version of ndflow";
+		*why = "it was written by a newer version of ndflow";
 		goto bad;
 	}
 	v = json_object_get(h, "tool");
 	if (!json_is_string(v) || strcmp(json_string_value(v), tool) != 0) {
-		*why = "state file belongs to another tool";
+		*why = "it belongs to another tool";
 		goto bad;
 	}
 	*hdr = h;
