@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "run.h"
+#include "source.h"
 #include "state.h"
 #include "timeval.h"
 
@@ -16,8 +17,8 @@ static struct {
 	const struct run_ops	*ops;
 	void			*ctx;
 	struct input		*in;
+	struct source		*src;
 	struct rec		*rec;
-	uint64_t		*blank;
 	int64_t			 next_checkpoint;
 	bool			 no_watermarks;
 } R;
@@ -204,29 +205,16 @@ on_tick(void *arg)
 	due_checkpoint();
 }
 
-static bool
-blank(const char *p, size_t len)
-{
-	for (; len > 0; p++, len--)
-		if (*p != ' ' && *p != '\t' && *p != '\r')
-			return false;
-	return true;
-}
-
-/* line classifies one input line and hands it to the operator. */
+/* record classifies one input record and hands it to the operator. */
 static void
-line(const struct in_line *ln)
+record(const struct src_record *r)
 {
+	const struct in_line *ln = &r->text;
 	struct rec_err perr;
 	int64_t t;
 	int wm;
 
-	if (blank(ln->data, ln->len)) {
-		(*R.blank)++;
-		return;
-	}
-	diag_in++;
-	if (rec_parse(R.rec, ln->data, ln->len, &perr) != 0) {
+	if (rec_parse(R.rec, r->json, r->jsonlen, &perr) != 0) {
 		if (perr.not_object)
 			diag_reject(&ln->pos, ln->data, ln->len, "%s", perr.text);
 		else
@@ -234,30 +222,44 @@ line(const struct in_line *ln)
 			    perr.column, perr.text);
 		return;
 	}
-	if ((wm = rec_is_watermark(R.rec, &t)) != 0) {
+	/* A record that a format reader built from a CSV row or a log line is never a control record. */
+	if (!r->built && (wm = rec_is_watermark(R.rec, &t)) != 0) {
 		if (wm < 0)
 			diag_reject(&ln->pos, ln->data, ln->len,
 			    "bad watermark: not an RFC 3339 time or \"+inf\"");
 		else if (R.ops->watermark != NULL)
 			R.ops->watermark(R.ctx, t, R.rec, ln);
 		else if (!R.no_watermarks)
-			fwrite(ln->data, 1, ln->len, stdout), putchar('\n');
+			rec_emit(R.rec, stdout, NULL, 0);
 		return;
 	}
 	R.ops->event(R.ctx, R.rec, ln);
 }
 
+struct input *
+run_input(void)
+{
+	return R.in;
+}
+
+struct source *
+run_source(void)
+{
+	return R.src;
+}
+
 int
 run_main(const struct run_spec *spec, const struct run_ops *ops, void *ctx)
 {
-	struct in_line ln;
+	struct src_record r;
+	struct fmt_opts plain = { 0 };
 	int64_t tick = spec->tick_us;
+	int status;
 
 	R.spec = spec;
 	R.ops = ops;
 	R.ctx = ctx;
 	R.no_watermarks = spec->cli->no_watermarks;
-	R.blank = diag_counter("blank_lines");
 	/* The lock comes first: a run refused here has changed nothing, not even -o. */
 	if (spec->state_path != NULL && st_lock(spec->state_path) == -1) {
 		if (errno == EWOULDBLOCK)
@@ -270,6 +272,8 @@ run_main(const struct run_spec *spec, const struct run_ops *ops, void *ctx)
 		load();
 
 	R.in = in_open(spec->paths, spec->npaths, spec->cli->max_line);
+	R.src = src_new(R.in, spec->format, spec->fopts != NULL ? spec->fopts : &plain,
+	    spec->cli->max_line);
 	catch_term();
 	if (spec->checkpoint_us > 0 && (tick <= 0 || spec->checkpoint_us < tick))
 		tick = spec->checkpoint_us;
@@ -278,17 +282,19 @@ run_main(const struct run_spec *spec, const struct run_ops *ops, void *ctx)
 		in_set_tick(R.in, ms < 1 ? 1 : ms > INT32_MAX ? INT32_MAX : (int)ms, on_tick, NULL);
 	}
 	R.next_checkpoint = spec->checkpoint_us > 0 ? tv_now() + spec->checkpoint_us : TV_MAX;
-	while (in_next(R.in, &ln)) {
-		diag_poll();
-		line(&ln);
+	if (ops->begin != NULL)
+		ops->begin(ctx);
+	while (src_next(R.src, &r)) {
+		record(&r);
 		if (spec->checkpoint_us > 0)
 			due_checkpoint();
 	}
-	in_close(R.in);
-	R.in = NULL;
-
 	if (ops->end != NULL)
 		ops->end(ctx, spec->state_path != NULL);
+	src_free(R.src);
+	in_close(R.in);
+	R.src = NULL;
+	R.in = NULL;
 	/* The state moves on only once what it accounts for is out. */
 	run_checkpoint();
 	if (ops->free != NULL)
@@ -296,5 +302,8 @@ run_main(const struct run_spec *spec, const struct run_ops *ops, void *ctx)
 	rec_free(R.rec);
 	json_decref(spec->options);
 	cli_free(spec->cli);
-	return diag_finish();
+	status = diag_finish();
+	if (ops->after != NULL)
+		status = ops->after(ctx, status);
+	return status;
 }

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "input.h"
 #include "record.h"
+#include "source.h"
 
 /*
  * A tool is an operator: a context and a table of callbacks.  lib/run
@@ -36,7 +37,16 @@
  *   - the exit status (lib/diag's rules).
  */
 struct run_ops {
-	/* event handles one record that is not a watermark (rec is parsed from ln). */
+	/*
+	 * begin is called once the input is open, before the first record
+	 * (run_input and run_source reach it: for resuming and following).
+	 */
+	void	(*begin)(void *ctx);
+	/*
+	 * event handles one record that is not a watermark.  rec is parsed;
+	 * ln holds the input text it was made of (the line, or a CSV row) and
+	 * its position, for rejects and side outputs.
+	 */
 	void	(*event)(void *ctx, struct rec *rec, const struct in_line *ln);
 	/*
 	 * watermark handles {"@watermark":T}; t is TV_MAX for "+inf".  NULL:
@@ -48,7 +58,8 @@ struct run_ops {
 	/* tick is called with the wall clock (µs) every tick_us while the input is idle. */
 	void	(*tick)(void *ctx, int64_t now);
 	/*
-	 * end is called once at the end of input (or after SIGTERM).  keep is
+	 * end is called once at the end of input (or after SIGTERM), while the
+	 * input is still open (run_input tells where it ended).  keep is
 	 * true when --state carries open state to the next run (close nothing
 	 * that the next run may still add to); false when everything closes.
 	 */
@@ -74,6 +85,12 @@ struct run_ops {
 	int	(*restore)(void *ctx, json_t *hdr, char *why, size_t whysz);
 	/* free releases the operator at the end, so the sanitizers see no leak. */
 	void	(*free)(void *ctx);
+	/*
+	 * after gets the exit status once every output is closed and checked,
+	 * and returns the status to exit with (ingest commits its offset file
+	 * only after a run that succeeded).
+	 */
+	int	(*after)(void *ctx, int status);
 };
 
 struct run_spec {
@@ -88,6 +105,8 @@ struct run_spec {
 	 * under other values is refused with a message naming them.
 	 */
 	json_t		*options;
+	enum fmt_kind	 format;	/* FMT_NDJSON (0), or what ingest reads */
+	const struct fmt_opts *fopts;	/* NULL for NDJSON */
 	int64_t		 tick_us;	/* ops->tick period while idle; 0 = none */
 	int64_t		 checkpoint_us;	/* --checkpoint-every; 0 = save only at the end */
 };
@@ -99,6 +118,10 @@ struct run_spec {
  * message on a state that is locked, unreadable or of other options.
  */
 int	run_main(const struct run_spec *, const struct run_ops *, void *ctx);
+
+/* run_input and run_source give the input being read (NULL outside run_main). */
+struct input	*run_input(void);
+struct source	*run_source(void);
 
 /*
  * run_put_watermark writes {"@watermark":T} to stdout unless
