@@ -12,6 +12,8 @@
 #include "input.h"
 #include "offsets.h"
 #include "record.h"
+#include "run.h"
+#include "source.h"
 #include "state.h"
 #include "timeval.h"
 
@@ -153,18 +155,31 @@ add_type(struct typecheck **tc, size_t *n, const char *arg)
 	free(field);
 }
 
-/* The --check and --where expressions, and the count of records --where dropped. */
-static struct expr	*check, *where;
-static uint64_t		*filtered;
-
-static struct input *running;	/* for the signal handler of --follow */
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	in_stop(running);
-}
+/* Everything one run works with. */
+static struct {
+	struct cli		 cli;
+	struct rec_path		**req;		/* --require */
+	size_t			 nreq;
+	struct typecheck	*tc;		/* --type */
+	size_t			 ntc;
+	bool			 normalize;	/* --normalize-time */
+	struct expr		*check, *where;
+	uint64_t		*filtered;
+	enum fmt_kind		 kind;
+	struct fmt_opts		 fopts;
+	const char		*tkey;		/* the top-level time key rewritten, or NULL */
+	size_t			 tkeylen;
+	struct buf		 tbuf;
+	bool			 follow;
+	const char		*offset_file, *commit_file;
+	char			**paths, *twopaths[2];
+	int			 npaths;
+	char			*operand;	/* the one --offset-file operand */
+	struct off_state	 ost;
+	struct off_plan		 plan;
+	struct diag_pos		 end;		/* where the run stopped, for the offset */
+	uint64_t		 rdev, rino;
+} I;
 
 /* is_gzip reports whether path starts with the gzip magic bytes (an offset in it would mean nothing). */
 static bool
@@ -263,450 +278,277 @@ offset_end(const char *offset_file, const char *file, struct off_state *ost,
 	return EX_OK_ALL;
 }
 
-/* One record on its way through ingest: where it came from, its input bytes, its JSON. */
-struct record {
-	struct diag_pos	 pos;	/* of its first line */
-	const char	*raw;	/* the input text (all its lines): what the dead-letter keeps */
-	size_t		 rawlen;
-	const char	*json;	/* the JSON object line (raw itself for NDJSON) */
-	size_t		 jsonlen;
-	bool		 built;	/* made by a format reader, not read as NDJSON */
-};
-
 /* gate applies --check (reject when false) and --where (drop when false); returns whether the record goes on. */
 static bool
-gate(struct rec *rec, const struct record *r)
+gate(struct rec *rec, const struct in_line *ln)
 {
-	if (check != NULL && !expr_test(check, rec)) {
-		diag_reject(&r->pos, r->raw, r->rawlen, "check failed: %s", expr_src(check));
+	if (I.check != NULL && !expr_test(I.check, rec)) {
+		diag_reject(&ln->pos, ln->data, ln->len, "check failed: %s", expr_src(I.check));
 		return false;
 	}
-	if (where != NULL && !expr_test(where, rec)) {
-		(*filtered)++;
+	if (I.where != NULL && !expr_test(I.where, rec)) {
+		(*I.filtered)++;
 		return false;
 	}
 	return true;
 }
 
-/*
- * The reader side: lines from lib/input, turned into records by the format
- * reader.  A CSV record may span lines; its position is its first line's.
- */
-struct source {
-	struct input		*in;
-	struct fmt_reader	*fr;
-	bool			 autodetect;
-	bool			 detect_pending;	/* a new file began; detect at its first non-blank line */
-	const char		*file;			/* the file of the last line, to see a new one begin */
-	uint64_t		 line;
-	struct buf		 acc;			/* the lines of a record still open (FMT_MORE) */
-	struct diag_pos		 accpos;
-	bool			 open;
-	struct buf		 json;
-	size_t			 max;			/* longest record text, --max-line-bytes */
-	uint64_t		*blank;			/* blank lines, counted under --stats */
-	bool			 hold_open;		/* --offset-file: a record open at the end is left for the next run */
-	char			 formats[128];		/* what --format auto chose, for --stats */
+/* valid applies --require and --type; returns whether the record goes on. */
+static bool
+valid(struct rec *rec, const struct in_line *ln)
+{
+	struct rec_val v;
+	size_t i;
+
+	for (i = 0; i < I.nreq; i++)
+		if (rec_get(rec, I.req[i], &v) == RT_MISSING) {
+			diag_reject(&ln->pos, ln->data, ln->len, "missing required field '%s'",
+			    rec_path_str(I.req[i]));
+			return false;
+		}
+	for (i = 0; i < I.ntc; i++) {
+		if (rec_get(rec, I.tc[i].path, &v) == RT_MISSING ||
+		    type_ok(&v, I.tc[i].type, &I.cli.time_format))
+			continue;
+		if (I.tc[i].type == FT_TIME && (v.type == RT_STRING || v.type == RT_INT ||
+		    v.type == RT_REAL))
+			diag_reject(&ln->pos, ln->data, ln->len, "field '%s' is not a valid time",
+			    rec_path_str(I.tc[i].path));
+		else
+			diag_reject(&ln->pos, ln->data, ln->len, "field '%s' is %s, expected %s",
+			    rec_path_str(I.tc[i].path), rec_type_name(v.type), I.tc[i].name);
+		return false;
+	}
+	return true;
+}
+
+/* on_event validates one record and passes it on, its time rewritten when asked or built. */
+static void
+on_event(void *ctx, struct rec *rec, const struct in_line *ln)
+{
+	struct rec_edit edit;
+	const char *why;
+	enum fmt_kind k;
+	int64_t t;
+
+	if (!valid(rec, ln) || !gate(rec, ln))
+		return;
+	/*
+	 * --normalize-time rejects a record without a valid time; records
+	 * built from CSV or logs get theirs rewritten whenever it parses
+	 * (access logs already carry RFC 3339).
+	 */
+	k = src_kind(run_source());
+	if (I.tkey != NULL && (I.normalize || (k != FMT_NDJSON && k != FMT_CLF && k != FMT_COMBINED))) {
+		if (cli_time(&I.cli, rec, &t, &why) == 0) {
+			buf_reset(&I.tbuf);
+			jw_time(&I.tbuf, t);
+			edit = (struct rec_edit){ I.tkey, I.tkeylen, I.tbuf.p, I.tbuf.len };
+			rec_emit(rec, stdout, &edit, 1);
+			diag_out++;
+			return;
+		}
+		if (I.normalize) {
+			diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
+			return;
+		}
+	}
+	rec_emit(rec, stdout, NULL, 0);
+	diag_out++;
+}
+
+/* on_begin readies the input: resume where the offset file says, or follow the last file. */
+static void
+on_begin(void *ctx)
+{
+	struct input *in = run_input();
+	struct source *src = run_source();
+
+	if (I.follow)
+		in_follow(in, FOLLOW_POLL_MS);
+	if (I.offset_file == NULL)
+		return;
+	in_whole_lines(in, true);
+	src_hold_open(src, true);
+	in_start_at(in, I.plan.offset, I.plan.line);
+	if (I.plan.offset > 0)
+		src_resume(src, I.paths[0], I.cli.max_line, I.plan.line);
+}
+
+/* on_end notes where the input ended, for the offset file. */
+static void
+on_end(void *ctx, bool keep)
+{
+	struct diag_pos start;
+
+	if (I.offset_file == NULL)
+		return;
+	in_tell(run_input(), &I.end);
+	if (src_pending(run_source(), &start)) {
+		/* A CSV record still being written: the next run starts at its first line. */
+		I.end.offset = start.offset;
+		I.end.line = start.line - 1;
+	}
+	in_file_id(run_input(), &I.rdev, &I.rino);
+}
+
+static void
+on_free(void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < I.nreq; i++)
+		rec_path_free(I.req[i]);
+	free(I.req);
+	for (i = 0; i < I.ntc; i++)
+		rec_path_free(I.tc[i].path);
+	free(I.tc);
+	buf_free(&I.tbuf);
+	free((char *)I.tkey);
+	expr_free(I.check);
+	expr_free(I.where);
+}
+
+/* on_after leaves the new position in the pending offset file, once the whole run succeeded. */
+static int
+on_after(void *ctx, int status)
+{
+	if (I.offset_file != NULL && status == EX_OK_ALL)
+		status = offset_end(I.offset_file, I.operand, &I.ost, &I.plan, &I.end, I.rdev, I.rino);
+	off_state_free(&I.ost);
+	off_plan_free(&I.plan);
+	return status;
+}
+
+static const struct run_ops ops = {
+	.begin = on_begin,
+	.event = on_event,
+	.end = on_end,
+	.free = on_free,
+	.after = on_after,
 };
 
-static void
-note_format(struct source *src, enum fmt_kind k)
-{
-	const char *name = fmt_name(k);
-	size_t n = strlen(name), have = strlen(src->formats);
-	const char *p;
-
-	for (p = src->formats; (p = strstr(p, name)) != NULL; p += n)
-		if ((p == src->formats || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-			return;
-	if (have + n + 2 < sizeof src->formats)
-		snprintf(src->formats + have, sizeof src->formats - have, "%s%s", have ? "," : "", name);
-	diag_stat_str("format", src->formats);
-}
-
-static bool
-blank_line(const char *s, size_t len)
-{
-	size_t k;
-
-	for (k = 0; k < len && (s[k] == ' ' || s[k] == '\t'); k++)
-		;
-	return k == len;
-}
-
-/* close_open rejects a record whose quoted field never closed. */
-static void
-close_open(struct source *src)
-{
-	if (!src->open)
-		return;
-	diag_in++;
-	diag_reject(&src->accpos, src->acc.p, src->acc.len,
-	    "quoted field not closed at the end of the file");
-	src->open = false;
-}
-
-/*
- * next_record reads lines until it has a record.  Returns 1 with *r filled
- * (valid until the next call), or 0 at the end of the input.  Malformed
- * records go to the dead-letter here.
- */
-static int
-next_record(struct source *src, struct record *r)
-{
-	struct in_line ln;
-	enum fmt_result res;
-	const char *text;
-	size_t len;
-
-	while (in_next(src->in, &ln)) {
-		diag_poll();
-		if (ln.pos.file != src->file || ln.pos.line <= src->line) {
-			/* A new file (or the same one truncated): its own header and format. */
-			close_open(src);
-			fmt_start(src->fr);
-			src->detect_pending = src->autodetect;
-		}
-		src->file = ln.pos.file;
-		src->line = ln.pos.line;
-		if (!src->open && blank_line(ln.data, ln.len)) {
-			/* A blank line holds no record: skipped, and counted under --stats. */
-			diag_in++;
-			(*src->blank)++;
-			continue;
-		}
-		if (src->detect_pending) {
-			fmt_set_kind(src->fr, fmt_detect(ln.data, ln.len));
-			note_format(src, fmt_kind(src->fr));
-			src->detect_pending = false;
-		}
-		if (fmt_kind(src->fr) == FMT_NDJSON) {
-			diag_in++;
-			*r = (struct record){ ln.pos, ln.data, ln.len, ln.data, ln.len, false };
-			return 1;
-		}
-		if (src->open) {
-			buf_addc(&src->acc, '\n');
-			buf_add(&src->acc, ln.data, ln.len);
-			text = src->acc.p;
-			len = src->acc.len;
-		} else {
-			text = ln.data;
-			len = ln.len;
-		}
-		res = fmt_parse(src->fr, text, len, &src->json);
-		if (res == FMT_MORE) {
-			if (!src->open) {
-				buf_reset(&src->acc);
-				buf_add(&src->acc, ln.data, ln.len);
-				src->accpos = ln.pos;
-				src->open = true;
-			}
-			if (src->acc.len > src->max) {
-				diag_in++;
-				diag_reject(&src->accpos, src->acc.p, src->acc.len,
-				    "record longer than %zu bytes (--max-line-bytes)", src->max);
-				src->open = false;
-			}
-			continue;
-		}
-		*r = (struct record){ src->open ? src->accpos : ln.pos, text, len,
-		    src->json.p, src->json.len, true };
-		src->open = false;
-		if (res == FMT_SKIP)
-			continue;
-		diag_in++;
-		if (res == FMT_BAD) {
-			diag_reject(&r->pos, r->raw, r->rawlen, "%s", fmt_why(src->fr));
-			continue;
-		}
-		return 1;
-	}
-	if (!src->hold_open)
-		close_open(src);
-	return 0;
-}
-
-/*
- * prime readies the reader for a file resumed in the middle (--offset-file):
- * --format auto detects from the file's first line, and CSV and TSV read
- * their header from its first record, as a run from the start would have.
- */
-static void
-prime(struct source *src, char *path, size_t max_line)
-{
-	struct input *in = in_open(&path, 1, max_line);
-	struct in_line ln;
-	enum fmt_result res = FMT_SKIP;
-	struct buf acc = BUF_INIT;
-
-	fmt_start(src->fr);
-	while (in_next(in, &ln)) {
-		if (acc.len == 0 && blank_line(ln.data, ln.len))
-			continue;
-		if (src->detect_pending) {
-			fmt_set_kind(src->fr, fmt_detect(ln.data, ln.len));
-			note_format(src, fmt_kind(src->fr));
-			src->detect_pending = false;
-		}
-		if (fmt_kind(src->fr) != FMT_CSV && fmt_kind(src->fr) != FMT_TSV)
-			break;
-		if (acc.len > 0)
-			buf_addc(&acc, '\n');
-		buf_add(&acc, ln.data, ln.len);
-		/* The header row is the first record; it comes back as FMT_SKIP. */
-		if ((res = fmt_parse(src->fr, acc.p, acc.len, &src->json)) != FMT_MORE ||
-		    acc.len > src->max)
-			break;
-	}
-	in_close(in);
-	buf_free(&acc);
-}
+static void	parse_options(int, char **);
+static void	time_key(void);
 
 int
 main(int argc, char *argv[])
 {
-	struct cli cli;
-	struct rec_path **req = NULL;
-	struct typecheck *tc = NULL;
-	size_t nreq = 0, ntc = 0, i;
-	bool normalize = false;
-	struct source src;
-	struct fmt_opts fopts = { ',', false, NULL };
-	enum fmt_kind kind = FMT_NDJSON;
-	struct record r;
-	struct rec *rec;
-	struct rec_err perr;
-	struct rec_val v;
-	struct buf tbuf = BUF_INIT;
-	struct rec_edit edit;
-	const char *tkey = NULL, *why;
-	size_t tkeylen = 0;
-	int64_t t;
-	int c, wm, status;
-	const char *offset_file = NULL, *commit_file = NULL;
-	bool follow = false;
-	struct off_state ost = { 0 };
-	struct off_plan plan = { 0 };
-	char **paths, *twopaths[2];
-	int npaths;
-	struct diag_pos end;
-	uint64_t rdev, rino;
-	struct sigaction sa;
+	struct run_spec spec = { .tool = "ingest", .cli = &I.cli };
 
 	diag_init(argv[0]);
-	cli_init(&cli);
+	parse_options(argc, argv);
+	if (I.commit_file != NULL) {
+		if (optind < argc || I.offset_file != NULL || I.follow)
+			diag_usage_error("--commit: takes no file operands and no other run options");
+		on_free(NULL);
+		return commit(I.commit_file);
+	}
+	time_key();
+	I.paths = argv + optind;
+	I.npaths = argc - optind;
+	if (I.offset_file != NULL) {
+		if (I.follow)
+			diag_usage_error("--offset-file and --follow cannot be used together");
+		I.npaths = offset_begin(I.offset_file, I.paths, I.npaths, &I.ost, &I.plan);
+		I.operand = I.paths[0];
+		if (I.plan.rotated != NULL) {
+			I.twopaths[0] = I.plan.rotated;
+			I.twopaths[1] = I.paths[0];
+			I.paths = I.twopaths;
+		}
+	}
+	spec.paths = I.paths;
+	spec.npaths = I.npaths;
+	spec.format = I.kind;
+	spec.fopts = &I.fopts;
+	return run_main(&spec, &ops, NULL);
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+	int c;
+
+	cli_init(&I.cli);
+	I.kind = FMT_NDJSON;
+	I.fopts.delim = ',';
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "F", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_REQUIRE:	/* --require F,...: these fields must be present */
-			cli_paths("--require", optarg, &req, &nreq);
+			cli_paths("--require", optarg, &I.req, &I.nreq);
 			break;
 		case OPT_TYPE:		/* --type F=TYPE: the field, when present, has this type */
-			add_type(&tc, &ntc, optarg);
+			add_type(&I.tc, &I.ntc, optarg);
 			break;
 		case OPT_NORMALIZE_TIME: /* --normalize-time: rewrite the time field as RFC 3339 UTC */
-			normalize = true;
+			I.normalize = true;
 			break;
 		case OPT_FORMAT:	/* --format NAME: how to read the input */
-			if (fmt_by_name(optarg, &kind) != 0)
+			if (fmt_by_name(optarg, &I.kind) != 0)
 				diag_usage_error("--format: unknown format '%s' (%s)", optarg, fmt_names());
 			break;
 		case OPT_HEADER:	/* --header a,b,c: CSV/TSV column names; the files have no header row */
-			fopts.header = optarg;
+			I.fopts.header = optarg;
 			break;
 		case OPT_INFER:		/* --infer: numbers, booleans and empty fields as JSON values */
-			fopts.infer = true;
+			I.fopts.infer = true;
 			break;
 		case OPT_DELIMITER:	/* --delimiter C: the CSV field separator */
 			if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0)
-				fopts.delim = '\t';
+				I.fopts.delim = '\t';
 			else if (strlen(optarg) != 1 || optarg[0] == '"' || optarg[0] == '\n' ||
 			    optarg[0] == '\r')
 				diag_usage_error("--delimiter: expected one character other than a quote: %s",
 				    optarg);
 			else
-				fopts.delim = optarg[0];
+				I.fopts.delim = optarg[0];
 			break;
 		case OPT_WHERE:		/* --where EXPR: drop records for which EXPR is false */
-			expr_free(where);
-			where = cli_expr("--where", optarg);
-			filtered = diag_counter("filtered");
+			expr_free(I.where);
+			I.where = cli_expr("--where", optarg);
+			I.filtered = diag_counter("filtered");
 			break;
 		case OPT_CHECK:		/* --check EXPR: reject records for which EXPR is false */
-			expr_free(check);
-			check = cli_expr("--check", optarg);
+			expr_free(I.check);
+			I.check = cli_expr("--check", optarg);
 			break;
 		case 'F':		/* --follow: wait for appended lines, like tail -F */
-			follow = true;
+			I.follow = true;
 			break;
 		case OPT_OFFSET_FILE:	/* --offset-file F: resume where the last committed run stopped */
-			offset_file = optarg;
+			I.offset_file = optarg;
 			break;
 		case OPT_COMMIT:	/* --commit F: the pipeline succeeded: commit F.pending */
-			commit_file = optarg;
+			I.commit_file = optarg;
 			break;
 		default:
-			if (!cli_common(&cli, c, optarg, &help))
+			if (!cli_common(&I.cli, c, optarg, &help))
 				diag_usage_error("unhandled option");
 		}
 	}
-	cli_finish(&cli);
-	if (commit_file != NULL) {
-		if (optind < argc || offset_file != NULL || follow)
-			diag_usage_error("--commit: takes no file operands and no other run options");
-		expr_free(check);
-		expr_free(where);
-		cli_free(&cli);
-		return commit(commit_file);
-	}
+}
+
+static void
+time_key(void)
+{
+	/* The compiled --time-field path is needed before lib/run compiles it. */
+	struct rec_path *tp = cli_path("--time-field", I.cli.time_field);
+
 	/*
 	 * The time field is rewritten in place, so it must be a top-level
 	 * field: for --normalize-time that is a usage error; for records built
 	 * from CSV or logs, which always get it, a nested one is left as it is.
 	 */
-	if ((tkey = rec_path_top(cli.time_path, &tkeylen)) == NULL ||
-	    strchr(cli.time_field[0] == '.' ? cli.time_field + 1 : cli.time_field, '.') ||
-	    strchr(cli.time_field, '[')) {
-		if (normalize)
+	if ((I.tkey = rec_path_top(tp, &I.tkeylen)) == NULL ||
+	    strchr(I.cli.time_field[0] == '.' ? I.cli.time_field + 1 : I.cli.time_field, '.') ||
+	    strchr(I.cli.time_field, '[')) {
+		if (I.normalize)
 			diag_usage_error("--normalize-time: the time field must be a top-level field: %s",
-			    cli.time_field);
-		tkey = NULL;
+			    I.cli.time_field);
+		I.tkey = NULL;
 	} else
-		tkey = xstrndup(tkey, tkeylen);
+		I.tkey = xstrndup(I.tkey, I.tkeylen);
 
-	paths = argv + optind;
-	npaths = argc - optind;
-	if (offset_file != NULL) {
-		if (follow)
-			diag_usage_error("--offset-file and --follow cannot be used together");
-		npaths = offset_begin(offset_file, paths, npaths, &ost, &plan);
-		if (plan.rotated != NULL) {
-			twopaths[0] = plan.rotated;
-			twopaths[1] = paths[0];
-			paths = twopaths;
-		}
-	}
-
-	memset(&src, 0, sizeof src);
-	src.in = in_open(paths, npaths, cli.max_line);
-	src.fr = fmt_new(kind == FMT_AUTO ? FMT_NDJSON : kind, &fopts);
-	src.autodetect = kind == FMT_AUTO;
-	src.max = cli.max_line ? cli.max_line : IN_MAX_LINE_DEFAULT;
-	src.blank = diag_counter("blank_lines");
-	if (!src.autodetect)
-		note_format(&src, kind);
-	if (offset_file != NULL) {
-		in_whole_lines(src.in, true);
-		src.hold_open = true;
-		in_start_at(src.in, plan.offset, plan.line);
-		if (plan.offset > 0) {
-			src.detect_pending = src.autodetect;
-			prime(&src, paths[0], cli.max_line);
-			src.file = paths[0];	/* not a new file: keep the header */
-			src.line = plan.line;
-		}
-	}
-	if (follow) {
-		in_follow(src.in, FOLLOW_POLL_MS);
-		running = src.in;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_stop;
-		sa.sa_flags = SA_RESTART;	/* a write in progress finishes; the wait for input is cut short */
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
-	rec = rec_new();
-	while (next_record(&src, &r)) {
-		if (rec_parse(rec, r.json, r.jsonlen, &perr) != 0) {
-			for (i = 0; i < r.jsonlen && (r.json[i] == ' ' || r.json[i] == '\t'); i++)
-				;
-			if (i == r.jsonlen || r.json[i] != '{')
-				diag_reject(&r.pos, r.raw, r.rawlen, "not a JSON object");
-			else
-				diag_reject(&r.pos, r.raw, r.rawlen, "invalid JSON at column %zu: %s",
-				    perr.column, perr.text);
-			continue;
-		}
-		if (!r.built && (wm = rec_is_watermark(rec, NULL)) == 1) {
-			/* Control records pass through; ingest has no use for them. */
-			if (!cli.no_watermarks)
-				rec_emit(rec, stdout, NULL, 0);
-			continue;
-		}
-		for (i = 0; i < nreq; i++)
-			if (rec_get(rec, req[i], &v) == RT_MISSING)
-				break;
-		if (i < nreq) {
-			diag_reject(&r.pos, r.raw, r.rawlen, "missing required field '%s'",
-			    rec_path_str(req[i]));
-			continue;
-		}
-		for (i = 0; i < ntc; i++)
-			if (rec_get(rec, tc[i].path, &v) != RT_MISSING &&
-			    !type_ok(&v, tc[i].type, &cli.time_format))
-				break;
-		if (i < ntc) {
-			if (tc[i].type == FT_TIME && (v.type == RT_STRING || v.type == RT_INT ||
-			    v.type == RT_REAL))
-				diag_reject(&r.pos, r.raw, r.rawlen, "field '%s' is not a valid time",
-				    rec_path_str(tc[i].path));
-			else
-				diag_reject(&r.pos, r.raw, r.rawlen, "field '%s' is %s, expected %s",
-				    rec_path_str(tc[i].path), rec_type_name(v.type), tc[i].name);
-			continue;
-		}
-		if (!gate(rec, &r))
-			continue;
-		/*
-		 * --normalize-time rejects a record without a valid time; records
-		 * built from CSV or logs get theirs rewritten whenever it parses
-		 * (access logs already carry RFC 3339).
-		 */
-		if (tkey != NULL && (normalize || (r.built && fmt_kind(src.fr) != FMT_CLF &&
-		    fmt_kind(src.fr) != FMT_COMBINED))) {
-			if (cli_time(&cli, rec, &t, &why) == 0) {
-				buf_reset(&tbuf);
-				jw_time(&tbuf, t);
-				edit = (struct rec_edit){ tkey, tkeylen, tbuf.p, tbuf.len };
-				rec_emit(rec, stdout, &edit, 1);
-				diag_out++;
-				continue;
-			}
-			if (normalize) {
-				diag_reject(&r.pos, r.raw, r.rawlen, "%s", why);
-				continue;
-			}
-		}
-		rec_emit(rec, stdout, NULL, 0);
-		diag_out++;
-	}
-	in_tell(src.in, &end);
-	if (src.open) {
-		/* A CSV record still being written: the next run starts at its first line. */
-		end.offset = src.accpos.offset;
-		end.line = src.accpos.line - 1;
-	}
-	in_file_id(src.in, &rdev, &rino);
-	in_close(src.in);
-	fmt_free(src.fr);
-	buf_free(&src.acc);
-	buf_free(&src.json);
-	rec_free(rec);
-	for (i = 0; i < nreq; i++)
-		rec_path_free(req[i]);
-	free(req);
-	for (i = 0; i < ntc; i++)
-		rec_path_free(tc[i].path);
-	free(tc);
-	buf_free(&tbuf);
-	free((char *)tkey);
-	expr_free(check);
-	expr_free(where);
-	cli_free(&cli);
-	status = diag_finish();
-	if (offset_file != NULL && status == EX_OK_ALL)
-		status = offset_end(offset_file, argv[optind], &ost, &plan, &end, rdev, rino);
-	off_state_free(&ost);
-	off_plan_free(&plan);
-	return status;
+	rec_path_free(tp);
 }

@@ -267,7 +267,7 @@ OUT
 @test "the format is ndjson by default and reported under --stats" {
 	printf 'a,b\n' > "$T/in"
 	run -1 --separate-stderr ingest --stats "$T/in"
-	assert_equal "${stderr_lines[0]}" "ingest: $T/in:1: not a JSON object"
+	assert_equal "${stderr_lines[0]}" "ingest: $T/in:1: invalid JSON at column 1: '{' expected"
 	run -0 jq -r .format <<<"${stderr_lines[-1]}"
 	assert_output ndjson
 }
