@@ -338,8 +338,8 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	 * built from CSV or logs get theirs rewritten whenever it parses
 	 * (access logs already carry RFC 3339).
 	 */
-	k = src_kind(run_source());
-	if (I.tkey != NULL && (I.normalize || (k != FMT_NDJSON && k != FMT_CLF && k != FMT_COMBINED))) {
+	if (I.tkey != NULL && (I.normalize || (I.kind != FMT_NDJSON &&
+	    (k = src_kind(run_source())) != FMT_NDJSON && k != FMT_CLF && k != FMT_COMBINED))) {
 		if (cli_time(&I.cli, rec, &t, &why) == 0) {
 			buf_reset(&I.tbuf);
 			jw_time(&I.tbuf, t);
