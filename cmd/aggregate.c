@@ -13,7 +13,7 @@
 #include "hashmap.h"
 #include "input.h"
 #include "record.h"
-#include "state.h"
+#include "run.h"
 #include "timeval.h"
 
 enum {
@@ -67,7 +67,7 @@ static const struct cli_help help = {
 	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
 };
 
-enum fmt { FMT_NDJSON, FMT_TABLE, FMT_CSV };
+enum outfmt { OUT_NDJSON, OUT_TABLE, OUT_CSV };
 enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
 
 /* A group: its header, then the aggregate states (aggs.size bytes) at GHDR. */
@@ -97,7 +97,7 @@ static struct hm	*groups;
 static uint64_t		 seq;
 static struct buf	 key, out;
 static bool		 partial, merge, approx;
-static enum fmt		 format = FMT_NDJSON;
+static enum outfmt		 format = OUT_NDJSON;
 static struct sortkey	*sortkeys;
 static size_t		 nsort;
 static uint64_t		 top;
@@ -123,29 +123,39 @@ static void	check_sort(void);
 static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *windowed);
 static struct group	*group_get(bool windowed, int64_t wend);
 static void	update(struct rec *, const struct in_line *, struct group *);
-static void	merge_line(struct rec *, const struct in_line *);
+static int	merge_state(struct rec *, const struct diag_pos *, char *why, size_t whysz);
 static void	emit(enum emit_kind, int64_t wm);
-static void	load_state(struct rec *);
-static void	save_state(void);
+static json_t	*state_options(void);
+static int	load_state(void *, const char *, size_t, char *, size_t);
+static int	save_state(void *, FILE *);
 static void	free_groups(void);
+static void	on_event(void *, struct rec *, const struct in_line *);
+static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
+static void	on_end(void *, bool);
+static void	on_free(void *);
+
+static const struct run_ops ops = {
+	.event = on_event,
+	.watermark = on_watermark,
+	.end = on_end,
+	.save = save_state,
+	.load = load_state,
+	.free = on_free,
+};
+
+static struct cli	 cli;
+static int64_t		 next_tick = TV_MIN;	/* --every DURATION: the next boundary */
+static uint64_t		 nrec;			/* records since the start, for --every N */
+static struct rec	*staterec;		/* a --state line being loaded */
 
 int
 main(int argc, char *argv[])
 {
-	struct cli	 cli;
+	struct run_spec spec = { .tool = "aggregate", .cli = &cli };
 	char		**inputs = NULL;
-	int		 ninputs = 0, c, wm;
+	int		 ninputs = 0, c;
 	size_t		 i;
 	char		 why[512];
-	struct input	*in;
-	struct in_line	 ln;
-	struct rec	*rec;
-	struct rec_err	 perr;
-	struct group	*g;
-	int64_t		 t, wend, next_tick = TV_MIN;
-	uint64_t	 nrec = 0;
-	bool		 windowed;
-	const char	*twhy;
 
 	diag_init(argv[0]);
 	cli_init(&cli);
@@ -177,11 +187,11 @@ main(int argc, char *argv[])
 			break;
 		case OPT_FORMAT:	/* --format ndjson|table|csv */
 			if (strcmp(optarg, "ndjson") == 0)
-				format = FMT_NDJSON;
+				format = OUT_NDJSON;
 			else if (strcmp(optarg, "table") == 0)
-				format = FMT_TABLE;
+				format = OUT_TABLE;
 			else if (strcmp(optarg, "csv") == 0)
-				format = FMT_CSV;
+				format = OUT_CSV;
 			else
 				diag_usage_error("--format: unknown format '%s' (ndjson, table, csv)", optarg);
 			break;
@@ -215,7 +225,7 @@ main(int argc, char *argv[])
 		gnames = xrealloc(gnames, (i + 1) * sizeof(*gnames));
 		gnames[i] = xstrdup(s[0] == '.' ? s + 1 : s);
 	}
-	if (partial && (format != FMT_NDJSON || nsort || top))
+	if (partial && (format != OUT_NDJSON || nsort || top))
 		diag_usage_error("--partial writes state records: --format, --sort and --top do not apply");
 	if (partial && every_n + (uint64_t)every_d)
 		diag_usage_error("--partial and --every cannot be combined");
@@ -235,7 +245,6 @@ main(int argc, char *argv[])
 		size_t l = strlen(specs_text);
 		snprintf(specs_text + l, sizeof(specs_text) - l, "%s%s", i ? " " : "", aggs.specs[i].text);
 	}
-	cli_finish(&cli);
 	keep_invalid = cli.dead_letter != NULL || cli.strict;
 
 	fpaths = xcalloc(aggs.nfields ? aggs.nfields : 1, sizeof(*fpaths));
@@ -244,77 +253,104 @@ main(int argc, char *argv[])
 		fpaths[i] = cli_path("aggregate field", aggs.fields[i]);
 	groups = hm_new(GHDR + aggs.size);
 	ngroups_stat = diag_counter("groups");
-	rec = rec_new();
-	if (state_path)
-		load_state(rec);
+	spec.paths = inputs;
+	spec.npaths = ninputs;
+	spec.state_path = state_path;
+	spec.options = state_options();
+	c = run_main(&spec, &ops, NULL);
+	free(inputs);
+	return c;
+}
 
-	in = in_open(inputs, ninputs, cli.max_line);
-	while (in_next(in, &ln)) {
-		diag_in++;
-		diag_poll();
-		if (rec_parse(rec, ln.data, ln.len, &perr) != 0) {
-			diag_reject(&ln.pos, ln.data, ln.len, "invalid JSON at column %zu: %s",
-			    perr.column, perr.text);
-			continue;
-		}
-		if ((wm = rec_is_watermark(rec, &t)) != 0) {
-			if (wm < 0) {
-				diag_reject(&ln.pos, ln.data, ln.len, "watermark is not a valid time");
-				continue;
-			}
-			/* Results of the windows it closes go first, then the watermark. */
-			emit(EMIT_CLOSED, t);
-			/* A table or CSV has no place for a control record. */
-			if (!cli.no_watermarks && format == FMT_NDJSON)
-				rec_emit(rec, stdout, NULL, 0);
-			continue;
-		}
-		if (merge) {
-			merge_line(rec, &ln);
-			continue;
-		}
-		if (where != NULL && !expr_test(where, rec)) {
-			(*filtered)++;
-			continue;
-		}
-		if (every_d) {
-			if (cli_time(&cli, rec, &t, &twhy) != 0) {
-				diag_reject(&ln.pos, ln.data, ln.len, "%s", twhy);
-				continue;
-			}
-			/* Running results as of each DURATION boundary the event time crosses. */
-			if (next_tick != TV_MIN && t >= next_tick)
-				emit(EMIT_RUNNING, 0);
-			if (next_tick == TV_MIN || t >= next_tick)
-				next_tick = (tv_floor_div(t, every_d) + 1) * every_d;
-		}
-		if (key_of(rec, &ln, &wend, &windowed) != 0)
-			continue;
-		g = group_get(windowed, wend);
-		update(rec, &ln, g);
-		changed = true;
-		if (every_n && ++nrec % every_n == 0)
-			emit(EMIT_RUNNING, 0);
+/* on_watermark emits the results of the windows it closes first, then passes it on. */
+static void
+on_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
+{
+	emit(EMIT_CLOSED, t);
+	/* A table or CSV has no place for a control record. */
+	if (!cli.no_watermarks && format == OUT_NDJSON)
+		rec_emit(rec, stdout, NULL, 0);
+}
+
+/* on_event folds one record (or, with --merge, one state record) into its group. */
+static void
+on_event(void *ctx, struct rec *rec, const struct in_line *ln)
+{
+	struct group *g;
+	const char *twhy;
+	char why[512];
+	int64_t t, wend;
+	bool windowed;
+
+	if (merge) {
+		if (merge_state(rec, &ln->pos, why, sizeof(why)) != 0)
+			diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
+		return;
 	}
-	in_close(in);
+	if (where != NULL && !expr_test(where, rec)) {
+		(*filtered)++;
+		return;
+	}
+	if (every_d) {
+		if (cli_time(&cli, rec, &t, &twhy) != 0) {
+			diag_reject(&ln->pos, ln->data, ln->len, "%s", twhy);
+			return;
+		}
+		/* Running results as of each DURATION boundary the event time crosses. */
+		if (next_tick != TV_MIN && t >= next_tick)
+			emit(EMIT_RUNNING, 0);
+		if (next_tick == TV_MIN || t >= next_tick)
+			next_tick = (tv_floor_div(t, every_d) + 1) * every_d;
+	}
+	if (key_of(rec, ln, &wend, &windowed) != 0)
+		return;
+	g = group_get(windowed, wend);
+	update(rec, ln, g);
+	changed = true;
+	if (every_n && ++nrec % every_n == 0)
+		emit(EMIT_RUNNING, 0);
+}
+
+/*
+ * on_end: without --state everything is emitted; with it, the open groups
+ * are saved (by lib/run) and the groups without a window are shown as
+ * they stand.
+ */
+static void
+on_end(void *ctx, bool keep)
+{
 	if (ng == 0 && seq == 0 && !merge) {
 		/* Like SQL without GROUP BY: no input still has one (empty) result. */
 		buf_reset(&key);
 		buf_addc(&key, 'B');
 		group_get(false, TV_MAX);
 	}
-	if (state_path)
-		save_state();
+	if (keep)
+		emit(EMIT_BATCH, 0);
 	else if ((every_n || every_d) && !changed)
 		/* The last running results are the final ones already. */;
 	else
 		emit(EMIT_ALL, TV_MAX);
+}
+
+static void
+on_free(void *ctx)
+{
 	free_groups();
 	expr_free(where);
-	free(inputs);
-	rec_free(rec);
-	cli_free(&cli);
-	return diag_finish();
+	rec_free(staterec);
+}
+
+/* state_options names the options the saved groups depend on. */
+static json_t *
+state_options(void)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "--group-by", json_string(gspec[0] ? gspec : "(none)"));
+	json_object_set_new(o, "aggregates", json_string(specs_text));
+	json_object_set_new(o, "--approx", json_string(approx ? "(given)" : "(not given)"));
+	return o;
 }
 
 /* add_sort reads --sort [-]COL,... (the columns are checked once the specs are known). */
@@ -513,13 +549,13 @@ state_paths(void)
 }
 
 /*
- * merge_line folds one state record from --partial into its group.  A
+ * merge_state folds one state record from --partial into its group.  A
  * state of other group fields, specs or --approx setting ends the run
  * with status 2: merging it would be meaningless.  (Only one record can
  * be parsed at a time, so the group's members are read through paths.)
  */
-static void
-merge_line(struct rec *rec, const struct in_line *ln)
+static int
+merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz)
 {
 	static const struct tv_format iso = { TV_ISO, NULL };
 	static void *scratch;
@@ -535,13 +571,13 @@ merge_line(struct rec *rec, const struct in_line *ln)
 
 	state_paths();
 	if (rec_get_key(rec, "@agg_state", 10, &ver) == RT_MISSING) {
-		diag_reject(&ln->pos, ln->data, ln->len, "not an aggregate state record");
-		return;
+		snprintf(why, whysz, "not an aggregate state record");
+		return -1;
 	}
 	if (ver.type != RT_INT || ver.i != 1) {
-		diag_reject(&ln->pos, ln->data, ln->len, "unsupported aggregate state version %.*s",
+		snprintf(why, whysz, "unsupported aggregate state version %.*s",
 		    (int)ver.rawlen, ver.raw);
-		return;
+		return -1;
 	}
 	if (rec_get_key(rec, "group", 5, &gv) != RT_OBJECT ||
 	    rec_get_key(rec, "specs", 5, &sv) != RT_ARRAY ||
@@ -551,7 +587,7 @@ merge_line(struct rec *rec, const struct in_line *ln)
 	st_approx = rec_get_key(rec, "approx", 6, &av) == RT_BOOL && av.b;
 	if (st_approx != approx)
 		diag_die(EX_USAGE, "%s:%llu: state record was made %s --approx, this run is %s it",
-		    ln->pos.file, (unsigned long long)ln->pos.line,
+		    pos->file, (unsigned long long)pos->line,
 		    st_approx ? "with" : "without", approx ? "with" : "without");
 
 	/* The group: window_start and window_end when windowed, and the -g fields. */
@@ -572,7 +608,7 @@ merge_line(struct rec *rec, const struct in_line *ln)
 		json_decref(grp);
 		buf_cstr(&names);
 		diag_die(EX_USAGE, "%s:%llu: state record groups by '%s', this run by '%s'",
-		    ln->pos.file, (unsigned long long)ln->pos.line, names.len ? names.p : "", gspec);
+		    pos->file, (unsigned long long)pos->line, names.len ? names.p : "", gspec);
 	}
 	if (windowed && (we.type != RT_STRING || tv_parse(&iso, we.s, we.slen, &wend, NULL) != 0))
 		goto bad;
@@ -590,7 +626,7 @@ merge_line(struct rec *rec, const struct in_line *ln)
 		}
 		buf_cstr(&names);
 		diag_die(EX_USAGE, "%s:%llu: state record has aggregates '%s', this run '%s'",
-		    ln->pos.file, (unsigned long long)ln->pos.line, names.p, specs_text);
+		    pos->file, (unsigned long long)pos->line, names.p, specs_text);
 	}
 
 	/* The key as key_of would build it for an event of this group. */
@@ -613,9 +649,10 @@ merge_line(struct rec *rec, const struct in_line *ln)
 	json_decref(inv);
 	buf_free(&names);
 	if (ok)
-		return;
+		return 0;
 bad:
-	diag_reject(&ln->pos, ln->data, ln->len, "malformed aggregate state record");
+	snprintf(why, whysz, "malformed aggregate state record");
+	return -1;
 }
 
 /* ---- output ---- */
@@ -970,7 +1007,7 @@ emit(enum emit_kind kind, int64_t wm)
 		return;
 	qsort(batch, nbatch, sizeof(*batch), cmp_groups);
 
-	direct = partial || (format == FMT_NDJSON && nsort == 0 && top == 0);
+	direct = partial || (format == OUT_NDJSON && nsort == 0 && top == 0);
 	nrows = 0;
 	for (i = 0; i < nbatch; i++) {
 		g = batch[i];
@@ -999,10 +1036,10 @@ emit(enum emit_kind kind, int64_t wm)
 			qsort(rows, nrows, sizeof(*rows), cmp_rows);
 		n = top && top < nrows ? (size_t)top : nrows;
 		nrows = n;
-		if (format == FMT_NDJSON)
+		if (format == OUT_NDJSON)
 			for (i = 0; i < nrows; i++)
 				put_ndjson(&rows[i]);
-		else if (format == FMT_CSV)
+		else if (format == OUT_CSV)
 			put_csv();
 		else
 			put_table();
@@ -1026,80 +1063,34 @@ emit(enum emit_kind kind, int64_t wm)
 
 /* ---- --state: open groups between runs ---- */
 
-/*
- * load_state reads the groups a previous run left open.  The file holds
- * the header line, then one --partial state record per group.  A state
- * of other specs ends the run with status 2, as --merge would.
- */
-static void
-load_state(struct rec *rec)
+/* load_state folds one line of a --state file into its group; a damaged line refuses the whole state. */
+static int
+load_state(void *ctx, const char *line, size_t len, char *why, size_t whysz)
 {
-	FILE *f;
-	json_t *hdr = NULL;
-	const char *why = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	struct in_line ln;
+	static uint64_t lineno = 1;
+	struct diag_pos pos = { state_path, ++lineno, 0 };
 	struct rec_err perr;
-	bool was_merge = merge;
 
-	if (st_lock(state_path) != 0) {
-		if (errno == EWOULDBLOCK)
-			diag_die(EX_IOERR, "state file %s is locked by another run", state_path);
-		diag_die(EX_IOERR, "%s.lock: %s", state_path, strerror(errno));
+	if (staterec == NULL)
+		staterec = rec_new();
+	if (rec_parse(staterec, line, len, &perr) != 0) {
+		snprintf(why, whysz, "invalid JSON at column %zu: %s", perr.column, perr.text);
+		return -1;
 	}
-	f = st_open(state_path, "aggregate", &hdr, &why);
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return;
-		if (why)
-			diag_die(EX_IOERR, "%s: %s", state_path, why);
-		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
-	}
-	json_decref(hdr);
-	memset(&ln, 0, sizeof(ln));
-	ln.pos.file = state_path;
-	ln.pos.line = 1;
-	merge = true;
-	while ((len = getline(&line, &cap, f)) > 0) {
-		ln.pos.line++;
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		ln.data = line;
-		ln.len = (size_t)len;
-		if (rec_parse(rec, line, (size_t)len, &perr) != 0)
-			diag_die(EX_IOERR, "%s:%llu: corrupt state file", state_path,
-			    (unsigned long long)ln.pos.line);
-		merge_line(rec, &ln);
-	}
-	merge = was_merge;
-	if (ferror(f))
-		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
-	fclose(f);
-	free(line);
+	return merge_state(staterec, &pos, why, whysz);
 }
 
-/*
- * save_state ends a run with --state: windows still open are saved, not
- * emitted; groups without a window are emitted as running totals and
- * saved, so the next run continues them.
- */
-static void
-save_state(void)
+/* save_state writes every group still open, as state records. */
+static int
+save_state(void *ctx, FILE *f)
 {
 	struct group *g;
 	hm_iter it;
-	FILE *f;
 
-	emit(EMIT_BATCH, 0);
-	if ((f = st_begin(state_path, "aggregate", NULL)) == NULL)
-		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
 	nbatch = 0;
 	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
 		put_state(g, f);
-	if (st_commit(f, state_path) != 0)
-		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
+	return ferror(f) ? -1 : 0;
 }
 
 static void

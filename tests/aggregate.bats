@@ -237,7 +237,7 @@ EOF
 @test "a watermark with a bad time and a window without window_end are rejected" {
 	printf '{"@watermark":"yesterday"}\n{"window_start":"2024-03-15T10:00:00Z","v":1}\n{"window_start":"a","window_end":"b"}\n' > "$T/in"
 	run -1 --separate-stderr aggregate count < "$T/in"
-	assert_equal "${stderr_lines[0]}" "aggregate: -:1: watermark is not a valid time"
+	assert_equal "${stderr_lines[0]}" "aggregate: -:1: bad watermark: not an RFC 3339 time or \"+inf\""
 	assert_equal "${stderr_lines[1]}" "aggregate: -:2: missing field 'window_end'"
 	assert_equal "${stderr_lines[2]}" "aggregate: -:3: field 'window_end' is not a valid time"
 }
@@ -474,7 +474,7 @@ EOF
 @test "--state of other specs is refused with status 2" {
 	aggregate --state "$T/st" -g g count <<< '{"g":"a"}'
 	run -2 --separate-stderr aggregate --state "$T/st" -g g count sum:v < /dev/null
-	assert_equal "$stderr" "aggregate: $T/st:2: state record has aggregates 'count=count', this run 'count=count sum:v=v_sum'"
+	assert_equal "$stderr" "aggregate: state file $T/st: it was saved by a run with aggregates count=count; this run has aggregates count=count sum:v=v_sum"
 }
 
 @test "a state file locked by another run is an I/O error" {
