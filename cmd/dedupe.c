@@ -660,29 +660,6 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 
 /* ---- --state ---- */
 
-/* b64_decode decodes standard base64 into out (at least len*3/4 bytes); returns the length or -1. */
-static long
-b64_decode(const char *s, size_t len, uint8_t *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	uint32_t acc = 0;
-	size_t i, n = 0;
-	int bits = 0;
-	const char *c;
-
-	for (i = 0; i < len && s[i] != '='; i++) {
-		if (s[i] == '\0' || (c = strchr(tab, s[i])) == NULL)
-			return -1;
-		acc = (acc << 6) | (uint32_t)(c - tab);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (long)n;
-}
-
 /*
  * state_options names the options a state depends on, for its header: keys
  * remembered under other -k fields, or a filter of another size, mean

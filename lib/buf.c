@@ -238,7 +238,7 @@ jw_uint(struct buf *b, uint64_t v)
 }
 
 size_t
-fmt_real(char *out, double d)
+real_shortest(char *out, double d)
 {
 	int prec, n = 0;
 
@@ -281,7 +281,7 @@ void
 jw_real(struct buf *b, double d)
 {
 	char t[48];
-	size_t n = fmt_real(t, d);
+	size_t n = real_shortest(t, d);
 	buf_add(b, t, n);
 }
 
@@ -331,4 +331,27 @@ jw_b64(struct buf *b, const void *p, size_t n)
 	}
 	*o++ = '"';
 	b->len = (size_t)(o - b->p);
+}
+
+/* b64_decode decodes standard base64 into out (at least len*3/4 bytes); returns the length or -1. */
+long
+b64_decode(const char *s, size_t len, uint8_t *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	size_t i, n = 0;
+	int bits = 0;
+	const char *c;
+
+	for (i = 0; i < len && s[i] != '='; i++) {
+		if (s[i] == '\0' || (c = strchr(tab, s[i])) == NULL)
+			return -1;
+		acc = (acc << 6) | (uint32_t)(c - tab);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (long)n;
 }

@@ -50,15 +50,21 @@ void	 jw_real(struct buf *, double);
 void	 jw_time(struct buf *, int64_t us);
 /* jw_b64 appends the standard base64 of the bytes as a JSON string. */
 void	 jw_b64(struct buf *, const void *, size_t);
+/*
+ * b64_decode decodes standard base64 (the text of a jw_b64 string) into
+ * out, which has room for at least len * 3 / 4 bytes.  Returns the number
+ * of bytes, or -1 when s holds a byte that is not base64.
+ */
+long	 b64_decode(const char *s, size_t len, uint8_t *out);
 
 /* utf8_valid reports whether the bytes are well-formed UTF-8 (no overlongs, no surrogates). */
 int	 utf8_valid(const char *, size_t);
 
 /*
- * fmt_real writes the shortest decimal form of d that reads back as d
+ * real_shortest writes the shortest decimal form of d that reads back as d
  * into out (at least 48 bytes); plain notation between 1e-6 and 1e17,
  * exponent notation outside; a whole number keeps ".0".  Returns its length.
  */
-size_t	 fmt_real(char *out, double d);
+size_t	 real_shortest(char *out, double d);
 
 #endif

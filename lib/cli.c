@@ -235,16 +235,16 @@ cli_paths(const char *opt, const char *arg, struct rec_path ***paths, size_t *n)
 }
 
 int
-cli_time(const struct cli *c, struct rec *r, int64_t *t, const char **why)
+cli_time(struct cli *c, struct rec *r, int64_t *t, const char **why)
 {
-	static char msg[256];
+	char *msg = c->why;
 	struct rec_val v;
 	const char *text, *reason;
 	size_t len;
 
 	switch (rec_get(r, c->time_path, &v)) {
 	case RT_MISSING:
-		snprintf(msg, sizeof msg, "missing time field '%s'", c->time_field);
+		snprintf(msg, sizeof c->why, "missing time field '%s'", c->time_field);
 		*why = msg;
 		return -1;
 	case RT_STRING:
@@ -257,13 +257,13 @@ cli_time(const struct cli *c, struct rec *r, int64_t *t, const char **why)
 		len = v.rawlen;
 		break;
 	default:
-		snprintf(msg, sizeof msg, "time field '%s' is %s, not a time", c->time_field,
+		snprintf(msg, sizeof c->why, "time field '%s' is %s, not a time", c->time_field,
 		    rec_type_name(v.type) );
 		*why = msg;
 		return -1;
 	}
 	if (tv_parse(&c->time_format, text, len, t, &reason) != 0) {
-		snprintf(msg, sizeof msg, "bad time in '%s': %s: %.*s", c->time_field, reason,
+		snprintf(msg, sizeof c->why, "bad time in '%s': %s: %.*s", c->time_field, reason,
 		    (int)(len > 64 ? 64 : len), text);
 		*why = msg;
 		return -1;

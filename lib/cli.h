@@ -46,6 +46,7 @@ struct cli {
 	bool			 strict;
 	bool			 stats;
 	bool			 no_watermarks;
+	char			 why[256];	/* the reason cli_time gives */
 };
 
 /* The help text of a tool: cli_help prints it, then the common options, in one layout. */
@@ -99,8 +100,12 @@ struct rec_path	*cli_path(const char *opt, const char *arg);
  */
 void	cli_paths(const char *opt, const char *arg, struct rec_path ***paths, size_t *n);
 
-/* cli_time gets the event time of the last parsed record through the --time-field path.
- * Returns 0 with *t, or -1 with *why ("missing field 'timestamp'", "not a time: ...") in a static buffer. */
-int	cli_time(const struct cli *, struct rec *, int64_t *t, const char **why);
+/*
+ * cli_time gets the event time of the last parsed record through the
+ * --time-field path.  Returns 0 with *t, or -1 with *why ("missing time
+ * field 'timestamp'", "bad time in ...") pointing into the cli's own
+ * buffer, valid until the next call.
+ */
+int	cli_time(struct cli *, struct rec *, int64_t *t, const char **why);
 
 #endif

@@ -1130,15 +1130,17 @@ raw_type(const uchar *p, size_t n)
 enum rec_type
 rec_number(const char *text, size_t len, struct rec_val *v)
 {
-	static struct buf tmp;	/* for the rare number too long for parse_real's stack copy */
+	struct buf tmp = BUF_INIT;	/* only a number too long for parse_real's stack copy allocates */
 	const uchar *p = (const uchar *)text;
 	struct scan sc = { p, p + len, NULL };
 	int kind;
 
 	pthread_once(&init_once, init_tables);
 	memset(v, 0, sizeof(*v));
-	if (len == 0 || scan_number(&sc, &tmp, p, &kind) != p + len)
+	if (len == 0 || scan_number(&sc, &tmp, p, &kind) != p + len) {
+		buf_free(&tmp);
 		return v->type = RT_MISSING;
+	}
 	v->raw = text;
 	v->rawlen = len;
 	if (kind == N_INT) {
@@ -1149,6 +1151,7 @@ rec_number(const char *text, size_t len, struct rec_val *v)
 		v->type = RT_REAL;
 		v->d = parse_real(&tmp, p, len);
 	}
+	buf_free(&tmp);
 	return v->type;
 }
 

@@ -9,7 +9,7 @@ static const char *
 real(double d)
 {
 	static char t[48];
-	fmt_real(t, d);
+	real_shortest(t, d);
 	return t;
 }
 
@@ -38,6 +38,27 @@ main(void)
 	int i;
 	double d;
 
+	/* b64_decode gives back what jw_b64 wrote, for every length modulo 3 and every byte. */
+	{
+		unsigned char in[300], out[300];
+		size_t n;
+		long got;
+		int same = 1;
+
+		for (n = 0; n < sizeof(in); n++)
+			in[n] = (unsigned char)(n * 37 + 11);
+		for (n = 0; n <= 256 && same; n++) {
+			buf_reset(&b);
+			jw_b64(&b, in, n);
+			/* jw_b64 writes a JSON string: decode what is between the quotes. */
+			got = b64_decode(b.p + 1, b.len - 2, out);
+			same = got == (long)n && memcmp(in, out, n) == 0;
+		}
+		ok(same, "b64_decode inverts jw_b64 for 0..256 bytes");
+		is_int(b64_decode("ab$d", 4, out), -1, "b64_decode refuses a byte that is not base64");
+		is_int(b64_decode("YQ==", 4, out), 1, "padding ends the data");
+		buf_reset(&b);
+	}
 	is_str(real(0.1), "0.1", "0.1 is written shortest");
 	is_str(real(1.0 / 3), "0.3333333333333333", "1/3 needs 16 digits");
 	is_str(real(32.807673915), "32.807673915", "a value keeps its digits");
