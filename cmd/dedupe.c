@@ -131,6 +131,8 @@ static struct {
 } D;
 
 static void	 parse_options(int, char **);
+static void	 check_options(bool, bool);
+static void	 setup(void);
 static json_t	*state_options(void);
 static void	 on_event(void *, struct rec *, const struct in_line *);
 static void	 on_watermark(void *, int64_t, struct rec *, const struct in_line *);
@@ -178,6 +180,58 @@ on_end(void *ctx, bool keep)
 {
 	if (!keep)
 		advance(TV_MAX);
+}
+
+/* setup makes the key store the options ask for and the counters --stats shows. */
+static void
+setup(void)
+{
+	D.hold = D.keep_last || D.count;
+	D.use_heap = D.within >= 0 || D.hold;
+
+	if (D.approx) {
+		uint64_t m;
+		unsigned k;
+
+		if (bloom_size(D.capacity, D.error, &m, &k) == -1)
+			diag_usage_error("--capacity: a filter for %" PRIu64 " keys at --error %g is too large",
+			    D.capacity, D.error);
+		if ((D.bloom = bloom_new(D.capacity, D.error)) == NULL)
+			diag_die(EX_IOERR, "--approx: cannot allocate %" PRIu64 " bytes", (m + 7) / 8);
+	} else
+		D.map = hm_new(sizeof(struct ent));
+	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
+	/* --stats shows the counters that mean something for these options. */
+	D.n_dupes = diag_counter("duplicates");
+	D.n_keys = diag_counter("keys");
+	D.n_expired = D.within >= 0 ? diag_counter("expired") : &D.unused;
+	D.n_evicted = D.max_keys > 0 ? diag_counter("evicted") : &D.unused;
+	D.n_unselected = D.where != NULL ? diag_counter("unselected") : &D.unused;
+	D.wm = TV_MIN;
+}
+
+/* check_options refuses combinations that have no meaning, named as the user wrote them. */
+static void
+check_options(bool have_error, bool have_capacity)
+{
+	if (D.keep_last && D.within < 0)
+		diag_usage_error("--keep last needs --within");
+	if (!D.approx && have_error)
+		diag_usage_error("--error needs --approx");
+	if (!D.approx && have_capacity)
+		diag_usage_error("--capacity needs --approx");
+	if (D.approx) {
+		if (D.within >= 0)
+			diag_usage_error("--approx cannot be used with --within");
+		if (D.max_keys > 0)
+			diag_usage_error("--approx cannot be used with --max-keys");
+		if (D.keep_last)
+			diag_usage_error("--approx cannot be used with --keep last");
+		if (D.count)
+			diag_usage_error("--approx cannot be used with --count");
+	}
+	if (D.count && D.state_path != NULL && D.within < 0)
+		diag_usage_error("--count with --state needs --within");
 }
 
 static void
@@ -251,47 +305,8 @@ parse_options(int argc, char **argv)
 		}
 	}
 
-	/* Combinations that have no meaning are usage errors, named as the user wrote them. */
-	if (D.keep_last && D.within < 0)
-		diag_usage_error("--keep last needs --within");
-	if (!D.approx && error_arg != NULL)
-		diag_usage_error("--error needs --approx");
-	if (!D.approx && capacity_arg != NULL)
-		diag_usage_error("--capacity needs --approx");
-	if (D.approx) {
-		if (D.within >= 0)
-			diag_usage_error("--approx cannot be used with --within");
-		if (D.max_keys > 0)
-			diag_usage_error("--approx cannot be used with --max-keys");
-		if (D.keep_last)
-			diag_usage_error("--approx cannot be used with --keep last");
-		if (D.count)
-			diag_usage_error("--approx cannot be used with --count");
-	}
-	if (D.count && D.state_path != NULL && D.within < 0)
-		diag_usage_error("--count with --state needs --within");
-	D.hold = D.keep_last || D.count;
-	D.use_heap = D.within >= 0 || D.hold;
-
-	if (D.approx) {
-		uint64_t m;
-		unsigned k;
-
-		if (bloom_size(D.capacity, D.error, &m, &k) == -1)
-			diag_usage_error("--capacity: a filter for %" PRIu64 " keys at --error %g is too large",
-			    D.capacity, D.error);
-		if ((D.bloom = bloom_new(D.capacity, D.error)) == NULL)
-			diag_die(EX_IOERR, "--approx: cannot allocate %" PRIu64 " bytes", (m + 7) / 8);
-	} else
-		D.map = hm_new(sizeof(struct ent));
-	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
-	/* --stats shows the counters that mean something for these options. */
-	D.n_dupes = diag_counter("duplicates");
-	D.n_keys = diag_counter("keys");
-	D.n_expired = D.within >= 0 ? diag_counter("expired") : &D.unused;
-	D.n_evicted = D.max_keys > 0 ? diag_counter("evicted") : &D.unused;
-	D.n_unselected = D.where != NULL ? diag_counter("unselected") : &D.unused;
-	D.wm = TV_MIN;
+	check_options(error_arg != NULL, capacity_arg != NULL);
+	setup();
 }
 
 /* ---- the expiry heap: keys ordered by (first occurrence time, arrival) ---- */

@@ -105,6 +105,7 @@ static struct {
 	int64_t			 last_input;
 } w;
 
+static void	parse_options(int, char *[]);
 static void	set_kind(const char *opt, const char *arg, int64_t *dst);
 static void	check_options(void);
 static json_t	*state_options(void);
@@ -139,9 +140,68 @@ int
 main(int argc, char *argv[])
 {
 	struct run_spec spec = { .tool = "window", .cli = &w.cli };
-	int c;
 
 	diag_init("window");
+	parse_options(argc, argv);
+	w.late = diag_side_open(w.late_path, "late", "late event");
+	w.rec = w.own = rec_new();
+	wm_init(&w.wm, w.lateness);
+	w.emitted_wm = TV_MIN;
+	if (w.session) {
+		w.ws = ws_new(w.gap);
+		ws_set_allowed_lateness(w.ws, w.allowed);
+	} else {
+		w.open = wo_new();
+		w.kept = wo_new();
+		w.maxwin = win_sliding_count(w.size, w.slide);
+		w.starts = xmalloc(w.maxwin * sizeof *w.starts);
+	}
+	w.base_wm = w.wm.t;
+	w.base_wall = w.last_input = tv_now();
+	spec.paths = argv + optind;
+	spec.npaths = argc - optind;
+	spec.state_path = w.state_path;
+	spec.options = state_options();
+	spec.tick_us = w.idle;
+	spec.checkpoint_us = w.checkpoint_every;
+	return run_main(&spec, &ops, NULL);
+}
+
+/* on_end: with --state the open windows wait for the next run; without, everything closes. */
+static void
+on_end(void *ctx, bool keep)
+{
+	if (keep)
+		return;
+	wm_raise(&w.wm, TV_MAX);
+	advance();
+	if (w.emitted_wm != TV_MAX && !w.cli.no_watermarks)
+		emit_watermark(TV_MAX);
+}
+
+static void
+finish(void *ctx)
+{
+	ws_free(w.ws);
+	wo_free(w.open);
+	wo_free(w.kept);
+	free(w.starts);
+	buf_free(&w.out);
+	buf_free(&w.key);
+	buf_free(&w.payload);
+	buf_free(&w.bounds);
+	rec_free(w.own);
+	for (size_t i = 0; i < w.nkeys; i++)
+		rec_path_free(w.keys[i]);
+	free(w.keys);
+}
+
+/* parse_options reads the command line into w; a bad or meaningless option exits 2. */
+static void
+parse_options(int argc, char *argv[])
+{
+	int c;
+
 	cli_init(&w.cli);
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		if (cli_common(&w.cli, c, optarg, &help))
@@ -195,58 +255,6 @@ main(int argc, char *argv[])
 		}
 	}
 	check_options();
-
-	w.late = diag_side_open(w.late_path, "late", "late event");
-	w.rec = w.own = rec_new();
-	wm_init(&w.wm, w.lateness);
-	w.emitted_wm = TV_MIN;
-	if (w.session) {
-		w.ws = ws_new(w.gap);
-		ws_set_allowed_lateness(w.ws, w.allowed);
-	} else {
-		w.open = wo_new();
-		w.kept = wo_new();
-		w.maxwin = win_sliding_count(w.size, w.slide);
-		w.starts = xmalloc(w.maxwin * sizeof *w.starts);
-	}
-	w.base_wm = w.wm.t;
-	w.base_wall = w.last_input = tv_now();
-	spec.paths = argv + optind;
-	spec.npaths = argc - optind;
-	spec.state_path = w.state_path;
-	spec.options = state_options();
-	spec.tick_us = w.idle;
-	spec.checkpoint_us = w.checkpoint_every;
-	return run_main(&spec, &ops, NULL);
-}
-
-/* on_end: with --state the open windows wait for the next run; without, everything closes. */
-static void
-on_end(void *ctx, bool keep)
-{
-	if (keep)
-		return;
-	wm_raise(&w.wm, TV_MAX);
-	advance();
-	if (w.emitted_wm != TV_MAX && !w.cli.no_watermarks)
-		emit_watermark(TV_MAX);
-}
-
-static void
-finish(void *ctx)
-{
-	ws_free(w.ws);
-	wo_free(w.open);
-	wo_free(w.kept);
-	free(w.starts);
-	buf_free(&w.out);
-	buf_free(&w.key);
-	buf_free(&w.payload);
-	buf_free(&w.bounds);
-	rec_free(w.own);
-	for (size_t i = 0; i < w.nkeys; i++)
-		rec_path_free(w.keys[i]);
-	free(w.keys);
 }
 
 /* set_kind parses the size of a window option and refuses a second window option. */
