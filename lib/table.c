@@ -382,6 +382,13 @@ show(struct buf *b, const char *s, size_t n, enum shown how)
 
 	while (i < n) {
 		c = p[i];
+		if (how == SHOW_TEXT && c >= 0x20 && c < 0x7F) {
+			for (k = i + 1; k < n && p[k] >= 0x20 && p[k] < 0x7F; k++)
+				;
+			buf_add(b, p + i, k - i);
+			i = k;
+			continue;
+		}
 		if (c >= 0x20 && c < 0x7F) {
 			if (how == SHOW_HTML) {
 				switch (c) {
@@ -623,6 +630,35 @@ classify(const char *s, size_t n, struct cell *c)
 	return 0;
 }
 
+/* add_cell appends a classified cell (c->type and its value filled) with its JSON text to the current row. */
+static void
+add_cell(struct tb *t, const char *column, const char *json, size_t len, struct cell *c)
+{
+	if (!t->inrow)
+		tb_row(t);
+	c->col = col_get(t, column);
+	c->off = t->bytes.len;
+	c->len = len;
+	buf_add(&t->bytes, json, len);
+	if (c->type == C_STRING && memchr(json + 1, '\\', len - 2) != NULL) {
+		c->toff = t->bytes.len;
+		unescape(&t->bytes, json + 1, len - 2);
+		c->tlen = t->bytes.len - c->toff;
+	} else if (c->type == C_STRING) {
+		c->toff = c->off + 1;
+		c->tlen = len - 2;
+	} else {
+		c->toff = c->off;
+		c->tlen = c->type == C_NULL ? 0 : len;
+	}
+	if (t->ncells == t->capcells) {
+		t->capcells = t->capcells ? 2 * t->capcells : 256;
+		t->cells = xrealloc(t->cells, t->capcells * sizeof(*t->cells));
+	}
+	t->cells[t->ncells++] = *c;
+	t->rows[t->nrows - 1].ncells++;
+}
+
 int
 tb_cell(struct tb *t, const char *column, const char *json, size_t len)
 {
@@ -633,73 +669,49 @@ tb_cell(struct tb *t, const char *column, const char *json, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!t->inrow)
-		tb_row(t);
-	c.col = col_get(t, column);
-	c.off = t->bytes.len;
-	c.len = len;
-	buf_add(&t->bytes, json, len);
-	if (c.type == C_STRING && memchr(json + 1, '\\', len - 2) != NULL) {
-		c.toff = t->bytes.len;
-		unescape(&t->bytes, json + 1, len - 2);
-		c.tlen = t->bytes.len - c.toff;
-	} else if (c.type == C_STRING) {
-		c.toff = c.off + 1;
-		c.tlen = len - 2;
-	} else if (c.type == C_NULL) {
-		c.toff = c.off;
-		c.tlen = 0;
-	} else {
-		c.toff = c.off;
-		c.tlen = len;
-	}
-	if (t->ncells == t->capcells) {
-		t->capcells = t->capcells ? 2 * t->capcells : 256;
-		t->cells = xrealloc(t->cells, t->capcells * sizeof(*t->cells));
-	}
-	t->cells[t->ncells++] = c;
-	t->rows[t->nrows - 1].ncells++;
+	add_cell(t, column, json, len, &c);
 	return 0;
 }
 
-/* add_built adds the cell the typed setters wrote into t->jbuf; it is valid JSON by construction. */
-static void
-add_built(struct tb *t, const char *column)
-{
-	if (tb_cell(t, column, t->jbuf.p, t->jbuf.len) != 0)
-		abort();
-}
-
+/* The typed setters know their cell's type: they build its JSON text in t->jbuf and skip classify. */
 void
 tb_cell_str(struct tb *t, const char *column, const char *s, size_t len)
 {
+	struct cell c = { .type = C_STRING };
+
 	buf_reset(&t->jbuf);
 	jw_str(&t->jbuf, s, len);
-	add_built(t, column);
+	add_cell(t, column, t->jbuf.p, t->jbuf.len, &c);
 }
 
 void
 tb_cell_int(struct tb *t, const char *column, int64_t v)
 {
+	struct cell c = { .type = C_NUMBER, .isint = true, .i = v, .d = (double)v };
+
 	buf_reset(&t->jbuf);
 	jw_int(&t->jbuf, v);
-	add_built(t, column);
+	add_cell(t, column, t->jbuf.p, t->jbuf.len, &c);
 }
 
 void
 tb_cell_real(struct tb *t, const char *column, double d)
 {
+	struct cell c = { .type = C_NUMBER, .d = d };
+
 	buf_reset(&t->jbuf);
 	jw_real(&t->jbuf, d);
-	add_built(t, column);
+	if (t->jbuf.len == 4 && memcmp(t->jbuf.p, "null", 4) == 0)
+		c.type = C_NULL;	/* NaN or an infinity */
+	add_cell(t, column, t->jbuf.p, t->jbuf.len, &c);
 }
 
 void
 tb_cell_null(struct tb *t, const char *column)
 {
-	buf_reset(&t->jbuf);
-	buf_add(&t->jbuf, "null", 4);
-	add_built(t, column);
+	struct cell c = { .type = C_NULL };
+
+	add_cell(t, column, "null", 4, &c);
 }
 
 size_t

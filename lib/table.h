@@ -43,10 +43,13 @@
  *
  *   - Widths (table): fixed from the first batch (the widest of the name
  *     and the cells), and widened, from the batch that needs it on, when
- *     a later cell is wider.  Widths never shrink, so a stream settles
- *     into steady columns; rows that fit the first batch's widths line up
- *     with the header.  A column's alignment is decided when its name is
- *     first printed.
+ *     a later cell is wider; the rows of one batch always line up with
+ *     each other.  Widths never shrink, so a stream settles into steady
+ *     columns after a few batches and the header, written once, lines up
+ *     with every row until a column first widens.  (The header is not
+ *     written again for a wider column: that would bring back a header
+ *     per batch on a stream whose values grow.)  A column's alignment is
+ *     decided by the batch that first prints its name and then kept.
  *   - A late column (one first seen after the header was written) is not
  *     dropped: csv, tsv, table and markdown start a new header block, an
  *     empty line then a header with every column in the same order, the

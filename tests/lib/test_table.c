@@ -241,6 +241,16 @@ test_sort(void)
 	tb_row(t); cell(t, "id", "6"); cell(t, "n", "-1e-3");
 	is_str(ids(t), "4,2,1,6,5,3", "descending numbers: int64 neighbours apart, reals by value");
 
+	/* Typed cells sort by their values too; a NaN is written as null and sorts as one. */
+	t = open_tb("ndjson");
+	tb_sort(t, "r", false);
+	tb_row(t); tb_cell_int(t, "id", 1); tb_cell_real(t, "r", NAN);
+	tb_row(t); tb_cell_int(t, "id", 2); tb_cell_real(t, "r", 1.0);
+	tb_row(t); tb_cell_int(t, "id", 3); tb_cell_int(t, "r", -1);
+	tb_row(t); tb_cell_int(t, "id", 4); tb_cell_str(t, "r", "0", 1);
+	tb_row(t); tb_cell_int(t, "id", 5); tb_cell_real(t, "r", 0.5);
+	is_str(ids(t), "3,5,2,4,1", "typed cells: -1 < 0.5 < 1.0 < \"0\" (a string) < NaN (null)");
+
 	/* The spec parser. */
 	t = open_tb("ndjson");
 	ok(tb_sort_spec(t, "a,b:desc,-c,+d,e:asc,f:x", &why) == 0, "a list of six keys parses");
