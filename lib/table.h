@@ -102,11 +102,12 @@ const char		*tb_format_names(void);
 /*
  * tb_new makes an empty table written in format fmt to out.  out is
  * borrowed: the caller keeps it open until tb_end() or tb_free() and
- * closes it.  Nothing is written before the first tb_flush() or tb_end().
+ * closes it.  Nothing reaches out before the first tb_flush() or tb_end(),
+ * except from a streaming ndjson or json table past 64 KiB (see Memory).
  * Aborts on allocation failure only.
  */
 struct tb	*tb_new(const struct tb_format *fmt, FILE *out);
-/* tb_free frees the table without writing anything; rows not yet flushed are lost.  NULL is allowed. */
+/* tb_free frees the table without writing anything more; rows not yet handed to out are lost.  NULL is allowed. */
 void		 tb_free(struct tb *);
 
 /*
