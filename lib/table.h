@@ -39,7 +39,9 @@
  *   html      a <table> fragment with <thead> and <tbody> for embedding
  *             in a page; numbers in <td class="num">.
  *
- * The header is written once, with the first batch.  Rules across batches:
+ * The header is written once, with the first batch, and names every
+ * column seen so far (declared, or in any row added, even one that
+ * tb_top then cut).  Rules across batches:
  *
  *   - Widths (table): fixed from the first batch (the widest of the name
  *     and the cells), and widened, from the batch that needs it on, when
