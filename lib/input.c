@@ -413,6 +413,8 @@ reject_begin(struct input *in, const struct diag_pos *pos)
 {
 	char reason[96];
 
+	/* The line is read, though no tool sees it: it counts in records_in. */
+	diag_in++;
 	snprintf(reason, sizeof reason, "line longer than %zu bytes (--max-line-bytes)", in->max_line);
 	diag_reject_begin(pos, reason);
 }
@@ -452,17 +454,19 @@ in_next(struct input *in, struct in_line *ln)
 			if (nl != NULL || (in->eof && in->end > in->start)) {
 				size_t stop = nl ? (size_t)(nl - in->buf) : in->end;
 				const char *data = in->buf + in->start;
-				struct diag_pos pos = { in->name, ++in->lineno, in->off };
+				struct diag_pos pos = { in->name, in->lineno, in->off };
 
 				len = stop - in->start;
 				in->off += len + (nl != NULL);
 				in->start = in->scan = stop + (nl != NULL);
 				if (in->overflow) {
+					/* The end of a streamed line, counted when it began. */
 					diag_reject_chunk(data, len);
 					diag_reject_end();
 					in->overflow = false;
 					continue;
 				}
+				pos.line = ++in->lineno;
 				if (len > in->max_line) {
 					too_long(in, &pos, data, len);
 					continue;
