@@ -248,7 +248,7 @@ diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const ch
  * written, the bytes go straight out as raw_b64, which keeps them exact.
  */
 static struct buf	 dlhead;	/* the streamed record's head, until its end */
-static int		 spool = -1;	/* the spool file; -2: none can be made */
+static int		 spool = -1;	/* the spool file, made on first use */
 static uint64_t		 spooled;	/* bytes in the spool */
 static bool		 direct;	/* streaming raw_b64 straight out */
 static unsigned		 u8need;	/* continuation bytes the UTF-8 check still expects */
@@ -347,25 +347,21 @@ text_stream(const unsigned char *s, size_t n)
 	fwrite(dl.p + 1, 1, dl.len - 2, dead);
 }
 
-/* spool_open makes the spool file once per run; returns -1 when none can be made. */
+/* spool_open makes the spool file, once per run when it can; returns -1 when it cannot. */
 static int
 spool_open(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
 
-	if (spool == -1) {
+	if (spool < 0) {
 		if (dir == NULL || *dir == '\0')
 			dir = "/tmp";
-		spool = -2;
-		if ((size_t)snprintf(path, sizeof path, "%s/ndflow-line-XXXXXX", dir) < sizeof path &&
-		    (spool = mkostemp(path, O_CLOEXEC)) >= 0)
-			unlink(path);
-		else
-			spool = -2;
+		if ((size_t)snprintf(path, sizeof path, "%s/ndflow-line-XXXXXX", dir) >= sizeof path ||
+		    (spool = mkostemp(path, O_CLOEXEC)) < 0)
+			return -1;
+		unlink(path);
 	}
-	if (spool < 0)
-		return -1;
 	if (ftruncate(spool, 0) != 0 || lseek(spool, 0, SEEK_SET) != 0)
 		return -1;
 	return 0;

@@ -51,6 +51,7 @@ struct input {
 	bool		 reopen;	/* open the same operand again (rotation, truncation) */
 	bool		 rotated;	/* the path now names another file: drain this one, then reopen */
 	uint64_t	 dev, ino;	/* of the file opened last */
+	size_t		 read_max;	/* 0, or the most one read() asks for (in_read_max) */
 };
 
 struct input *
@@ -270,6 +271,8 @@ read_raw(struct input *in, void *p, size_t n)
 {
 	ssize_t r;
 
+	if (in->read_max > 0 && n > in->read_max)
+		n = in->read_max;
 	for (;;) {
 		if (wait_readable(in, in->fd) < 0)
 			return -1;
@@ -555,6 +558,12 @@ void
 in_follow(struct input *in, int poll_ms)
 {
 	in->follow_ms = poll_ms > 0 ? poll_ms : 0;
+}
+
+void
+in_read_max(struct input *in, size_t n)
+{
+	in->read_max = n;
 }
 
 void
