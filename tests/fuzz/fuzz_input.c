@@ -40,7 +40,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* gz appends the gzip form of p to out (level 1: speed matters more than size here). */
+/*
+ * gz appends the gzip form of p to out.  Level 0 (stored blocks) keeps the
+ * file as large as the text, so that a repeated payload still crosses the
+ * 128 KiB zlib buffer; level 1 gives real deflate blocks.
+ */
+static int	level;
+
 static void
 gz(struct buf *out, const unsigned char *p, size_t n)
 {
@@ -48,7 +54,7 @@ gz(struct buf *out, const unsigned char *p, size_t n)
 	int zr;
 
 	memset(&z, 0, sizeof z);
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		abort();
 	buf_reserve(out, deflateBound(&z, (uLong)n));
 	z.next_in = (unsigned char *)(uintptr_t)p;
@@ -138,6 +144,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 4)
 		return 0;
 	mode = data[0] % NMODES;
+	level = data[0] / NMODES % 4 == 3;	/* mostly stored, sometimes deflated */
 	target = sizes[data[1] % (sizeof sizes / sizeof sizes[0])];
 	max_line = maxes[data[2] % (sizeof maxes / sizeof maxes[0])];
 	read_max = reads[data[3] % (sizeof reads / sizeof reads[0])];
