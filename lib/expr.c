@@ -917,7 +917,8 @@ re_count(const char *s, size_t len, size_t *i, uint64_t *copies, uint64_t *count
  * re_cost measures a POSIX extended regular expression before regcomp
  * sees it: the number of elements once every repetition is expanded
  * (each atom 1, a group its contents plus 1, an interval multiplies its
- * operand), the largest interval count and the nesting of groups.
+ * operand by its upper count, '+' by 2 as regcomp copies it), the largest
+ * interval count and the nesting of groups.
  * Returns NULL when the pattern is within the limits, else the reason,
  * written into why.
  */
@@ -955,19 +956,24 @@ re_cost(const char *s, size_t len, char *why, size_t whysz)
 			i++;
 			continue;
 		}
-		if (c == '{' && (brace = i, re_count(s, len, &i, &copies, &count))) {
-			if (count > RE_MAX_COUNT) {
+		if ((c == '{' && (brace = i, re_count(s, len, &i, &copies, &count))) || c == '+') {
+			if (c == '{' && count > RE_MAX_COUNT) {
 				snprintf(why, whysz, "repetition count over %d in '%.*s'", RE_MAX_COUNT,
 				    (int)(i - brace > 40 ? 40 : i - brace), s + brace);
 				return why;
+			}
+			/* regcomp reads "a+" as "aa*": two copies, so "a++++" is sixteen. */
+			if (c == '+') {
+				copies = 2;
+				i++;
 			}
 			/* The operand is the last atom; a repeated repetition multiplies again. */
 			g->branch -= g->last;
 			g->last = sat_mul(g->last ? g->last : 1, copies);
 			g->branch = sat_add(g->branch, g->last);
-		} else if (c == '*' || c == '+' || c == '?') {
+		} else if (c == '*' || c == '?') {
 			i++;
-			continue;	/* no copies beyond one (a+ is aa*) */
+			continue;	/* no copies: the operand is used once */
 		} else {
 			size_t j = i + 1;
 

@@ -188,13 +188,14 @@ field_end(struct fmt_reader *r)
 	r->fend[r->nf++] = r->fields.len;
 }
 
+/* field returns field i of the split row; "" when every field so far is empty (the buffer is still NULL). */
 static const char *
 field(const struct fmt_reader *r, size_t i, size_t *len)
 {
 	size_t start = i ? r->fend[i - 1] : 0;
 
 	*len = r->fend[i] - start;
-	return r->fields.p + start;
+	return r->fields.p != NULL ? r->fields.p + start : "";
 }
 
 static void

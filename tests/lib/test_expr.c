@@ -626,6 +626,12 @@ test_regex_cost(void)
 	    "invalid regular expression: repetition count over 1000 in '{,99999999999999999999999}'");
 	bad(".s =~ \"a{1,5}{1,5}{1,5}{1,5}{1,5}{1,5}\"", 7,
 	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	/* Found by fuzz_expr: each '+' doubles its operand in regcomp (2^100 copies took 2 GB and more). */
+	bad(".s =~ \"0++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++\"",
+	    7, "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	bad(".s =~ \"(a{1,100}b)+{1,50}\"", 7,
+	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	check("{\"s\":\"aaa\"}", ".s =~ \"^a+++++++++++$\"", 1);
 	/* Within the limits: the same shapes, smaller, compile and match. */
 	check("{\"s\":\"aaa\"}", ".s =~ \"^a{1,99}{1,100}$\"", 1);
 	check("{\"s\":\"aaa\"}", ".s =~ \"^(a{1,99}){1,99}$\"", 1);

@@ -211,6 +211,16 @@ test_empty(void)
 		fmt_free(r);
 	}
 	ok(!fmt_json_number(NULL, 0), "fmt_json_number(NULL, 0) is not a number");
+
+	/* Found by fuzz_formats: a header of empty names split into an empty (NULL) buffer. */
+	{
+		struct fmt_opts oc = { ',', false, NULL };
+		struct fmt_reader *r = fmt_new(FMT_CSV, &oc);
+
+		is_str(parse(r, ","), "SKIP", "a header of two empty names");
+		is_str(parse(r, "x,"), "{\"1\":\"x\",\"2\":\"\"}", "its columns are named by number");
+		fmt_free(r);
+	}
 	buf_free(&out);
 }
 
