@@ -38,7 +38,7 @@ levels(unsigned nlv, unsigned ntop, const char *n)
 		buf_addc(&b, ']');
 	}
 	buf_adds(&b, "]}");
-	return xstrdup(buf_cstr(&b));
+	return buf_cstr(&b);	/* b.p: the caller frees it */
 }
 
 /* roundtrip saves s, loads the text into a new sketch and saves that: both texts must be equal. */
