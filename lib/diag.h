@@ -60,7 +60,10 @@ void	diag_reject(const struct diag_pos *, const char *raw, size_t rawlen, const 
 
 /*
  * The streaming form, for a line too long to hold: begin, any number of
- * chunks, end.  The dead-letter record carries raw_b64.
+ * chunks, end.  The record carries raw or raw_b64 as diag_reject's does:
+ * the line is spooled to an unlinked file in $TMPDIR (or /tmp), not
+ * memory, until its end decides.  When no such file can be written, the
+ * record carries raw_b64 whatever the bytes.
  */
 void	diag_reject_begin(const struct diag_pos *, const char *reason);
 void	diag_reject_chunk(const void *, size_t);
