@@ -112,6 +112,7 @@ static char		**csvcols;	/* the CSV header, fixed by the first batch */
 static size_t		 ncsvcols;
 static bool		 csv_header_done;
 static uint64_t		*ngroups_stat;
+static uint64_t		*overflows;	/* results past the double range, written as null */
 static char		 specs_text[4096];
 static struct expr	*where;		/* --where */
 static uint64_t		*filtered;
@@ -215,6 +216,12 @@ main(int argc, char *argv[])
 		gnames = xrealloc(gnames, (i + 1) * sizeof(*gnames));
 		gnames[i] = xstrdup(s[0] == '.' ? s + 1 : s);
 	}
+	/* A group field is an output column too: a spec may not reuse its name. */
+	for (i = 0; i < ng; i++)
+		for (size_t j = 0; j < aggs.nspecs; j++)
+			if (strcmp(gnames[i], aggs.specs[j].name) == 0)
+				diag_usage_error("duplicate output name '%s' in spec '%s'",
+				    aggs.specs[j].name, argv[argc - (int)aggs.nspecs + (int)j]);
 	if (partial && (format != FMT_NDJSON || nsort || top))
 		diag_usage_error("--partial writes state records: --format, --sort and --top do not apply");
 	if (partial && every_n + (uint64_t)every_d)
@@ -244,6 +251,7 @@ main(int argc, char *argv[])
 		fpaths[i] = cli_path("aggregate field", aggs.fields[i]);
 	groups = hm_new(GHDR + aggs.size);
 	ngroups_stat = diag_counter("groups");
+	overflows = diag_counter("overflows");
 	rec = rec_new();
 	if (state_path)
 		load_state(rec);
@@ -987,7 +995,11 @@ emit(enum emit_kind kind, int64_t wm)
 		}
 		agg_cols_reset(&rows[nrows]);
 		group_cols(g, &rows[nrows]);
-		aggs_result(&aggs, GBLOCK(g), &rows[nrows]);
+		if (aggs_result(&aggs, GBLOCK(g), &rows[nrows]) > 0) {
+			if (*overflows == 0)
+				diag_warn("a result is past the range of a double and is written as null");
+			(*overflows)++;
+		}
 		if (direct) {
 			put_ndjson(&rows[nrows]);
 			diag_out++;

@@ -103,13 +103,13 @@ close_enough() {
 	assert_output '{"v_median":2.5,"v_p90":3.7,"v_p0":1.0,"v_p100":4.0,"v_p25":1.75}'
 }
 
-@test "integer sums stay exact past 2^53 and switch to doubles on int64 overflow" {
+@test "integer sums stay exact past 2^53 and past int64 (128-bit integers)" {
 	printf '{"v":9007199254740993}\n{"v":1}\n' > "$T/in"
 	run aggregate sum:v < "$T/in"
 	assert_output '{"v_sum":9007199254740994}'
 	printf '{"v":9223372036854775807}\n{"v":1}\n' > "$T/in"
 	run aggregate sum:v min:v max:v < "$T/in"
-	assert_output '{"v_sum":9.223372036854776e+18,"v_min":1,"v_max":9223372036854775807}'
+	assert_output '{"v_sum":9223372036854775808,"v_min":1,"v_max":9223372036854775807}'
 }
 
 @test "real sums are compensated" {
@@ -593,4 +593,42 @@ EOF
 	printf '{"g":"a","v":9}\n{"g":"b","v":10}\n{"g":"b","v":1}\n{"g":"c","v":2}\n' > "$T/in"
 	run aggregate -g g --sort count,-g count max:v < "$T/in"
 	assert_output "$(printf '%s\n' '{"g":"c","count":1,"v_max":2}' '{"g":"a","count":1,"v_max":9}' '{"g":"b","count":2,"v_max":10}')"
+}
+
+# ---- issue 12: exact answers ----
+
+@test "fractional percentiles equal R's quantile(type = 7): p33.3 of 0..1000 is 333, p99.9 is 999" {
+	# By hand: h = 1000 * 0.333 = 333 and 1000 * 0.999 = 999 exactly, whole ranks, no interpolation;
+	# p12.345: h = 123.45, so 123 + 0.45 * (124 - 123) = 123.45.
+	seq 0 1000 | awk '{ printf "{\"v\":%d}\n", $1 }' > "$T/in"
+	run -0 aggregate p33.3:v p99.9:v p12.345:v p0.1:v < "$T/in"
+	assert_output '{"v_p33.3":333.0,"v_p99.9":999.0,"v_p12.345":123.45,"v_p0.1":1.0}'
+}
+
+@test "a sum past the double range is reported, counted and null, and its mean stays exact" {
+	printf '{"v":1e308}\n{"v":1e308}\n' > "$T/in"
+	run -0 --separate-stderr aggregate --stats sum:v mean:v < "$T/in"
+	assert_output '{"v_sum":null,"v_mean":1e+308}'
+	[[ "${stderr_lines[0]}" == 'aggregate: a result is past the range of a double and is written as null' ]]
+	[[ "${stderr_lines[1]}" == *'"overflows":1,'* ]]
+}
+
+@test "an int64 sum that overflows midway is exact when the total fits" {
+	printf '{"v":9223372036854775807}\n{"v":9223372036854775807}\n{"v":-9223372036854775807}\n' > "$T/in"
+	run -0 aggregate sum:v < "$T/in"
+	assert_output '{"v_sum":9223372036854775807}'
+}
+
+@test "min and max of integers past 64 bits select exactly and keep their digits, through --partial too" {
+	printf '{"v":123456789012345678901234567890}\n{"v":123456789012345678901234567891}\n{"v":7}\n' > "$T/in"
+	run -0 aggregate min:v max:v < "$T/in"
+	assert_output '{"v_min":7,"v_max":123456789012345678901234567891}'
+	aggregate --partial min:v max:v < "$T/in" > "$T/part"
+	run -0 aggregate --merge min:v max:v < "$T/part"
+	assert_output '{"v_min":7,"v_max":123456789012345678901234567891}'
+}
+
+@test "an output name that is a group field is refused like any duplicate name" {
+	run -2 --separate-stderr aggregate -g a count=a < /dev/null
+	assert_equal "${stderr_lines[0]}" "aggregate: duplicate output name 'a' in spec 'count=a'"
 }
