@@ -39,6 +39,12 @@ win_floor(int64_t t, int64_t step, int64_t offset)
 	return win_add(off, d);
 }
 
+bool
+win_writable(int64_t start, int64_t end)
+{
+	return start >= WIN_RFC3339_MIN && end <= WIN_RFC3339_MAX;
+}
+
 size_t
 win_sliding_count(int64_t size, int64_t slide)
 {

@@ -36,6 +36,16 @@ int64_t	win_floor(int64_t t, int64_t step, int64_t offset);
 size_t	win_sliding_assign(int64_t t, int64_t size, int64_t slide, int64_t offset,
 	    int64_t *starts, size_t max);
 
+/*
+ * The times RFC 3339 can write: 0000-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999999Z.  win_writable reports whether a window's
+ * bounds both lie in that range, so that its window_start and window_end
+ * can be written and read back.
+ */
+#define WIN_RFC3339_MIN	INT64_C(-62167219200000000)
+#define WIN_RFC3339_MAX	INT64_C(253402300799999999)
+bool	win_writable(int64_t start, int64_t end);
+
 /* win_sliding_count returns the largest number of windows an event can belong to: ceil(size/slide). */
 size_t	win_sliding_count(int64_t size, int64_t slide);
 

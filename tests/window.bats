@@ -794,3 +794,17 @@ Try 'window --help' for more information."
 	assert_output "$INF"
 	assert_equal "$stderr" "window: $T/nope: No such file or directory"
 }
+
+@test "an event whose window would end after 9999-12-31 is rejected with its reason, not written as +10000" {
+	# [9999-12-31T23:59:00Z, 10000-01-01T00:00:00Z) has an end RFC 3339 cannot write; the window before it can.
+	printf '{"timestamp":"9999-12-31T23:59:30Z"}\n{"timestamp":"9999-12-31T23:58:30Z"}\n' > "$T/in"
+	run -0 window --tumbling 1m --dead-letter "$T/dl" < "$T/in"
+	assert_output '{"timestamp":"9999-12-31T23:58:30Z","window_start":"9999-12-31T23:58:00Z","window_end":"9999-12-31T23:59:00Z"}
+{"@watermark":"+inf"}'
+	run jq -r '.line, .reason' "$T/dl"
+	assert_output '1
+its window would end after 9999-12-31T23:59:59.999999Z or start before year 0000, which RFC 3339 cannot write'
+	run -1 --separate-stderr window --session 1m < <(head -1 "$T/in")
+	assert_output '{"@watermark":"+inf"}'
+	[[ "${stderr_lines[0]}" == 'window: -:1: its window would end after'* ]]
+}
