@@ -816,6 +816,18 @@ columns(size_t *n)
 	return cols;
 }
 
+/* invalid_col reports whether a column is a FIELD_invalid count. */
+static bool
+invalid_col(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < aggs.nfields; i++)
+		if (strcmp(aggs.invalid_name[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void
 put_csv_cell(const char *p, size_t len)
 {
@@ -837,15 +849,32 @@ quote:
 	putchar('"');
 }
 
+/*
+ * put_csv writes a batch as CSV rows.  A CSV cannot grow its header once
+ * written, so the header is every column the specs can produce: the first
+ * batch's columns, then FIELD_invalid for each numeric field (0 in a row
+ * without invalid values).  A later column outside it (a windowed batch
+ * after a header without windows) ends the run: it is never dropped.
+ */
 static void
 put_csv(void)
 {
 	struct buf cell = BUF_INIT;
 	const char **cols;
-	size_t n, r, i, idx;
+	size_t n, r, i, j, idx;
 
 	if (!csv_header_done) {
 		cols = columns(&n);
+		for (i = 0; i < aggs.nfields; i++) {
+			if (!aggs.numeric[i])
+				continue;
+			for (j = 0; j < n && strcmp(cols[j], aggs.invalid_name[i]) != 0; j++)
+				;
+			if (j == n) {
+				cols = xrealloc(cols, (n + 1) * sizeof(*cols));
+				cols[n++] = aggs.invalid_name[i];
+			}
+		}
 		csvcols = xmalloc((n ? n : 1) * sizeof(*csvcols));
 		for (i = 0; i < n; i++) {
 			csvcols[i] = xstrdup(cols[i]);
@@ -858,6 +887,14 @@ put_csv(void)
 		free(cols);
 		csv_header_done = true;
 	}
+	for (r = 0; r < nrows; r++)
+		for (i = 0; i < rows[r].n; i++) {
+			for (j = 0; j < ncsvcols && strcmp(csvcols[j], rows[r].name[i]) != 0; j++)
+				;
+			if (j == ncsvcols)
+				diag_die(EX_REJECTED, "--format csv: column '%s' first appears after the "
+				    "header was written; use --format ndjson", rows[r].name[i]);
+		}
 	for (r = 0; r < nrows; r++) {
 		for (i = 0; i < ncsvcols; i++) {
 			if (i)
@@ -867,7 +904,8 @@ put_csv(void)
 				cell_text(rows[r].b.p + rows[r].start[idx], rows[r].len[idx], &cell);
 				buf_cstr(&cell);
 				put_csv_cell(cell.p, cell.len);
-			}
+			} else if (invalid_col(csvcols[i]))
+				putchar('0');
 		}
 		putchar('\n');
 	}

@@ -396,10 +396,10 @@ EOF
 	run aggregate -g p --format csv sum:v top1:p < "$T/in"
 	assert_success
 	assert_output "$(cat <<'EOF'
-p,v_sum,p_top1
-"a,b",1,"[{""value"":""a,b"",""count"":1}]"
-"say ""hi""",2,"[{""value"":""say \""hi\"""",""count"":1}]"
-,3,[]
+p,v_sum,p_top1,v_invalid
+"a,b",1,"[{""value"":""a,b"",""count"":1}]",0
+"say ""hi""",2,"[{""value"":""say \""hi\"""",""count"":1}]",0
+,3,[],0
 EOF
 )"
 }
@@ -578,10 +578,10 @@ EOF
 	run aggregate --format csv count sum:value < "$DATA/agg-windows.ndjson"
 	assert_success
 	assert_output "$(cat <<'EOF'
-window_start,window_end,count,value_sum
-2024-03-15T10:00:00Z,2024-03-15T10:01:00Z,3,6
-2024-03-15T10:01:00Z,2024-03-15T10:02:00Z,2,9
-2024-03-15T10:02:00Z,2024-03-15T10:03:00Z,2,13
+window_start,window_end,count,value_sum,value_invalid
+2024-03-15T10:00:00Z,2024-03-15T10:01:00Z,3,6,0
+2024-03-15T10:01:00Z,2024-03-15T10:02:00Z,2,9,0
+2024-03-15T10:02:00Z,2024-03-15T10:03:00Z,2,13,0
 EOF
 )"
 }
@@ -631,4 +631,22 @@ EOF
 @test "an output name that is a group field is refused like any duplicate name" {
 	run -2 --separate-stderr aggregate -g a count=a < /dev/null
 	assert_equal "${stderr_lines[0]}" "aggregate: duplicate output name 'a' in spec 'count=a'"
+}
+
+@test "--format csv keeps a FIELD_invalid column that first appears in a later batch" {
+	# Window 1 has a number, window 2 a string: v_invalid is 0 then 1 (by hand), never dropped.
+	printf '%s\n' '{"window_start":"2024-01-01T00:00:00Z","window_end":"2024-01-01T00:01:00Z","v":1}' \
+	    '{"@watermark":"2024-01-01T00:01:00Z"}' \
+	    '{"window_start":"2024-01-01T00:01:00Z","window_end":"2024-01-01T00:02:00Z","v":"x"}' > "$T/in"
+	run -0 aggregate --format csv count sum:v < "$T/in"
+	assert_output 'window_start,window_end,count,v_sum,v_invalid
+2024-01-01T00:00:00Z,2024-01-01T00:01:00Z,1,1,0
+2024-01-01T00:01:00Z,2024-01-01T00:02:00Z,1,0,1'
+}
+
+@test "--format csv stops with status 1 when a later batch has a column the header lacks" {
+	# Running results of a record without windows fix the header; a windowed batch cannot fit it.
+	printf '%s\n' '{"v":1}' '{"window_start":"2024-01-01T00:00:00Z","window_end":"2024-01-01T00:01:00Z","v":2}' > "$T/in"
+	run -1 --separate-stderr aggregate --format csv --every 1 count < "$T/in"
+	assert_equal "${stderr_lines[0]}" "aggregate: --format csv: column 'window_start' first appears after the header was written; use --format ndjson"
 }
