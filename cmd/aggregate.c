@@ -311,10 +311,9 @@ main(int argc, char *argv[])
 		buf_addc(&key, 'B');
 		group_get(false, TV_MAX);
 	}
+	/* With --every the final results are written too, even when unchanged: they are the ones marked final. */
 	if (state_path)
 		save_state();
-	else if ((every_n || every_d) && !changed)
-		/* The last running results are the final ones already. */;
 	else
 		emit(EMIT_ALL, TV_MAX);
 	free_groups();
@@ -1038,6 +1037,10 @@ emit(enum emit_kind kind, int64_t wm)
 				diag_warn("a result is past the range of a double and is written as null");
 			(*overflows)++;
 		}
+		/* --every: running results say they are not final, so a reader can tell them apart. */
+		if (every_n || every_d)
+			agg_cols_add(&rows[nrows], "final", kind == EMIT_RUNNING || kind == EMIT_BATCH ?
+			    "false" : "true", kind == EMIT_RUNNING || kind == EMIT_BATCH ? 5 : 4);
 		if (direct) {
 			put_ndjson(&rows[nrows]);
 			diag_out++;

@@ -308,7 +308,12 @@ parse_options(int argc, char **argv)
 	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
 	/* --stats shows the counters that mean something for these options. */
 	D.n_dupes = diag_counter("duplicates");
-	D.n_keys = diag_counter("keys");
+	/*
+	 * keys is the number of distinct keys, which only a run that forgets
+	 * nothing knows; a run that forgets (--within, --max-keys) counts
+	 * horizons instead: a key forgotten and seen again counts again.
+	 */
+	D.n_keys = diag_counter(D.within >= 0 || D.max_keys > 0 ? "horizons" : "keys");
 	D.n_blank = diag_counter("blank_lines");
 	D.n_expired = D.within >= 0 ? diag_counter("expired") : &D.unused;
 	D.n_evicted = D.max_keys > 0 ? diag_counter("evicted") : &D.unused;
@@ -961,15 +966,11 @@ finish(void)
 	size_t i;
 
 	if (D.bloom != NULL) {
-		char s[32];
-
 		*diag_counter("bloom_bytes") = bloom_bytes(D.bloom);
 		*diag_counter("bloom_hashes") = bloom_hashes(D.bloom);
-		snprintf(s, sizeof(s), "%g", D.error);
-		diag_stat_str("bloom_error", s);
+		diag_stat_real("bloom_error", D.error);
 		/* The share of bits set: about 0.5 at capacity; past it the filter is overfull. */
-		snprintf(s, sizeof(s), "%.4f", (double)bloom_set_bits(D.bloom) / (double)bloom_bits(D.bloom));
-		diag_stat_str("bloom_fill", s);
+		diag_stat_real("bloom_fill", (double)bloom_set_bits(D.bloom) / (double)bloom_bits(D.bloom));
 		if (*D.n_keys > D.capacity)
 			diag_warn("--approx: %" PRIu64 " distinct keys exceed --capacity %" PRIu64
 			    ": the false-positive rate is above %g", *D.n_keys, D.capacity, D.error);

@@ -406,25 +406,25 @@ EOF
 
 # ---- running results ----
 
-@test "--every N emits running results every N records, and the final ones at the end" {
+@test "--every N emits running results every N records, marked final:false, and the final ones at the end" {
 	printf '{"v":1}\n{"v":2}\n{"v":3}\n{"v":4}\n{"v":5}\n' > "$T/in"
 	run aggregate --every 2 count sum:v < "$T/in"
-	assert_output "$(printf '%s\n' '{"count":2,"v_sum":3}' '{"count":4,"v_sum":10}' '{"count":5,"v_sum":15}')"
+	assert_output "$(printf '%s\n' '{"count":2,"v_sum":3,"final":false}' '{"count":4,"v_sum":10,"final":false}' '{"count":5,"v_sum":15,"final":true}')"
 	run aggregate --every 5 count < "$T/in"
-	assert_output '{"count":5}'
+	assert_output "$(printf '%s\n' '{"count":5,"final":false}' '{"count":5,"final":true}')"
 }
 
 @test "--every DURATION emits running results each time event time crosses a boundary" {
 	printf '{"timestamp":"2024-03-15T10:00:10Z","v":1}\n{"timestamp":"2024-03-15T10:00:50Z","v":2}\n{"timestamp":"2024-03-15T10:01:05Z","v":3}\n{"timestamp":"2024-03-15T10:03:00Z","v":4}\n{"v":9}\n' > "$T/in"
 	run -1 --separate-stderr aggregate --every 1m sum:v < "$T/in"
-	assert_output "$(printf '%s\n' '{"v_sum":3}' '{"v_sum":6}' '{"v_sum":10}')"
+	assert_output "$(printf '%s\n' '{"v_sum":3,"final":false}' '{"v_sum":6,"final":false}' '{"v_sum":10,"final":true}')"
 	assert_equal "${stderr_lines[0]}" "aggregate: -:5: missing time field 'timestamp'"
 }
 
 @test "--every DURATION reads the time from --time-field" {
 	printf '{"ts":1710496810,"v":1}\n{"ts":1710496870,"v":2}\n' > "$T/in"
 	run aggregate -t ts --time-format epoch_s --every 1m sum:v < "$T/in"
-	assert_output "$(printf '%s\n' '{"v_sum":1}' '{"v_sum":3}')"
+	assert_output "$(printf '%s\n' '{"v_sum":1,"final":false}' '{"v_sum":3,"final":true}')"
 }
 
 # ---- --approx ----
@@ -649,4 +649,11 @@ EOF
 	printf '%s\n' '{"v":1}' '{"window_start":"2024-01-01T00:00:00Z","window_end":"2024-01-01T00:01:00Z","v":2}' > "$T/in"
 	run -1 --separate-stderr aggregate --format csv --every 1 count < "$T/in"
 	assert_equal "${stderr_lines[0]}" "aggregate: --format csv: column 'window_start' first appears after the header was written; use --format ndjson"
+}
+
+@test "--every on empty input still writes the zero row that a run without --every writes" {
+	run -0 aggregate count < /dev/null
+	assert_output '{"count":0}'
+	run -0 aggregate --every 1m count < /dev/null
+	assert_output '{"count":0,"final":true}'
 }
