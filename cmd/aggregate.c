@@ -74,8 +74,8 @@ enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
 struct group {
 	uint64_t	seq;		/* creation order */
 	int64_t		wend;		/* window_end, or TV_MAX for a group without a window */
+	size_t		hidx;		/* windowed: its place in the window heap */
 	bool		windowed;
-	bool		closed;
 };
 #define GHDR	((sizeof(struct group) + 15) & ~(size_t)15)
 #define GBLOCK(g)	((char *)(g) + GHDR)
@@ -113,6 +113,9 @@ static size_t		 ncsvcols;
 static bool		 csv_header_done;
 static uint64_t		*ngroups_stat;
 static uint64_t		*overflows;	/* results past the double range, written as null */
+static struct group	**wheap;	/* windowed groups, a min-heap on (window_end, seq) */
+static size_t		 nwheap, capwheap;
+static uint64_t		*visited;	/* groups a watermark looked at: what it closed, and one more */
 static char		 specs_text[4096];
 static struct expr	*where;		/* --where */
 static uint64_t		*filtered;
@@ -252,6 +255,7 @@ main(int argc, char *argv[])
 	groups = hm_new(GHDR + aggs.size);
 	ngroups_stat = diag_counter("groups");
 	overflows = diag_counter("overflows");
+	visited = diag_counter("groups_visited");
 	rec = rec_new();
 	if (state_path)
 		load_state(rec);
@@ -436,6 +440,57 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 	return 0;
 }
 
+/*
+ * The window heap orders windowed groups by window_end, then creation, so
+ * a watermark finds the windows it closes without looking at the others:
+ * closing costs what closes, not the size of the table.
+ */
+static bool
+wh_before(const struct group *a, const struct group *b)
+{
+	return a->wend < b->wend || (a->wend == b->wend && a->seq < b->seq);
+}
+
+static void
+wh_set(size_t i, struct group *g)
+{
+	wheap[i] = g;
+	g->hidx = i;
+}
+
+static void
+wh_push(struct group *g)
+{
+	size_t i;
+
+	if (nwheap == capwheap) {
+		capwheap = capwheap ? 2 * capwheap : 64;
+		wheap = xrealloc(wheap, capwheap * sizeof(*wheap));
+	}
+	for (i = nwheap++; i > 0 && wh_before(g, wheap[(i - 1) / 2]); i = (i - 1) / 2)
+		wh_set(i, wheap[(i - 1) / 2]);
+	wh_set(i, g);
+}
+
+static struct group *
+wh_pop(void)
+{
+	struct group *first = wheap[0], *last = wheap[--nwheap];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < nwheap) {
+		if (c + 1 < nwheap && wh_before(wheap[c + 1], wheap[c]))
+			c++;
+		if (!wh_before(wheap[c], last))
+			break;
+		wh_set(i, wheap[c]);
+		i = c;
+	}
+	if (nwheap > 0)
+		wh_set(i, last);
+	return first;
+}
+
 /* group_get returns the group of the key in key, creating it. */
 static struct group *
 group_get(bool windowed, int64_t wend)
@@ -449,6 +504,8 @@ group_get(bool windowed, int64_t wend)
 		g->wend = wend;
 		g->windowed = windowed;
 		aggs_state_init(&aggs, GBLOCK(g));
+		if (windowed)
+			wh_push(g);
 		(*ngroups_stat)++;
 	}
 	return g;
@@ -984,6 +1041,16 @@ put_table(void)
 	buf_free(&cell);
 }
 
+static void
+batch_add(struct group *g)
+{
+	if (nbatch == capbatch) {
+		capbatch = capbatch ? capbatch * 2 : 64;
+		batch = xrealloc(batch, capbatch * sizeof(*batch));
+	}
+	batch[nbatch++] = g;
+}
+
 /*
  * emit writes the results of a batch of groups: EMIT_CLOSED the windows
  * a watermark at wm closes, EMIT_ALL everything (end of input),
@@ -1000,17 +1067,17 @@ emit(enum emit_kind kind, int64_t wm)
 	bool direct;
 
 	nbatch = 0;
-	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it)) {
-		if (kind == EMIT_CLOSED && !(g->windowed && g->wend <= wm))
-			continue;
-		if (kind == EMIT_BATCH && g->windowed)
-			continue;
-		if (nbatch == capbatch) {
-			capbatch = capbatch ? capbatch * 2 : 64;
-			batch = xrealloc(batch, capbatch * sizeof(*batch));
+	if (kind == EMIT_CLOSED) {
+		/* The heap gives the closed windows in (window_end, seq) order: the others are not looked at. */
+		(*visited)++;
+		while (nwheap > 0 && wheap[0]->wend <= wm) {
+			(*visited)++;
+			batch_add(wh_pop());
 		}
-		batch[nbatch++] = g;
-	}
+	} else
+		for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
+			if (!(kind == EMIT_BATCH && g->windowed))
+				batch_add(g);
 	if (nbatch == 0)
 		return;
 	qsort(batch, nbatch, sizeof(*batch), cmp_groups);
@@ -1065,15 +1132,19 @@ emit(enum emit_kind kind, int64_t wm)
 		changed = false;
 	if (kind == EMIT_RUNNING || kind == EMIT_BATCH)
 		return;
-	for (i = 0; i < nbatch; i++)
-		batch[i]->closed = true;
-	for (g = hm_first(groups, &it); g; ) {
-		if (g->closed) {
-			aggs_state_free(&aggs, GBLOCK(g));
-			hm_del_iter(groups, &it);
-			g = hm_next(groups, &it);
-		} else
-			g = hm_next(groups, &it);
+	if (kind == EMIT_ALL)
+		nwheap = 0;	/* every group closes */
+	/* Closed groups leave the table (which shrinks as they go). */
+	for (i = 0; i < nbatch; i++) {
+		const void *k;
+		size_t klen;
+
+		g = batch[i];
+		aggs_state_free(&aggs, GBLOCK(g));
+		k = hm_key(g, &klen);
+		buf_reset(&key);
+		buf_add(&key, k, klen);
+		hm_del(groups, key.p, key.len);
 	}
 }
 
@@ -1169,6 +1240,7 @@ free_groups(void)
 		agg_cols_free(&rows[i]);
 	free(rows);
 	free(batch);
+	free(wheap);
 	for (i = 0; i < ncsvcols; i++)
 		free(csvcols[i]);
 	free(csvcols);

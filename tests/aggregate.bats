@@ -657,3 +657,24 @@ EOF
 	run -0 aggregate --every 1m count < /dev/null
 	assert_output '{"count":0,"final":true}'
 }
+
+# burst N: N groups in one window, the watermark that closes it, then N-1 later watermarks.
+burst() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "{\"window_start\":\"2024-01-01T00:00:00Z\",\"window_end\":\"2024-01-01T00:01:00Z\",\"g\":%d}\n", i
+		for (j = 0; j < n; j++)
+			printf "{\"@watermark\":\"2024-01-01T%02d:%02d:%02dZ\"}\n", 1 + int(j / 3600), int(j / 60) % 60, j % 60
+	}'
+}
+
+@test "closing windows costs what closes: groups visited grow linearly (n and 8n), not with table size" {
+	# The first watermark closes the n groups (n visited, plus the one it stops at); each later
+	# one looks at one group only: 2n in all.  Scanning the table would be about n * n.
+	for n in 1000 8000; do
+		burst $n > "$T/in"
+		run -0 --separate-stderr aggregate -g g --stats count < "$T/in"
+		assert_equal "$(grep -c '"count":1}' <<<"$output")" "$n"
+		assert_equal "$(jq '.groups_visited' <<<"$stderr")" "$((2 * n))"
+	done
+}
