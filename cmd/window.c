@@ -200,6 +200,7 @@ main(int argc, char *argv[])
 	if (w.session) {
 		w.ws = ws_new(w.gap);
 		ws_set_allowed_lateness(w.ws, w.allowed);
+		ws_count_visits(w.ws, diag_counter("sessions_visited"));
 	} else {
 		w.open = wo_new();
 		w.kept = wo_new();

@@ -108,6 +108,12 @@ struct win_sessions	*ws_new(int64_t gap);
  * freed once emitted.
  */
 void			 ws_set_allowed_lateness(struct win_sessions *, int64_t allowed);
+/*
+ * ws_count_visits makes the set count, in *counter, the sessions it looks
+ * at to place events (a measure of its work for tests and --stats:
+ * O(log n) per event); NULL stops counting.
+ */
+void			 ws_count_visits(struct win_sessions *, uint64_t *counter);
 /* ws_free frees every session held and its events. */
 void			 ws_free(struct win_sessions *);
 /* ws_count returns the number of sessions held, open or kept (over all keys). */

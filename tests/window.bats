@@ -808,3 +808,20 @@ its window would end after 9999-12-31T23:59:59.999999Z or start before year 0000
 	assert_output '{"@watermark":"+inf"}'
 	[[ "${stderr_lines[0]}" == 'window: -:1: its window would end after'* ]]
 }
+
+@test "sessions are placed in O(log n): sessions visited at n and 8n grow as n log n, not n squared" {
+	# n events 10 s apart, gap 1 s, a lateness that keeps every session open, one stream (no
+	# --key): each event starts a session among all the others.  A scan of the key's sessions
+	# visits n(n-1)/2 in all (about 500k at n = 1000, 32M at 8n); a search, O(log n) each.
+	for n in 1000 8000; do
+		awk -v n=$n 'BEGIN { for (i = 0; i < n; i++) printf "{\"timestamp\":%d}\n", 1700000000 + 10 * i }' > "$T/in.$n"
+		run -0 --separate-stderr window --session 1s --lateness 1000d --time-format epoch_s --stats < "$T/in.$n"
+		assert_equal "$(grep -c window_start <<<"$output")" "$n"
+		jq '.sessions_visited' <<<"$stderr" > "$T/v.$n"
+	done
+	v1=$(cat "$T/v.1000") v8=$(cat "$T/v.8000")
+	echo "visited: $v1 at n, $v8 at 8n"
+	# Within 8 * log2(8n) / log2(n) * 1.5 of linear growth, and far below a scan.
+	[ "$v1" -lt $((1000 * 40)) ]
+	[ "$v8" -lt $((v1 * 8 * 13 / 10 * 3 / 2)) ]
+}
