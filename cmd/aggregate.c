@@ -15,6 +15,7 @@
 #include "record.h"
 #include "state.h"
 #include "timeval.h"
+#include "windowing.h"
 
 enum {
 	OPT_PARTIAL = CLI_TOOL_BASE,
@@ -25,7 +26,8 @@ enum {
 	OPT_FORMAT,
 	OPT_EVERY,
 	OPT_STATE,
-	OPT_WHERE
+	OPT_WHERE,
+	OPT_ALLOWED_LATENESS
 };
 
 static const struct option longopts[] = {
@@ -40,6 +42,7 @@ static const struct option longopts[] = {
 	{ "every",	required_argument,	NULL, OPT_EVERY },
 	{ "state",	required_argument,	NULL, OPT_STATE },
 	{ "where",	required_argument,	NULL, OPT_WHERE },
+	{ "allowed-lateness", required_argument, NULL, OPT_ALLOWED_LATENESS },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -61,7 +64,9 @@ static const struct cli_help help = {
 	"                           every DURATION of event time\n"
 	"      --state FILE         keep open groups in FILE between runs\n"
 	"      --where EXPR         aggregate only records for which EXPR is true; the\n"
-	"                           others are counted as filtered\n",
+	"                           others are counted as filtered\n"
+	"      --allowed-lateness D keep closed windows for D (as window's option) and\n"
+	"                           write their updated totals on \"revision\" records\n",
 	"Examples:\n"
 	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
 	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
@@ -75,6 +80,9 @@ struct group {
 	uint64_t	seq;		/* creation order */
 	int64_t		wend;		/* window_end, or TV_MAX for a group without a window */
 	size_t		hidx;		/* windowed: its place in the window heap */
+	unsigned	rev;		/* the latest revision of its window folded in */
+	bool		kept;		/* emitted, kept for --allowed-lateness */
+	bool		dirty;		/* kept, and changed by a revision since */
 	bool		windowed;
 };
 #define GHDR	((sizeof(struct group) + 15) & ~(size_t)15)
@@ -116,6 +124,9 @@ static uint64_t		*overflows;	/* results past the double range, written as null *
 static struct group	**wheap;	/* windowed groups, a min-heap on (window_end, seq) */
 static size_t		 nwheap, capwheap;
 static uint64_t		*visited;	/* groups a watermark looked at: what it closed, and one more */
+static int64_t		 allowed;	/* --allowed-lateness */
+static unsigned		 cur_rev;	/* the "revision" of the record being folded in, 0 if none */
+static bool		 warned_rev;
 static char		 specs_text[4096];
 static struct expr	*where;		/* --where */
 static uint64_t		*filtered;
@@ -132,6 +143,7 @@ static void	emit(enum emit_kind, int64_t wm);
 static void	load_state(struct rec *);
 static void	save_state(void);
 static void	free_groups(void);
+static void	group_del(struct group *);
 
 int
 main(int argc, char *argv[])
@@ -197,6 +209,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_STATE:		/* --state FILE: open groups survive the run */
 			state_path = optarg;
+			break;
+		case OPT_ALLOWED_LATENESS:	/* --allowed-lateness D: keep closed windows for revisions */
+			allowed = cli_duration("--allowed-lateness", optarg, CLI_DUR_ZERO_OK);
 			break;
 		case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
 			expr_free(where);
@@ -417,6 +432,14 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 	ts = rec_get_key(rec, "window_start", 12, &ws);
 	te = rec_get_key(rec, "window_end", 10, &we);
 	*windowed = ts != RT_MISSING || te != RT_MISSING;
+	cur_rev = 0;
+	if (*windowed && rec_get_key(rec, "revision", 8, &v) == RT_INT && v.i > 0 && v.i <= UINT32_MAX)
+		cur_rev = (unsigned)v.i;
+	if (cur_rev > 0 && allowed == 0 && !warned_rev) {
+		diag_warn("a \"revision\" record needs --allowed-lateness as given to window: "
+		    "without it a revised window's totals hold only what came late");
+		warned_rev = true;
+	}
 	*wend = TV_MAX;
 	if (*windowed) {
 		if (ts == RT_MISSING || te == RT_MISSING) {
@@ -445,10 +468,19 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
  * a watermark finds the windows it closes without looking at the others:
  * closing costs what closes, not the size of the table.
  */
+/* wh_due is when the watermark next acts on a windowed group: its end, or, kept unchanged, the end of its lateness. */
+static int64_t
+wh_due(const struct group *g)
+{
+	return g->kept && !g->dirty ? win_add(g->wend, allowed) : g->wend;
+}
+
 static bool
 wh_before(const struct group *a, const struct group *b)
 {
-	return a->wend < b->wend || (a->wend == b->wend && a->seq < b->seq);
+	int64_t da = wh_due(a), db = wh_due(b);
+
+	return da < db || (da == db && a->seq < b->seq);
 }
 
 static void
@@ -491,6 +523,30 @@ wh_pop(void)
 	return first;
 }
 
+/* wh_remove takes a group out of the heap (to push it again with another due time). */
+static void
+wh_remove(struct group *g)
+{
+	struct group *last = wheap[--nwheap];
+	size_t i = g->hidx, c;
+
+	if (i == nwheap)
+		return;
+	while (i > 0 && wh_before(last, wheap[(i - 1) / 2])) {
+		wh_set(i, wheap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	while ((c = 2 * i + 1) < nwheap) {
+		if (c + 1 < nwheap && wh_before(wheap[c + 1], wheap[c]))
+			c++;
+		if (!wh_before(wheap[c], last))
+			break;
+		wh_set(i, wheap[c]);
+		i = c;
+	}
+	wh_set(i, last);
+}
+
 /* group_get returns the group of the key in key, creating it. */
 static struct group *
 group_get(bool windowed, int64_t wend)
@@ -507,6 +563,14 @@ group_get(bool windowed, int64_t wend)
 		if (windowed)
 			wh_push(g);
 		(*ngroups_stat)++;
+	}
+	if (cur_rev > g->rev)
+		g->rev = cur_rev;
+	if (g->kept && !g->dirty) {
+		/* A revision of a window already written: its updated totals go out at the next watermark. */
+		wh_remove(g);
+		g->dirty = true;
+		wh_push(g);
 	}
 	return g;
 }
@@ -872,6 +936,17 @@ columns(size_t *n)
 	return cols;
 }
 
+static bool
+cols_has(const char **cols, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(cols[i], name) == 0)
+			return true;
+	return false;
+}
+
 /* invalid_col reports whether a column is a FIELD_invalid count. */
 static bool
 invalid_col(const char *name)
@@ -921,6 +996,10 @@ put_csv(void)
 
 	if (!csv_header_done) {
 		cols = columns(&n);
+		if (allowed > 0 && !cols_has(cols, n, "revision")) {
+			cols = xrealloc(cols, (n + 1) * sizeof(*cols));
+			cols[n++] = "revision";
+		}
 		for (i = 0; i < aggs.nfields; i++) {
 			if (!aggs.numeric[i])
 				continue;
@@ -1070,13 +1149,18 @@ emit(enum emit_kind kind, int64_t wm)
 	if (kind == EMIT_CLOSED) {
 		/* The heap gives the closed windows in (window_end, seq) order: the others are not looked at. */
 		(*visited)++;
-		while (nwheap > 0 && wheap[0]->wend <= wm) {
+		while (nwheap > 0 && wh_due(wheap[0]) <= wm) {
 			(*visited)++;
-			batch_add(wh_pop());
+			g = wh_pop();
+			if (g->kept && !g->dirty)
+				group_del(g);	/* its lateness is over, nothing changed: it goes */
+			else
+				batch_add(g);
 		}
 	} else
 		for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
-			if (!(kind == EMIT_BATCH && g->windowed))
+			/* A window written and kept unchanged for revisions has nothing new to say. */
+			if (!(kind == EMIT_BATCH && g->windowed) && !(g->kept && !g->dirty))
 				batch_add(g);
 	if (nbatch == 0)
 		return;
@@ -1105,6 +1189,12 @@ emit(enum emit_kind kind, int64_t wm)
 			(*overflows)++;
 		}
 		/* --every: running results say they are not final, so a reader can tell them apart. */
+		if (g->rev > 0) {
+			char r[16];
+			int rl = snprintf(r, sizeof(r), "%u", g->rev);
+
+			agg_cols_add(&rows[nrows], "revision", r, (size_t)rl);
+		}
 		if (every_n || every_d)
 			agg_cols_add(&rows[nrows], "final", kind == EMIT_RUNNING || kind == EMIT_BATCH ?
 			    "false" : "true", kind == EMIT_RUNNING || kind == EMIT_BATCH ? 5 : 4);
@@ -1134,18 +1224,30 @@ emit(enum emit_kind kind, int64_t wm)
 		return;
 	if (kind == EMIT_ALL)
 		nwheap = 0;	/* every group closes */
-	/* Closed groups leave the table (which shrinks as they go). */
+	/* Closed groups leave the table (which shrinks as they go), or wait for revisions. */
 	for (i = 0; i < nbatch; i++) {
-		const void *k;
-		size_t klen;
-
 		g = batch[i];
-		aggs_state_free(&aggs, GBLOCK(g));
-		k = hm_key(g, &klen);
-		buf_reset(&key);
-		buf_add(&key, k, klen);
-		hm_del(groups, key.p, key.len);
+		if (kind == EMIT_CLOSED && g->windowed && win_add(g->wend, allowed) > wm) {
+			g->kept = true;
+			g->dirty = false;
+			wh_push(g);
+		} else
+			group_del(g);
 	}
+}
+
+/* group_del frees a group and takes it out of the table. */
+static void
+group_del(struct group *g)
+{
+	const void *k;
+	size_t klen;
+
+	aggs_state_free(&aggs, GBLOCK(g));
+	k = hm_key(g, &klen);
+	buf_reset(&key);
+	buf_add(&key, k, klen);
+	hm_del(groups, key.p, key.len);
 }
 
 /* ---- --state: open groups between runs ---- */
@@ -1221,7 +1323,8 @@ save_state(void)
 		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
 	nbatch = 0;
 	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
-		put_state(g, f);
+		if (!(g->kept && !g->dirty))
+			put_state(g, f);
 	if (st_commit(f, state_path) != 0)
 		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
 }

@@ -229,9 +229,14 @@ struct win_session {
 	char			*ev;		/* ev_hdr + bytes, repeated; then the order, once sorted */
 	size_t			 evlen, evcap;
 	size_t			 n;		/* events */
+	int64_t			 fstart, fend;	/* the bounds it was last emitted with */
+	size_t			 flen;		/* and evlen then: later events are the revision's */
 };
 
-/* sess_order returns the event order sess_sort leaves after the events, 8-byte aligned. */
+/*
+ * sess_order returns the event order sess_sort leaves after the events,
+ * 8-byte aligned: the number of events in it, then their offsets.
+ */
 static size_t *
 sess_order(const struct win_session *s)
 {
@@ -309,7 +314,7 @@ ws_key(const struct win_session *s, size_t *keylen)
 
 int64_t	ws_start(const struct win_session *s) { return s->start; }
 int64_t	ws_end(const struct win_session *s) { return s->end; }
-size_t	ws_nevents(const struct win_session *s) { return s->n; }
+size_t	ws_nevents(const struct win_session *s) { return sess_order(s)[0]; }
 unsigned	ws_revision(const struct win_session *s) { return s->fired; }
 
 void
@@ -323,7 +328,7 @@ ws_event(const struct win_session *s, size_t i, size_t *len, int64_t *t)
 {
 	struct ev_hdr h;
 
-	size_t o = sess_order(s)[i];
+	size_t o = sess_order(s)[i + 1];
 
 	memcpy(&h, s->ev + o, sizeof h);
 	*len = h.len;
@@ -677,23 +682,28 @@ ev_cmp(const void *a, const void *b)
 	return ha.seq < hb.seq ? -1 : ha.seq > hb.seq;
 }
 
-/* sess_sort builds the session's event order (sess_order): by time, ties in arrival order. */
+/*
+ * sess_sort builds the session's event order (sess_order) of the events
+ * stored from byte from on (0: all of them): by time, ties in arrival order.
+ */
 static void
-sess_sort(struct win_session *s)
+sess_sort(struct win_session *s, size_t from)
 {
-	size_t i, o = 0, *off;
-	size_t need = ((s->evlen + 7) & ~(size_t)7) - s->evlen + s->n * sizeof(size_t);
+	size_t i, o = 0, k = 0, *off;
+	size_t need = ((s->evlen + 7) & ~(size_t)7) - s->evlen + (s->n + 1) * sizeof(size_t);
 	struct ev_hdr h;
 
 	ev_reserve(s, need);
-	off = sess_order(s);
+	off = sess_order(s) + 1;
 	for (i = 0; i < s->n; i++) {
-		off[i] = o;
+		if (o >= from)
+			off[k++] = o;
 		memcpy(&h, s->ev + o, sizeof h);
 		o += sizeof h + h.len;
 	}
+	off[-1] = k;
 	cmp_sess = s;
-	qsort(off, s->n, sizeof *off, ev_cmp);
+	qsort(off, k, sizeof *off, ev_cmp);
 	cmp_sess = NULL;
 }
 
@@ -726,8 +736,18 @@ ws_close(struct win_sessions *w, int64_t wm, ws_close_fn *fn, void *ctx)
 
 		heap_remove(w, s);
 		if (s->fired == 0 || s->dirty) {
-			sess_sort(s);
+			/*
+			 * A revision with the bounds of the last emission carries only
+			 * the new events (a consumer adds them to what it has); one
+			 * with new bounds is a window never seen, sent whole.
+			 */
+			bool same = s->fired > 0 && s->start == s->fstart && s->end == s->fend;
+
+			sess_sort(s, same ? s->flen : 0);
 			fn(ctx, s);
+			s->fstart = s->start;
+			s->fend = s->end;
+			s->flen = s->evlen;
 			s->fired++;
 			s->dirty = false;
 			closed++;
@@ -764,7 +784,7 @@ ws_foreach(struct win_sessions *w, ws_close_fn *fn, void *ctx)
 	qsort(v, w->n, sizeof *v, sessp_cmp);
 	cmp_set = NULL;
 	for (i = 0; i < w->n; i++) {
-		sess_sort(v[i]);
+		sess_sort(v[i], 0);
 		fn(ctx, v[i]);
 	}
 	free(v);

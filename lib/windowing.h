@@ -142,14 +142,17 @@ void	ws_restore(struct win_sessions *, const void *key, size_t keylen, int64_t t
 /*
  * ws_close emits every session with end <= wm that has events not
  * emitted yet, in order of end, then start, then key bytes (so the output
- * does not depend on hashing): for each one it calls fn.  A session is
+ * does not depend on hashing): for each one it calls fn.  A revision
+ * (ws_revision > 0) of a session whose bounds are those it was last
+ * emitted with holds only the events added since (ws_nevents counts
+ * them); a revision with new bounds (it grew or merged) holds them all.  A session is
  * then freed, or kept while end + allowed lateness > wm.  Returns how
  * many were emitted.  fn must not call back into the set.
  */
 typedef void	ws_close_fn(void *ctx, const struct win_session *);
 size_t	ws_close(struct win_sessions *, int64_t wm, ws_close_fn *fn, void *ctx);
 
-/* ws_foreach calls fn for every session held, in the order ws_close uses (for saving state). */
+/* ws_foreach calls fn for every session held, with all its events, in the order ws_close uses (for saving state). */
 void	ws_foreach(struct win_sessions *, ws_close_fn *fn, void *ctx);
 
 /* The fields of a session, for ws_close_fn callbacks. */

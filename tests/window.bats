@@ -825,3 +825,15 @@ its window would end after 9999-12-31T23:59:59.999999Z or start before year 0000
 	[ "$v1" -lt $((1000 * 40)) ]
 	[ "$v8" -lt $((v1 * 8 * 13 / 10 * 3 / 2)) ]
 }
+
+@test "a session revision with unchanged bounds carries only the new events; with new bounds, all of them" {
+	printf '%s\n' '{"timestamp":"2024-01-01T00:00:00Z","v":1}' '{"timestamp":"2024-01-01T00:00:10Z","v":2}' \
+	    '{"timestamp":"2024-01-01T00:01:30Z","v":4}' '{"timestamp":"2024-01-01T00:00:20Z","v":8}' \
+	    '{"timestamp":"2024-01-01T00:00:05Z","v":16}' > "$T/in"
+	run -0 sh -c 'window --session 30s --allowed-lateness 5m < "$T/in" | jq -c "select(.revision) | [.revision, .v, .window_end[14:19]]"'
+	# 0:20 stretches [0:00, 0:40) to 0:50: revision 1 resends 1, 2 and 8; 0:05 fits: revision 2 is 16 alone.
+	assert_output '[1,1,"00:50"]
+[1,2,"00:50"]
+[1,8,"00:50"]
+[2,16,"00:50"]'
+}
