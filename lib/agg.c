@@ -200,7 +200,7 @@ put_ld(struct buf *b, long double x)
 }
 
 static int
-get_ld(json_t *v, long double *x)
+get_ld(json_t *v, agg_ld_a8 *x)
 {
 	char *end;
 
