@@ -40,6 +40,7 @@ static size_t ncounters;
 
 static struct {
 	char	*name, *value;
+	bool	 raw;	/* value is JSON text (a number), written as is */
 } strstats[8];
 static size_t nstrstats;
 
@@ -574,6 +575,20 @@ diag_stat_str(const char *name, const char *value)
 }
 
 void
+diag_stat_real(const char *name, double value)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	jw_real(&b, value);
+	diag_stat_str(name, buf_cstr(&b));
+	buf_free(&b);
+	for (i = 0; i < nstrstats; i++)
+		if (strcmp(strstats[i].name, name) == 0)
+			strstats[i].raw = true;
+}
+
+void
 diag_print_stats(void)
 {
 	struct buf b = BUF_INIT;
@@ -602,7 +617,10 @@ diag_print_stats(void)
 		buf_addc(&b, ',');
 		jw_cstr(&b, strstats[i].name);
 		buf_addc(&b, ':');
-		jw_cstr(&b, strstats[i].value);
+		if (strstats[i].raw)
+			buf_adds(&b, strstats[i].value);
+		else
+			jw_cstr(&b, strstats[i].value);
 	}
 	buf_adds(&b, ",\"elapsed_s\":");
 	jw_real(&b, (double)(int64_t)(el * 1e6) / 1e6);

@@ -92,6 +92,8 @@ uint64_t	*diag_counter(const char *name);
 extern uint64_t	 diag_in, diag_out, diag_rejected;
 /* diag_stat_str adds a string-valued stat ("format":"csv"); the value is copied. */
 void	diag_stat_str(const char *name, const char *value);
+/* diag_stat_real adds a number-valued stat that is not a count ("bloom_fill":0.4321). */
+void	diag_stat_real(const char *name, double value);
 
 /* diag_stats_pending is set by SIGUSR1; diag_poll prints the stats line and clears it. */
 extern volatile int diag_stats_pending;
