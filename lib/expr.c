@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "diag.h"
 #include "expr.h"
 #include "record.h"
 
@@ -2101,15 +2100,4 @@ expr_test(struct expr *x, struct rec *r)
 
 	ev(x, x->root, r, &v);
 	return truthy(&v);
-}
-
-struct expr *
-cli_expr(const char *opt, const char *arg)
-{
-	struct expr_err err;
-	struct expr *x = expr_compile(arg, &err);
-
-	if (x == NULL)
-		diag_usage_error("%s: column %zu: %s", opt, err.column, err.text);
-	return x;
 }
