@@ -128,6 +128,10 @@ static void	emit(enum emit_kind, int64_t wm);
 static void	load_state(struct rec *);
 static void	save_state(void);
 static void	free_groups(void);
+static void	bad_record(const struct in_line *, const char *why);
+
+/* Set while --state is loaded: a damaged state line ends the run instead of being rejected. */
+static bool	loading_state;
 
 int
 main(int argc, char *argv[])
@@ -235,6 +239,14 @@ main(int argc, char *argv[])
 		size_t l = strlen(specs_text);
 		snprintf(specs_text + l, sizeof(specs_text) - l, "%s%s", i ? " " : "", aggs.specs[i].text);
 	}
+	/* Lock the state before -o is opened, so a refused run changes nothing. */
+	if (state_path && st_lock(state_path) != 0) {
+		if (errno == EWOULDBLOCK)
+			diag_die(EX_IOERR, "state file %s is locked by another run", state_path);
+		diag_die(EX_IOERR, "%s.lock: %s", state_path, strerror(errno));
+	}
+	cli.inputs = inputs;
+	cli.ninputs = (size_t)ninputs;
 	cli_finish(&cli);
 	keep_invalid = cli.dead_letter != NULL || cli.strict;
 
@@ -535,12 +547,14 @@ merge_line(struct rec *rec, const struct in_line *ln)
 
 	state_paths();
 	if (rec_get_key(rec, "@agg_state", 10, &ver) == RT_MISSING) {
-		diag_reject(&ln->pos, ln->data, ln->len, "not an aggregate state record");
+		bad_record(ln, "not an aggregate state record");
 		return;
 	}
 	if (ver.type != RT_INT || ver.i != 1) {
-		diag_reject(&ln->pos, ln->data, ln->len, "unsupported aggregate state version %.*s",
-		    (int)ver.rawlen, ver.raw);
+		char why[96];
+		snprintf(why, sizeof(why), "unsupported aggregate state version %.*s",
+		    ver.rawlen > 40 ? 40 : (int)ver.rawlen, ver.raw);
+		bad_record(ln, why);
 		return;
 	}
 	if (rec_get_key(rec, "group", 5, &gv) != RT_OBJECT ||
@@ -615,7 +629,21 @@ merge_line(struct rec *rec, const struct in_line *ln)
 	if (ok)
 		return;
 bad:
-	diag_reject(&ln->pos, ln->data, ln->len, "malformed aggregate state record");
+	bad_record(ln, "malformed aggregate state record");
+}
+
+/*
+ * bad_record rejects a --merge input line; a damaged --state line instead
+ * ends the run with status 3, so that the state is neither used in part
+ * nor rewritten without the line.
+ */
+static void
+bad_record(const struct in_line *ln, const char *why)
+{
+	if (loading_state)
+		diag_die(EX_IOERR, "%s:%llu: corrupt state file: %s", ln->pos.file,
+		    (unsigned long long)ln->pos.line, why);
+	diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
 }
 
 /* ---- output ---- */
@@ -1044,11 +1072,6 @@ load_state(struct rec *rec)
 	struct rec_err perr;
 	bool was_merge = merge;
 
-	if (st_lock(state_path) != 0) {
-		if (errno == EWOULDBLOCK)
-			diag_die(EX_IOERR, "state file %s is locked by another run", state_path);
-		diag_die(EX_IOERR, "%s.lock: %s", state_path, strerror(errno));
-	}
 	f = st_open(state_path, "aggregate", &hdr, &why);
 	if (f == NULL) {
 		if (errno == ENOENT)
@@ -1062,6 +1085,7 @@ load_state(struct rec *rec)
 	ln.pos.file = state_path;
 	ln.pos.line = 1;
 	merge = true;
+	loading_state = true;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		ln.pos.line++;
 		if (line[len - 1] == '\n')
@@ -1074,6 +1098,7 @@ load_state(struct rec *rec)
 		merge_line(rec, &ln);
 	}
 	merge = was_merge;
+	loading_state = false;
 	if (ferror(f))
 		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
 	fclose(f);
@@ -1093,6 +1118,9 @@ save_state(void)
 	FILE *f;
 
 	emit(EMIT_BATCH, 0);
+	/* The results go out (and -o into place) first: a state must not count what a crash could lose. */
+	if (diag_commit() != 0)
+		return;
 	if ((f = st_begin(state_path, "aggregate", NULL)) == NULL)
 		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
 	nbatch = 0;

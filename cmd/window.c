@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -103,6 +104,10 @@ static struct {
 	int64_t			 base_wm, base_wall;	/* T and wall clock at the last input, for --idle */
 	int64_t			 last_input, next_checkpoint;
 	struct input		*in;
+	char			**files;	/* the operands: a checkpoint records the position in a single file */
+	int			 nfiles;
+	bool			 resume;	/* the state is a checkpoint taken in the middle of files[0] ... */
+	uint64_t		 resume_off, resume_line;	/* ... at this byte offset and line */
 } w;
 
 static volatile sig_atomic_t got_term;
@@ -112,7 +117,7 @@ static void	set_kind(const char *opt, const char *arg, int64_t *dst);
 static void	check_options(void);
 static void	state_spec(struct buf *);
 static void	state_load(void);
-static void	state_save(void);
+static void	state_save(bool checkpoint);
 static void	do_event(const struct in_line *);
 static void	advance(void);
 static void	emit_window(int64_t start, int64_t end, unsigned revision);
@@ -185,6 +190,10 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	w.files = argv;
+	w.nfiles = argc;
+	w.cli.inputs = argv;
+	w.cli.ninputs = (size_t)argc;
 	/* Lock the state before anything is written, so a second run changes nothing. */
 	if (w.state_path != NULL && st_lock(w.state_path) == -1) {
 		if (errno == EWOULDBLOCK)
@@ -218,6 +227,8 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 
 	w.in = in_open(argv, argc, w.cli.max_line);
+	if (w.resume)
+		in_start_at(w.in, w.resume_off, w.resume_line);	/* where the checkpoint left it */
 	if (w.idle > 0 || w.checkpoint_every > 0) {
 		/* Wake up on a quiet input: for --idle, and for checkpoints. */
 		int64_t us = w.idle > 0 ? w.idle : w.checkpoint_every;
@@ -234,12 +245,12 @@ main(int argc, char *argv[])
 		diag_poll();
 		do_event(&ln);
 		if (w.checkpoint_every > 0 && tv_now() >= w.next_checkpoint)
-			state_save();
+			state_save(true);
 	}
 
 	/* End of input: with --state the open windows wait for the next run; without, everything closes. */
 	if (w.state_path != NULL) {
-		state_save();
+		state_save(false);
 	} else {
 		wm_raise(&w.wm, TV_MAX);
 		advance();
@@ -311,6 +322,10 @@ check_options(void)
 		diag_usage_error("--offset cannot be used with --session");
 	if (w.checkpoint_every > 0 && w.state_path == NULL)
 		diag_usage_error("--checkpoint-every needs --state");
+	/* A checkpoint records the output's length, which -o's temporary file does not have yet. */
+	if (w.checkpoint_every > 0 && w.cli.output != NULL && strcmp(w.cli.output, "-") != 0)
+		diag_usage_error("--checkpoint-every cannot be used with -o: append standard output "
+		    "to the file (>> FILE)");
 }
 
 /* session_key builds the key of the current record: the canonical JSON of the --key fields, as an array. */
@@ -550,7 +565,7 @@ on_tick(void *ctx)
 	    wm_raise(&w.wm, win_add(w.base_wm, now - w.base_wall)))
 		advance();
 	if (w.checkpoint_every > 0 && now >= w.next_checkpoint)
-		state_save();
+		state_save(true);
 }
 
 /* ---- --state: the window spec, the watermark, the open windows and the sessions' events ---- */
@@ -599,20 +614,71 @@ save_session(void *ctx, const struct win_session *s)
 	}
 }
 
+/* is_gzip reports whether path starts with the gzip magic bytes: offsets in it are not file offsets. */
+static bool
+is_gzip(const char *path)
+{
+	unsigned char m[2];
+	FILE *f = fopen(path, "rb");
+	bool gz;
+
+	if (f == NULL)
+		return true;
+	gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	fclose(f);
+	return gz;
+}
+
+/*
+ * resume_point records in hdr where a checkpoint taken now leaves the
+ * input, when it is a single regular file: a run killed after it
+ * continues from there (state_load).
+ */
 static void
-state_save(void)
+resume_point(json_t *hdr)
+{
+	struct diag_pos pos;
+	uint64_t dev, ino;
+
+	if (w.nfiles != 1 || strcmp(w.files[0], "-") == 0 || is_gzip(w.files[0]))
+		return;
+	in_tell(w.in, &pos);
+	in_file_id(w.in, &dev, &ino);
+	if (dev == 0 && ino == 0)
+		return;
+	json_object_set_new(hdr, "resume", json_pack("{s:I,s:I,s:I,s:I}", "dev", (json_int_t)dev,
+	    "ino", (json_int_t)ino, "offset", (json_int_t)pos.offset, "line", (json_int_t)pos.line));
+}
+
+/*
+ * state_save writes the state.  The output it accounts for is written out
+ * first (a checkpoint flushes and syncs it; the end of the run also puts
+ * -o FILE in place), so that a state never counts a record that a crash
+ * could lose.  With --checkpoint-every the state also records the
+ * outputs' lengths and, at a checkpoint, the input position.  The next
+ * checkpoint is due --checkpoint-every after this one ends.
+ */
+static void
+state_save(bool checkpoint)
 {
 	struct buf spec = BUF_INIT;
-	json_t *hdr;
+	json_t *hdr, *marks;
 	FILE *f;
 	size_t i;
 
-	if (w.checkpoint_every > 0)
-		w.next_checkpoint = win_add(tv_now(), w.checkpoint_every);
+	if ((checkpoint ? diag_sync() : diag_commit()) != 0)
+		return;		/* the write error is reported; the old state stays */
 	state_spec(&spec);
 	hdr = json_pack("{s:s,s:o,s:o}", "windows", buf_cstr(&spec),
 	    "watermark", jint(w.wm.t), "max_event", jint(w.wm.max_event));
 	buf_free(&spec);
+	if (w.checkpoint_every > 0) {
+		marks = json_array();
+		diag_marks(marks);
+		json_object_set_new(hdr, "outputs", marks);
+		if (checkpoint)
+			resume_point(hdr);
+	}
 	if ((f = st_begin(w.state_path, "window", hdr)) == NULL) {
 		json_decref(hdr);
 		diag_err("%s", w.state_path);
@@ -642,6 +708,8 @@ state_save(void)
 		diag_err("%s", w.state_path);
 		diag_note_ioerr();
 	}
+	if (w.checkpoint_every > 0)
+		w.next_checkpoint = win_add(tv_now(), w.checkpoint_every);
 }
 
 static void
@@ -671,6 +739,20 @@ state_load(void)
 	w.wm.t = json_integer_value(json_object_get(hdr, "watermark"));
 	w.wm.max_event = json_integer_value(json_object_get(hdr, "max_event"));
 	w.emitted_wm = w.wm.t;
+	if ((o = json_object_get(hdr, "resume")) != NULL) {
+		/* A run was killed after this checkpoint: it continues in the same file. */
+		struct stat sb;
+		if (w.nfiles != 1 || stat(w.files[0], &sb) != 0 ||
+		    json_integer_value(json_object_get(o, "dev")) != (json_int_t)sb.st_dev ||
+		    json_integer_value(json_object_get(o, "ino")) != (json_int_t)sb.st_ino)
+			diag_die(EX_IOERR, "%s: a checkpoint taken in the middle of another input file: "
+			    "run again on that file to finish it", w.state_path);
+		w.resume = true;
+		w.resume_off = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+		w.resume_line = (uint64_t)json_integer_value(json_object_get(o, "line"));
+	}
+	if ((o = json_object_get(hdr, "outputs")) != NULL && diag_rewind(o, &why) != 0)
+		diag_die(EX_IOERR, "%s: %s", w.state_path, why);
 	json_decref(hdr);
 	buf_free(&spec);
 	while ((n = getline(&line, &cap, f)) > 0) {

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "diag.h"
 #include "state.h"
@@ -638,6 +640,65 @@ commit_output(void)
 		diag_err("--output: %s", out_path);
 		ioerr = true;
 		return -1;
+	}
+	return 0;
+}
+
+/* out_fds lists the descriptors of the outputs that a checkpoint marks: stdout, the dead-letter, the side outputs. */
+static size_t
+out_fds(int *fds, size_t max)
+{
+	size_t n = 0, i;
+
+	fds[n++] = STDOUT_FILENO;
+	if (dead != NULL && dead != stderr && n < max)
+		fds[n++] = fileno(dead);
+	for (i = 0; i < nsides && n < max; i++)
+		if (sides[i]->f != NULL && sides[i]->f != stderr)
+			fds[n++] = fileno(sides[i]->f);
+	return n;
+}
+
+void
+diag_marks(json_t *marks)
+{
+	int fds[MAX_SIDES + 2];
+	struct stat sb;
+	size_t n = out_fds(fds, MAX_SIDES + 2), i;
+
+	for (i = 0; i < n; i++)
+		if (fstat(fds[i], &sb) == 0 && S_ISREG(sb.st_mode))
+			json_array_append_new(marks, json_pack("{s:I,s:I,s:I}",
+			    "dev", (json_int_t)sb.st_dev, "ino", (json_int_t)sb.st_ino,
+			    "size", (json_int_t)sb.st_size));
+}
+
+int
+diag_rewind(json_t *marks, const char **why)
+{
+	int fds[MAX_SIDES + 2];
+	struct stat sb;
+	size_t n = out_fds(fds, MAX_SIDES + 2), i, j;
+	json_t *m;
+
+	for (i = 0; i < n; i++) {
+		if (fstat(fds[i], &sb) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		json_array_foreach(marks, j, m) {
+			json_int_t size = json_integer_value(json_object_get(m, "size"));
+			if (json_integer_value(json_object_get(m, "dev")) != (json_int_t)sb.st_dev ||
+			    json_integer_value(json_object_get(m, "ino")) != (json_int_t)sb.st_ino)
+				continue;
+			if (sb.st_size < size) {
+				*why = "an output is shorter than the state recorded (truncated or replaced?)";
+				return -1;
+			}
+			if ((sb.st_size > size && ftruncate(fds[i], (off_t)size) != 0) ||
+			    lseek(fds[i], 0, SEEK_END) < 0) {
+				*why = strerror(errno);
+				return -1;
+			}
+		}
 	}
 	return 0;
 }

@@ -145,6 +145,23 @@ int	diag_sync(void);
 int	diag_commit(void);
 
 /*
+ * diag_marks appends to marks (a JSON array, borrowed) the length of each
+ * output that is a regular file (stdout, the dead-letter, the side
+ * outputs) as {"dev":D,"ino":I,"size":N}.  Call right after diag_sync,
+ * so that a checkpoint records how much output it accounts for.
+ */
+struct json_t;
+void	diag_marks(struct json_t *marks);
+/*
+ * diag_rewind cuts each output found in marks (same device and inode)
+ * back to its recorded length: what a killed run wrote after its last
+ * checkpoint, which the resumed run writes again.  Call before any
+ * output.  Returns 0, or -1 with *why (static) when an output is shorter
+ * than recorded (it was truncated or replaced).
+ */
+int	diag_rewind(struct json_t *marks, const char **why);
+
+/*
  * diag_finish ends a run: reports the count of unprinted rejections,
  * prints --stats, flushes and closes the dead-letter, side outputs and
  * stdout, checking each (a full disk is an error, also on standard error
