@@ -1,10 +1,10 @@
 /* window: assign events to tumbling, sliding or session windows by event time, with watermarks and late data. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "input.h"
+#include "offsets.h"
 #include "record.h"
 #include "state.h"
 #include "timeval.h"
@@ -632,22 +633,33 @@ is_gzip(const char *path)
 /*
  * resume_point records in hdr where a checkpoint taken now leaves the
  * input, when it is a single regular file: a run killed after it
- * continues from there (state_load).
+ * continues from there (state_load).  complete marks the save at the end
+ * of the run: a rerun on the same file then reads only what was appended
+ * since, and a run on another file starts it from the beginning.
  */
 static void
-resume_point(json_t *hdr)
+resume_point(json_t *hdr, bool complete)
 {
+	struct off_state st = { 0 };
 	struct diag_pos pos;
 	uint64_t dev, ino;
+	char hash[17];
 
 	if (w.nfiles != 1 || strcmp(w.files[0], "-") == 0 || is_gzip(w.files[0]))
 		return;
 	in_tell(w.in, &pos);
 	in_file_id(w.in, &dev, &ino);
-	if (dev == 0 && ino == 0)
+	/* The position is in the file read, if the name still names it (lib/offsets). */
+	if (off_mark(&st, w.files[0], pos.offset, pos.line) != 0 || st.dev != dev || st.ino != ino) {
+		off_state_free(&st);
 		return;
-	json_object_set_new(hdr, "resume", json_pack("{s:I,s:I,s:I,s:I}", "dev", (json_int_t)dev,
-	    "ino", (json_int_t)ino, "offset", (json_int_t)pos.offset, "line", (json_int_t)pos.line));
+	}
+	snprintf(hash, sizeof hash, "%016" PRIx64, st.head_hash);
+	json_object_set_new(hdr, "resume", json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:b}",
+	    "dev", (json_int_t)st.dev, "ino", (json_int_t)st.ino, "offset", (json_int_t)st.offset,
+	    "line", (json_int_t)st.line, "head_len", (json_int_t)st.head_len, "head_hash", hash,
+	    "complete", complete));
+	off_state_free(&st);
 }
 
 /*
@@ -676,8 +688,7 @@ state_save(bool checkpoint)
 		marks = json_array();
 		diag_marks(marks);
 		json_object_set_new(hdr, "outputs", marks);
-		if (checkpoint)
-			resume_point(hdr);
+		resume_point(hdr, !checkpoint);
 	}
 	if ((f = st_begin(w.state_path, "window", hdr)) == NULL) {
 		json_decref(hdr);
@@ -741,13 +752,20 @@ state_load(void)
 	w.emitted_wm = w.wm.t;
 	if ((o = json_object_get(hdr, "resume")) != NULL) {
 		/* A run was killed after this checkpoint: it continues in the same file. */
-		struct stat sb;
-		if (w.nfiles != 1 || stat(w.files[0], &sb) != 0 ||
-		    json_integer_value(json_object_get(o, "dev")) != (json_int_t)sb.st_dev ||
-		    json_integer_value(json_object_get(o, "ino")) != (json_int_t)sb.st_ino)
+		struct off_state st = { 0 };
+		const char *h = json_string_value(json_object_get(o, "head_hash"));
+		bool same;
+
+		st.dev = (uint64_t)json_integer_value(json_object_get(o, "dev"));
+		st.ino = (uint64_t)json_integer_value(json_object_get(o, "ino"));
+		st.offset = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+		st.head_len = (uint64_t)json_integer_value(json_object_get(o, "head_len"));
+		same = h != NULL && sscanf(h, "%" SCNx64, &st.head_hash) == 1 && w.nfiles == 1 &&
+		    off_same(&st, w.files[0]);
+		if (!same && !json_is_true(json_object_get(o, "complete")))
 			diag_die(EX_IOERR, "%s: a checkpoint taken in the middle of another input file: "
 			    "run again on that file to finish it", w.state_path);
-		w.resume = true;
+		w.resume = same;
 		w.resume_off = (uint64_t)json_integer_value(json_object_get(o, "offset"));
 		w.resume_line = (uint64_t)json_integer_value(json_object_get(o, "line"));
 	}
