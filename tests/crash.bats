@@ -1,9 +1,14 @@
 #!/usr/bin/env bats
 # Crash safety, measured: each stateful tool's cron recipe is killed with
-# SIGKILL at random moments (and right after a rename, through the
-# killrename shim) and rerun.  After every kill the state is the old one or
-# the new one, never torn; at the end the committed output equals a run
-# that was never killed.  Kill counts go to the TAP stream as comments.
+# SIGKILL at random moments and rerun.  Two kinds of random kill: the
+# killrename shim raises SIGKILL at a random fwrite() of the run (uniform
+# over the writes an unkilled run makes: records, side files and state
+# lines alike), which lands every kill in the middle of the output whatever
+# the machine's load; and kill -9 from outside after a random delay.  Also a
+# kill right after a rename (-o put in place, the state put in place).
+# After every kill the state is the old one or the new one, never torn; at
+# the end the committed output equals a run that was never killed.  Kill
+# counts go to the TAP stream as comments.
 #
 # The recipe a cron job follows: run the batch; when the run did not exit 0
 # and its state (or committed offset) is unchanged, run it again; a changed
@@ -17,8 +22,9 @@ setup() {
 	_common_setup
 	SHIM="${NDFLOW_BIN:-$TESTS_DIR/../build/bin}/../tests/killrename.so"
 	MIN_KILLS=50		# random kills per tool, at least
-	MIN_BATCHES=5		# batches per tool, at least (each also killed right after a rename)
+	MIN_BATCHES=4		# batches per tool, at least (each also killed right after a rename)
 	MAX_BATCHES=25
+	WRITE_KILLS=12		# kills at a random write per batch, then a kill from outside
 	# Every run goes through the shim; fsync returns at once (a SIGKILL keeps the page cache).
 	export LD_PRELOAD="$SHIM" NDFLOW_SHIM_NOSYNC=1
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
@@ -72,6 +78,23 @@ shim_run() {
 	{ NDFLOW_SHIM_KILL_RENAME=$n bash -c "exec $*"; } 2>>"$T/stderr" || rc=$?
 }
 
+# writes_of CMD: runs CMD unkilled, counting its writes; sets nw (at least 1) and dur.
+writes_of() {
+	rm -f "$T/nw"
+	NDFLOW_SHIM_COUNT="$T/nw" timed "$*"
+	nw=$(tail -1 "$T/nw")
+	[ "$nw" -ge 1 ] || nw=1
+}
+
+# write_kill MAX CMD: runs CMD killed at a random one of its first MAX writes; sets rc.
+write_kill() {
+	local max=$1
+	shift
+	rc=0
+	{ NDFLOW_SHIM_KILL_WRITE=$(((RANDOM * 32768 + RANDOM) % max + 1)) bash -c "exec $*"; } \
+	    2>>"$T/stderr" || rc=$?
+}
+
 # valid_state FILE: every line is a JSON object and the header is a state's (never torn).
 valid_state() {
 	[ -s "$1" ]
@@ -113,13 +136,13 @@ after_kill() {
 # rename, at random moments until a run gets through, and (every other
 # batch) right after the state's rename.
 stateful_recipe() {
-	local cmd=$1 mk=$2 i=0 cur
+	local cmd=$1 mk=$2 i=0 k cur
 	kills=0 midwrite=0 renamekills=0
 	while [ "$i" -lt "$MIN_BATCHES" ] || [ "$kills" -lt "$MIN_KILLS" ]; do
 		i=$((i + 1))
 		[ "$i" -le "$MAX_BATCHES" ]
 		$mk "$i"
-		timed "$cmd '$T/b$i' --state '$T/ref.st' -o '$T/ref.$i'"
+		writes_of "$cmd '$T/b$i' --state '$T/ref.st' -o '$T/ref.$i'"
 		cp "$T/ref.st" "$T/ref.st.$i"
 		rm -f "$T/old"
 		[ ! -e "$T/st" ] || cp "$T/st" "$T/old"
@@ -128,17 +151,22 @@ stateful_recipe() {
 		shim_run 1 "$cur"
 		[ "$rc" -eq 137 ] && renamekills=$((renamekills + 1))
 		after_kill "$i"
-		while [ -z "$done_" ] && [ "$rc" -eq 137 ]; do
-			killed_run "$dur" "$cur"
+		for k in $(seq 0 "$WRITE_KILLS"); do
+			[ -z "$done_" ] || break
+			if [ "$k" -lt "$WRITE_KILLS" ]; then
+				write_kill "$nw" "$cur"
+			else
+				killed_run "$dur" "$cur"
+			fi
 			if [ "$rc" -eq 137 ]; then
 				kills=$((kills + 1))
 				after_kill "$i"
+			else
+				[ "$rc" -eq 0 ]
+				done_=1
 			fi
 		done
-		[ "$rc" -eq 0 ] || [ "$rc" -eq 137 ]
-		if [ -z "$done_" ] && [ "$rc" -ne 0 ]; then
-			bash -c "$cur"
-		fi
+		[ -n "$done_" ] || bash -c "$cur"
 		cmp "$T/out.$i" "$T/ref.$i"
 		cmp "$T/st" "$T/ref.st.$i"
 		# Every other batch, a kill right after the state's rename: the next run must see it done.
@@ -157,12 +185,12 @@ stateful_recipe() {
 
 # The batch makers: $T/bI for batch I.
 plain_batch() {
-	events $((($1 - 1) * 40000 + 1)) $(($1 * 40000)) >"$T/b$1"
+	events $((($1 - 1) * 25000 + 1)) $(($1 * 25000)) >"$T/b$1"
 }
 
 # windowed_batch: events already windowed (by a window run of its own), for aggregate.
 windowed_batch() {
-	events $((($1 - 1) * 40000 + 1)) $(($1 * 40000)) | window --tumbling 10m --state "$T/w.st" >"$T/b$1"
+	events $((($1 - 1) * 25000 + 1)) $(($1 * 25000)) | window --tumbling 10m --state "$T/w.st" >"$T/b$1"
 }
 
 # overlapping_batch: each batch repeats half of the ids of the one before, for dedupe.
@@ -200,13 +228,29 @@ overlapping_batch() {
 		# Every 50th line is broken, for the dead-letter; the reference goes to other files.
 		plain_batch "$i"
 		awk '{ print } NR % 50 == 0 { print "{broken" }' "$T/b$i" >"$T/c$i"
+		rm -f "$T/st.before"
+		[ ! -e "$T/st" ] || cp "$T/st" "$T/st.before"
+		for f in out late dl; do
+			touch "$T/$f"
+			stat -c %s "$T/$f" >"$T/$f.len"
+		done
 		timed "${cmd//$T\//$T/ref.} --state '$T/ref.st' '$T/c$i' >>'$T/ref'"
 		# The same command every time, killed or not: it resumes at its last checkpoint.
 		cur="$cmd --checkpoint-every 1ms --state '$T/st' '$T/c$i' >>'$T/out'"
+		writes_of "$cur"
+		# That run went through unkilled: start the batch again from the state before it.
+		cp "$T/st.before" "$T/st" 2>/dev/null || rm -f "$T/st"
+		truncate -s "$(cat "$T/out.len")" "$T/out"
+		truncate -s "$(cat "$T/late.len")" "$T/late"
+		truncate -s "$(cat "$T/dl.len")" "$T/dl"
 		shim_run $((RANDOM % 5 + 1)) "$cur"
 		[ "$rc" -eq 137 ] && renamekills=$((renamekills + 1))
-		for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
-			killed_run "$dur" "$cur"
+		for n in $(seq 0 "$WRITE_KILLS"); do
+			if [ "$n" -lt "$WRITE_KILLS" ]; then
+				write_kill "$nw" "$cur"
+			else
+				killed_run "$dur" "$cur"
+			fi
 			[ "$rc" -eq 0 ] || [ "$rc" -eq 137 ]
 			if [ "$rc" -eq 137 ]; then
 				kills=$((kills + 1))
@@ -223,7 +267,7 @@ overlapping_batch() {
 }
 
 @test "ingest --offset-file: SIGKILL at random moments loses and doubles nothing" {
-	local i=0 old off cur
+	local i=0 k old off cur commit_killed
 	kills=0 midwrite=0 renamekills=0
 	while [ "$i" -lt "$MIN_BATCHES" ] || [ "$kills" -lt "$MIN_KILLS" ]; do
 		i=$((i + 1))
@@ -231,17 +275,27 @@ overlapping_batch() {
 		plain_batch "$i"
 		cat "$T/b$i" >>"$T/log"
 		cat "$T/b$i" >>"$T/ref"
-		timed "ingest --offset-file '$T/ref.off' '$T/log' -o '$T/ref.$i' && ingest --commit '$T/ref.off'"
+		writes_of "ingest --offset-file '$T/ref.off' '$T/log' -o '$T/ref.$i'"
+		ingest --commit "$T/ref.off"
 		old=$(jq -c '.offset' "$T/off" 2>/dev/null || echo none)
 		cur="ingest --offset-file '$T/off' '$T/log' -o '$T/out.$i' && ingest --commit '$T/off'"
-		done_=
+		done_= commit_killed=
 		# Killed right after -o's rename, then right after the pending offset's.
 		shim_run 1 "ingest --offset-file '$T/off' '$T/log' -o '$T/out.$i'"
 		[ "$rc" -eq 137 ] && renamekills=$((renamekills + 1))
 		shim_run 2 "ingest --offset-file '$T/off' '$T/log' -o '$T/out.$i'"
 		[ "$rc" -eq 137 ] && renamekills=$((renamekills + 1))
+		for k in $(seq 1 "$WRITE_KILLS"); do
+			write_kill "$nw" "ingest --offset-file '$T/off' '$T/log' -o '$T/out.$i'"
+			[ "$rc" -eq 137 ] || [ "$rc" -eq 0 ]
+			[ "$rc" -ne 137 ] || kills=$((kills + 1))
+			if [ -e "$T/off" ]; then valid_state "$T/off"; fi
+			# Nothing is committed before --commit.
+			assert_equal "$(jq -c '.offset' "$T/off" 2>/dev/null || echo none)" "$old"
+		done
 		while [ -z "$done_" ]; do
-			if [ $((i % 2)) -eq 0 ] && [ "$kills" -gt $((i * 5)) ]; then
+			if [ $((i % 2)) -eq 0 ] && [ -z "$commit_killed" ]; then
+				commit_killed=1
 				# Sometimes the commit is killed right after its rename: the offset moved.
 				ingest --offset-file "$T/off" "$T/log" -o "$T/out.$i"
 				shim_run 1 "ingest --commit '$T/off'"

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#undef fwrite_unlocked
 
 /*
  * Environment:
@@ -18,9 +21,76 @@
  *                               not need it; the crash loops run faster)
  *   NDFLOW_SHIM_LOG=FILE        append "mkostemp T" and "rename T" lines,
  *                               T in monotonic microseconds
+ *   NDFLOW_SHIM_KILL_WRITE=N    SIGKILL the process as it makes its N-th
+ *                               fwrite() call (a random moment in its output)
+ *   NDFLOW_SHIM_COUNT=FILE      at exit, append the number of fwrite() calls made
  */
 
-static long	renames;
+static long	renames, writes;
+
+/* raw_write writes without going through the write() below. */
+static void
+raw_write(int fd, const char *p, size_t n)
+{
+	if (syscall(SYS_write, fd, p, n) < 0)
+		(void)0;
+}
+
+static void __attribute__((destructor))
+count_writes(void)
+{
+	const char *path = getenv("NDFLOW_SHIM_COUNT");
+	char line[32];
+	int fd, n;
+
+	if (path == NULL)
+		return;
+	n = snprintf(line, sizeof line, "%ld\n", writes);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) >= 0) {
+		raw_write(fd, line, (size_t)n);
+		close(fd);
+	}
+}
+
+/*
+ * count_write counts one stdio write (the tools write through fwrite and
+ * fwrite_unlocked; glibc's own flushes are not interposable) and kills
+ * the process at the NDFLOW_SHIM_KILL_WRITE-th, before it is buffered.
+ */
+static void
+count_write(void)
+{
+	static long kill_at = -1;
+
+	if (kill_at < 0) {
+		const char *k = getenv("NDFLOW_SHIM_KILL_WRITE");
+		kill_at = k != NULL ? atol(k) : 0;
+	}
+	if (++writes == kill_at)
+		raise(SIGKILL);
+}
+
+size_t
+fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+	static size_t (*real)(const void *, size_t, size_t, FILE *);
+
+	if (real == NULL)
+		real = (size_t (*)(const void *, size_t, size_t, FILE *))dlsym(RTLD_NEXT, "fwrite");
+	count_write();
+	return real(p, size, n, f);
+}
+
+size_t
+fwrite_unlocked(const void *p, size_t size, size_t n, FILE *f)
+{
+	static size_t (*real)(const void *, size_t, size_t, FILE *);
+
+	if (real == NULL)
+		real = (size_t (*)(const void *, size_t, size_t, FILE *))dlsym(RTLD_NEXT, "fwrite_unlocked");
+	count_write();
+	return real(p, size, n, f);
+}
 
 static void
 logline(const char *what)
@@ -36,8 +106,7 @@ logline(const char *what)
 	n = snprintf(line, sizeof line, "%s %lld\n", what,
 	    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) >= 0) {
-		if (write(fd, line, (size_t)n) < 0)
-			(void)0;
+		raw_write(fd, line, (size_t)n);
 		close(fd);
 	}
 }
