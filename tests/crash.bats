@@ -81,9 +81,9 @@ shim_run() {
 # writes_of CMD: runs CMD unkilled, counting its writes; sets nw (at least 1) and dur.
 writes_of() {
 	rm -f "$T/nw"
-	NDFLOW_SHIM_COUNT="$T/nw" timed "$*"
-	nw=$(tail -1 "$T/nw")
-	[ "$nw" -ge 1 ] || nw=1
+	timed "NDFLOW_SHIM_COUNT='$T/nw' $*"
+	nw=$(cat "$T/nw")
+	[ "$nw" -ge 1 ]
 }
 
 # write_kill MAX CMD: runs CMD killed at a random one of its first MAX writes; sets rc.
@@ -185,17 +185,17 @@ stateful_recipe() {
 
 # The batch makers: $T/bI for batch I.
 plain_batch() {
-	events $((($1 - 1) * 25000 + 1)) $(($1 * 25000)) >"$T/b$1"
+	events $((($1 - 1) * 12000 + 1)) $(($1 * 12000)) >"$T/b$1"
 }
 
 # windowed_batch: events already windowed (by a window run of its own), for aggregate.
 windowed_batch() {
-	events $((($1 - 1) * 25000 + 1)) $(($1 * 25000)) | window --tumbling 10m --state "$T/w.st" >"$T/b$1"
+	events $((($1 - 1) * 12000 + 1)) $(($1 * 12000)) | window --tumbling 10m --state "$T/w.st" >"$T/b$1"
 }
 
 # overlapping_batch: each batch repeats half of the ids of the one before, for dedupe.
 overlapping_batch() {
-	events $((($1 - 1) * 20000 + 1)) $(($1 * 20000 + 20000)) >"$T/b$1"
+	events $((($1 - 1) * 10000 + 1)) $(($1 * 10000 + 10000)) >"$T/b$1"
 }
 
 @test "window --tumbling --state: SIGKILL at random moments loses and doubles nothing" {
