@@ -19,8 +19,9 @@
  *   NDFLOW_SHIM_FSYNC_MS=M      sleep M milliseconds in every fsync()
  *   NDFLOW_SHIM_NOSYNC=1        make fsync() return at once (a SIGKILL does
  *                               not need it; the crash loops run faster)
- *   NDFLOW_SHIM_LOG=FILE        append "mkostemp T" and "rename T" lines,
- *                               T in monotonic microseconds
+ *   NDFLOW_SHIM_LOG=FILE        append "tmpopen T" (a temporary file is made:
+ *                               a save starts), "fsync-end T" and "rename T"
+ *                               lines, T in monotonic microseconds
  *   NDFLOW_SHIM_KILL_WRITE=N    SIGKILL the process as it makes its N-th
  *                               fwrite() call (a random moment in its output)
  *   NDFLOW_SHIM_COUNT=FILE      at exit, append the number of fwrite() calls made
@@ -137,8 +138,21 @@ mkostemp(char *tmpl, int flags)
 
 	if (real == NULL)
 		real = (int (*)(char *, int))dlsym(RTLD_NEXT, "mkostemp");
-	logline("mkostemp");
+	logline("tmpopen");
 	return real(tmpl, flags);
+}
+
+/* fopen logs a temporary file opened for writing by name (how older code made one). */
+FILE *
+fopen(const char *path, const char *mode)
+{
+	static FILE *(*real)(const char *, const char *);
+
+	if (real == NULL)
+		real = (FILE *(*)(const char *, const char *))dlsym(RTLD_NEXT, "fopen");
+	if (mode[0] == 'w' && strstr(path, ".tmp") != NULL)
+		logline("tmpopen");
+	return real(path, mode);
 }
 
 int
@@ -146,6 +160,7 @@ fsync(int fd)
 {
 	static int (*real)(int);
 	const char *ms = getenv("NDFLOW_SHIM_FSYNC_MS");
+	int r;
 
 	if (real == NULL)
 		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
@@ -155,5 +170,7 @@ fsync(int fd)
 		struct timespec d = { atol(ms) / 1000, (atol(ms) % 1000) * 1000000L };
 		nanosleep(&d, NULL);
 	}
-	return real(fd);
+	r = real(fd);
+	logline("fsync-end");
+	return r;
 }
