@@ -247,7 +247,8 @@ overlapping_batch() {
 		[ "$rc" -eq 137 ] && renamekills=$((renamekills + 1))
 		for n in $(seq 0 "$WRITE_KILLS"); do
 			if [ "$n" -lt "$WRITE_KILLS" ]; then
-				write_kill "$nw" "$cur"
+				# A resumed run has only the rest of the batch to write: kill it early enough.
+				write_kill $((nw / 6 + 1)) "$cur"
 			else
 				killed_run "$dur" "$cur"
 			fi
