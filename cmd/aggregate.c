@@ -117,6 +117,7 @@ static struct expr	*where;		/* --where */
 static uint64_t		*filtered;
 static bool		 changed;	/* records came in since the last running results */
 static bool		 keep_invalid;	/* --dead-letter or --strict: invalid numbers are rejects too */
+static bool		 loading_state;	/* --state is being loaded: a damaged line ends the run */
 
 static void	add_sort(const char *);
 static void	check_sort(void);
@@ -124,14 +125,11 @@ static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *win
 static struct group	*group_get(bool windowed, int64_t wend);
 static void	update(struct rec *, const struct in_line *, struct group *);
 static void	merge_line(struct rec *, const struct in_line *);
+static void	bad_record(const struct in_line *, const char *why);
 static void	emit(enum emit_kind, int64_t wm);
 static void	load_state(struct rec *);
 static void	save_state(void);
 static void	free_groups(void);
-static void	bad_record(const struct in_line *, const char *why);
-
-/* Set while --state is loaded: a damaged state line ends the run instead of being rejected. */
-static bool	loading_state;
 
 int
 main(int argc, char *argv[])
