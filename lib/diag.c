@@ -558,7 +558,7 @@ diag_poll_slow(void)
 }
 
 void
-diag_set_output(const char *path, char *const *inputs, size_t n, bool direct)
+diag_set_output(const char *path, char *const *inputs, size_t n, bool in_place)
 {
 	const char *target = path;
 	char *real = NULL;
@@ -581,10 +581,10 @@ diag_set_output(const char *path, char *const *inputs, size_t n, bool direct)
 	 * and a symlink is followed to the file it names.
 	 */
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-		direct = true;
-	if (!direct && (real = realpath(path, NULL)) != NULL)
+		in_place = true;
+	if (!in_place && (real = realpath(path, NULL)) != NULL)
 		target = real;
-	if (direct)
+	if (in_place)
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
 	else
 		fd = st_out_open(target);
@@ -601,7 +601,7 @@ diag_set_output(const char *path, char *const *inputs, size_t n, bool direct)
 	}
 	close(fd);
 	out_path = path;
-	if (!direct) {
+	if (!in_place) {
 		out_atomic = true;
 		atexit(st_out_abort);	/* a run that exits with an error leaves FILE as it was */
 	}

@@ -118,14 +118,14 @@ void	diag_add_flush(FILE *);
  * diag_set_output makes -o FILE the standard output, atomically: the
  * records go to a temporary file beside FILE (lib/state), which
  * diag_commit or diag_finish renames over FILE; a run that fails (status
- * 2 or 3, or killed) leaves FILE as it was.  With direct, FILE is instead
+ * 2 or 3, or killed) leaves FILE as it was.  With in_place, FILE is instead
  * truncated and written as the run goes (a run without an end, such as
  * --follow).  When FILE is one of the n inputs (or standard input, when
  * n is 0 or an input is "-"), it exits 2: "-o FILE is also an input".
  * Exits 3 when the file cannot be created.  Call after the state lock is
  * held, before any output.
  */
-void	diag_set_output(const char *path, char *const *inputs, size_t n, bool direct);
+void	diag_set_output(const char *path, char *const *inputs, size_t n, bool in_place);
 
 /*
  * diag_sync makes everything written so far durable before a state
