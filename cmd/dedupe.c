@@ -140,7 +140,8 @@ static void
 on_term(int sig)
 {
 	(void)sig;
-	in_stop(input);
+	if (input != NULL)
+		in_stop(input);
 }
 
 static void	 catch_term(void);
@@ -180,6 +181,7 @@ main(int argc, char **argv)
 		process(&ln);
 		diag_poll();
 	}
+	input = NULL;	/* a signal from now on must not reach the closed input */
 	in_close(in);
 
 	/*

@@ -163,7 +163,8 @@ static void
 on_stop(int sig)
 {
 	(void)sig;
-	in_stop(running);
+	if (running != NULL)
+		in_stop(running);
 }
 
 /* is_gzip reports whether path starts with the gzip magic bytes (an offset in it would mean nothing). */
@@ -691,6 +692,7 @@ main(int argc, char *argv[])
 		end.line = src.accpos.line - 1;
 	}
 	in_file_id(src.in, &rdev, &rino);
+	running = NULL;	/* a signal from now on must not reach the closed input */
 	in_close(src.in);
 	fmt_free(src.fr);
 	buf_free(&src.acc);

@@ -258,7 +258,12 @@ main(int argc, char *argv[])
 		if (w.emitted_wm != TV_MAX && !w.cli.no_watermarks)
 			emit_watermark(TV_MAX);
 	}
-	in_close(w.in);
+	{
+		/* A signal from now on must not reach the closed input (on_term checks). */
+		struct input *in = w.in;
+		w.in = NULL;
+		in_close(in);
+	}
 	ws_free(w.ws);
 	wo_free(w.open);
 	wo_free(w.kept);
