@@ -132,6 +132,7 @@ static struct expr	*where;		/* --where */
 static uint64_t		*filtered;
 static bool		 changed;	/* records came in since the last running results */
 static bool		 keep_invalid;	/* --dead-letter or --strict: invalid numbers are rejects too */
+static bool		 loading_state;	/* --state is being loaded: a damaged line ends the run */
 
 static void	add_sort(const char *);
 static void	check_sort(void);
@@ -139,6 +140,7 @@ static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *win
 static struct group	*group_get(bool windowed, int64_t wend);
 static void	update(struct rec *, const struct in_line *, struct group *);
 static void	merge_line(struct rec *, const struct in_line *);
+static void	bad_record(const struct in_line *, const char *why);
 static void	emit(enum emit_kind, int64_t wm);
 static void	load_state(struct rec *);
 static void	save_state(void);
@@ -260,6 +262,14 @@ main(int argc, char *argv[])
 		size_t l = strlen(specs_text);
 		snprintf(specs_text + l, sizeof(specs_text) - l, "%s%s", i ? " " : "", aggs.specs[i].text);
 	}
+	/* Lock the state before -o is opened, so a refused run changes nothing. */
+	if (state_path && st_lock(state_path) != 0) {
+		if (errno == EWOULDBLOCK)
+			diag_die(EX_IOERR, "state file %s is locked by another run", state_path);
+		diag_die(EX_IOERR, "%s.lock: %s", state_path, strerror(errno));
+	}
+	cli.inputs = inputs;
+	cli.ninputs = (size_t)ninputs;
 	cli_finish(&cli);
 	keep_invalid = cli.dead_letter != NULL || cli.strict;
 
@@ -663,12 +673,14 @@ merge_line(struct rec *rec, const struct in_line *ln)
 
 	state_paths();
 	if (rec_get_key(rec, "@agg_state", 10, &ver) == RT_MISSING) {
-		diag_reject(&ln->pos, ln->data, ln->len, "not an aggregate state record");
+		bad_record(ln, "not an aggregate state record");
 		return;
 	}
 	if (ver.type != RT_INT || ver.i != 1) {
-		diag_reject(&ln->pos, ln->data, ln->len, "unsupported aggregate state version %.*s",
-		    (int)ver.rawlen, ver.raw);
+		char why[96];
+		snprintf(why, sizeof(why), "unsupported aggregate state version %.*s",
+		    ver.rawlen > 40 ? 40 : (int)ver.rawlen, ver.raw);
+		bad_record(ln, why);
 		return;
 	}
 	if (rec_get_key(rec, "group", 5, &gv) != RT_OBJECT ||
@@ -743,7 +755,21 @@ merge_line(struct rec *rec, const struct in_line *ln)
 	if (ok)
 		return;
 bad:
-	diag_reject(&ln->pos, ln->data, ln->len, "malformed aggregate state record");
+	bad_record(ln, "malformed aggregate state record");
+}
+
+/*
+ * bad_record rejects a --merge input line; a damaged --state line instead
+ * ends the run with status 3, so that the state is neither used in part
+ * nor rewritten without the line.
+ */
+static void
+bad_record(const struct in_line *ln, const char *why)
+{
+	if (loading_state)
+		diag_die(EX_IOERR, "%s:%llu: corrupt state file: %s", ln->pos.file,
+		    (unsigned long long)ln->pos.line, why);
+	diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
 }
 
 /* ---- output ---- */
@@ -1270,11 +1296,6 @@ load_state(struct rec *rec)
 	struct rec_err perr;
 	bool was_merge = merge;
 
-	if (st_lock(state_path) != 0) {
-		if (errno == EWOULDBLOCK)
-			diag_die(EX_IOERR, "state file %s is locked by another run", state_path);
-		diag_die(EX_IOERR, "%s.lock: %s", state_path, strerror(errno));
-	}
 	f = st_open(state_path, "aggregate", &hdr, &why);
 	if (f == NULL) {
 		if (errno == ENOENT)
@@ -1288,6 +1309,7 @@ load_state(struct rec *rec)
 	ln.pos.file = state_path;
 	ln.pos.line = 1;
 	merge = true;
+	loading_state = true;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		ln.pos.line++;
 		if (line[len - 1] == '\n')
@@ -1300,6 +1322,7 @@ load_state(struct rec *rec)
 		merge_line(rec, &ln);
 	}
 	merge = was_merge;
+	loading_state = false;
 	if (ferror(f))
 		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
 	fclose(f);
@@ -1319,6 +1342,9 @@ save_state(void)
 	FILE *f;
 
 	emit(EMIT_BATCH, 0);
+	/* The results go out (and -o into place) first: a state must not count what a crash could lose. */
+	if (diag_commit() != 0)
+		return;
 	if ((f = st_begin(state_path, "aggregate", NULL)) == NULL)
 		diag_die(EX_IOERR, "%s: %s", state_path, strerror(errno));
 	nbatch = 0;

@@ -160,7 +160,8 @@ static void
 on_term(int sig)
 {
 	(void)sig;
-	in_stop(input);
+	if (input != NULL)
+		in_stop(input);
 }
 
 static void	 catch_term(void);
@@ -180,6 +181,14 @@ main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	parse_options(argc, argv);
+	/* Lock the state before -o is opened, so a refused run changes nothing. */
+	if (D.state_path != NULL && st_lock(D.state_path) == -1) {
+		if (errno == EWOULDBLOCK)
+			diag_die(EX_IOERR, "state file %s is locked by another run", D.state_path);
+		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
+	}
+	D.cli.inputs = argv + optind;
+	D.cli.ninputs = (size_t)(argc - optind);
 	cli_finish(&D.cli);
 	if (D.state_path != NULL)
 		state_load();
@@ -192,16 +201,18 @@ main(int argc, char **argv)
 		process(&ln);
 		diag_poll();
 	}
+	input = NULL;	/* a signal from now on must not reach the closed input */
 	in_close(in);
 
 	/*
 	 * End of input is the watermark +inf, except that a --state run leaves
 	 * open horizons to the next run.  A state is saved only when the output
-	 * was written: otherwise the next run must pass these records again.
+	 * and side outputs were written (and -o put in place): otherwise the
+	 * next run must pass these records again.
 	 */
 	if (D.state_path == NULL)
 		advance(TV_MAX);
-	else if (fflush(stdout) == 0 && !ferror(stdout))
+	else if (diag_commit() == 0)
 		state_save();
 	finish();
 	status = diag_finish();
@@ -971,7 +982,7 @@ state_bad(uint64_t line, const char *why)
 }
 
 /*
- * state_load locks the state file and loads the keys a previous run left:
+ * state_load loads the keys a previous run left:
  * one line per key {"key":K,"seq":N,"count":N[,"first":T][,"record":{...}]},
  * or one {"bloom":"<base64>"} line with --approx.
  */
@@ -989,11 +1000,6 @@ state_load(void)
 	ssize_t n;
 	FILE *f;
 
-	if (st_lock(D.state_path) == -1) {
-		if (errno == EWOULDBLOCK)
-			diag_die(EX_IOERR, "state file %s is locked by another run", D.state_path);
-		diag_die(EX_IOERR, "state file %s: %s", D.state_path, strerror(errno));
-	}
 	if ((f = st_open(D.state_path, "dedupe", &hdr, &why)) == NULL) {
 		if (errno == ENOENT)
 			return;

@@ -163,7 +163,8 @@ static void
 on_stop(int sig)
 {
 	(void)sig;
-	in_stop(running);
+	if (running != NULL)
+		in_stop(running);
 }
 
 /* is_gzip reports whether path starts with the gzip magic bytes (an offset in it would mean nothing). */
@@ -197,8 +198,8 @@ commit(const char *path)
 }
 
 /*
- * offset_begin checks the operands of an --offset-file run, locks the
- * offset file, drops a stale pending one and plans where to start (a
+ * offset_begin checks the operands of an --offset-file run (its offset
+ * file locked), drops a stale pending one and plans where to start (a
  * rotated file to finish first goes in plan->rotated).  Returns the number
  * of files to read.  Exits 2 or 3 with a message on failure.
  */
@@ -212,8 +213,6 @@ offset_begin(const char *offset_file, char **paths, int npaths, struct off_state
 		diag_usage_error("--offset-file: expected exactly one file operand, not standard input");
 	if (is_gzip(paths[0]))
 		diag_usage_error("--offset-file: cannot resume a compressed file: %s", paths[0]);
-	if (st_lock(offset_file) != 0)
-		diag_die(EX_IOERR, "offset file %s is locked by another run", offset_file);
 	/* A failed run must not leave an older pending offset for --commit to find. */
 	if (off_drop_pending(offset_file) != 0)
 		diag_die(EX_IOERR, "%s.pending: %s", offset_file, strerror(errno));
@@ -550,6 +549,12 @@ main(int argc, char *argv[])
 				diag_usage_error("unhandled option");
 		}
 	}
+	/* Lock the offset file before -o is opened, so a refused run changes nothing. */
+	if (offset_file != NULL && commit_file == NULL && st_lock(offset_file) != 0)
+		diag_die(EX_IOERR, "offset file %s is locked by another run", offset_file);
+	cli.inputs = argv + optind;
+	cli.ninputs = (size_t)(argc - optind);
+	cli.output_direct = follow;	/* a followed run has no end at which to put -o in place */
 	cli_finish(&cli);
 	if (commit_file != NULL) {
 		if (optind < argc || offset_file != NULL || follow)
@@ -687,6 +692,7 @@ main(int argc, char *argv[])
 		end.line = src.accpos.line - 1;
 	}
 	in_file_id(src.in, &rdev, &rino);
+	running = NULL;	/* a signal from now on must not reach the closed input */
 	in_close(src.in);
 	fmt_free(src.fr);
 	buf_free(&src.acc);

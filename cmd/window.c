@@ -1,5 +1,6 @@
 /* window: assign events to tumbling, sliding or session windows by event time, with watermarks and late data. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "input.h"
+#include "offsets.h"
 #include "record.h"
 #include "state.h"
 #include "timeval.h"
@@ -103,6 +105,10 @@ static struct {
 	int64_t			 base_wm, base_wall;	/* T and wall clock at the last input, for --idle */
 	int64_t			 last_input, next_checkpoint;
 	struct input		*in;
+	char			**files;	/* the operands: a checkpoint records the position in a single file */
+	int			 nfiles;
+	bool			 resume;	/* the state is a checkpoint taken in the middle of files[0] ... */
+	uint64_t		 resume_off, resume_line;	/* ... at this byte offset and line */
 } w;
 
 static volatile sig_atomic_t got_term;
@@ -112,7 +118,7 @@ static void	set_kind(const char *opt, const char *arg, int64_t *dst);
 static void	check_options(void);
 static void	state_spec(struct buf *);
 static void	state_load(void);
-static void	state_save(void);
+static void	state_save(bool checkpoint);
 static void	do_event(const struct in_line *);
 static void	advance(void);
 static bool	windows_writable(int64_t t);
@@ -186,6 +192,10 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	w.files = argv;
+	w.nfiles = argc;
+	w.cli.inputs = argv;
+	w.cli.ninputs = (size_t)argc;
 	/* Lock the state before anything is written, so a second run changes nothing. */
 	if (w.state_path != NULL && st_lock(w.state_path) == -1) {
 		if (errno == EWOULDBLOCK)
@@ -220,6 +230,8 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 
 	w.in = in_open(argv, argc, w.cli.max_line);
+	if (w.resume)
+		in_start_at(w.in, w.resume_off, w.resume_line);	/* where the checkpoint left it */
 	if (w.idle > 0 || w.checkpoint_every > 0) {
 		/* Wake up on a quiet input: for --idle, and for checkpoints. */
 		int64_t us = w.idle > 0 ? w.idle : w.checkpoint_every;
@@ -236,19 +248,24 @@ main(int argc, char *argv[])
 		diag_poll();
 		do_event(&ln);
 		if (w.checkpoint_every > 0 && tv_now() >= w.next_checkpoint)
-			state_save();
+			state_save(true);
 	}
 
 	/* End of input: with --state the open windows wait for the next run; without, everything closes. */
 	if (w.state_path != NULL) {
-		state_save();
+		state_save(false);
 	} else {
 		wm_raise(&w.wm, TV_MAX);
 		advance();
 		if (w.emitted_wm != TV_MAX && !w.cli.no_watermarks)
 			emit_watermark(TV_MAX);
 	}
-	in_close(w.in);
+	{
+		/* A signal from now on must not reach the closed input (on_term checks). */
+		struct input *in = w.in;
+		w.in = NULL;
+		in_close(in);
+	}
 	ws_free(w.ws);
 	wo_free(w.open);
 	wo_free(w.kept);
@@ -313,6 +330,10 @@ check_options(void)
 		diag_usage_error("--offset cannot be used with --session");
 	if (w.checkpoint_every > 0 && w.state_path == NULL)
 		diag_usage_error("--checkpoint-every needs --state");
+	/* A checkpoint records the output's length, which -o's temporary file does not have yet. */
+	if (w.checkpoint_every > 0 && w.cli.output != NULL && strcmp(w.cli.output, "-") != 0)
+		diag_usage_error("--checkpoint-every cannot be used with -o: append standard output "
+		    "to the file (>> FILE)");
 }
 
 /* session_key builds the key of the current record: the canonical JSON of the --key fields, as an array. */
@@ -571,7 +592,7 @@ on_tick(void *ctx)
 	    wm_raise(&w.wm, win_add(w.base_wm, now - w.base_wall)))
 		advance();
 	if (w.checkpoint_every > 0 && now >= w.next_checkpoint)
-		state_save();
+		state_save(true);
 }
 
 /* ---- --state: the window spec, the watermark, the open windows and the sessions' events ---- */
@@ -620,20 +641,81 @@ save_session(void *ctx, const struct win_session *s)
 	}
 }
 
+/* is_gzip reports whether path starts with the gzip magic bytes: offsets in it are not file offsets. */
+static bool
+is_gzip(const char *path)
+{
+	unsigned char m[2];
+	FILE *f = fopen(path, "rb");
+	bool gz;
+
+	if (f == NULL)
+		return true;
+	gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	fclose(f);
+	return gz;
+}
+
+/*
+ * resume_point records in hdr where a checkpoint taken now leaves the
+ * input, when it is a single regular file: a run killed after it
+ * continues from there (state_load).  complete marks the save at the end
+ * of the run: a rerun on the same file then reads only what was appended
+ * since, and a run on another file starts it from the beginning.
+ */
 static void
-state_save(void)
+resume_point(json_t *hdr, bool complete)
+{
+	struct off_state st = { 0 };
+	struct diag_pos pos;
+	uint64_t dev, ino;
+	char hash[17];
+
+	if (w.nfiles != 1 || strcmp(w.files[0], "-") == 0 || is_gzip(w.files[0]))
+		return;
+	in_tell(w.in, &pos);
+	in_file_id(w.in, &dev, &ino);
+	/* The position is in the file read, if the name still names it (lib/offsets). */
+	if (off_mark(&st, w.files[0], pos.offset, pos.line) != 0 || st.dev != dev || st.ino != ino) {
+		off_state_free(&st);
+		return;
+	}
+	snprintf(hash, sizeof hash, "%016" PRIx64, st.head_hash);
+	json_object_set_new(hdr, "resume", json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:b}",
+	    "dev", (json_int_t)st.dev, "ino", (json_int_t)st.ino, "offset", (json_int_t)st.offset,
+	    "line", (json_int_t)st.line, "head_len", (json_int_t)st.head_len, "head_hash", hash,
+	    "complete", complete));
+	off_state_free(&st);
+}
+
+/*
+ * state_save writes the state.  The output it accounts for is written out
+ * first (a checkpoint flushes and syncs it; the end of the run also puts
+ * -o FILE in place), so that a state never counts a record that a crash
+ * could lose.  With --checkpoint-every the state also records the
+ * outputs' lengths and, at a checkpoint, the input position.  The next
+ * checkpoint is due --checkpoint-every after this one ends.
+ */
+static void
+state_save(bool checkpoint)
 {
 	struct buf spec = BUF_INIT;
-	json_t *hdr;
+	json_t *hdr, *marks;
 	FILE *f;
 	size_t i;
 
-	if (w.checkpoint_every > 0)
-		w.next_checkpoint = win_add(tv_now(), w.checkpoint_every);
+	if ((checkpoint ? diag_sync() : diag_commit()) != 0)
+		return;		/* the write error is reported; the old state stays */
 	state_spec(&spec);
 	hdr = json_pack("{s:s,s:o,s:o}", "windows", buf_cstr(&spec),
 	    "watermark", jint(w.wm.t), "max_event", jint(w.wm.max_event));
 	buf_free(&spec);
+	if (w.checkpoint_every > 0) {
+		marks = json_array();
+		diag_marks(marks);
+		json_object_set_new(hdr, "outputs", marks);
+		resume_point(hdr, !checkpoint);
+	}
 	if ((f = st_begin(w.state_path, "window", hdr)) == NULL) {
 		json_decref(hdr);
 		diag_err("%s", w.state_path);
@@ -663,6 +745,8 @@ state_save(void)
 		diag_err("%s", w.state_path);
 		diag_note_ioerr();
 	}
+	if (w.checkpoint_every > 0)
+		w.next_checkpoint = win_add(tv_now(), w.checkpoint_every);
 }
 
 static void
@@ -692,6 +776,27 @@ state_load(void)
 	w.wm.t = json_integer_value(json_object_get(hdr, "watermark"));
 	w.wm.max_event = json_integer_value(json_object_get(hdr, "max_event"));
 	w.emitted_wm = w.wm.t;
+	if ((o = json_object_get(hdr, "resume")) != NULL) {
+		/* A run was killed after this checkpoint: it continues in the same file. */
+		struct off_state st = { 0 };
+		const char *h = json_string_value(json_object_get(o, "head_hash"));
+		bool same;
+
+		st.dev = (uint64_t)json_integer_value(json_object_get(o, "dev"));
+		st.ino = (uint64_t)json_integer_value(json_object_get(o, "ino"));
+		st.offset = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+		st.head_len = (uint64_t)json_integer_value(json_object_get(o, "head_len"));
+		same = h != NULL && sscanf(h, "%" SCNx64, &st.head_hash) == 1 && w.nfiles == 1 &&
+		    off_same(&st, w.files[0]);
+		if (!same && !json_is_true(json_object_get(o, "complete")))
+			diag_die(EX_IOERR, "%s: a checkpoint taken in the middle of another input file: "
+			    "run again on that file to finish it", w.state_path);
+		w.resume = same;
+		w.resume_off = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+		w.resume_line = (uint64_t)json_integer_value(json_object_get(o, "line"));
+	}
+	if ((o = json_object_get(hdr, "outputs")) != NULL && diag_rewind(o, &why) != 0)
+		diag_die(EX_IOERR, "%s: %s", w.state_path, why);
 	json_decref(hdr);
 	buf_free(&spec);
 	while ((n = getline(&line, &cap, f)) > 0) {
