@@ -33,7 +33,7 @@ UNITS	 = $(patsubst tests/lib/%.c,$(B)/tests/%,$(UNITSRC))
 HDRS	 = $(wildcard lib/*.h) $(wildcard tests/lib/*.h)
 
 .PHONY: all deps test unit sanitize demo bench fuzz install uninstall lint clean
-all: $(BINS) $(UNITS) $(B)/gen bin
+all: $(BINS) $(UNITS) $(B)/gen $(B)/tests/killrename.so bin
 
 # bin/ holds the normal build's binaries, for people and for the tests.
 bin: $(BINS)
@@ -55,6 +55,12 @@ $(B)/bin/%: cmd/%.c $(LIBA) $(HDRS)
 $(B)/tests/%: tests/lib/%.c $(LIBA) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+# The fault-injection shim of tests/crash.bats (LD_PRELOAD; never sanitized,
+# so that it loads into either build).
+$(B)/tests/killrename.so: tests/shim/killrename.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra $(if $(filter true,$(CI)),-Werror) -shared -fPIC -o $@ $< -ldl
 
 # The seeded event generator for the demo data, tests and benchmarks.
 $(B)/gen: tests/bench/gen.c

@@ -704,7 +704,7 @@ merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz
 	}
 	if (ver.type != RT_INT || ver.i != 1) {
 		snprintf(why, whysz, "unsupported aggregate state version %.*s",
-		    (int)ver.rawlen, ver.raw);
+		    ver.rawlen > 40 ? 40 : (int)ver.rawlen, ver.raw);
 		return -1;
 	}
 	if (rec_get_key(rec, "group", 5, &gv) != RT_OBJECT ||

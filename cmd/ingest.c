@@ -212,8 +212,8 @@ commit(const char *path)
 }
 
 /*
- * offset_begin checks the operands of an --offset-file run, locks the
- * offset file, drops a stale pending one and plans where to start (a
+ * offset_begin checks the operands of an --offset-file run (its offset
+ * file locked), drops a stale pending one and plans where to start (a
  * rotated file to finish first goes in plan->rotated).  Returns the number
  * of files to read.  Exits 2 or 3 with a message on failure.
  */
@@ -227,8 +227,6 @@ offset_begin(const char *offset_file, char **paths, int npaths, struct off_state
 		diag_usage_error("--offset-file: expected exactly one file operand, not standard input");
 	if (is_gzip(paths[0]))
 		diag_usage_error("--offset-file: cannot resume a compressed file: %s", paths[0]);
-	if (st_lock(offset_file) != 0)
-		diag_die(EX_IOERR, "offset file %s is locked by another run", offset_file);
 	/* A failed run must not leave an older pending offset for --commit to find. */
 	if (off_drop_pending(offset_file) != 0)
 		diag_die(EX_IOERR, "%s.pending: %s", offset_file, strerror(errno));
@@ -450,6 +448,9 @@ main(int argc, char *argv[])
 	if (I.offset_file != NULL) {
 		if (I.follow)
 			diag_usage_error("--offset-file and --follow cannot be used together");
+		/* Lock the offset file before -o is opened (by lib/run), so a refused run changes nothing. */
+		if (st_lock(I.offset_file) != 0)
+			diag_die(EX_IOERR, "offset file %s is locked by another run", I.offset_file);
 		I.npaths = offset_begin(I.offset_file, I.paths, I.npaths, &I.ost, &I.plan);
 		I.operand = I.paths[0];
 		if (I.plan.rotated != NULL) {
@@ -458,6 +459,7 @@ main(int argc, char *argv[])
 			I.paths = I.twopaths;
 		}
 	}
+	I.cli.output_direct = I.follow;	/* a followed run has no end at which to put -o in place */
 	spec.paths = I.paths;
 	spec.npaths = I.npaths;
 	spec.format = I.kind;

@@ -1,5 +1,6 @@
 /* window: assign events to tumbling, sliding or session windows by event time, with watermarks and late data. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "input.h"
+#include "offsets.h"
 #include "record.h"
 #include "run.h"
 #include "timeval.h"
@@ -298,6 +300,10 @@ check_options(void)
 		diag_usage_error("--offset cannot be used with --session");
 	if (w.checkpoint_every > 0 && w.state_path == NULL)
 		diag_usage_error("--checkpoint-every needs --state");
+	/* A checkpoint records the output's length, which -o's temporary file does not have yet. */
+	if (w.checkpoint_every > 0 && w.cli.output != NULL && strcmp(w.cli.output, "-") != 0)
+		diag_usage_error("--checkpoint-every cannot be used with -o: append standard output "
+		    "to the file (>> FILE)");
 }
 
 /* session_key builds the key of the current record: the canonical JSON of the --key fields, as an array. */

@@ -777,12 +777,32 @@ raw_save(const void *st, struct buf *b)
 		buf_adds(b, "null");
 }
 
+/*
+ * json_text_ok reports whether a saved value's text is one JSON value
+ * with no line break or surrounding space: the result writes it into a
+ * record as it is, so anything else in a state would inject fields or
+ * lines into the output.
+ */
+static bool
+json_text_ok(const char *p, size_t len)
+{
+	json_t *j;
+
+	if (len == 0 || memchr(p, '\n', len) != NULL || memchr(p, '\r', len) != NULL ||
+	    p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' ' || p[len - 1] == '\t')
+		return false;
+	if ((j = json_loadb(p, len, JSON_DECODE_ANY, NULL)) == NULL)
+		return false;
+	json_decref(j);
+	return true;
+}
+
 static int
 raw_load(void *st, json_t *v)
 {
 	if (json_is_null(v))
 		return 0;
-	if (!json_is_string(v))
+	if (!json_is_string(v) || !json_text_ok(json_string_value(v), json_string_length(v)))
 		return -1;
 	raw_set(st, json_string_value(v), json_string_length(v));
 	return 0;
@@ -962,7 +982,8 @@ cnt_load(void *st, json_t *v)
 	json_array_foreach(v, i, x) {
 		json_t *k = json_array_get(x, 0), *c = json_array_get(x, 1);
 		if (!json_is_array(x) || json_array_size(x) != 2 ||
-		    !json_is_string(k) || !json_is_integer(c) || json_integer_value(c) < 1)
+		    !json_is_string(k) || !json_is_integer(c) || json_integer_value(c) < 1 ||
+		    !json_text_ok(json_string_value(k), json_string_length(k)))
 			return -1;
 		cnt_add(st, json_string_value(k), json_string_length(k), (uint64_t)json_integer_value(c));
 	}

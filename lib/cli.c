@@ -102,13 +102,7 @@ cli_finish(struct cli *c)
 		diag_set_dead_letter(c->dead_letter);
 	diag_set_strict(c->strict);
 	diag_set_stats(c->stats);
-	if (c->output && strcmp(c->output, "-") != 0) {
-		if (freopen(c->output, "w", stdout) == NULL) {
-			int e = errno;
-			diag_die(EX_IOERR, "--output: %s: %s", c->output, strerror(e));
-		}
-		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	}
+	diag_set_output(c->output, c->inputs, c->ninputs, c->output_direct);
 }
 
 void

@@ -43,6 +43,9 @@ struct cli {
 	struct tv_format	 time_format;
 	const char		*dead_letter;
 	const char		*output;	/* -o FILE, or NULL for stdout */
+	char *const		*inputs;	/* the input files, for -o's same-file check (set before cli_finish) */
+	size_t			 ninputs;	/* 0: standard input */
+	bool			 output_direct;	/* -o FILE is written as the run goes, not renamed at its end */
 	size_t			 max_line;
 	bool			 strict;
 	bool			 stats;
@@ -71,7 +74,9 @@ int	cli_common(struct cli *, int opt, const char *arg, const struct cli_help *);
 /*
  * cli_finish applies the common options after parsing: compiles the time
  * path, opens --dead-letter, sets --strict and --stats, and redirects
- * stdout to -o FILE.  Exits 2 or 3 with a message on failure.
+ * stdout to -o FILE (diag_set_output: atomic, refused when it is one of
+ * inputs).  A tool with a --state calls it once the state is locked.
+ * Exits 2 or 3 with a message on failure.
  */
 void	cli_finish(struct cli *);
 void	cli_free(struct cli *);

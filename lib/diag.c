@@ -4,11 +4,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "diag.h"
+#include "state.h"
 
 #define REPORT_MAX	20	/* messages per kind printed before only counting */
 #define MAX_COUNTERS	32
@@ -16,7 +20,7 @@
 #define MAX_FLUSH	8
 
 uint64_t diag_in, diag_out, diag_rejected;
-volatile int diag_stats_pending;
+volatile int diag_stats_pending, diag_sigpipe;
 
 static const char	*prog = "ndflow";
 static struct timespec	 t0;
@@ -31,6 +35,10 @@ static unsigned char	 b64carry[3];	/* streaming base64: bytes not yet encoded */
 static size_t		 b64n;
 static bool		 streaming;
 static int		 out_errno;	/* errno of the first failed write to stdout */
+static bool		 stop_deferred;	/* stdout closed while a dead-letter record was being streamed */
+static bool		 dead_failed;	/* a write error on the dead-letter was reported */
+static const char	*out_path;	/* -o FILE */
+static bool		 out_atomic;	/* stdout is FILE's temporary file, not yet renamed */
 
 static struct {
 	const char	*name;
@@ -50,18 +58,24 @@ struct diag_side {
 	char		*what;
 	uint64_t	*count;
 	uint64_t	 reported;
+	bool		 failed;	/* a write error was reported */
 };
+static void		 quiet_stop(void);
 static struct diag_side	*sides[MAX_SIDES];
 static size_t		 nsides;
 static FILE		*extra_flush[MAX_FLUSH];
 static size_t		 nextra;
 
+/*
+ * on_sigpipe only notes that a reader went away: the write fails with
+ * EPIPE, and the run ends between two records, once the side outputs are
+ * flushed whole (quiet_stop).
+ */
 static void
 on_sigpipe(int sig)
 {
 	(void)sig;
-	/* The reader went away (| head): that ends the run quietly and successfully. */
-	_exit(0);
+	diag_sigpipe = 1;
 }
 
 static void
@@ -81,6 +95,7 @@ diag_init(const char *name)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_sigpipe;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = on_sigusr1;
 	sa.sa_flags = 0;	/* interrupt a blocking read so the stats come at once */
@@ -502,6 +517,8 @@ diag_reject_end(void)
 	}
 	streaming = false;
 	b64n = 0;
+	if (stop_deferred)
+		quiet_stop();
 	if (strict) {
 		diag_flush();
 		exit(EX_REJECTED);
@@ -637,7 +654,91 @@ diag_note_ioerr(void)
 	ioerr = true;
 }
 
-/* check_stdout ends the run with status 3 when writing to stdout failed (a full disk, not a pipe). */
+/* is_sink reports whether stderr holds records (--dead-letter - or a side output -), so its errors count. */
+static bool
+stderr_is_sink(void)
+{
+	size_t i;
+
+	if (dead == stderr)
+		return true;
+	for (i = 0; i < nsides; i++)
+		if (sides[i]->f == stderr)
+			return true;
+	return false;
+}
+
+/* sink_failed reports a write error on a side output once and notes status 3. */
+static void
+sink_failed(const char *what, bool *failed)
+{
+	int e = errno ? errno : EIO;
+
+	if (!*failed)
+		fprintf(stderr, "%s: %s: write error: %s\n", prog, what, strerror(e));
+	*failed = true;
+	ioerr = true;
+}
+
+/* sync_stream flushes a side output and, with dosync, fsyncs it when it is a regular file; -1 on a write error. */
+static int
+sync_stream(FILE *f, bool dosync)
+{
+	struct stat sb;
+
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f))
+		return -1;
+	if (dosync && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && fsync(fileno(f)) != 0)
+		return -1;
+	return 0;
+}
+
+/* sync_sides flushes the dead-letter and the side outputs; returns -1 after reporting an error. */
+static int
+sync_sides(bool dosync)
+{
+	int r = 0;
+	size_t i;
+
+	if (dead != NULL && sync_stream(dead, dosync) != 0) {
+		sink_failed(dead_path != NULL ? dead_path : "dead-letter", &dead_failed);
+		r = -1;
+	}
+	for (i = 0; i < nsides; i++)
+		if (sides[i]->f != NULL && sync_stream(sides[i]->f, dosync) != 0) {
+			sink_failed(sides[i]->path, &sides[i]->failed);
+			r = -1;
+		}
+	return r;
+}
+
+/*
+ * quiet_stop ends the run when stdout is a closed pipe (| head): the side
+ * outputs hold whole records, since it runs between records (or is
+ * deferred to the end of a dead-letter record being streamed), and are
+ * flushed; no state is saved and -o's temporary file goes.  Status 0,
+ * or 3 when a side output failed.
+ */
+static void
+quiet_stop(void)
+{
+	if (streaming) {
+		stop_deferred = true;
+		return;
+	}
+	(void)sync_sides(false);
+	if (stderr_is_sink() && (fflush(stderr) != 0 || ferror(stderr)))
+		ioerr = true;
+	st_out_abort();
+	_exit(ioerr ? EX_IOERR : EX_OK_ALL);
+}
+
+/*
+ * check_stdout ends the run when writing to stdout failed: quietly
+ * (quiet_stop) on a closed pipe, with status 3 on anything else (a full
+ * disk), after flushing the side outputs.
+ */
 static void
 check_stdout(int flushed)
 {
@@ -645,10 +746,184 @@ check_stdout(int flushed)
 		return;
 	if (out_errno == 0)
 		out_errno = errno ? errno : EIO;
+	if (out_errno == EPIPE || diag_sigpipe) {
+		quiet_stop();
+		return;
+	}
 	fprintf(stderr, "%s: write error: %s\n", prog, strerror(out_errno));
-	if (dead)
-		fflush(dead);
+	(void)sync_sides(false);
+	st_out_abort();
 	_exit(EX_IOERR);
+}
+
+void
+diag_poll_slow(void)
+{
+	if (diag_stats_pending)
+		diag_print_stats();
+	if (diag_sigpipe) {
+		errno = 0;
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			if (out_errno == 0)
+				out_errno = EPIPE;
+			quiet_stop();
+		} else if (!stop_deferred)
+			diag_sigpipe = 0;	/* a side output's reader went: diag_finish reports it */
+	}
+}
+
+void
+diag_set_output(const char *path, char *const *inputs, size_t n, bool in_place)
+{
+	const char *target = path;
+	char *real = NULL;
+	struct stat sb;
+	size_t i;
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return;
+	/* Writing FILE while reading it would lose the input (or read the output back). */
+	if (n == 0 && st_same_file(path, STDIN_FILENO, NULL))
+		diag_die(EX_USAGE, "--output: %s is also an input", path);
+	for (i = 0; i < n; i++)
+		if (strcmp(inputs[i], "-") == 0 ? st_same_file(path, STDIN_FILENO, NULL) :
+		    st_same_file(path, -1, inputs[i]))
+			diag_die(EX_USAGE, "--output: %s is also an input", path);
+	/*
+	 * Only a regular file (or a new one) is replaced by rename: a device,
+	 * FIFO or terminal (-o /dev/full, -o /dev/stdout) is written as it is,
+	 * and a symlink is followed to the file it names.
+	 */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		in_place = true;
+	if (!in_place && (real = realpath(path, NULL)) != NULL)
+		target = real;
+	if (in_place)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+	else
+		fd = st_out_open(target);
+	free(real);
+	if (fd < 0) {
+		int e = errno;
+		diag_die(EX_IOERR, "--output: %s: %s", path, strerror(e));
+	}
+	fflush(stdout);
+	if (dup2(fd, STDOUT_FILENO) < 0) {
+		int e = errno;
+		st_out_abort();
+		diag_die(EX_IOERR, "--output: %s: %s", path, strerror(e));
+	}
+	close(fd);
+	out_path = path;
+	if (!in_place) {
+		out_atomic = true;
+		atexit(st_out_abort);	/* a run that exits with an error leaves FILE as it was */
+	}
+}
+
+int
+diag_sync(void)
+{
+	struct stat sb;
+	int r;
+
+	errno = 0;
+	check_stdout(fflush(stdout));
+	if (!out_atomic && fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
+		diag_err("write error");
+		ioerr = true;
+		return -1;
+	}
+	r = sync_sides(true);
+	if (stderr_is_sink() && (fflush(stderr) != 0 || ferror(stderr))) {
+		ioerr = true;
+		r = -1;
+	}
+	return r;
+}
+
+/* commit_output renames -o's temporary file into place; -1 after reporting an error. */
+static int
+commit_output(void)
+{
+	if (!out_atomic)
+		return 0;
+	out_atomic = false;
+	if (st_out_commit(STDOUT_FILENO) != 0) {
+		diag_err("--output: %s", out_path);
+		ioerr = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* out_fds lists the descriptors of the outputs that a checkpoint marks: stdout, the dead-letter, the side outputs. */
+static size_t
+out_fds(int *fds, size_t max)
+{
+	size_t n = 0, i;
+
+	fds[n++] = STDOUT_FILENO;
+	if (dead != NULL && dead != stderr && n < max)
+		fds[n++] = fileno(dead);
+	for (i = 0; i < nsides && n < max; i++)
+		if (sides[i]->f != NULL && sides[i]->f != stderr)
+			fds[n++] = fileno(sides[i]->f);
+	return n;
+}
+
+void
+diag_marks(json_t *marks)
+{
+	int fds[MAX_SIDES + 2];
+	struct stat sb;
+	size_t n = out_fds(fds, MAX_SIDES + 2), i;
+
+	for (i = 0; i < n; i++)
+		if (fstat(fds[i], &sb) == 0 && S_ISREG(sb.st_mode))
+			json_array_append_new(marks, json_pack("{s:I,s:I,s:I}",
+			    "dev", (json_int_t)sb.st_dev, "ino", (json_int_t)sb.st_ino,
+			    "size", (json_int_t)sb.st_size));
+}
+
+int
+diag_rewind(json_t *marks, const char **why)
+{
+	int fds[MAX_SIDES + 2];
+	struct stat sb;
+	size_t n = out_fds(fds, MAX_SIDES + 2), i, j;
+	json_t *m;
+
+	for (i = 0; i < n; i++) {
+		if (fstat(fds[i], &sb) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		json_array_foreach(marks, j, m) {
+			json_int_t size = json_integer_value(json_object_get(m, "size"));
+			if (json_integer_value(json_object_get(m, "dev")) != (json_int_t)sb.st_dev ||
+			    json_integer_value(json_object_get(m, "ino")) != (json_int_t)sb.st_ino)
+				continue;
+			if (sb.st_size < size) {
+				*why = "an output is shorter than the state recorded (truncated or replaced?)";
+				return -1;
+			}
+			if ((sb.st_size > size && ftruncate(fds[i], (off_t)size) != 0) ||
+			    lseek(fds[i], 0, SEEK_END) < 0) {
+				*why = strerror(errno);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+diag_commit(void)
+{
+	if (diag_sync() != 0)
+		return -1;
+	return commit_output();
 }
 
 void
@@ -658,11 +933,11 @@ diag_flush(void)
 
 	errno = 0;
 	check_stdout(fflush(stdout));
-	if (dead)
-		fflush(dead);
+	if (dead && fflush(dead) != 0)
+		sink_failed(dead_path != NULL ? dead_path : "dead-letter", &dead_failed);
 	for (i = 0; i < nsides; i++)
-		if (sides[i]->f)
-			fflush(sides[i]->f);
+		if (sides[i]->f && fflush(sides[i]->f) != 0)
+			sink_failed(sides[i]->path, &sides[i]->failed);
 	for (i = 0; i < nextra; i++)
 		fflush(extra_flush[i]);
 }
@@ -674,19 +949,24 @@ diag_add_flush(FILE *f)
 		extra_flush[nextra++] = f;
 }
 
-/* close_checked closes a stream we wrote; a failure is an I/O error. */
+/*
+ * close_checked closes a stream we wrote; a failure is an I/O error, on
+ * standard error too (--dead-letter -), reported once.
+ */
 static void
-close_checked(FILE *f, const char *what)
+close_checked(FILE *f, const char *what, bool *failed)
 {
-	if (f == NULL || f == stderr) {
-		if (f)
-			fflush(f);
+	bool bad;
+
+	if (f == NULL)
 		return;
-	}
-	if (ferror(f) || fclose(f) != 0) {
-		diag_err("%s", what);
-		ioerr = true;
-	}
+	errno = 0;
+	if (f == stderr)
+		bad = fflush(f) != 0 || ferror(f);
+	else
+		bad = ferror(f) | (fclose(f) != 0);
+	if (bad)
+		sink_failed(what, failed);
 }
 
 int
@@ -706,7 +986,7 @@ diag_finish(void)
 			diag_warn("%llu %s%s%s", (unsigned long long)*s->count, s->what,
 			    *s->count == 1 ? "" : "s",
 			    s->reported > REPORT_MAX ? " (first 20 shown)" : "");
-		close_checked(s->f, s->path ? s->path : s->what);
+		close_checked(s->f, s->path ? s->path : s->what, &s->failed);
 		free(s->path);
 		free(s->what);
 		free(s);
@@ -716,7 +996,7 @@ diag_finish(void)
 	check_stdout(fflush(stdout));
 	if (stats)
 		diag_print_stats();
-	close_checked(dead, dead_path ? dead_path : "dead-letter");
+	close_checked(dead, dead_path ? dead_path : "dead-letter", &dead_failed);
 	dead = NULL;
 	buf_free(&dl);
 	for (i = 0; i < nstrstats; i++) {
@@ -724,6 +1004,12 @@ diag_finish(void)
 		free(strstats[i].value);
 	}
 	nstrstats = 0;
+	errno = 0;
+	if (fflush(stdout) != 0)
+		check_stdout(1);
+	if (out_atomic && (ioerr || commit_output() != 0))
+		st_out_abort();	/* status 3: FILE stays as it was */
+	out_atomic = false;
 	errno = 0;
 	if (fclose(stdout) != 0)
 		check_stdout(1);

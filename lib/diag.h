@@ -22,9 +22,12 @@ struct diag_pos {
 };
 
 /*
- * diag_init sets the program name, installs the SIGPIPE (quiet exit 0)
- * and SIGUSR1 (print --stats now) handlers and starts the clock.
- * Call first in main().
+ * diag_init sets the program name, installs the SIGPIPE and SIGUSR1
+ * (print --stats now) handlers and starts the clock.  Call first in
+ * main().  SIGPIPE only sets a flag: the write that raised it fails with
+ * EPIPE, and the run ends quietly with status 0 at the next diag_poll or
+ * check of stdout, after the dead-letter and side outputs are flushed
+ * whole (a state is not saved: the reader did not take the output).
  */
 void	diag_init(const char *prog);
 const char	*diag_prog(void);
@@ -95,10 +98,15 @@ void	diag_stat_str(const char *name, const char *value);
 /* diag_stat_real adds a number-valued stat that is not a count ("bloom_fill":0.4321). */
 void	diag_stat_real(const char *name, double value);
 
-/* diag_stats_pending is set by SIGUSR1; diag_poll prints the stats line and clears it. */
-extern volatile int diag_stats_pending;
+/*
+ * diag_stats_pending is set by SIGUSR1, diag_sigpipe by SIGPIPE.
+ * diag_poll, called between records, prints the stats line, or ends the
+ * run quietly when stdout is a closed pipe.
+ */
+extern volatile int diag_stats_pending, diag_sigpipe;
 void	diag_print_stats(void);
-static inline void diag_poll(void) { if (diag_stats_pending) diag_print_stats(); }
+void	diag_poll_slow(void);
+static inline void diag_poll(void) { if (diag_stats_pending | diag_sigpipe) diag_poll_slow(); }
 
 /* diag_note_ioerr records that an I/O error was reported, so the run exits 3. */
 void	diag_note_ioerr(void);
@@ -112,9 +120,58 @@ void	diag_flush(void);
 void	diag_add_flush(FILE *);
 
 /*
+ * diag_set_output makes -o FILE the standard output, atomically: the
+ * records go to a temporary file beside FILE (lib/state), which
+ * diag_commit or diag_finish renames over FILE; a run that fails (status
+ * 2 or 3, or killed) leaves FILE as it was.  With in_place, FILE is instead
+ * truncated and written as the run goes (a run without an end, such as
+ * --follow).  When FILE is one of the n inputs (or standard input, when
+ * n is 0 or an input is "-"), it exits 2: "-o FILE is also an input".
+ * Exits 3 when the file cannot be created.  Call after the state lock is
+ * held, before any output.
+ */
+void	diag_set_output(const char *path, char *const *inputs, size_t n, bool in_place);
+
+/*
+ * diag_sync makes everything written so far durable before a state
+ * records it: flushes stdout, the dead-letter and the side outputs,
+ * checks them for errors and fsyncs those that are regular files.
+ * Returns 0; or, after a write error, prints it, notes status 3 and
+ * returns -1 (the caller must not save its state).  Stdout on a closed
+ * pipe ends the run quietly (status 0, nothing saved).
+ */
+int	diag_sync(void);
+/*
+ * diag_commit is diag_sync, then the -o FILE is renamed into place.  Call
+ * it before saving a state at the end of a run, so that the state never
+ * counts records that are not in the output.  Returns 0 or -1 as
+ * diag_sync.  After it, nothing more may be written to stdout.
+ */
+int	diag_commit(void);
+
+/*
+ * diag_marks appends to marks (a JSON array, borrowed) the length of each
+ * output that is a regular file (stdout, the dead-letter, the side
+ * outputs) as {"dev":D,"ino":I,"size":N}.  Call right after diag_sync,
+ * so that a checkpoint records how much output it accounts for.
+ */
+struct json_t;
+void	diag_marks(struct json_t *marks);
+/*
+ * diag_rewind cuts each output found in marks (same device and inode)
+ * back to its recorded length: what a killed run wrote after its last
+ * checkpoint, which the resumed run writes again.  Call before any
+ * output.  Returns 0, or -1 with *why (static) when an output is shorter
+ * than recorded (it was truncated or replaced).
+ */
+int	diag_rewind(struct json_t *marks, const char **why);
+
+/*
  * diag_finish ends a run: reports the count of unprinted rejections,
  * prints --stats, flushes and closes the dead-letter, side outputs and
- * stdout, checking each (a full disk is an error; EPIPE is a quiet 0).
+ * stdout, checking each (a full disk is an error, also on standard error
+ * when it holds the dead-letter or a side output; EPIPE on stdout is a
+ * quiet 0).  With -o FILE, renames it into place unless the status is 3.
  * Returns the exit status: 3 if any I/O error, else 1 if rejected records
  * were not kept, else 0.
  */

@@ -205,6 +205,14 @@ same_file(const struct off_state *st, const char *path, bool *shrunk)
 	return same;
 }
 
+bool
+off_same(const struct off_state *st, const char *path)
+{
+	bool shrunk;
+
+	return same_file(st, path, &shrunk);
+}
+
 int
 off_plan(const struct off_state *st, const char *file, struct off_plan *plan)
 {

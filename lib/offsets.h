@@ -51,6 +51,13 @@ int	off_commit(const char *path);
  */
 int	off_mark(struct off_state *st, const char *file, uint64_t offset, uint64_t line);
 
+/*
+ * off_same reports whether path is still the file st was taken from: the
+ * same device and inode, at least st->offset bytes long, and the same
+ * first bytes (a file deleted and made again may get the old inode).
+ */
+bool	off_same(const struct off_state *st, const char *path);
+
 /* What a run must read, decided by off_plan. */
 struct off_plan {
 	char		*rotated;	/* the old file to finish first (owned), or NULL */

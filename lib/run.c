@@ -1,11 +1,13 @@
 /* run: the record loop every tool shares — inputs, signals, ticks, blank lines, parse failures, watermarks, --state around the operator, exit status. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "diag.h"
+#include "offsets.h"
 #include "run.h"
 #include "source.h"
 #include "state.h"
@@ -21,7 +23,11 @@ static struct {
 	struct rec		*rec;
 	int64_t			 next_checkpoint;
 	bool			 no_watermarks;
+	bool			 resume;		/* a checkpoint left the one input file in its middle ... */
+	uint64_t		 resume_off, resume_line;	/* ... here */
 } R;
+
+static void	resume_point(json_t *, bool);
 
 static void
 on_term(int sig)
@@ -46,7 +52,7 @@ catch_term(void)
 
 /* state_header builds the header's members: the options the state depends on. */
 static json_t *
-state_header(void)
+state_header(bool complete)
 {
 	json_t *h = json_object();
 
@@ -54,7 +60,90 @@ state_header(void)
 		json_object_set(h, "options", R.spec->options);
 	if (R.ops->header != NULL)
 		R.ops->header(R.ctx, h);
+	/* A checkpointing run records how much output and input the state accounts for. */
+	if (R.spec->checkpoint_us > 0) {
+		json_t *marks = json_array();
+
+		diag_marks(marks);
+		json_object_set_new(h, "outputs", marks);
+		resume_point(h, complete);
+	}
 	return h;
+}
+
+/* is_gzip reports whether path starts with the gzip magic bytes: offsets in it are not file offsets. */
+static bool
+is_gzip(const char *path)
+{
+	unsigned char m[2];
+	FILE *f = fopen(path, "rb");
+	bool gz;
+
+	if (f == NULL)
+		return true;
+	gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	fclose(f);
+	return gz;
+}
+
+/*
+ * resume_point records in hdr where a checkpoint taken now leaves the
+ * input, when it is a single regular file: a run killed after it
+ * continues from there (load).  complete marks the save at the end of the
+ * run: a rerun on the same file then reads only what was appended since,
+ * and a run on another file starts it from the beginning.
+ */
+static void
+resume_point(json_t *hdr, bool complete)
+{
+	struct off_state st = { 0 };
+	struct diag_pos pos;
+	uint64_t dev, ino;
+	char hash[17];
+
+	if (R.in == NULL || R.spec->npaths != 1 || strcmp(R.spec->paths[0], "-") == 0 ||
+	    is_gzip(R.spec->paths[0]))
+		return;
+	in_tell(R.in, &pos);
+	in_file_id(R.in, &dev, &ino);
+	/* The position is in the file read, if the name still names it (lib/offsets). */
+	if (off_mark(&st, R.spec->paths[0], pos.offset, pos.line) != 0 || st.dev != dev ||
+	    st.ino != ino) {
+		off_state_free(&st);
+		return;
+	}
+	snprintf(hash, sizeof hash, "%016" PRIx64, st.head_hash);
+	json_object_set_new(hdr, "resume", json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:b}",
+	    "dev", (json_int_t)st.dev, "ino", (json_int_t)st.ino, "offset", (json_int_t)st.offset,
+	    "line", (json_int_t)st.line, "head_len", (json_int_t)st.head_len, "head_hash", hash,
+	    "complete", complete));
+	off_state_free(&st);
+}
+
+/*
+ * resume_from reads where a checkpoint left the input.  A run killed after
+ * a checkpoint in the middle of a file continues in the same file; a
+ * complete save on the same file goes on with what was appended since.
+ */
+static void
+resume_from(json_t *o)
+{
+	struct off_state st = { 0 };
+	const char *h = json_string_value(json_object_get(o, "head_hash"));
+	bool same;
+
+	st.dev = (uint64_t)json_integer_value(json_object_get(o, "dev"));
+	st.ino = (uint64_t)json_integer_value(json_object_get(o, "ino"));
+	st.offset = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+	st.head_len = (uint64_t)json_integer_value(json_object_get(o, "head_len"));
+	same = h != NULL && sscanf(h, "%" SCNx64, &st.head_hash) == 1 && R.spec->npaths == 1 &&
+	    off_same(&st, R.spec->paths[0]);
+	if (!same && !json_is_true(json_object_get(o, "complete")))
+		diag_die(EX_IOERR, "state file %s: a checkpoint taken in the middle of another input "
+		    "file: run again on that file to finish it", R.spec->state_path);
+	R.resume = same;
+	R.resume_off = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+	R.resume_line = (uint64_t)json_integer_value(json_object_get(o, "line"));
 }
 
 /* options_differ names the first option whose saved value differs, in why. */
@@ -91,7 +180,7 @@ static void
 load(void)
 {
 	const char *path = R.spec->state_path, *why = NULL;
-	json_t *hdr = NULL;
+	json_t *hdr = NULL, *o;
 	char *line = NULL, reason[512];
 	size_t cap = 0;
 	ssize_t n;
@@ -110,6 +199,10 @@ load(void)
 	reason[0] = '\0';
 	if (R.ops->restore != NULL && R.ops->restore(R.ctx, hdr, reason, sizeof(reason)) != 0)
 		diag_die(EX_IOERR, "state file %s:1: %s", path, reason);
+	if ((o = json_object_get(hdr, "resume")) != NULL)
+		resume_from(o);
+	if ((o = json_object_get(hdr, "outputs")) != NULL && diag_rewind(o, &why) != 0)
+		diag_die(EX_IOERR, "state file %s: %s", path, why);
 	json_decref(hdr);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
@@ -129,10 +222,10 @@ load(void)
 
 /* save writes the whole state atomically; a failure is reported and leaves the old state. */
 static int
-save(void)
+save(bool complete)
 {
 	const char *path = R.spec->state_path;
-	json_t *hdr = state_header();
+	json_t *hdr = state_header(complete);
 	FILE *f;
 
 	f = st_begin(path, R.spec->tool, hdr);
@@ -161,15 +254,26 @@ save(void)
 int
 run_checkpoint(void)
 {
-	diag_flush();
-	if (ferror(stdout)) {
-		/* lib/diag reports the write error at the end; the state must not move on. */
-		diag_note_ioerr();
+	/* The output a state accounts for is on disk before the state says so. */
+	if (diag_sync() != 0)
 		return -1;
-	}
 	if (R.spec->state_path == NULL)
 		return 0;
-	return save();
+	return save(false);
+}
+
+/*
+ * finish_outputs ends the run's outputs and then saves: -o is put in
+ * place first, so a state never counts a record a crash could lose, and a
+ * failed output leaves the old state for a replay.
+ */
+static void
+finish_outputs(void)
+{
+	/* Without a state, diag_finish puts -o in place, unless the run failed. */
+	if (R.spec->state_path == NULL || diag_commit() != 0)
+		return;
+	save(true);
 }
 
 void
@@ -252,6 +356,7 @@ int
 run_main(const struct run_spec *spec, const struct run_ops *ops, void *ctx)
 {
 	struct src_record r;
+	struct input *in;
 	struct fmt_opts plain = { 0 };
 	int64_t tick = spec->tick_us;
 	int status;
@@ -264,14 +369,18 @@ run_main(const struct run_spec *spec, const struct run_ops *ops, void *ctx)
 	if (spec->state_path != NULL && st_lock(spec->state_path) == -1) {
 		if (errno == EWOULDBLOCK)
 			diag_die(EX_IOERR, "state file %s is locked by another run", spec->state_path);
-		diag_die(EX_IOERR, "%s.lock: %s", spec->state_path, strerror(errno));
+		diag_die(EX_IOERR, "state file %s: %s", spec->state_path, strerror(errno));
 	}
+	spec->cli->inputs = spec->paths;
+	spec->cli->ninputs = (size_t)spec->npaths;
 	cli_finish(spec->cli);
 	R.rec = rec_new();
 	if (spec->state_path != NULL)
 		load();
 
 	R.in = in_open(spec->paths, spec->npaths, spec->cli->max_line);
+	if (R.resume)
+		in_start_at(R.in, R.resume_off, R.resume_line);	/* where the checkpoint left it */
 	R.src = src_new(R.in, spec->format, spec->fopts != NULL ? spec->fopts : &plain,
 	    spec->cli->max_line);
 	catch_term();
@@ -291,12 +400,13 @@ run_main(const struct run_spec *spec, const struct run_ops *ops, void *ctx)
 	}
 	if (ops->end != NULL)
 		ops->end(ctx, spec->state_path != NULL);
+	/* The state moves on only once what it accounts for is out; it records where the input ended. */
+	finish_outputs();
+	in = R.in;
+	R.in = NULL;	/* a signal from now on must not reach the closed input */
 	src_free(R.src);
-	in_close(R.in);
+	in_close(in);
 	R.src = NULL;
-	R.in = NULL;
-	/* The state moves on only once what it accounts for is out. */
-	run_checkpoint();
 	if (ops->free != NULL)
 		ops->free(ctx);
 	rec_free(R.rec);

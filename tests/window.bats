@@ -602,7 +602,7 @@ window: 1 record rejected (use --dead-letter FILE to keep them)"
 
 @test "a state file in a missing directory is an error with status 3" {
 	run -3 --separate-stderr window --tumbling 1m --state "$T/no/st" </dev/null
-	assert_equal "$stderr" "window: $T/no/st.lock: No such file or directory"
+	assert_equal "$stderr" "window: state file $T/no/st: No such file or directory"
 }
 
 @test "a second run on a state in use is refused with status 3" {
