@@ -614,7 +614,7 @@ an_load(const struct rl_rule *r, struct rl_st *st, json_t *o)
 	json_int_t n;
 	size_t i;
 
-	if (json_unpack(o, "{s:I}", &n) == -1 || n < 0)
+	if (json_unpack(o, "{s:I}", "n", &n) == -1 || n < 0)
 		return -1;
 	if (r->window > 0) {
 		a = json_object_get(o, "values");
@@ -1932,7 +1932,7 @@ rl_save(const struct rl_engine *e)
 		json_object_set_new(h, "rule", json_string(e->set->rules[it->rule].name));
 		json_object_set_new(h, "t", json_integer(it->t));
 		json_object_set_new(h, "seq", json_integer((json_int_t)it->seq));
-		json_object_set_new(h, "key", json_stringn(it->b.p, it->keylen));
+		json_object_set_new(h, "key", json_stringn(it->b.p != NULL ? it->b.p : "", it->keylen));
 		json_object_set_new(h, "cond", json_boolean(it->cond));
 		if (it->hasval) {
 			json_object_set_new(h, "value", json_stringn(it->b.p + it->keylen, it->b.len - it->keylen));
@@ -2076,6 +2076,7 @@ rl_load(struct rl_engine *e, json_t *o, char *why, size_t whylen)
 	const char *name;
 	size_t i;
 	json_int_t seq;
+	char what[64] = "";
 
 	if (!json_is_object(o) || !json_is_object(rules))
 		return fail(why, whylen, "malformed state: no rules");
@@ -2097,14 +2098,18 @@ rl_load(struct rl_engine *e, json_t *o, char *why, size_t whylen)
 	if (!json_is_array(a))
 		goto bad;
 	json_array_foreach(a, i, v)
-		if (load_held(e, v) == -1)
+		if (load_held(e, v) == -1) {
+			snprintf(what, sizeof(what), "held record %zu", i + 1);
 			goto bad;
+		}
 	a = json_object_get(o, "keys");
 	if (!json_is_array(a))
 		goto bad;
 	json_array_foreach(a, i, v)
-		if (load_key(e, v) == -1)
+		if (load_key(e, v) == -1) {
+			snprintf(what, sizeof(what), "key %zu", i + 1);
 			goto bad;
+		}
 	return 0;
 bad:
 	e->freeing = true;
@@ -2114,7 +2119,7 @@ bad:
 	items_clear(e);
 	e->T = e->maxt = e->wm = TV_MIN;
 	e->seq = 0;
-	return fail(why, whylen, "malformed state");
+	return what[0] ? fail(why, whylen, "malformed state: %s", what) : fail(why, whylen, "malformed state");
 }
 
 /* ---- notices ---- */
