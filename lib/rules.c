@@ -1840,6 +1840,40 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 }
 
 int
+rl_input(struct rl_engine *e, size_t rule, int64_t t, const struct rl_input *in)
+{
+	const struct rl_rule *r = &e->set->rules[rule];
+	struct item *it;
+	size_t idx;
+
+	e->stats.records++;
+	if (t < e->T) {
+		e->stats.late++;
+		return RL_LATE;
+	}
+	if (r->kind->needs_value && !in->hasval) {
+		e->stats.no_value++;
+		return RL_OK;
+	}
+	it = item_new(e, &idx);
+	it->t = t;
+	it->seq = e->seq++;
+	it->rule = (uint32_t)rule;
+	it->cond = in->cond;
+	buf_add(&it->b, in->key, in->keylen);
+	it->keylen = in->keylen;
+	it->hasval = in->hasval;
+	it->num = in->num;
+	if (in->hasval)
+		buf_add(&it->b, in->value, in->valuelen);
+	iheap_push(e, idx);
+	if (t > e->maxt)
+		e->maxt = t;
+	raise_to(e, sat_add(e->maxt, -e->lateness));
+	return RL_OK;
+}
+
+int
 rl_record(struct rl_engine *e, struct rec *rec, int64_t t)
 {
 	uint32_t ri;

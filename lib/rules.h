@@ -195,6 +195,29 @@ void			 rl_engine_free(struct rl_engine *);
  */
 int	rl_record(struct rl_engine *, struct rec *, int64_t t);
 /*
+ * What one record brings to one rule, for callers that evaluate the
+ * record themselves: the key (the --by values' canonical JSON joined by
+ * 0x1f, or empty), the truth of --when (threshold), and the --field
+ * value as JSON text with, for anomaly, its number.  Borrowed.
+ */
+struct rl_input {
+	const char	*key;
+	size_t		 keylen;
+	bool		 cond;
+	bool		 hasval;
+	const char	*value;
+	size_t		 valuelen;
+	double		 num;
+};
+
+/*
+ * rl_input is rl_record for one rule whose where already selected the
+ * record: the input is copied and held or applied, T raised, and what T
+ * releases taken.  Returns RL_OK or RL_LATE as rl_record does; a rule
+ * that needs a value and has none counts it in no_value.
+ */
+int	rl_input(struct rl_engine *, size_t rule, int64_t t, const struct rl_input *);
+/*
  * rl_watermark raises T to at least wm (a {"@watermark"} record, or the
  * wall clock of --idle) and takes what that releases.  A watermark of
  * TV_MAX is the end of a stream: it releases every record and every

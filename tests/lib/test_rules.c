@@ -803,6 +803,30 @@ test_rules_file(void)
 	rl_set_free(s);
 }
 
+/* rl_input: the same engine fed with inputs the caller evaluated. */
+static void
+test_input(void)
+{
+	struct run r;
+	struct rl_input in;
+
+	start(&r, "{\"repeat\":2,\"field\":\"p\",\"by\":\"u\"}", 0, 0);
+	memset(&in, 0, sizeof(in));
+	in.key = "\"u1\"";
+	in.keylen = 4;
+	in.hasval = true;
+	in.value = "\"home\"";
+	in.valuelen = 6;
+	is_int(rl_input(r.eng, 0, S(1), &in), RL_OK, "input: taken");
+	rl_input(r.eng, 0, S(2), &in);
+	is_str(got(&r), "F2(2) \"u1\" n=2 v=\"home\";", "input: two equal values fire");
+	is_int(rl_input(r.eng, 0, S(1), &in), RL_LATE, "input: a time below T is late");
+	in.hasval = false;
+	rl_input(r.eng, 0, S(3), &in);
+	is_int(rl_stats(r.eng)->no_value, 1, "input: a missing value is counted");
+	stop(&r);
+}
+
 int
 main(void)
 {
@@ -819,5 +843,6 @@ main(void)
 	test_max_keys();
 	test_notice_formats();
 	test_rules_file();
+	test_input();
 	return tap_done();
 }
