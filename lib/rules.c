@@ -1381,6 +1381,15 @@ struct rl_engine {
 	bool			 freeing;	/* drops are not evictions */
 };
 
+/* rule_index reads the rule index that prefixes a (rule, key) key, big-endian. */
+static uint32_t
+rule_index(const void *key)
+{
+	const unsigned char *p = key;
+
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static void
 st_drop(void *ctx, const void *key, size_t len, void *val)
 {
@@ -1388,7 +1397,7 @@ st_drop(void *ctx, const void *key, size_t len, void *val)
 	struct rl_st *st = val;
 	uint32_t ri;
 
-	memcpy(&ri, key, sizeof(ri));
+	ri = rule_index(key);
 	e->set->rules[ri].kind->free(st);
 	free(st->val);
 	st->val = NULL;
@@ -1519,7 +1528,7 @@ rule_of(const struct rl_engine *e, const struct rl_st *st, size_t *idx)
 	size_t len;
 	uint32_t ri;
 
-	memcpy(&ri, ks_key(st, &len), sizeof(ri));
+	ri = rule_index(ks_key(st, &len));
 	if (idx != NULL)
 		*idx = ri;
 	return &e->set->rules[ri];
@@ -1651,7 +1660,13 @@ state_get(struct rl_engine *e, uint32_t ri, const char *key, size_t keylen)
 	bool created;
 
 	buf_reset(&e->kb);
-	buf_add(&e->kb, &ri, sizeof(ri));
+	{
+		/* Big-endian, so that keys due at one instant go in rule order. */
+		unsigned char be[4] = { (unsigned char)(ri >> 24), (unsigned char)(ri >> 16),
+		    (unsigned char)(ri >> 8), (unsigned char)ri };
+
+		buf_add(&e->kb, be, sizeof(be));
+	}
 	buf_add(&e->kb, key, keylen);
 	st = ks_put(e->ks, e->kb.p, e->kb.len, &created);
 	if (created) {

@@ -827,6 +827,49 @@ test_input(void)
 	stop(&r);
 }
 
+/* Keys due at one instant go in rule order, past 256 rules too, then by key bytes. */
+static size_t order_rules[600], norder;
+
+static void
+on_order(void *ctx, const struct rl_notice *n)
+{
+	if (norder < 600)
+		order_rules[norder++] = n->rule;
+}
+
+static void
+test_tie_order(void)
+{
+	struct buf text = BUF_INIT;
+	struct rl_set *s;
+	struct rl_engine *e;
+	struct rec *rec = rec_new();
+	char line[96];
+	size_t i;
+	bool inorder = true;
+	const char *recs[] = { "{\"k\":\"b\"}", "{\"k\":\"a\"}" };
+
+	for (i = 0; i < 300; i++) {
+		snprintf(line, sizeof(line), "{\"name\":\"r%zu\",\"absent\":\"10s\",\"by\":\"k\"}\n", i);
+		buf_adds(&text, line);
+	}
+	s = load_rules(buf_cstr(&text));
+	e = rl_engine_new(s, 0, 0, on_order, NULL);
+	for (i = 0; i < 2; i++) {
+		rec_parse(rec, recs[i], strlen(recs[i]), NULL);
+		rl_record(e, rec, 0);
+	}
+	rl_watermark(e, S(11));
+	for (i = 0; i < norder; i++)
+		if (order_rules[i] != i / 2)
+			inorder = false;
+	ok(norder == 600 && inorder, "600 decisions due at one instant come in rule order (rule 256 after rule 1)");
+	rl_engine_free(e);
+	rl_set_free(s);
+	rec_free(rec);
+	buf_free(&text);
+}
+
 int
 main(void)
 {
@@ -844,5 +887,6 @@ main(void)
 	test_notice_formats();
 	test_rules_file();
 	test_input();
+	test_tie_order();
 	return tap_done();
 }
