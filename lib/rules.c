@@ -1310,6 +1310,7 @@ rl_load_file(struct rl_set *s, const char *path, char *why, size_t whylen)
 	json_error_t je;
 	json_t *doc, *e;
 	int rc = 0;
+	size_t before = s->n;
 
 	if (f == NULL)
 		return fail(why, whylen, "%s: cannot open: %s", path, strerror(errno));
@@ -1358,6 +1359,8 @@ rl_load_file(struct rl_set *s, const char *path, char *why, size_t whylen)
 	}
 done:
 	buf_free(&b);
+	if (rc == 0 && s->n == before)
+		rc = fail(why, whylen, "%s: no rules", path);
 	return rc;
 }
 

@@ -76,6 +76,7 @@ int	rl_end(struct rl_set *, char *why, size_t whylen);
  * set.  Returns 0, or -1 with one reason naming the file, the rule and
  * the member:
  *   rules.json: cannot open: No such file or directory
+ *   rules.json: no rules                           (empty, or only blank lines, or [])
  *   rules.json:3:14: '}' expected near 'x'        (JSON syntax, line:column)
  *   rules.json: rule 2 (bot): unknown member 'cont'
  *   rules.json: rule 2 (bot): member 'count': must be a whole number, not a string

@@ -759,6 +759,9 @@ test_rules_file(void)
 	    "F: rule 1: 'when' and 'count' choose different kinds (threshold, rate); give one", "two kinds in one rule are refused");
 	is_str(file_error("{\"name\":\"x\",\"severity\":\"page\"}"),
 	    "F: rule 1 (x): a rule needs one of when, count, repeat, absent, zscore, spike", "a rule without a kind is refused");
+	is_str(file_error(""), "F: no rules", "an empty rules file is refused");
+	is_str(file_error("[]"), "F: no rules", "an empty array of rules is refused");
+	is_str(file_error("\n  \n"), "F: no rules", "a rules file of blank lines is refused");
 	is_str(file_error("[1]"), "F: rule 1: must be an object, not a whole number", "a rule that is not an object is refused");
 	is_str(file_error("{\"name\":\"a\",\"name\":\"b\",\"when\":\"true\"}"),
 	    "F:1:18: duplicate object key near '\"name\"'", "a member given twice is refused");
