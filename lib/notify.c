@@ -165,6 +165,7 @@ struct nt {
 	struct job	 *wait;		/* queued and backing-off jobs, in order */
 	size_t		  nwait, capwait;
 	struct pollfd	 *pf;		/* nt_poll's descriptors: two per slot */
+	bool		  ending;	/* nt_free: no more retries */
 	struct nt_stats	  st;
 };
 
@@ -306,7 +307,7 @@ attempt_failed(struct nt *t, struct job *j, const char *what)
 	unsigned total = t->o.retries + 1;
 
 	snprintf(reason, sizeof(reason), "attempt %u of %u: %s", j->attempt, total, what);
-	if (j->attempt < total) {
+	if (j->attempt < total && !t->ending) {
 		int64_t delay = t->o.backoff_us;
 		unsigned k;
 		char d[TV_BUFSZ];
@@ -437,7 +438,9 @@ finish(struct nt *t, struct job *s, int status)
 		close(s->pidfd);
 	memset(s, 0, sizeof(*s));
 	t->nrun--;
-	if (j.timed_out) {
+	if (j.timed_out && t->ending)
+		snprintf(what, sizeof(what), "still running at the end: killed");
+	else if (j.timed_out) {
 		char d[TV_BUFSZ];
 
 		tv_format_duration(t->o.timeout_us, d);
@@ -582,6 +585,7 @@ nt_free(struct nt *t)
 
 	if (t == NULL)
 		return;
+	t->ending = true;
 	for (i = 0; i < t->o.max_inflight; i++) {
 		struct job *s = &t->run[i];
 

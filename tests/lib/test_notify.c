@@ -299,6 +299,8 @@ test_bound(void)
 	for (p = slurp(failed); (p = strchr(p, '\n')) != NULL; p++)
 		lines++;
 	is_int(lines, 6, "bound: freeing early keeps all six notices in the failed-notice file");
+	is_int(ev.n[NT_RETRY], 0, "bound: nothing is retried at the end");
+	is_int(ev.n[NT_FAILED], 6, "bound: each kept notice is reported");
 
 	o.cmd = "a | b";
 	ok(nt_new(&o, why, sizeof(why)) == NULL, "nt_new refuses a command that needs a shell");
