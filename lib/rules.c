@@ -172,6 +172,8 @@ struct rl_kind {
 	bool	(*tick)(const struct rl_rule *, struct rl_st *, int64_t x, bool *cond);
 	/* idle reports whether the state is as init left it, so the key can be forgotten. */
 	bool	(*idle)(const struct rl_rule *, const struct rl_st *);
+	/* noop (may be NULL) reports whether a record would leave a new state idle, so none is made for it. */
+	bool	(*noop)(const struct rl_rule *, const struct item *);
 	/* evidence fills the notice's evidence as of instant at (windows are counted at that instant). */
 	void	(*evidence)(const struct rl_rule *, const struct rl_st *, int64_t at, struct rl_notice *);
 	void	(*save)(const struct rl_rule *, const struct rl_st *, json_t *obj);
@@ -336,6 +338,7 @@ th_apply(const struct rl_rule *r, struct rl_st *st, const struct item *it, bool 
 }
 
 static bool th_idle(const struct rl_rule *r, const struct rl_st *st) { return !st->cond; }
+static bool th_noop(const struct rl_rule *r, const struct item *it) { return !it->cond; }
 
 static void
 th_evidence(const struct rl_rule *r, const struct rl_st *st, int64_t at, struct rl_notice *n)
@@ -738,17 +741,17 @@ sp_evidence(const struct rl_rule *r, const struct rl_st *st, int64_t at, struct 
 
 static const struct rl_kind rl_kinds[] = {
 	{ "threshold", M_WHEN, 0, M_FIELD, false, false, no_check,
-	  nop_init, th_apply, no_due, no_tick, th_idle, th_evidence, nop_save, nop_load, nop_free },
+	  nop_init, th_apply, no_due, no_tick, th_idle, th_noop, th_evidence, nop_save, nop_load, nop_free },
 	{ "rate", M_COUNT, M_WITHIN, 0, false, false, no_check,
-	  nop_init, rate_apply, rate_due, rate_tick, w_idle, rate_evidence, w_save, w_load, w_free },
+	  nop_init, rate_apply, rate_due, rate_tick, w_idle, NULL, rate_evidence, w_save, w_load, w_free },
 	{ "repetition", M_REPEAT, M_FIELD, 0, true, false, no_check,
-	  nop_init, rep_apply, no_due, no_tick, never_idle, rep_evidence, rep_save, rep_load, nop_free },
+	  nop_init, rep_apply, no_due, no_tick, never_idle, NULL, rep_evidence, rep_save, rep_load, nop_free },
 	{ "absence", M_ABSENT, 0, 0, false, false, no_check,
-	  nop_init, abs_apply, abs_due, abs_tick, never_idle, abs_evidence, abs_save, abs_load, nop_free },
+	  nop_init, abs_apply, abs_due, abs_tick, never_idle, NULL, abs_evidence, abs_save, abs_load, nop_free },
 	{ "anomaly", M_ZSCORE, M_FIELD, M_WINDOW | M_ALPHA | M_WARMUP, true, true, an_check,
-	  an_init, an_apply, no_due, no_tick, never_idle, an_evidence, an_save, an_load, an_free },
+	  an_init, an_apply, no_due, no_tick, never_idle, NULL, an_evidence, an_save, an_load, an_free },
 	{ "spike", M_SPIKE, M_WITHIN, M_MINCOUNT | M_SPIKEDOWN, false, false, sp_check,
-	  sp_init, sp_apply, sp_due, sp_tick, w_idle, sp_evidence, sp_save, sp_load, w_free },
+	  sp_init, sp_apply, sp_due, sp_tick, w_idle, NULL, sp_evidence, sp_save, sp_load, w_free },
 };
 #define NKINDS (sizeof(rl_kinds) / sizeof(rl_kinds[0]))
 
@@ -1655,6 +1658,18 @@ settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t n
 		ks_timer_set(e->ks, st, due);
 }
 
+/* make_key builds the keyset key of (rule, key) in e->kb: the rule index big-endian (so keys due at one instant go in rule order), then the key. */
+static void
+make_key(struct rl_engine *e, uint32_t ri, const char *key, size_t keylen)
+{
+	unsigned char be[4] = { (unsigned char)(ri >> 24), (unsigned char)(ri >> 16),
+	    (unsigned char)(ri >> 8), (unsigned char)ri };
+
+	buf_reset(&e->kb);
+	buf_add(&e->kb, be, sizeof(be));
+	buf_add(&e->kb, key, keylen);
+}
+
 static struct rl_st *
 state_get(struct rl_engine *e, uint32_t ri, const char *key, size_t keylen)
 {
@@ -1662,15 +1677,7 @@ state_get(struct rl_engine *e, uint32_t ri, const char *key, size_t keylen)
 	struct rl_st *st;
 	bool created;
 
-	buf_reset(&e->kb);
-	{
-		/* Big-endian, so that keys due at one instant go in rule order. */
-		unsigned char be[4] = { (unsigned char)(ri >> 24), (unsigned char)(ri >> 16),
-		    (unsigned char)(ri >> 8), (unsigned char)ri };
-
-		buf_add(&e->kb, be, sizeof(be));
-	}
-	buf_add(&e->kb, key, keylen);
+	make_key(e, ri, key, keylen);
 	st = ks_put(e->ks, e->kb.p, e->kb.len, &created);
 	if (created) {
 		st->for_due = st->keep_due = st->kind_due = st->gc_due = TV_MAX;
@@ -1695,10 +1702,19 @@ static void
 apply_item(struct rl_engine *e, struct item *it)
 {
 	const struct rl_rule *r = &e->set->rules[it->rule];
-	struct rl_st *st = state_get(e, it->rule, it->b.p, it->keylen);
+	struct rl_st *st;
 	const char *v = it->b.p + it->keylen;
 	size_t vlen = it->b.len - it->keylen;
 	bool c;
+
+	e->stats.applied++;
+	/* The common false record of a key with no state: nothing to make, nothing to free. */
+	if (r->kind->noop != NULL && r->kind->noop(r, it)) {
+		make_key(e, it->rule, it->b.p, it->keylen);
+		if (ks_get(e->ks, e->kb.p, e->kb.len) == NULL)
+			return;
+	}
+	st = state_get(e, it->rule, it->b.p, it->keylen);
 
 	if (r->kind->select == M_REPEAT) {
 		if (st->k.rep.run > 0 && vlen == st->vallen && memcmp(v, st->val, vlen) == 0)
@@ -1710,7 +1726,6 @@ apply_item(struct rl_engine *e, struct item *it)
 		set_val(st, v, vlen);
 	else
 		st->vallen = 0;
-	e->stats.applied++;
 	if (r->kind->apply(r, st, it, &c))
 		on_cond(e, r, st, it->t, c);
 	settle(e, r, st, it->t);

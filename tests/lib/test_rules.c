@@ -158,11 +158,14 @@ test_threshold(void)
 
 	start(&r, "{\"when\":\".v > 10\"}", 0, 0);
 	feed(&r, "{\"t\":1,\"v\":5}");
+	is_int(rl_stats(r.eng)->keys, 0, "threshold: a false record of a key with no state makes none");
 	feed(&r, "{\"t\":2,\"v\":20}");
+	is_int(rl_stats(r.eng)->keys, 1, "threshold: a firing key has a state");
 	feed(&r, "{\"t\":3,\"v\":30}");
 	feed(&r, "{\"t\":4,\"v\":1}");
 	feed(&r, "{\"t\":5,\"v\":1}");
 	is_str(got(&r), "F2(2);R4(2);", "threshold fires on a true record and resolves on a false one");
+	is_int(rl_stats(r.eng)->keys, 0, "threshold: a resolved key without cooldown is forgotten");
 	stop(&r);
 
 	/* for 10s: a dip exactly at since + for stops the fire. */
