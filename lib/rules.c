@@ -1879,7 +1879,6 @@ rl_input(struct rl_engine *e, size_t rule, int64_t t, const struct rl_input *in)
 	struct item *it;
 	size_t idx;
 
-	e->stats.records++;
 	if (t < e->T) {
 		e->stats.late++;
 		return RL_LATE;

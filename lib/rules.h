@@ -193,6 +193,11 @@ void			 rl_engine_free(struct rl_engine *);
  * T releases taken (notices through the callback, in time order).
  * Returns RL_OK, or RL_LATE when t < T (nothing changes except the
  * late counter).
+ *
+ * For --pass: every notice made during the call has at <= t.  Those
+ * with at < t were released by the watermark this record raised and go
+ * before its line; those with at == t (lateness 0: caused by this
+ * record, or by another record stamped t) go after it.
  */
 int	rl_record(struct rl_engine *, struct rec *, int64_t t);
 /*
@@ -215,7 +220,8 @@ struct rl_input {
  * rl_input is rl_record for one rule whose where already selected the
  * record: the input is copied and held or applied, T raised, and what T
  * releases taken.  Returns RL_OK or RL_LATE as rl_record does; a rule
- * that needs a value and has none counts it in no_value.
+ * that needs a value and has none counts it in no_value.  The records
+ * counter is the caller's (it is rl_record's alone).
  */
 int	rl_input(struct rl_engine *, size_t rule, int64_t t, const struct rl_input *);
 /*
