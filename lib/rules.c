@@ -2231,7 +2231,7 @@ add_real_text(struct buf *out, double d)
 {
 	char s[64];
 
-	buf_add(out, s, fmt_real(s, d));
+	buf_add(out, s, real_shortest(s, d));
 }
 
 /* member_text appends notice member name (or --by field) as plain text; unknown or absent members add nothing. */
