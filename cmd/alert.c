@@ -126,9 +126,7 @@ static const struct cli_help help = {
 	"Examples:\n"
 	"  alert --when '.value > 500' --by user_id --severity page -i events.ndjson\n"
 	"  alert --count 101 --within 30m --by user_id,session_id --name bot\n"
-	"  alert --absent 5m --by host --idle 30s --format alertmanager \\\n"
-	"        --exec 'curl -sf -H \"Content-Type: application/json\" --data-binary @-\n"
-	"                http://localhost:9093/api/v2/alerts'\n"
+	"  alert --absent 5m --by host --idle 30s --format alertmanager --exec ./notify.sh\n"
 };
 
 /* The run's settings and state. */
