@@ -160,6 +160,7 @@ static struct {
 
 static void	 parse_options(int, char **);
 static void	 load_rules(char **files, size_t n);
+static const char *as_options(const char *, char *, size_t);
 static void	 check_options(void);
 static void	 setup(void);
 static json_t	*state_options(void);
@@ -295,16 +296,47 @@ parse_options(int argc, char **argv)
 static void
 load_rules(char **files, size_t n)
 {
-	char why[512];
+	char why[512], say[600];
 	size_t i;
 
 	if (A.cmdline_rule && rl_end(A.set, why, sizeof(why)) == -1)
-		diag_usage_error("%s", why);
+		diag_usage_error("%s", as_options(why, say, sizeof(say)));
 	for (i = 0; i < n; i++)
 		if (rl_load_file(A.set, files[i], why, sizeof(why)) == -1)
 			diag_die(EX_USAGE, "--rules: %s", why);
 	if (rl_count(A.set) == 0)
 		diag_usage_error("no rule: give one of --when, --count, --repeat, --absent, --zscore, --spike, or --rules FILE");
+}
+
+/*
+ * as_options words a reason about the command line's rule as the user
+ * wrote it: "rule 'rate': 'count' needs 'within'" becomes "--count needs
+ * --within".  Quoted words that are not rule options stay as they are.
+ */
+static const char *
+as_options(const char *why, char *out, size_t outsz)
+{
+	const char *p = why, *q, *e;
+	size_t n = 0, i;
+
+	if (strncmp(p, "rule '", 6) == 0 && (q = strstr(p, "': ")) != NULL)
+		p = q + 3;
+	while (*p != '\0' && n + 3 < outsz) {
+		if (*p == '\'' && (e = strchr(p + 1, '\'')) != NULL) {
+			for (i = 0; longopts[i].name != NULL; i++)
+				if (longopts[i].val == OPT_RULE && strlen(longopts[i].name) == (size_t)(e - p - 1) &&
+				    memcmp(longopts[i].name, p + 1, (size_t)(e - p - 1)) == 0)
+					break;
+			if (longopts[i].name != NULL) {
+				n += (size_t)snprintf(out + n, outsz - n, "--%s", longopts[i].name);
+				p = e + 1;
+				continue;
+			}
+		}
+		out[n++] = *p++;
+	}
+	out[n < outsz ? n : outsz - 1] = '\0';
+	return out;
 }
 
 /* check_options refuses combinations that have no meaning, named as the user wrote them. */
