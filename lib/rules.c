@@ -520,11 +520,15 @@ an_apply(const struct rl_rule *r, struct rl_st *st, const struct item *it, bool 
 
 	if (r->window > 0) {
 		if (st->k.an.n == r->window) {
+			/* Oldest first from head, so a state saved and loaded (ring rotated to 0) sums alike to the bit. */
 			for (i = 0; i < r->window; i++)
-				mean += st->k.an.ring[i];
+				mean += st->k.an.ring[(st->k.an.head + i) % r->window];
 			mean /= (double)r->window;
-			for (i = 0; i < r->window; i++)
-				var += (st->k.an.ring[i] - mean) * (st->k.an.ring[i] - mean);
+			for (i = 0; i < r->window; i++) {
+				double d = st->k.an.ring[(st->k.an.head + i) % r->window] - mean;
+
+				var += d * d;
+			}
 			var /= (double)r->window;
 			judged = true;
 		}
