@@ -1804,12 +1804,45 @@ raise_to(struct rl_engine *e, int64_t t)
 	advance(e, e->T, e->T - 1, true);
 }
 
+/*
+ * canon_add appends a value's canonical JSON.  The common cases skip
+ * rec_val_canon's general path: a string without escapes is canonical as
+ * written (the scanner validated its UTF-8), and so are literals; an
+ * integer is written from its value.
+ */
+static void
+canon_add(struct rec *rec, const struct rec_val *v, struct buf *b)
+{
+	switch (v->type) {
+	case RT_STRING:
+		if (memchr(v->raw, '\\', v->rawlen) == NULL) {
+			buf_add(b, v->raw, v->rawlen);
+			return;
+		}
+		break;
+	case RT_INT:
+		jw_int(b, v->i);
+		return;
+	case RT_BOOL:
+		buf_adds(b, v->b ? "true" : "false");
+		return;
+	case RT_NULL:
+		buf_add(b, "null", 4);
+		return;
+	default:
+		break;
+	}
+	rec_val_canon(rec, v, b);
+}
+
+#define RL_MAXBY_FAST	8
+
 /* eval_rule evaluates rule ri on the record; returns false when the rule does not take it. */
 static bool
 eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 {
 	const struct rl_rule *r = &e->set->rules[ri];
-	struct rec_val v, n;
+	struct rec_val v, n, byv[RL_MAXBY_FAST];
 	struct item *it;
 	size_t idx, j;
 	enum rec_type ty = RT_MISSING;
@@ -1819,7 +1852,7 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 		return false;
 	}
 	for (j = 0; j < r->nby; j++)
-		if (rec_get(rec, r->by[j], &v) == RT_MISSING) {
+		if (rec_get(rec, r->by[j], j < RL_MAXBY_FAST ? &byv[j] : &v) == RT_MISSING) {
 			e->stats.no_key++;
 			return false;
 		}
@@ -1835,9 +1868,6 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 				e->stats.bad_value++;
 				return false;
 			}
-			v.d = n.d;
-			v.raw = v.s;
-			v.rawlen = v.slen;
 		} else if (ty != RT_INT && ty != RT_REAL) {
 			e->stats.bad_value++;
 			return false;
@@ -1851,26 +1881,32 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	for (j = 0; j < r->nby; j++) {
 		if (j > 0)
 			buf_addc(&it->b, '\x1f');
-		rec_get(rec, r->by[j], &v);
-		rec_val_canon(rec, &v, &it->b);
+		if (j < RL_MAXBY_FAST)
+			canon_add(rec, &byv[j], &it->b);
+		else {
+			struct rec_val w;
+
+			rec_get(rec, r->by[j], &w);
+			canon_add(rec, &w, &it->b);
+		}
 	}
 	it->keylen = it->b.len;
 	it->hasval = false;
 	it->num = 0;
 	if (r->field != NULL && ty != RT_MISSING) {
-		rec_get(rec, r->field, &v);
 		it->hasval = true;
 		if (r->kind->numeric) {
 			if (ty == RT_STRING) {
-				rec_number(v.s, v.slen, &n);
 				it->num = n.d;
 				buf_add(&it->b, v.s, v.slen);
 			} else {
 				it->num = v.d;
 				buf_add(&it->b, v.raw, v.rawlen);
 			}
-		} else
-			rec_val_canon(rec, &v, &it->b);
+		} else if (r->kind->select == M_REPEAT)
+			canon_add(rec, &v, &it->b);	/* compared as JSON values */
+		else
+			buf_add(&it->b, v.raw, v.rawlen);	/* shown only: as written */
 	}
 	iheap_push(e, idx);
 	return true;
