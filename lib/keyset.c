@@ -168,6 +168,8 @@ ks_timer_set(struct ks *s, void *val, int64_t due)
 {
 	struct kent *e = ent_of(val);
 
+	if (e->heap != NOHEAP && e->due == due)
+		return;		/* the common re-arm at the same instant: the heap is already right */
 	e->due = due;
 	if (e->heap != NOHEAP) {
 		heap_fix(s, e->heap);

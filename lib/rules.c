@@ -1384,7 +1384,8 @@ struct rl_engine {
 	struct item		*items;		/* a pool: held items and free slots */
 	size_t			 nitems;
 	size_t			*freel, nfree;
-	size_t			*heap, nheap;	/* held items by (t, seq) */
+	size_t			*heap, nheap;	/* held items that came out of order, by (t, seq) */
+	size_t			*q, qhead, qlen, qcap;	/* held items that came in order: a ring, sorted by (t, seq) */
 	struct buf		 kb;		/* a (rule, key) key being built */
 	struct rl_stats		 stats;
 	size_t			 max_keys;
@@ -1440,9 +1441,11 @@ items_clear(struct rl_engine *e)
 	free(e->items);
 	free(e->freel);
 	free(e->heap);
+	free(e->q);
 	e->items = NULL;
-	e->freel = e->heap = NULL;
+	e->freel = e->heap = e->q = NULL;
 	e->nitems = e->nfree = e->nheap = 0;
+	e->qhead = e->qlen = e->qcap = 0;
 }
 
 void
@@ -1464,7 +1467,7 @@ const struct rl_stats *
 rl_stats(struct rl_engine *e)
 {
 	e->stats.keys = ks_count(e->ks);
-	e->stats.held = e->nheap;
+	e->stats.held = e->nheap + e->qlen;
 	return &e->stats;
 }
 
@@ -1506,6 +1509,57 @@ iheap_pop(struct rl_engine *e)
 	if (e->nheap > 0)
 		e->heap[i] = last;
 	return top;
+}
+
+#define NO_ITEM	SIZE_MAX
+
+/*
+ * hold keeps a held item until T reaches it.  Most records come in time
+ * order, and so do their items: those join the tail of the queue, which
+ * stays sorted by (t, seq) at no cost; only the others go through the heap.
+ */
+static void
+hold(struct rl_engine *e, size_t idx)
+{
+	if (e->qlen > 0 && item_before(e, idx, e->q[(e->qhead + e->qlen - 1) & (e->qcap - 1)])) {
+		iheap_push(e, idx);
+		return;
+	}
+	if (e->qlen == e->qcap) {
+		size_t cap = e->qcap ? 2 * e->qcap : 16, i, *q = xmalloc(cap * sizeof(*q));
+
+		for (i = 0; i < e->qlen; i++)
+			q[i] = e->q[(e->qhead + i) & (e->qcap - 1)];
+		free(e->q);
+		e->q = q;
+		e->qcap = cap;
+		e->qhead = 0;
+	}
+	e->q[(e->qhead + e->qlen++) & (e->qcap - 1)] = idx;
+}
+
+/* held_first returns the earliest held item by (t, seq), or NO_ITEM. */
+static size_t
+held_first(const struct rl_engine *e)
+{
+	size_t a = e->qlen > 0 ? e->q[e->qhead] : NO_ITEM, b = e->nheap > 0 ? e->heap[0] : NO_ITEM;
+
+	if (a == NO_ITEM)
+		return b;
+	if (b == NO_ITEM)
+		return a;
+	return item_before(e, b, a) ? b : a;
+}
+
+/* held_take removes idx, which held_first returned. */
+static void
+held_take(struct rl_engine *e, size_t idx)
+{
+	if (e->qlen > 0 && e->q[e->qhead] == idx) {
+		e->qhead = (e->qhead + 1) & (e->qcap - 1);
+		e->qlen--;
+	} else
+		iheap_pop(e);
 }
 
 /* item_new returns a free slot of the pool (its buffer kept from earlier use), growing the pool when none is free. */
@@ -1773,7 +1827,8 @@ static void
 advance(struct rl_engine *e, int64_t rec_to, int64_t timer_to, bool timers)
 {
 	for (;;) {
-		struct item *top = e->nheap > 0 ? &e->items[e->heap[0]] : NULL;
+		size_t first = held_first(e);
+		struct item *top = first != NO_ITEM ? &e->items[first] : NULL;
 		struct rl_st *st;
 		int64_t due = 0;
 
@@ -1781,10 +1836,9 @@ advance(struct rl_engine *e, int64_t rec_to, int64_t timer_to, bool timers)
 			top = NULL;
 		st = timers ? ks_next_due(e->ks, timer_to, &due) : NULL;
 		if (top != NULL && (st == NULL || top->t <= due)) {
-			size_t idx = iheap_pop(e);
-
-			apply_item(e, &e->items[idx]);
-			e->freel[e->nfree++] = idx;
+			held_take(e, first);
+			apply_item(e, top);
+			e->freel[e->nfree++] = first;
 		} else if (st != NULL) {
 			ks_timer_cancel(e->ks, st);
 			fire_timer(e, st, due);
@@ -1908,7 +1962,7 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 		else
 			buf_add(&it->b, v.raw, v.rawlen);	/* shown only: as written */
 	}
-	iheap_push(e, idx);
+	hold(e, idx);
 	return true;
 }
 
@@ -1938,7 +1992,7 @@ rl_input(struct rl_engine *e, size_t rule, int64_t t, const struct rl_input *in)
 	it->num = in->num;
 	if (in->hasval)
 		buf_add(&it->b, in->value, in->valuelen);
-	iheap_push(e, idx);
+	hold(e, idx);
 	if (t > e->maxt)
 		e->maxt = t;
 	raise_to(e, sat_add(e->maxt, -e->lateness));
@@ -2022,16 +2076,18 @@ rl_save(const struct rl_engine *e)
 	json_object_set_new(o, "wm", jtime(e->wm));
 	json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
 	/* Held items in (t, seq) order: a sorted copy of the heap. */
-	order = xmalloc((e->nheap + 1) * sizeof(*order));
-	memcpy(order, e->heap, e->nheap * sizeof(*order));
-	for (i = 1; i < e->nheap; i++) {
+	order = xmalloc((e->qlen + e->nheap + 1) * sizeof(*order));
+	for (i = 0; i < e->qlen; i++)
+		order[i] = e->q[(e->qhead + i) & (e->qcap - 1)];
+	memcpy(order + e->qlen, e->heap, e->nheap * sizeof(*order));
+	for (i = 1; i < e->qlen + e->nheap; i++) {
 		size_t j = i, x = order[i];
 
 		for (; j > 0 && item_before(e, x, order[j - 1]); j--)
 			order[j] = order[j - 1];
 		order[j] = x;
 	}
-	for (i = 0; i < e->nheap; i++) {
+	for (i = 0; i < e->qlen + e->nheap; i++) {
 		const struct item *it = &e->items[order[i]];
 		json_t *h = json_object();
 
@@ -2119,7 +2175,7 @@ load_held(struct rl_engine *e, json_t *h)
 		}
 		buf_add(&it->b, json_string_value(val), json_string_length(val));
 	}
-	iheap_push(e, idx);
+	hold(e, idx);
 	return 0;
 }
 
