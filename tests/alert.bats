@@ -232,6 +232,20 @@ resolved 00:12 00:10"
 	assert_equal "$(jq -c '.late' <<<"$stderr")" 1
 }
 
+@test "--lateness: a stream shuffled within it gives the notices of the stream in order" {
+	# Each second's records move together by 0 to 4 s (their order within the second is kept),
+	# so thousands of records wait, some in time order and some not.
+	awk -f "$DATA/alert-gen.awk" >"$T/sorted"
+	awk -F'"timestamp":"' '{ x = substr($2, 12, 2) * 3600 + substr($2, 15, 2) * 60 + substr($2, 18, 2)
+		print x + (x * 7919) % 5 "\t" NR "\t" $0 }' "$T/sorted" | sort -n -k1,1 -k2,2 | cut -f3- >"$T/shuffled"
+	! cmp -s "$T/sorted" "$T/shuffled"
+	run -0 --separate-stderr alert --rules "$DATA/alert-scenarios.json" --stats -i "$T/sorted"
+	sorted=$output
+	run -0 --separate-stderr alert --rules "$DATA/alert-scenarios.json" --lateness 10s --stats -i "$T/shuffled"
+	assert_equal "$output" "$sorted"
+	assert_equal "$(jq -c '.late' <<<"$stderr")" 0
+}
+
 @test "a late record without --late is reported with a count, and the run still exits 0" {
 	{ r 10 '"v":1'; r 3 '"v":1'; } >"$T/in"
 	run -0 --separate-stderr alert --when '.v == 1' -i "$T/in"
