@@ -839,6 +839,29 @@ find_member(const char *name)
 	return NULL;
 }
 
+/*
+ * by_name returns the name a --by field goes by in notices: the path as
+ * written without its leading dot, and a quoted key ("id.orig_h", for
+ * Zeek's dotted names) without its quotes.
+ */
+static char *
+by_name(const char *path)
+{
+	size_t n = strlen(path);
+	json_t *v;
+	char *name;
+
+	if (n >= 2 && path[0] == '"' && path[n - 1] == '"' &&
+	    (v = json_loads(path, JSON_DECODE_ANY, NULL)) != NULL) {
+		name = json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v) ?
+		    xstrdup(json_string_value(v)) : NULL;
+		json_decref(v);
+		if (name != NULL)
+			return name;
+	}
+	return xstrdup(path);
+}
+
 static int
 add_by(struct rl_rule *r, const char *spec, size_t len, char *why, size_t whylen)
 {
@@ -858,7 +881,7 @@ add_by(struct rl_rule *r, const char *spec, size_t len, char *why, size_t whylen
 	r->by = xrealloc(r->by, (r->nby + 1) * sizeof(*r->by));
 	r->byname = xrealloc(r->byname, (r->nby + 1) * sizeof(*r->byname));
 	r->by[r->nby] = p;
-	r->byname[r->nby] = xstrdup(s[0] == '.' ? s + 1 : s);
+	r->byname[r->nby] = by_name(s[0] == '.' ? s + 1 : s);
 	r->nby++;
 	json_array_append_new(json_object_get(r->def, "by"), json_string(s));
 	free(s);

@@ -220,6 +220,12 @@ a firing 01:00 01:00"
 	assert_equal "$(tail -1 <<<"$stderr" | jq -c '.no_key')" 1
 }
 
+@test "--by: a quoted key with a dot in its name (Zeek's id.orig_h) goes by its name in the notice" {
+	{ r 0 '"id.orig_h":"10.0.0.1"'; r 1 '"id.orig_h":"10.0.0.1"'; } >"$T/in"
+	run -0 alert --count 2 --within 1m --by '"id.orig_h"' --summary '{{.id.orig_h}}: {{value}}' -i "$T/in"
+	assert_equal "$(jq -c '[.["id.orig_h"], .summary]' <<<"$output")" '["10.0.0.1","10.0.0.1: 2"]'
+}
+
 # ---- time ----
 
 @test "--lateness: out-of-order records within it are applied in time order; older ones are late" {
