@@ -274,6 +274,23 @@ $(wm 11)"
 	assert_equal "$(brief <<<"$output")" "firing 00:10 00:10"
 }
 
+@test "--idle: on a quiet live pipe event time follows the wall clock, so an absence fires when the source dies" {
+	mkfifo "$T/fifo"
+	alert --absent 1s --by h --idle 100ms -i "$T/fifo" >"$T/out" 2>"$T/err" &
+	pid=$!
+	exec 5>"$T/fifo"
+	r 0 '"h":"a"' >&5
+	# Nothing more comes; the notice appears once about a second of wall clock has passed.
+	for i in $(seq 200); do
+		[ -s "$T/out" ] && break
+		sleep 0.05
+	done
+	exec 5>&-
+	wait "$pid"
+	assert_equal "$(brief <"$T/out")" "firing 00:01 00:01"
+	assert_equal "$(cat "$T/err")" ""
+}
+
 # ---- --pass ----
 
 @test "--pass: the input byte for byte, a notice caused by a record after it, one a watermark released before it" {
