@@ -234,13 +234,13 @@ parse_options(int argc, char **argv)
 			A.inputs[A.ninputs++] = optarg;
 			break;
 		case OPT_RULES:		/* rules files, loaded after the command line's rule */
-			files = xrealloc(files, (nfiles + 1) * sizeof(*files));
-			files[nfiles++] = optarg;
+			files = xrealloc(files, ++nfiles * sizeof(*files));
+			files[nfiles - 1] = optarg;
 			break;
 		case OPT_LATENESS:	/* bounded out-of-orderness */
 			A.lateness = cli_duration("--lateness", optarg, CLI_DUR_ZERO_OK);
 			break;
-		case OPT_LATE:
+		case OPT_LATE:		/* side output for late records */
 			A.late_path = optarg;
 			break;
 		case OPT_PASS:		/* the input goes on, notices interleaved */
@@ -249,13 +249,10 @@ parse_options(int argc, char **argv)
 		case OPT_ALERTS:
 			A.alerts_path = optarg;
 			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "alertmanager") == 0)
-				A.alertmanager = true;
-			else if (strcmp(optarg, "ndjson") == 0)
-				A.alertmanager = false;
-			else
+		case OPT_FORMAT:	/* ndjson or alertmanager */
+			if (strcmp(optarg, "alertmanager") != 0 && strcmp(optarg, "ndjson") != 0)
 				diag_usage_error("--format: must be ndjson or alertmanager: %s", optarg);
+			A.alertmanager = optarg[0] == 'a';
 			break;
 		case OPT_EXEC:
 			A.ntopts.cmd = optarg;
