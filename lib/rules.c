@@ -2098,11 +2098,12 @@ rl_save(const struct rl_engine *e)
 	json_object_set_new(o, "max", jtime(e->maxt));
 	json_object_set_new(o, "wm", jtime(e->wm));
 	json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
-	/* Held items in (t, seq) order: a sorted copy of the heap. */
+	/* Held items in (t, seq) order: the queue (sorted) and the heap, sorted together. */
 	order = xmalloc((e->qlen + e->nheap + 1) * sizeof(*order));
 	for (i = 0; i < e->qlen; i++)
 		order[i] = e->q[(e->qhead + i) & (e->qcap - 1)];
-	memcpy(order + e->qlen, e->heap, e->nheap * sizeof(*order));
+	if (e->nheap > 0)
+		memcpy(order + e->qlen, e->heap, e->nheap * sizeof(*order));
 	for (i = 1; i < e->qlen + e->nheap; i++) {
 		size_t j = i, x = order[i];
 
