@@ -202,8 +202,12 @@ main(int argc, char **argv)
 	spec.npaths = A.ninputs;
 	spec.state_path = A.state_path;
 	spec.options = state_options();
-	/* The tick drives --idle and, with --exec, feeds and reaps notifiers while input is quiet. */
-	spec.tick_us = A.idle;
+	/*
+	 * The tick drives --idle (once idle, event time moves on every second,
+	 * not only every D) and, with --exec, feeds and reaps notifiers while
+	 * the input is quiet.
+	 */
+	spec.tick_us = A.idle > 1000000 ? 1000000 : A.idle;
 	if (A.nt != NULL && (spec.tick_us == 0 || spec.tick_us > 50000))
 		spec.tick_us = 50000;
 	return run_main(&spec, &ops, NULL);
