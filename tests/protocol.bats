@@ -8,17 +8,20 @@ setup() {
 	_common_setup
 }
 
-# Each tool with the least options that make it run; aggregate and alert read -i files.
+# Each tool with the least options that make it run (alert with --pass, so
+# that its output is its input); aggregate and alert read -i files.
 TOOLS=(
 	"ingest"
 	"window --tumbling 1m"
 	"aggregate count"
 	"dedupe"
+	"alert --pass --when false"
 )
 STATEFUL=(
 	"window --tumbling 1m"
 	"aggregate -g page count"
 	"dedupe -k id"
+	"alert --when .id==1 --by id"
 )
 
 EV='{"timestamp":"2024-01-01T00:00:00Z","id":1,"page":"a"}'
@@ -26,7 +29,7 @@ EV='{"timestamp":"2024-01-01T00:00:00Z","id":1,"page":"a"}'
 # input_args TOOL FILE: how TOOL reads FILE (an operand, or -i for aggregate).
 input_args() {
 	case $1 in
-	aggregate*) echo "-i $2" ;;
+	aggregate*|alert*) echo "-i $2" ;;
 	*) echo "$2" ;;
 	esac
 }
