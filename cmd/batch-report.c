@@ -113,6 +113,9 @@ static const struct cli_help help = {
 #define NEED_SESSIONS	0x20
 #define NEED_DUPS	0x40
 
+/* The chart drawn above a table in html. */
+enum chart { CH_NONE, CH_HOURS, CH_DAYS, CH_BARS, CH_HIST, CH_HEAT };
+
 /* A piece of a file a worker reads. */
 struct seg {
 	const char	*path;
@@ -247,9 +250,11 @@ static void	table_row(struct tb *t);
 static void	table_close(struct tb *t);
 static void	bar(struct tb *t, double n, double max);
 static void	kv_rows(struct tb *t, json_t *o, const char *prefix, json_t *cmp);
-static void	array_rows(const char *title, json_t *a, bool barred);
+static void	array_rows(const char *title, json_t *a, bool barred, enum chart ch, const char *xlabel);
+static void	chart(enum chart ch, json_t *v, const char *xlabel);
 static void	matrix_rows(const char *title, json_t *m);
 static void	svg_label(json_t *v, size_t n);
+static void	hour_label(json_t *v, size_t n);
 static void	svg_columns(json_t *a, const char *key, const char *xlabel, size_t keylen);
 static void	svg_bars(json_t *a);
 static void	svg_heat(json_t *m);
@@ -1416,16 +1421,17 @@ jwrite(struct buf *b, json_t *v, int depth)
 	case JSON_ARRAY:
 		buf_addc(b, '[');
 		json_array_foreach(v, i, x) {
+			bool nl = depth < 2 || json_is_object(x);
 			if (i)
-				buf_adds(b, depth >= 2 ? ", " : ",");
-			if (depth < 2) {
+				buf_adds(b, nl ? "," : ", ");
+			if (nl) {
 				buf_addc(b, '\n');
 				for (size_t j = 0; j < (size_t)depth + 1; j++)
 					buf_adds(b, "  ");
 			}
-			jcompact(b, x, depth < 2 ? depth + 1 : depth);
+			jcompact(b, x, depth + 1);
 		}
-		if (json_array_size(v) && depth < 2) {
+		if (json_array_size(v) && (depth < 2 || json_is_object(json_array_get(v, 0)))) {
 			buf_addc(b, '\n');
 			for (i = 0; i < (size_t)depth; i++)
 				buf_adds(b, "  ");
@@ -1517,6 +1523,7 @@ cell(struct tb *t, const char *name, json_t *v, bool exact)
 }
 
 enum outkind { OUT_TEXT, OUT_MARKDOWN, OUT_JSON, OUT_CSV, OUT_HTML };
+
 
 /* The report being written. */
 static struct {
@@ -1639,7 +1646,7 @@ kv_rows(struct tb *t, json_t *o, const char *prefix, json_t *cmp)
 
 /* array_rows writes an array of flat objects as a table; bars when barred and the format is for a terminal. */
 static void
-array_rows(const char *title, json_t *a, bool barred)
+array_rows(const char *title, json_t *a, bool barred, enum chart ch, const char *xlabel)
 {
 	struct tb *t;
 	const char *k;
@@ -1653,6 +1660,7 @@ array_rows(const char *title, json_t *a, bool barred)
 		if (json_number_value(json_object_get(o, "count")) > max)
 			max = json_number_value(json_object_get(o, "count"));
 	t = table_open(title);
+	chart(ch, a, xlabel);
 	json_array_foreach(a, i, o) {
 		table_row(t);
 		json_object_foreach(o, k, x)
@@ -1677,6 +1685,7 @@ matrix_rows(const char *title, json_t *m)
 	if (json_array_size(rows) == 0)
 		return;
 	t = table_open(title);
+	chart(CH_HEAT, m, NULL);
 	json_array_foreach(rows, i, v) {
 		table_row(t);
 		cell(t, rname, v, true);
@@ -1708,7 +1717,10 @@ svg_label(json_t *v, size_t n)
 	R.txt.len = 0;
 	if (json_is_string(v))
 		buf_adds(&R.txt, json_string_value(v));
-	else
+	else if (json_is_real(v)) {
+		snprintf(b, sizeof(b), "%.4g", json_real_value(v));
+		buf_adds(&R.txt, b);
+	} else
 		jscalar(&R.txt, v);
 	buf_cstr(&R.txt);
 	if (strlen(R.txt.p) > n) {
@@ -1716,6 +1728,22 @@ svg_label(json_t *v, size_t n)
 		html_text(b);
 	} else
 		html_text(R.txt.p);
+}
+
+/* hour_label shows an hour as "HH:MM", or its day "MM-DD" at midnight; other labels as svg_label does. */
+static void
+hour_label(json_t *v, size_t n)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL || strlen(s) < 19 || s[10] != 'T') {
+		svg_label(v, n);
+		return;
+	}
+	if (memcmp(s + 11, "00:00", 5) == 0)
+		fprintf(O.f, "%.5s", s + 5);
+	else
+		fprintf(O.f, "%.5s", s + 11);
 }
 
 /*
@@ -1737,7 +1765,7 @@ svg_columns(json_t *a, const char *key, const char *xlabel, size_t keylen)
 	if (n == 0)
 		return;
 	w = width / (double)n;
-	every = (size_t)ceil(70.0 / w);
+	every = (size_t)ceil(((double)keylen * 6.5 + 12) / w);
 	fprintf(O.f, "<svg class=\"chart\" viewBox=\"0 0 840 300\" width=\"840\" height=\"300\" role=\"img\">\n");
 	fprintf(O.f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" class=\"axis\"/>\n", left, top, left, top + h);
 	fprintf(O.f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" class=\"axis\"/>\n", left, top + h, left + width, top + h);
@@ -1754,7 +1782,7 @@ svg_columns(json_t *a, const char *key, const char *xlabel, size_t keylen)
 		    x + w * 0.1, top + h - h * v / max, w * 0.8, h * v / max, v);
 		if (i % every == 0) {
 			fprintf(O.f, "<text x=\"%.1f\" y=\"%g\" class=\"xt\">", x + w / 2, top + h + 16);
-			svg_label(json_object_get(o, key), keylen);
+			hour_label(json_object_get(o, key), keylen);
 			fputs("</text>\n", O.f);
 		}
 	}
@@ -1854,7 +1882,23 @@ has_scalars(json_t *o)
 	return false;
 }
 
-/* render_part writes one member of the document: its chart (html), then its table(s). */
+/* chart draws a chart for html output. */
+static void
+chart(enum chart ch, json_t *v, const char *xlabel)
+{
+	if (O.kind != OUT_HTML)
+		return;
+	switch (ch) {
+	case CH_HOURS: svg_columns(v, "hour", "hour (start, local time; MM-DD at midnight)", 5); break;
+	case CH_DAYS: svg_columns(v, "day", "day", 10); break;
+	case CH_HIST: svg_columns(v, "from", xlabel, 8); break;
+	case CH_BARS: svg_bars(v); break;
+	case CH_HEAT: svg_heat(v); break;
+	default: break;
+	}
+}
+
+/* render_part writes one member of the document: its tables, each with its chart in html. */
 static void
 render_part(const char *key, const char *title, json_t *v, json_t *doc)
 {
@@ -1862,19 +1906,12 @@ render_part(const char *key, const char *title, json_t *v, json_t *doc)
 	const char *k;
 	char sub[256];
 	struct tb *t;
-	bool hours = strcmp(key, "per_hour") == 0 || strcmp(key, "per_day") == 0;
+	enum chart ch;
 
-	if (O.kind == OUT_HTML) {
-		if (hours)
-			svg_columns(v, strcmp(key, "per_hour") == 0 ? "hour" : "day",
-			    strcmp(key, "per_hour") == 0 ? "hour (start)" : "day", 16);
-		else if (strcmp(key, "top_entities") == 0)
-			svg_bars(v);
-		else if (strcmp(key, "matrix") == 0)
-			svg_heat(v);
-	}
 	if (json_is_array(v)) {
-		array_rows(title, v, hours);
+		ch = strcmp(key, "per_hour") == 0 ? CH_HOURS : strcmp(key, "per_day") == 0 ? CH_DAYS :
+		    strcmp(key, "top_entities") == 0 ? CH_BARS : CH_NONE;
+		array_rows(title, v, ch == CH_HOURS || ch == CH_DAYS, ch, NULL);
 		return;
 	}
 	if (json_object_get(v, "counts") != NULL) {
@@ -1889,14 +1926,12 @@ render_part(const char *key, const char *title, json_t *v, json_t *doc)
 	json_object_foreach(v, k, x) {
 		if (!json_is_array(x))
 			continue;
-		snprintf(sub, sizeof(sub), "%s: %s", title, k);
-		if (O.kind == OUT_HTML && (strcmp(key, "dimensions") == 0))
-			svg_bars(x);
-		if (O.kind == OUT_HTML && strcmp(k, "histogram") == 0)
-			svg_columns(x, "from", json_string_value(json_object_get(v, "field")), 8);
+		snprintf(sub, sizeof(sub), "%.100s: %.100s", title, k);
+		ch = strcmp(key, "dimensions") == 0 ? CH_BARS : strcmp(k, "histogram") == 0 ? CH_HIST : CH_NONE;
 		if (strcmp(k, "by") == 0)
-			snprintf(sub, sizeof(sub), "%s by %s", title, json_string_value(json_object_get(v, "by_field")));
-		array_rows(sub, x, strcmp(k, "histogram") == 0);
+			snprintf(sub, sizeof(sub), "%.100s by %.100s", title,
+			    json_string_value(json_object_get(v, "by_field")));
+		array_rows(sub, x, ch == CH_HIST, ch, json_string_value(json_object_get(v, "field")));
 	}
 }
 
