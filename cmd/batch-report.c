@@ -197,6 +197,7 @@ static void	check_options(void);
 static void	set_range(void);
 static void	setup(void);
 static void	on_event(void *, struct rec *, const struct in_line *);
+static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
 static void	on_end(void *, bool);
 static int	on_after(void *, int);
 static void	on_free(void *);
@@ -211,6 +212,7 @@ static int64_t	local_midnight(int y, int m, int d);
 static void	aggs_of(struct aggs *a, const char *const *specs, size_t n, const char *field);
 static void	set_defaults(void);
 static int64_t	hour_of(int64_t t);
+static void	one_in(struct groups *g, const struct rec_val *vals);
 static void	count_in(struct groups *g, const char *raw, size_t len, const struct rec_val *vals);
 static bool	present(struct rec *rec, const struct rec_path *p, struct rec_val *v, uint64_t *missing);
 static void	matrix_in(const struct rec_val *a, const struct rec_val *b);
@@ -307,6 +309,7 @@ static const struct section sections[] = {
 
 static const struct run_ops ops = {
 	.event = on_event,
+	.watermark = on_watermark,
 	.end = on_end,
 	.after = on_after,
 	.free = on_free,
@@ -633,6 +636,13 @@ hour_of(int64_t t)
 	return R.hour_lo;
 }
 
+/* one_in folds one record into the one group of a table without group columns (its key is empty). */
+static void
+one_in(struct groups *g, const struct rec_val *vals)
+{
+	gr_update(g, gr_get(g, "", 0, NULL), vals);
+}
+
 /* count_in folds one record into the group named by one value (a count table, or a dimension's). */
 static void
 count_in(struct groups *g, const char *raw, size_t len, const struct rec_val *vals)
@@ -640,6 +650,12 @@ count_in(struct groups *g, const char *raw, size_t len, const struct rec_val *va
 	gr_key_reset(&R.key);
 	gr_key_add(&R.key, raw, len);
 	gr_update(g, gr_get(g, R.key.p, R.key.len, NULL), vals);
+}
+
+/* on_watermark: a report is made at the end of its input, so a watermark says nothing to it (and is not output). */
+static void
+on_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
+{
 }
 
 /* on_event folds one record into every table the selected sections need. */
@@ -677,7 +693,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	if (present(rec, R.p_entity, &ev, &R.missing_entity) && (R.need & NEED_ENTITIES)) {
 		count_in(R.g_entities, ev.raw, ev.rawlen, NULL);
 		if (R.approx)
-			count_in(R.g_dist, "", 0, &ev);
+			one_in(R.g_dist, &ev);
 	}
 	present(rec, R.p_metric, &mv, &R.missing_metric);
 	for (i = 0; i < R.ndims; i++)
@@ -725,7 +741,7 @@ metric_in(const struct rec_val *mv, const struct rec_val *d0)
 	char b[48];
 	int n;
 
-	count_in(R.g_metric, "", 0, mv);
+	one_in(R.g_metric, mv);
 	if (d0 != NULL && d0->type > RT_NULL)
 		count_in(R.g_metric_by, d0->raw, d0->rawlen, mv);
 	if (agg_number(mv, &av) != 1 || !isfinite(av.d))
@@ -1188,9 +1204,7 @@ build_metric(json_t *doc)
 	size_t n, i;
 
 	json_object_set_new(m, "field", json_string(R.metric));
-	gr_key_reset(&R.key);
-	gr_key_add(&R.key, "", 0);
-	metric_stats(m, gr_get(R.g_metric, R.key.p, R.key.len, NULL));
+	metric_stats(m, gr_get(R.g_metric, "", 0, NULL));
 	r = rank(R.g_metric_by, &R.a_metric, &n);
 	for (i = 0; i < n && i < R.top; i++) {
 		o = json_object();
