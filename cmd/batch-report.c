@@ -219,10 +219,11 @@ static void	matrix_in(const struct rec_val *a, const struct rec_val *b);
 static void	metric_in(const struct rec_val *mv, const struct rec_val *d0);
 static void	hour_in(int64_t t);
 static void	sess_add(struct sess_list *l, int64_t first, int64_t last, uint64_t n);
-static void	session_in(struct rec *rec, const struct rec_val *ev, int64_t t);
+static void	session_in(const struct rec_val *k, int64_t t);
 static bool	hset_add(struct hset *h, uint64_t x);
 static void	dup_check(struct rec *rec);
 static void	progress(const struct in_line *ln);
+static void	progress_end(void);
 static uint64_t	file_size(const char *path);
 static json_t *	jv(const char *text, size_t len);
 static const struct agg_cols *	result(const struct aggs *a, struct gr_group *g);
@@ -325,6 +326,8 @@ main(int argc, char *argv[])
 	check_options();
 	if (R.jobs > 1 && R.worker == NULL)
 		return run_jobs(argc - optind, argv + optind);
+	for (int i = optind; i < argc; i++)
+		R.total_bytes += file_size(argv[i]);
 	spec.paths = argv + optind;
 	spec.npaths = argc - optind;
 	spec.format = R.kind;
@@ -662,7 +665,7 @@ on_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
 static void
 on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 {
-	struct rec_val ev, mv, dv[MAX_DIMS];
+	struct rec_val ev, mv, sv, dv[MAX_DIMS];
 	const char *why;
 	size_t i;
 	int64_t t;
@@ -705,8 +708,10 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		metric_in(&mv, R.ndims ? &dv[0] : NULL);
 	if (R.need & NEED_HOURS)
 		hour_in(t);
+	if (!R.gap && !present(rec, R.p_session, &sv, &R.missing_session))
+		sv.type = RT_MISSING;
 	if (R.need & NEED_SESSIONS)
-		session_in(rec, &ev, t);
+		session_in(R.gap ? &ev : &sv, t);
 }
 
 /* present gets a field; a missing or null value counts in *missing and returns false. */
@@ -804,18 +809,11 @@ sess_add(struct sess_list *l, int64_t first, int64_t last, uint64_t n)
 	l->iv[lo] = m;
 }
 
-/* session_in adds an event to its session: by the session field, or by entity and gap. */
+/* session_in adds an event to its session: the key is the session field's value, or the entity's with a gap. */
 static void
-session_in(struct rec *rec, const struct rec_val *ev, int64_t t)
+session_in(const struct rec_val *k, int64_t t)
 {
-	struct rec_val sv;
-	const struct rec_val *k = &sv;
-
-	if (R.gap) {
-		if (ev->type <= RT_NULL)
-			return;
-		k = ev;
-	} else if (!present(rec, R.p_session, &sv, &R.missing_session))
+	if (k->type <= RT_NULL)
 		return;
 	sess_add(hm_put(R.sessions, k->raw, k->rawlen, NULL), t, t, 1);
 }
@@ -894,6 +892,16 @@ progress(const struct in_line *ln)
 	if (R.total_bytes)
 		fprintf(stderr, ", %.0f%%", 100.0 * (double)(R.done_bytes + ln->pos.offset) / (double)R.total_bytes);
 	fprintf(stderr, "\033[K");
+}
+
+/* progress_end leaves the last progress line: what was read, how fast. */
+static void
+progress_end(void)
+{
+	double secs = R.prog_start ? (double)(tv_now() - R.prog_start) / 1e6 : 0;
+
+	fprintf(stderr, "\rbatch-report: %llu records, %.1f MB in %.2f s\033[K\n", (unsigned long long)R.records,
+	    (double)R.total_bytes / 1e6, secs);
 }
 
 /* file_size returns the size of a regular file, or 0. */
@@ -2621,8 +2629,8 @@ on_end(void *ctx, bool keep)
 	FILE *f;
 
 	setup();
-	if (R.prog_start != 0 && R.progress >= 0)
-		fputs("\r\033[K", stderr);
+	if (R.progress > 0 && R.worker == NULL && !R.merging)
+		progress_end();
 	if (R.worker == NULL) {
 		write_report();
 		return;
