@@ -45,8 +45,7 @@ enum {
 	OPT_TOP,
 	OPT_APPROX,
 	OPT_PROGRESS,
-	OPT_NO_PROGRESS,
-	OPT_WORKER
+	OPT_NO_PROGRESS
 };
 
 static const struct option longopts[] = {
@@ -69,7 +68,6 @@ static const struct option longopts[] = {
 	{ "approx",		no_argument,		NULL, OPT_APPROX },
 	{ "progress",		no_argument,		NULL, OPT_PROGRESS },
 	{ "no-progress",	no_argument,		NULL, OPT_NO_PROGRESS },
-	{ "worker",		required_argument,	NULL, OPT_WORKER },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -166,7 +164,7 @@ static struct {
 	uint64_t		 jobs, top;
 	bool			 approx;
 	int			 progress;	/* -1 never, 0 on a terminal, 1 always */
-	const char		*worker;	/* --worker FILE: write states, not a report */
+	const char		*worker;	/* -j: in a worker, the file its states go to */
 
 	bool			 merging;	/* -j: reading the workers' states */
 	bool			 ready;		/* fields compiled (at the first record) */
@@ -381,7 +379,6 @@ parse_options(int argc, char *argv[])
 		case OPT_APPROX:	R.approx = true; break;
 		case OPT_PROGRESS:	R.progress = 1; break;
 		case OPT_NO_PROGRESS:	R.progress = -1; break;
-		case OPT_WORKER:	R.worker = optarg; break;
 		default:
 			if (!cli_common(&R.cli, c, optarg, &help))
 				diag_usage_error("unknown option");
@@ -2124,7 +2121,7 @@ compare_load(const char *path)
 static void
 compare_list(json_t *now, json_t *before)
 {
-	json_t *o, *p;
+	json_t *o, *p = NULL;
 	size_t i, j;
 
 	json_array_foreach(now, i, o) {
