@@ -183,6 +183,8 @@ static struct {
 	uint64_t		 missing_entity, missing_metric, missing_session, missing_dims[MAX_DIMS];
 	int64_t			 first, last;
 	int64_t			 hour_lo, hour_off;	/* the cached hour [hour_lo, hour_lo + 1h) */
+	struct gr_group		*hour_group;	/* the group of hour_key (groups never move) */
+	int64_t			 hour_key;
 
 	int64_t			 prog_next, prog_start;
 	uint64_t		 total_bytes, done_bytes;
@@ -215,6 +217,7 @@ static void	count_in(struct groups *g, const char *raw, size_t len, const struct
 static bool	present(struct rec *rec, const struct rec_path *p, struct rec_val *v, uint64_t *missing);
 static void	matrix_in(const struct rec_val *a, const struct rec_val *b);
 static void	metric_in(const struct rec_val *mv, const struct rec_val *d0);
+static int	bucket(double x, char *b);
 static void	hour_in(int64_t t);
 static void	sess_add(struct sess_list *l, int64_t first, int64_t last, uint64_t n);
 static void	session_in(const struct rec_val *k, int64_t t);
@@ -748,20 +751,64 @@ metric_in(const struct rec_val *mv, const struct rec_val *d0)
 		count_in(R.g_metric_by, d0->raw, d0->rawlen, mv);
 	if (agg_number(mv, &av) != 1 || !isfinite(av.d))
 		return;
-	n = snprintf(b, sizeof(b), "%.3g", av.d);
-	if (strchr(b, 'n') != NULL)	/* nan, inf: not a bucket */
-		return;
+	n = bucket(av.d, b);
 	count_in(R.g_hist, b, (size_t)n, NULL);
 }
 
+/*
+ * bucket writes x to three significant digits, truncated, as a JSON
+ * number "MMMeE" (123e-1 for 12.34): no printf on the record path.
+ */
+static int
+bucket(double x, char *b)
+{
+	int e, n = 0, m, k;
+	char d[8];
+	double a = fabs(x);
+
+	if (a < 1e-300) {
+		b[0] = '0';
+		return 1;
+	}
+	e = (int)floor(log10(a)) - 2;
+	m = (int)(a / pow(10, e));
+	if (m >= 1000)
+		m /= 10, e++;
+	if (m < 100)
+		m *= 10, e--;
+	if (x < 0)
+		b[n++] = '-';
+	b[n++] = (char)('0' + m / 100);
+	b[n++] = (char)('0' + m / 10 % 10);
+	b[n++] = (char)('0' + m % 10);
+	b[n++] = 'e';
+	if (e < 0)
+		b[n++] = '-', e = -e;
+	k = 0;
+	do
+		d[k++] = (char)('0' + e % 10);
+	while ((e /= 10) > 0);
+	while (k > 0)
+		b[n++] = d[--k];
+	return n;
+}
+
+/* hour_in counts an event in its hour; the last hour's group is kept, since events come mostly in order. */
 static void
 hour_in(int64_t t)
 {
 	char b[32];
 	int n;
+	int64_t h = hour_of(t);
 
-	n = snprintf(b, sizeof(b), "%lld", (long long)hour_of(t));
-	count_in(R.g_hours, b, (size_t)n, NULL);
+	if (R.hour_group == NULL || h != R.hour_key) {
+		n = snprintf(b, sizeof(b), "%lld", (long long)h);
+		gr_key_reset(&R.key);
+		gr_key_add(&R.key, b, (size_t)n);
+		R.hour_group = gr_get(R.g_hours, R.key.p, R.key.len, NULL);
+		R.hour_key = h;
+	}
+	gr_update(R.g_hours, R.hour_group, NULL);
 }
 
 /* ---- sessions: window's session rule, per key ---- */
