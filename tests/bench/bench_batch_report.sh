@@ -10,6 +10,8 @@ F=$BENCH_FILE
 echo "batch-report, default report (every section) over 1M events:"
 bench br-j1 "batch-report --format json -j 1 '$F' > /dev/null"
 bench br-j2 "batch-report --format json -j 2 '$F' > /dev/null"
+bench br-j1-approx "batch-report --approx --format json -j 1 '$F' > /dev/null"
+bench br-j2-approx "batch-report --approx --format json -j 2 '$F' > /dev/null"
 bench aggregate-runs "aggregate count distinct:user_id < '$F' > /dev/null;
     aggregate -g user_id count < '$F' > /dev/null;
     aggregate -g page count sum:value < '$F' > /dev/null;
@@ -17,19 +19,24 @@ bench aggregate-runs "aggregate count distinct:user_id < '$F' > /dev/null;
     aggregate -g page,action count < '$F' > /dev/null;
     aggregate count:value sum:value mean:value min:value max:value stddev:value p50:value p90:value p99:value < '$F' > /dev/null;
     aggregate -g page count:value sum:value mean:value min:value max:value stddev:value p50:value p90:value p99:value < '$F' > /dev/null;
-    window --tumbling 1h < '$F' | aggregate count > /dev/null;
+    window --tumbling 1h --lateness 2s < '$F' 2>/dev/null | aggregate count > /dev/null;
     aggregate -g session_id count < '$F' > /dev/null"
 # Miller takes about 40 s a pass over 1M events here, so it makes one figure only:
 # the metric statistics per page (the report's heaviest section).
 bench mlr "mlr --ijsonl --ojsonl stats1 -a count,sum,mean,min,max,stddev,p50,p90,p99 -f value -g page < '$F' > /dev/null"
 report br-j1 br-j1
 report br-j2 br-j1
+report br-j1-approx br-j1
+report br-j2-approx br-j1
 report aggregate-runs br-j1
 report mlr br-j1
 
 command -v goaccess >/dev/null || {
 	[ "$(id -u)" -eq 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq goaccess >/dev/null; }
-LOG=${BENCH_ACCESS_LOG:-../shared/data/elastic_apache_logs_combined.log}
+LOG=${BENCH_ACCESS_LOG:-}
+for d in ../shared ../../shared; do
+	[ -z "$LOG" ] && [ -r "$d/data/elastic_apache_logs_combined.log" ] && LOG=$d/data/elastic_apache_logs_combined.log
+done
 if [ ! -r "$LOG" ] || ! command -v goaccess >/dev/null; then
 	echo "batch-report vs GoAccess: skipped (no $LOG or no goaccess)"
 	exit 0
