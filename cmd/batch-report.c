@@ -1,6 +1,7 @@
 /* batch-report: the nightly report over a day of events or access logs, its numbers made by the aggregate functions the live pipe uses. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,7 @@ static struct {
 	const char		*worker;	/* -j: in a worker, the file its states go to */
 
 	bool			 merging;	/* -j: reading the workers' states */
+	bool			 log;		/* access-log defaults (a worker tells the merger) */
 	bool			 ready;		/* fields compiled (at the first record) */
 	unsigned		 need;
 	struct rec_path		*p_entity, *p_metric, *p_session, *p_dims[MAX_DIMS];
@@ -190,6 +192,7 @@ static struct {
 	uint64_t		 total_bytes, done_bytes;
 	const char		*prog_file;
 	json_t			*prev;		/* --compare's report */
+	char			**operands;	/* the operands, globs expanded */
 } R;
 
 static void	parse_options(int, char *[]);
@@ -203,6 +206,7 @@ static int	on_after(void *, int);
 static void	on_free(void *);
 static int	run_jobs(int npaths, char *const *paths);
 
+static char *const	*operands(int n, char *const *argv, int *np);
 static int64_t	cli_time_arg(const char *opt, const char *arg);
 static unsigned	sections_arg(const char *arg);
 static const char *	section_names(void);
@@ -325,12 +329,13 @@ main(int argc, char *argv[])
 	diag_init("batch-report");
 	parse_options(argc, argv);
 	check_options();
-	if (R.jobs > 1 && R.worker == NULL)
-		return run_jobs(argc - optind, argv + optind);
-	for (int i = optind; i < argc; i++)
-		R.total_bytes += file_size(argv[i]);
-	spec.paths = argv + optind;
-	spec.npaths = argc - optind;
+	if (R.jobs > 1 && R.worker == NULL) {
+		spec.paths = operands(argc - optind, argv + optind, &spec.npaths);
+		return run_jobs(spec.npaths, spec.paths);
+	}
+	spec.paths = operands(argc - optind, argv + optind, &spec.npaths);
+	for (int i = 0; i < spec.npaths; i++)
+		R.total_bytes += file_size(spec.paths[i]);
 	spec.format = R.kind;
 	spec.fopts = R.kind == FMT_NDJSON ? NULL : &R.fopts;
 	return run_main(&spec, &ops, NULL);
@@ -387,6 +392,40 @@ parse_options(int argc, char *argv[])
 				diag_usage_error("unknown option");
 		}
 	}
+}
+
+/*
+ * operands expands an operand that names no file but holds a shell
+ * wildcard (a glob quoted for cron, "logs/2024-03-15*.gz") into the
+ * files it matches, in order; everything else is kept as given, so a
+ * missing file is still reported by name.
+ */
+static char *const *
+operands(int n, char *const *argv, int *np)
+{
+	char **out = xcalloc((size_t)n + 1, sizeof(*out));
+	size_t k = 0, cap = (size_t)n + 1, j;
+	struct stat st;
+	glob_t g;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strpbrk(argv[i], "*?[") == NULL || stat(argv[i], &st) == 0 ||
+		    glob(argv[i], 0, NULL, &g) != 0) {
+			out[k++] = argv[i];
+			continue;
+		}
+		if (k + g.gl_pathc + (size_t)(n - i) > cap) {
+			cap = k + g.gl_pathc + (size_t)(n - i);
+			out = xrealloc(out, cap * sizeof(*out));
+		}
+		for (j = 0; j < g.gl_pathc; j++)
+			out[k++] = xstrdup(g.gl_pathv[j]);
+		globfree(&g);
+	}
+	*np = (int)k;
+	R.operands = out;	/* kept for the run */
+	return out;
 }
 
 /* cli_time_arg reads --since or --until: any time tv_parse reads (a naive time is UTC). */
@@ -561,7 +600,8 @@ set_defaults(void)
 
 	if (k == FMT_AUTO && run_source() != NULL)
 		k = src_kind(run_source());
-	log = k == FMT_CLF || k == FMT_COMBINED;
+	log = k == FMT_CLF || k == FMT_COMBINED || R.log;
+	R.log = log;
 	if (!R.entity_set)
 		R.entity = log ? "host" : "user_id";
 	if (!R.metric_set)
@@ -2326,7 +2366,9 @@ save_states(FILE *f)
 	size_t nt = tables(t), i, j, n, klen;
 	const char *k;
 
-	buf_adds(&b, "{\"@br_meta\":1,\"c\":[");
+	buf_adds(&b, "{\"@br_meta\":1,\"log\":");
+	buf_adds(&b, R.log ? "true" : "false");
+	buf_adds(&b, ",\"c\":[");
 	jw_uint(&b, R.records), buf_addc(&b, ','), jw_uint(&b, R.events), buf_addc(&b, ',');
 	jw_uint(&b, R.bad_time), buf_addc(&b, ','), jw_uint(&b, R.out_of_range), buf_addc(&b, ',');
 	jw_uint(&b, R.duplicates), buf_addc(&b, ','), jw_uint(&b, R.missing_entity), buf_addc(&b, ',');
@@ -2396,6 +2438,8 @@ merge_line(struct rec *rec, const struct in_line *ln)
 	struct rec_val v;
 	char why[512];
 
+	if (!R.ready && rec_get_key(rec, "log", 3, &v) == RT_BOOL)
+		R.log = v.b;	/* the fields the workers chose, before the tables are made */
 	setup();
 	if (nt == 0)
 		nt = tables(t);

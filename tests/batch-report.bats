@@ -198,6 +198,13 @@ field 'who' is missing in every record"
 	assert_equal "${stderr_lines[0]}" "batch-report: $T/missing: No such file or directory"
 }
 
+@test "a quoted glob is expanded, and gzip files are read" {
+	cp "$EV" "$T/day-1.ndjson"
+	gzip -c "$EV" >"$T/day-2.ndjson.gz"
+	report --sections summary "$T/day-*"
+	assert_equal "$(jq .summary.events "$T/r.json")" 4000
+}
+
 # ---- access logs ----
 
 @test "CLF: status counts, top paths with hits and bytes, distinct hosts and per-hour counts equal awk" {
