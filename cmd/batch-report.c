@@ -2260,12 +2260,21 @@ compare(json_t *doc, json_t *prev)
 static FILE *
 out_open(char **tmp)
 {
+	struct stat st;
 	FILE *f;
 	int fd;
 
 	*tmp = NULL;
 	if (R.output == NULL)
 		return stdout;
+	if (stat(R.output, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device or a FIFO is written in place: renaming over it would replace it. */
+		if ((f = fopen(R.output, "w")) == NULL) {
+			diag_err("-o: %s", R.output);
+			diag_note_ioerr();
+		}
+		return f;
+	}
 	if (asprintf(tmp, "%s.XXXXXX", R.output) < 0)
 		diag_die(EX_IOERR, "out of memory");
 	if ((fd = mkstemp(*tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
@@ -2290,8 +2299,13 @@ current_umask(void)
 static void
 out_commit(FILE *f, char *tmp)
 {
-	if (tmp == NULL)
+	if (tmp == NULL) {
+		if (f != stdout && (fflush(f) != 0 || ferror(f) || fclose(f) != 0)) {
+			diag_err("-o: %s", R.output);
+			diag_note_ioerr();
+		}
 		return;
+	}
 	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
 		diag_err("-o: %s", R.output);
 		diag_note_ioerr();

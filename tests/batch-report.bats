@@ -342,6 +342,12 @@ field 'who' is missing in every record"
 	refute_output --partial "out.json."
 }
 
+@test "-o on a device writes it in place (never renames over it), and a full one is status 3" {
+	run -3 --separate-stderr batch-report -o /dev/full "$DATA/br-ny.ndjson"
+	assert_equal "$stderr" "batch-report: -o: /dev/full: No space left on device"
+	[ -c /dev/full ]
+}
+
 @test "-j 2 gives the report -j 1 gives, over files cut at line starts (stddev to 1e-9: merge order)" {
 	norm() { jq -S '(.. | objects | select(has("stddev")) | .stddev) |= (. * 1e9 | round)' ; }
 	run -0 batch-report --format json "$EV" "$DATA/br-ny.ndjson"
