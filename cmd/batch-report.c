@@ -193,6 +193,7 @@ static struct {
 	const char		*prog_file;
 	json_t			*prev;		/* --compare's report */
 	char			**operands;	/* the operands, globs expanded */
+	struct hm		*reasons;	/* rejected lines by reason (its text before any detail) */
 } R;
 
 static void	parse_options(int, char *[]);
@@ -201,6 +202,7 @@ static void	set_range(void);
 static void	setup(void);
 static void	on_event(void *, struct rec *, const struct in_line *);
 static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
+static void	on_reject(const char *, void *);
 static void	on_end(void *, bool);
 static int	on_after(void *, int);
 static void	on_free(void *);
@@ -247,6 +249,8 @@ static int	hour_cmp(const void *x, const void *y);
 static struct hour *	hours_sorted(size_t *n);
 static void	hour_row(json_t *hours, json_t *days, int64_t start, uint64_t count);
 static size_t	session_count(void);
+static void	reasons_json(json_t *o);
+static const char	*xstrndup_tmp(const char *s, size_t n);
 static double	mean_of(const double *v, size_t n);
 static void	jwrite(struct buf *b, json_t *v, int depth);
 static void	jcompact(struct buf *b, json_t *v, int depth);
@@ -329,6 +333,8 @@ main(int argc, char *argv[])
 	diag_init("batch-report");
 	parse_options(argc, argv);
 	check_options();
+	R.reasons = hm_new(sizeof(uint64_t));
+	diag_on_reject(on_reject, NULL);
 	if (R.jobs > 1 && R.worker == NULL) {
 		spec.paths = operands(argc - optind, argv + optind, &spec.npaths);
 		return run_jobs(spec.npaths, spec.paths);
@@ -693,6 +699,21 @@ count_in(struct groups *g, const char *raw, size_t len, const struct rec_val *va
 	gr_key_reset(&R.key);
 	gr_key_add(&R.key, raw, len);
 	gr_update(g, gr_get(g, R.key.p, R.key.len, NULL), vals);
+}
+
+/*
+ * on_reject counts a rejected line under its reason without the detail:
+ * the text before the first ':' and before " at column".
+ */
+static void
+on_reject(const char *reason, void *arg)
+{
+	size_t n = strcspn(reason, ":");
+	const char *col = strstr(reason, " at column ");
+
+	if (col != NULL && (size_t)(col - reason) < n)
+		n = (size_t)(col - reason);
+	(*(uint64_t *)hm_put(R.reasons, reason, n, NULL))++;
 }
 
 /* on_watermark: a report is made at the end of its input, so a watermark says nothing to it (and is not output). */
@@ -1454,6 +1475,52 @@ build_sessions(json_t *doc)
 	free(dur);
 }
 
+struct reason {
+	const char	*text;
+	size_t		 len;
+	uint64_t	 n;
+};
+
+static int
+reason_cmp(const void *x, const void *y)
+{
+	const struct reason *a = x, *b = y;
+	int r;
+
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	r = memcmp(a->text, b->text, a->len < b->len ? a->len : b->len);
+	return r ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+/* reasons_json puts the rejected lines' reasons into o, most frequent first. */
+static void
+reasons_json(json_t *o)
+{
+	struct reason *r = xcalloc(hm_count(R.reasons) + 1, sizeof(*r));
+	size_t n = 0, i;
+	uint64_t *c;
+	hm_iter it;
+
+	for (c = hm_first(R.reasons, &it); c; c = hm_next(R.reasons, &it)) {
+		r[n].text = hm_key(c, &r[n].len);
+		r[n++].n = *c;
+	}
+	qsort(r, n, sizeof(*r), reason_cmp);
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, xstrndup_tmp(r[i].text, r[i].len), json_integer((json_int_t)r[i].n));
+	free(r);
+}
+
+/* xstrndup_tmp returns a NUL-terminated copy of a reason in a reused buffer (jansson copies keys). */
+static const char *
+xstrndup_tmp(const char *s, size_t n)
+{
+	R.txt.len = 0;
+	buf_add(&R.txt, s, n);
+	return buf_cstr(&R.txt);
+}
+
 /* mean_of is a compensated mean, as aggregate's mean. */
 static double
 mean_of(const double *v, size_t n)
@@ -1478,8 +1545,8 @@ build_quality(json_t *doc)
 	json_object_set_new(q, "records", json_integer((json_int_t)R.records));
 	json_object_set_new(q, "blank", json_integer((json_int_t)blank));
 	json_object_set_new(q, "rejected", json_integer((json_int_t)rejected));
-	json_object_set_new(why, "bad or missing time", json_integer((json_int_t)R.bad_time));
-	json_object_set_new(why, "not a record", json_integer((json_int_t)other));
+	(void)other;
+	reasons_json(why);
 	json_object_set_new(q, "rejected_by_reason", why);
 	json_object_set_new(q, "out_of_range", json_integer((json_int_t)R.out_of_range));
 	json_object_set_new(q, "duplicates", json_integer((json_int_t)R.duplicates));
@@ -2391,7 +2458,14 @@ save_states(FILE *f)
 	buf_addc(&b, ','), jw_int(&b, R.first), buf_addc(&b, ','), jw_int(&b, R.last);
 	for (i = 0; i < R.ndims; i++)
 		buf_addc(&b, ','), jw_uint(&b, R.missing_dims[i]);
-	buf_adds(&b, "]}\n");
+	buf_adds(&b, "],\"reasons\":");
+	{
+		json_t *o = json_object();
+		reasons_json(o);
+		jcompact(&b, o, 0);
+		json_decref(o);
+	}
+	buf_adds(&b, "}\n");
 	for (i = 0; i < nt; i++) {
 		buf_adds(&b, "{\"@table\":"), jw_uint(&b, i), buf_adds(&b, "}\n");
 		g = gr_list(t[i], &n);
@@ -2483,6 +2557,13 @@ merge_meta(struct rec *rec)
 	int64_t t;
 
 	(void)p;
+	if (rec_get_key(rec, "reasons", 7, &v) == RT_OBJECT) {
+		json_t *o = json_loadb(v.raw, v.rawlen, 0, NULL), *x;
+		const char *k;
+		json_object_foreach(o, k, x)
+			*(uint64_t *)hm_put(R.reasons, k, strlen(k), NULL) += (uint64_t)json_integer_value(x);
+		json_decref(o);
+	}
 	for (i = 0; i < n + 2 + R.ndims; i++) {
 		snprintf(path, sizeof(path), ".c[%zu]", i);
 		struct rec_path *rp = rec_path_compile(path, NULL);
@@ -2784,4 +2865,5 @@ on_free(void *ctx)
 	buf_free(&R.txt);
 	agg_cols_free(&cols);
 	json_decref(R.prev);
+	hm_free(R.reasons);
 }

@@ -206,6 +206,10 @@ report(const struct diag_pos *pos, const char *reason)
 		diag_warn("%s:%llu: %s", pos->file, (unsigned long long)pos->line, reason);
 }
 
+/* The hook told of every rejected line (diag_on_reject). */
+static void	(*reject_hook)(const char *, void *);
+static void	*reject_arg;
+
 void
 diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const char *fmt, ...)
 {
@@ -216,6 +220,8 @@ diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const ch
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
 	diag_rejected++;
+	if (reject_hook != NULL)
+		reject_hook(reason, reject_arg);
 	if (dead != NULL) {
 		dl_head(pos, reason);
 		if (utf8_valid(raw, rawlen)) {
@@ -239,9 +245,18 @@ diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const ch
 }
 
 void
+diag_on_reject(void (*fn)(const char *, void *), void *arg)
+{
+	reject_hook = fn;
+	reject_arg = arg;
+}
+
+void
 diag_reject_begin(const struct diag_pos *pos, const char *reason)
 {
 	diag_rejected++;
+	if (reject_hook != NULL)
+		reject_hook(reason, reject_arg);
 	streaming = true;
 	b64n = 0;
 	if (dead != NULL) {

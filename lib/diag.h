@@ -59,6 +59,12 @@ void	diag_reject(const struct diag_pos *, const char *raw, size_t rawlen, const 
 	    __attribute__((format(printf, 4, 5)));
 
 /*
+ * diag_on_reject registers fn to be told the reason of every rejected
+ * line, after it is accounted for (batch-report counts them by reason).
+ * One hook; NULL removes it.
+ */
+void	diag_on_reject(void (*fn)(const char *reason, void *arg), void *arg);
+/*
  * The streaming form, for a line too long to hold: begin, any number of
  * chunks, end.  The dead-letter record carries raw_b64.
  */

@@ -164,7 +164,12 @@ $(jq -rs 'map(.timestamp) | max + "Z"' "$EV")"
 	  echo '{"timestamp":"2024-03-30T23:00:00Z","page":"home"}'; } >"$T/in"
 	run -1 --separate-stderr batch-report --format json --sections quality "$T/in"
 	assert_equal "$(jq -c '.quality' <<<"$output")" \
-	    '{"lines":11,"records":9,"blank":1,"rejected":2,"rejected_by_reason":{"bad or missing time":1,"not a record":1},"out_of_range":0,"duplicates":2,"missing":{"user_id":1,"page":0,"action":1,"value":1,"session_id":1}}'
+	    '{"lines":11,"records":9,"blank":1,"rejected":2,"rejected_by_reason":{"bad time in '"'"'timestamp'"'"'":1,"expected a JSON object, got null":1},"out_of_range":0,"duplicates":2,"missing":{"user_id":1,"page":0,"action":1,"value":1,"session_id":1}}'
+	run -0 --separate-stderr batch-report -j 2 --format json --sections quality --dead-letter "$T/dl" "$T/in"
+	assert_equal "$(jq -c '.quality.rejected_by_reason' <<<"$output")" '{"bad time in '"'"'timestamp'"'"'":1,"expected a JSON object, got null":1}'
+	assert_equal "$(jq -r .reason "$T/dl" | sort)" "bad time in 'timestamp': not a time: nope
+expected a JSON object, got null"
+	run -1 --separate-stderr batch-report --format json --sections quality "$T/in"
 	assert_equal "${stderr_lines[0]}" "batch-report: $T/in:8: bad time in 'timestamp': not a time: nope"
 }
 
