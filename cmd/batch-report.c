@@ -1704,6 +1704,7 @@ static struct {
 	enum outkind		 kind;
 	const struct tb_format	*tf;
 	const char		*section;	/* the csv section column */
+	const char		*title;		/* the section's title, written by render */
 	int			 ntables;
 } O;
 
@@ -1728,7 +1729,8 @@ table_open(const char *title)
 	struct tb *t;
 	size_t i, w;
 
-	switch (O.kind) {
+	/* Markdown and html have written the section's title already: no second heading of the same words. */
+	switch (O.title != NULL && strcmp(title, O.title) == 0 && O.kind != OUT_TEXT ? OUT_JSON : O.kind) {
 	case OUT_TEXT:
 		w = tb_text_width(title, strlen(title));
 		fprintf(O.f, "\n%s\n", title);
@@ -1737,7 +1739,7 @@ table_open(const char *title)
 		fputc('\n', O.f);
 		break;
 	case OUT_MARKDOWN:
-		fprintf(O.f, "\n### %s\n\n", title);
+		fprintf(O.f, "### %s\n\n", title);
 		break;
 	case OUT_CSV:
 		if (O.ntables)
@@ -1771,7 +1773,7 @@ table_close(struct tb *t)
 {
 	tb_end(t);
 	tb_free(t);
-	if (O.kind == OUT_HTML)
+	if (O.kind == OUT_HTML || O.kind == OUT_MARKDOWN)
 		fputc('\n', O.f);
 }
 
@@ -2146,7 +2148,8 @@ render(json_t *doc)
 		if (O.kind == OUT_HTML)
 			fprintf(O.f, "<section id=\"%s\">\n<h2>%s</h2>\n", parts[i].key, title);
 		else if (O.kind == OUT_MARKDOWN)
-			fprintf(O.f, "\n## %s\n", title);
+			fprintf(O.f, "\n## %s\n\n", title);
+		O.title = title;
 		render_part(parts[i].key, title, v, doc);
 		if (O.kind == OUT_HTML)
 			fputs("</section>\n", O.f);
