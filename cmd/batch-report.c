@@ -115,11 +115,6 @@ static const struct cli_help help = {
 /* The chart drawn above a table in html. */
 enum chart { CH_NONE, CH_HOURS, CH_DAYS, CH_BARS, CH_HIST, CH_HEAT };
 
-/* A piece of a file a worker reads. */
-struct seg {
-	const char	*path;
-	off_t		 start, end;
-};
 
 /* A section of the report: a row of this table (adding a section is adding a row). */
 struct section {
@@ -166,6 +161,9 @@ static struct {
 	bool			 approx;
 	int			 progress;	/* -1 never, 0 on a terminal, 1 always */
 	const char		*worker;	/* -j: in a worker, the file its states go to */
+	off_t			 w_start, w_end;	/* a worker's piece: from w_start of its first file */
+	uint64_t		 w_line;	/* (whose line w_line + 1 starts there) to w_end of w_last */
+	const char		*w_last;
 
 	bool			 merging;	/* -j: reading the workers' states */
 	bool			 log;		/* access-log defaults (a worker tells the merger) */
@@ -202,7 +200,8 @@ static void	set_range(void);
 static void	setup(void);
 static void	on_event(void *, struct rec *, const struct in_line *);
 static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
-static void	on_reject(const char *, void *);
+static bool	on_reject(const struct diag_pos *, const char *, void *);
+static bool	past_piece(const struct diag_pos *pos);
 static void	on_end(void *, bool);
 static int	on_after(void *, int);
 static void	on_free(void *);
@@ -293,8 +292,10 @@ static void	merge_sessions(struct rec *rec, const struct rec_val *key);
 static void	merge_hashes(const struct rec_val *v);
 static bool	splittable(int npaths, char *const *paths, off_t *total);
 static off_t	line_start(const char *path, off_t off, off_t size);
-static void	feed(const struct seg *s, size_t n, int fd);
 static void	cuts(int npaths, char *const *paths, off_t total, size_t *fi, off_t *off);
+static uint64_t	lines_before(const char *path, off_t off);
+static void	on_begin(void *ctx);
+static bool	worker_done(const struct in_line *ln);
 static int	worker(char *const *paths, size_t fa, off_t oa, size_t fb, off_t ob, const char *tmp);
 static void	build_summary(json_t *);
 static void	build_top(json_t *);
@@ -318,6 +319,7 @@ static const struct section sections[] = {
 #define nsections	(sizeof(sections) / sizeof(sections[0]))
 
 static const struct run_ops ops = {
+	.begin = on_begin,
 	.event = on_event,
 	.watermark = on_watermark,
 	.end = on_end,
@@ -705,21 +707,26 @@ count_in(struct groups *g, const char *raw, size_t len, const struct rec_val *va
  * on_reject counts a rejected line under its reason without the detail:
  * the text before the first ':' and before " at column".
  */
-static void
-on_reject(const char *reason, void *arg)
+static bool
+on_reject(const struct diag_pos *pos, const char *reason, void *arg)
 {
 	size_t n = strcspn(reason, ":");
 	const char *col = strstr(reason, " at column ");
 
 	if (col != NULL && (size_t)(col - reason) < n)
 		n = (size_t)(col - reason);
+	if (R.worker != NULL && past_piece(pos))
+		return false;
 	(*(uint64_t *)hm_put(R.reasons, reason, n, NULL))++;
+	return true;
 }
 
 /* on_watermark: a report is made at the end of its input, so a watermark says nothing to it (and is not output). */
 static void
 on_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
 {
+	if (R.worker != NULL)
+		worker_done(ln);
 }
 
 /* on_event folds one record into every table the selected sections need. */
@@ -735,6 +742,8 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		merge_line(rec, ln);
 		return;
 	}
+	if (R.worker != NULL && worker_done(ln))
+		return;
 	setup();
 	R.records++;
 	progress(ln);
@@ -2656,42 +2665,28 @@ line_start(const char *path, off_t off, off_t size)
 	char b[4096];
 	ssize_t n, i;
 	int fd;
+	bool blank = false;
+	off_t start = size;
 
 	if (off == 0 || off >= size || (fd = open(path, O_RDONLY)) < 0)
 		return off >= size ? size : off;
+	/*
+	 * Past the newline before off, and past blank lines after it: the
+	 * worker before reads them, and stops at the first line it sees
+	 * past its piece (a record, or a line rejected unaccounted).
+	 */
 	for (off--; (n = pread(fd, b, sizeof(b), off)) > 0; off += n)
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			if (b[i] == '\n') {
+				blank = true;
+				start = off + i + 1;
+			} else if (blank && b[i] != ' ' && b[i] != '\t' && b[i] != '\r') {
 				close(fd);
-				return off + i + 1;
+				return start;
 			}
+		}
 	close(fd);
 	return size;
-}
-
-/* feed writes the worker's pieces into fd, a newline after a piece that lacks one. */
-static void
-feed(const struct seg *s, size_t n, int fd)
-{
-	char b[1 << 16];
-	size_t i;
-	ssize_t r = 0;
-	off_t off;
-	int in;
-
-	for (i = 0; i < n; i++) {
-		if (s[i].start >= s[i].end || (in = open(s[i].path, O_RDONLY)) < 0)
-			continue;
-		for (off = s[i].start; off < s[i].end; off += r) {
-			size_t want = (size_t)(s[i].end - off) < sizeof(b) ? (size_t)(s[i].end - off) : sizeof(b);
-			if ((r = pread(in, b, want, off)) <= 0 || write(fd, b, (size_t)r) != r)
-				_exit(3);
-		}
-		close(in);
-		if (r > 0 && b[r - 1] != '\n' && write(fd, "\n", 1) != 1)
-			_exit(3);
-	}
-	_exit(0);
 }
 
 /* cuts splits the files into jobs pieces at line starts: cut w is (file fi[w], offset off[w]). */
@@ -2721,40 +2716,73 @@ cuts(int npaths, char *const *paths, off_t total, size_t *fi, off_t *off)
 	off[R.jobs] = st.st_size;
 }
 
-/* worker runs in a child: reads its pieces through a pipe from a feeder and writes its states to tmp. */
+/*
+ * worker runs in a child over its piece of the files: from (fa, oa) to
+ * (fb, ob), read in place (lines keep their file names and numbers), and
+ * writes its states to tmp.
+ */
 static int
 worker(char *const *paths, size_t fa, off_t oa, size_t fb, off_t ob, const char *tmp)
 {
 	struct run_spec spec = { .tool = "batch-report", .cli = &R.cli };
-	struct seg s[256];
-	struct stat st;
-	size_t n = 0, f;
-	int p[2];
 
-	for (f = fa; f <= fb && n < 256; f++) {
-		stat(paths[f], &st);
-		s[n].path = paths[f];
-		s[n].start = f == fa ? oa : 0;
-		s[n].end = f == fb ? ob : st.st_size;
-		n++;
-	}
-	if (pipe(p) != 0)
-		diag_die(EX_IOERR, "-j: pipe: %s", strerror(errno));
-	switch (fork()) {
-	case -1:
-		diag_die(EX_IOERR, "-j: fork: %s", strerror(errno));
-	case 0:
-		close(p[0]);
-		feed(s, n, p[1]);
-	}
-	close(p[1]);
-	dup2(p[0], 0);
-	close(p[0]);
 	R.worker = tmp;
 	R.progress = -1;
+	R.w_start = oa;
+	R.w_line = lines_before(paths[fa], oa);
+	R.w_last = paths[fb];
+	R.w_end = ob;
+	spec.paths = paths + fa;
+	spec.npaths = (int)(fb - fa + 1);
 	spec.format = R.kind;
 	spec.fopts = R.kind == FMT_NDJSON ? NULL : &R.fopts;
 	return run_main(&spec, &ops, NULL);
+}
+
+/* lines_before counts the lines that end before byte off of path. */
+static uint64_t
+lines_before(const char *path, off_t off)
+{
+	char b[1 << 16];
+	uint64_t n = 0;
+	off_t at = 0;
+	ssize_t r, i;
+	int fd;
+
+	if (off == 0 || (fd = open(path, O_RDONLY)) < 0)
+		return 0;
+	while (at < off && (r = pread(fd, b, (size_t)(off - at) < sizeof(b) ? (size_t)(off - at) : sizeof(b), at)) > 0) {
+		for (i = 0; i < r; i++)
+			n += b[i] == '\n';
+		at += r;
+	}
+	close(fd);
+	return n;
+}
+
+/* on_begin starts a worker at its piece of the first file. */
+static void
+on_begin(void *ctx)
+{
+	if (R.worker != NULL && R.w_start > 0)
+		in_start_at(run_input(), (uint64_t)R.w_start, R.w_line);
+}
+
+/* worker_done reports whether a line is past a worker's piece (and stops the input there). */
+static bool
+worker_done(const struct in_line *ln)
+{
+	return past_piece(&ln->pos);
+}
+
+/* past_piece reports whether a position is past a worker's piece, and stops the input there. */
+static bool
+past_piece(const struct diag_pos *pos)
+{
+	if (R.w_last == NULL || strcmp(pos->file, R.w_last) != 0 || pos->offset < (uint64_t)R.w_end)
+		return false;
+	in_stop(run_input());
+	return true;
 }
 
 /*

@@ -207,8 +207,9 @@ report(const struct diag_pos *pos, const char *reason)
 }
 
 /* The hook told of every rejected line (diag_on_reject). */
-static void	(*reject_hook)(const char *, void *);
+static bool	(*reject_hook)(const struct diag_pos *, const char *, void *);
 static void	*reject_arg;
+static bool	 reject_dropped;	/* the hook dropped the line being streamed */
 
 void
 diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const char *fmt, ...)
@@ -219,9 +220,9 @@ diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const ch
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
+	if (reject_hook != NULL && !reject_hook(pos, reason, reject_arg))
+		return;
 	diag_rejected++;
-	if (reject_hook != NULL)
-		reject_hook(reason, reject_arg);
 	if (dead != NULL) {
 		dl_head(pos, reason);
 		if (utf8_valid(raw, rawlen)) {
@@ -245,7 +246,7 @@ diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const ch
 }
 
 void
-diag_on_reject(void (*fn)(const char *, void *), void *arg)
+diag_on_reject(bool (*fn)(const struct diag_pos *, const char *, void *), void *arg)
 {
 	reject_hook = fn;
 	reject_arg = arg;
@@ -254,9 +255,10 @@ diag_on_reject(void (*fn)(const char *, void *), void *arg)
 void
 diag_reject_begin(const struct diag_pos *pos, const char *reason)
 {
+	reject_dropped = reject_hook != NULL && !reject_hook(pos, reason, reject_arg);
+	if (reject_dropped)
+		return;
 	diag_rejected++;
-	if (reject_hook != NULL)
-		reject_hook(reason, reject_arg);
 	streaming = true;
 	b64n = 0;
 	if (dead != NULL) {
@@ -305,6 +307,10 @@ diag_reject_chunk(const void *p, size_t n)
 void
 diag_reject_end(void)
 {
+	if (reject_dropped) {
+		reject_dropped = false;
+		return;
+	}
 	if (dead != NULL && streaming) {
 		buf_reset(&dl);
 		if (b64n > 0)

@@ -359,6 +359,17 @@ field 'who' is missing in every record"
 	one=$(norm <<<"$output")
 	run -0 batch-report -j 2 --format json "$EV" "$DATA/br-ny.ndjson"
 	assert_equal "$(norm <<<"$output")" "$one"
+	# Bad lines around every cut: each is reported once, by its own file and line.
+	{ head -1000 "$EV"; echo; echo 'bad line'; echo '{"@watermark":"2024-01-01T00:00:00Z"}'; echo '[1]'; tail -1000 "$EV"; } >"$T/mixed"
+	run -1 --separate-stderr batch-report --format json "$T/mixed"
+	one=$(norm <<<"$output")
+	for j in 2 3 5; do
+		run -1 --separate-stderr batch-report -j $j --format json "$T/mixed"
+		assert_equal "$(norm <<<"$output")" "$one"
+		assert_equal "$stderr" "batch-report: $T/mixed:1002: invalid JSON at column 1: '{' expected
+batch-report: $T/mixed:1004: expected a JSON object, got an array
+batch-report: 2 records rejected (use --dead-letter FILE to keep them)"
+	done
 	run -1 --separate-stderr batch-report -j 3 --input-format clf --format json "$DATA/br-access.clf"
 	two=$(norm <<<"$output")
 	run -1 --separate-stderr batch-report --input-format clf --format json "$DATA/br-access.clf"
