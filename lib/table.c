@@ -45,13 +45,16 @@ struct sortkey {
  * rows in output order are t->order[0 .. t->nout)) and writes the header
  * or a new header block when one is due; row writes the row whose cells
  * t->map indexes by column; end runs once, after the last batch.  All
- * three append to t->obuf; the caller moves it to the FILE.
+ * three append to t->obuf; the caller moves it to the FILE.  A format
+ * that streams has a begin that depends on no row, so its rows can go
+ * out one at a time when nothing reorders or cuts them.
  */
 struct tb_format {
 	const char	*name;
 	void		(*begin)(struct tb *);
 	void		(*row)(struct tb *);
 	void		(*end)(struct tb *);
+	bool		 streams;	/* without sort keys or top, a row needs nothing from the rows after it */
 };
 
 struct tb {
@@ -89,6 +92,8 @@ struct tb {
 
 #define NONE		SIZE_MAX
 #define SPILL_AT	65536
+
+static void	write_rows(struct tb *);
 
 /* ---- Terminal widths ---- */
 
@@ -486,6 +491,8 @@ tb_column_name(const struct tb *t, size_t i)
 void
 tb_row(struct tb *t)
 {
+	if (t->nrows > 0 && t->fmt->streams && t->nkeys == 0 && t->top == 0)
+		write_rows(t);	/* a finished row that no batch can reorder: out now */
 	if (t->nrows == t->caprows) {
 		t->caprows = t->caprows ? 2 * t->caprows : 64;
 		t->rows = xrealloc(t->rows, t->caprows * sizeof(*t->rows));
@@ -1358,13 +1365,13 @@ html_end(struct tb *t)
 
 /* The formats: adding one is adding a row. */
 static const struct tb_format formats[] = {
-	{ "ndjson",	nop,		ndjson_row,	nop },
-	{ "json",	json_begin,	json_row,	json_end },
-	{ "csv",	csv_begin,	csv_row,	headed_end },
-	{ "tsv",	tsv_begin,	tsv_row,	headed_end },
-	{ "table",	text_begin,	text_row,	headed_end },
-	{ "markdown",	md_begin,	md_row,		headed_end },
-	{ "html",	html_begin,	html_row,	html_end },
+	{ "ndjson",	nop,		ndjson_row,	nop,		true },
+	{ "json",	json_begin,	json_row,	json_end,	true },
+	{ "csv",	csv_begin,	csv_row,	headed_end,	false },
+	{ "tsv",	tsv_begin,	tsv_row,	headed_end,	false },
+	{ "table",	text_begin,	text_row,	headed_end,	false },
+	{ "markdown",	md_begin,	md_row,		headed_end,	false },
+	{ "html",	html_begin,	html_row,	html_end,	false },
 };
 #define NFORMATS	(sizeof(formats) / sizeof(formats[0]))
 
@@ -1455,8 +1462,12 @@ result(const struct tb *t)
 	return 0;
 }
 
-int
-tb_flush(struct tb *t)
+/*
+ * write_rows writes the pending rows, sorted and cut, into t->obuf
+ * (handing it to out whenever it passes SPILL_AT) and drops them.
+ */
+static void
+write_rows(struct tb *t)
 {
 	size_t i, r;
 
@@ -1473,12 +1484,18 @@ tb_flush(struct tb *t)
 			if (t->obuf.len >= SPILL_AT)
 				spill(t);
 		}
-		spill(t);
 		t->written += t->nout;
 	}
 	t->nrows = t->ncells = t->nout = 0;
 	buf_reset(&t->bytes);
 	t->inrow = false;
+}
+
+int
+tb_flush(struct tb *t)
+{
+	write_rows(t);
+	spill(t);
 	return result(t);
 }
 
@@ -1492,10 +1509,6 @@ tb_end(struct tb *t)
 		t->fmt->end(t);
 		spill(t);
 	}
-	if (t->err == 0 && fflush(t->out) != 0)
-		t->err = errno ? errno : EIO;
-	if (t->err == 0 && ferror(t->out))
-		t->err = EIO;
 	t->ended = true;
 	t->endret = result(t);
 	return t->endret;

@@ -39,7 +39,9 @@
  *   html      a <table> fragment with <thead> and <tbody> for embedding
  *             in a page; numbers in <td class="num">.
  *
- * The header is written once, with the first batch.  Rules across batches:
+ * The header is written once, with the first batch, and names every
+ * column seen so far (declared, or in any row added, even one that
+ * tb_top then cut).  Rules across batches:
  *
  *   - Widths (table): fixed from the first batch (the widest of the name
  *     and the cells), and widened, from the batch that needs it on, when
@@ -78,7 +80,11 @@
  *
  * Memory: the cells of a batch live in buffers owned by the table that
  * grow to the largest batch and are reused; adding a cell allocates only
- * when a buffer must grow.  Allocation failure aborts (as lib/buf does).
+ * when a buffer must grow.  An ndjson or json table without sort keys or
+ * top needs no batch: each row is written as soon as the next one starts
+ * (into the table's output buffer, handed to out every 64 KiB and at each
+ * tb_flush), so its memory stays flat however large a batch grows.
+ * Allocation failure aborts (as lib/buf does).
  */
 
 struct tb;
@@ -98,11 +104,12 @@ const char		*tb_format_names(void);
 /*
  * tb_new makes an empty table written in format fmt to out.  out is
  * borrowed: the caller keeps it open until tb_end() or tb_free() and
- * closes it.  Nothing is written before the first tb_flush() or tb_end().
+ * closes it.  Nothing reaches out before the first tb_flush() or tb_end(),
+ * except from a streaming ndjson or json table past 64 KiB (see Memory).
  * Aborts on allocation failure only.
  */
 struct tb	*tb_new(const struct tb_format *fmt, FILE *out);
-/* tb_free frees the table without writing anything; rows not yet flushed are lost.  NULL is allowed. */
+/* tb_free frees the table without writing anything more; rows not yet handed to out are lost.  NULL is allowed. */
 void		 tb_free(struct tb *);
 
 /*
@@ -165,27 +172,32 @@ void	tb_cell_real(struct tb *, const char *column, double d);
 /* tb_cell_null appends a null cell. */
 void	tb_cell_null(struct tb *, const char *column);
 
-/* tb_pending returns the number of rows added since the last flush. */
+/* tb_pending returns the number of rows added and not yet written (see Memory above for ndjson and json). */
 size_t	tb_pending(const struct tb *);
 
 /*
  * tb_flush writes the pending rows as one batch (sorted, cut, and headed
  * when it is the first) and drops them.  An empty batch writes nothing.
- * Output is handed to out with fwrite, without fflush: a stream flushes
- * when its input goes idle.
+ * The whole batch is handed to out with fwrite before tb_flush returns,
+ * so the caller may write its own lines between batches (aggregate's
+ * watermarks).  out is not flushed: its owner flushes it (a stream when
+ * its input goes idle) and makes the final fflush/fclose check, which
+ * reports what stdio still held, as for rec_emit.
  * Returns 0, or -1 with errno set when a write failed (ENOSPC, EPIPE,
- * ...).  A write error is sticky: every later tb_flush and tb_end returns
- * -1 with the same errno.  The pending rows are dropped either way.
+ * ...); the error also stays in ferror(out).  A write error is sticky:
+ * every later tb_flush and tb_end returns -1 with the same errno and
+ * writes nothing.  The pending rows are dropped either way.
  */
 int	tb_flush(struct tb *);
 
 /*
- * tb_end flushes the pending rows, writes what closes the document (the
- * header alone when no row was ever written and columns are known, "]"
- * for json, "</table>" for html), and fflushes out.  Returns 0, or -1
- * with errno set when any write of the table failed, including one
- * stdio had buffered.  After tb_end only tb_free is allowed; a second
- * tb_end returns the first one's result and writes nothing.
+ * tb_end flushes the pending rows and writes what closes the document
+ * (the header alone when no row was ever written and columns are known,
+ * "]" for json, "</table>" for html).  Returns 0, or -1 with errno set
+ * when a write of the table failed (see tb_flush; out is not flushed, so
+ * the caller's final fflush/fclose check still applies).  After tb_end
+ * only tb_free is allowed; a second tb_end returns the first one's result
+ * and writes nothing.
  */
 int	tb_end(struct tb *);
 

@@ -582,6 +582,32 @@ test_cells(void)
 	    "\"r\":0.1,\"nan\":null,\"z\":null}\n",
 	    "typed cells: strings escaped, bad bytes U+FFFD, shortest reals, NaN null; the last cell of a column wins");
 
+	/* ndjson without sort keys or top writes a row once the next one starts; with a key it waits. */
+	t = open_tb("ndjson");
+	tb_cell_int(t, "a", 1);
+	tb_cell_int(t, "a", 2);
+	tb_row(t);
+	tb_cell_int(t, "a", 3);
+	tb_row(t);
+	is_int(tb_written(t), 2, "ndjson streams: two rows written when the third starts");
+	is_int(tb_pending(t), 1, "and only the new row is pending");
+	fflush(mf);
+	is_int(memlen, 0, "still in the table's buffer, not yet handed to out");
+	tb_cell_int(t, "a", 4);
+	ok(tb_flush(t) == 0, "a flush");
+	fflush(mf);
+	is_int(memlen, 24, "hands every row to out before returning");
+	is_str(close_tb(t), "{\"a\":2}\n{\"a\":3}\n{\"a\":4}\n", "the rows as they came, the last cell of a column winning");
+	t = open_tb("ndjson");
+	tb_sort(t, "a", true);
+	tb_cell_int(t, "a", 1);
+	tb_row(t);
+	tb_cell_int(t, "a", 2);
+	tb_row(t);
+	is_int(tb_written(t), 0, "with a sort key nothing is written before the flush");
+	is_int(tb_pending(t), 3, "three rows pending");
+	is_str(close_tb(t), "{\"a\":2}\n{\"a\":1}\n{}\n", "sorted; the empty row (no cell: null) last");
+
 	/* A cell without tb_row starts a row; so does one after a flush. */
 	t = open_tb("csv");
 	tb_cell_int(t, "a", 1);
@@ -732,11 +758,10 @@ test_write_errors(void)
 	tb_row(t);
 	cell(t, "a", "1");
 	ok(tb_flush(t) == 0, "a small batch fits stdio's buffer");
+	ok(tb_end(t) == 0, "so does its end: tb_end does not flush a stream it borrows");
 	errno = 0;
-	r = tb_end(t);
-	ok(r == -1 && errno == ENOSPC, "tb_end on /dev/full: -1 with ENOSPC (got %d, %s)", r, strerror(errno));
-	errno = 0;
-	ok(tb_end(t) == -1 && errno == ENOSPC, "and again on a second tb_end");
+	r = fflush(f);
+	ok(r == EOF && errno == ENOSPC && ferror(f), "the owner's final fflush reports ENOSPC");
 	tb_free(t);
 	fclose(f);
 
@@ -748,7 +773,9 @@ test_write_errors(void)
 	}
 	errno = 0;
 	r = tb_flush(t);
-	ok(r == -1 && errno == ENOSPC, "tb_flush of a large batch on /dev/full: -1 with ENOSPC");
+	ok(r == -1 && errno == ENOSPC, "tb_flush of a large batch on /dev/full: -1 with ENOSPC (got %d, %s)",
+	    r, strerror(errno));
+	ok(ferror(f), "the error is also in ferror");
 	tb_row(t);
 	tb_cell_int(t, "n", 1);
 	errno = 0;
@@ -756,6 +783,8 @@ test_write_errors(void)
 	is_int(tb_pending(t), 0, "their rows are dropped");
 	errno = 0;
 	ok(tb_end(t) == -1 && errno == ENOSPC, "and for tb_end");
+	errno = 0;
+	ok(tb_end(t) == -1 && errno == ENOSPC, "and for a second tb_end");
 	tb_free(t);
 	fclose(f);
 }
