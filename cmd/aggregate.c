@@ -15,6 +15,7 @@
 #include "record.h"
 #include "run.h"
 #include "timeval.h"
+#include "windowing.h"
 
 enum {
 	OPT_PARTIAL = CLI_TOOL_BASE,
@@ -25,7 +26,8 @@ enum {
 	OPT_FORMAT,
 	OPT_EVERY,
 	OPT_STATE,
-	OPT_WHERE
+	OPT_WHERE,
+	OPT_ALLOWED_LATENESS
 };
 
 static const struct option longopts[] = {
@@ -40,6 +42,7 @@ static const struct option longopts[] = {
 	{ "every",	required_argument,	NULL, OPT_EVERY },
 	{ "state",	required_argument,	NULL, OPT_STATE },
 	{ "where",	required_argument,	NULL, OPT_WHERE },
+	{ "allowed-lateness", required_argument, NULL, OPT_ALLOWED_LATENESS },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -61,7 +64,9 @@ static const struct cli_help help = {
 	"                           every DURATION of event time\n"
 	"      --state FILE         keep open groups in FILE between runs\n"
 	"      --where EXPR         aggregate only records for which EXPR is true; the\n"
-	"                           others are counted as filtered\n",
+	"                           others are counted as filtered\n"
+	"      --allowed-lateness D keep closed windows for D (as window's option) and\n"
+	"                           write their updated totals on \"revision\" records\n",
 	"Examples:\n"
 	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
 	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
@@ -74,8 +79,11 @@ enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
 struct group {
 	uint64_t	seq;		/* creation order */
 	int64_t		wend;		/* window_end, or TV_MAX for a group without a window */
+	size_t		hidx;		/* windowed: its place in the window heap */
+	unsigned	rev;		/* the latest revision of its window folded in */
+	bool		kept;		/* emitted, kept for --allowed-lateness */
+	bool		dirty;		/* kept, and changed by a revision since */
 	bool		windowed;
-	bool		closed;
 };
 #define GHDR	((sizeof(struct group) + 15) & ~(size_t)15)
 #define GBLOCK(g)	((char *)(g) + GHDR)
@@ -112,6 +120,13 @@ static char		**csvcols;	/* the CSV header, fixed by the first batch */
 static size_t		 ncsvcols;
 static bool		 csv_header_done;
 static uint64_t		*ngroups_stat;
+static uint64_t		*overflows;	/* results past the double range, written as null */
+static struct group	**wheap;	/* windowed groups, a min-heap on (window_end, seq) */
+static size_t		 nwheap, capwheap;
+static uint64_t		*visited;	/* groups a watermark looked at: what it closed, and one more */
+static int64_t		 allowed;	/* --allowed-lateness */
+static unsigned		 cur_rev;	/* the "revision" of the record being folded in, 0 if none */
+static bool		 warned_rev;
 static char		 specs_text[4096];
 static struct expr	*where;		/* --where */
 static uint64_t		*filtered;
@@ -129,6 +144,7 @@ static json_t	*state_options(void);
 static int	load_state(void *, const char *, size_t, char *, size_t);
 static int	save_state(void *, FILE *);
 static void	free_groups(void);
+static void	group_del(struct group *);
 static void	on_event(void *, struct rec *, const struct in_line *);
 static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
 static void	on_end(void *, bool);
@@ -204,6 +220,9 @@ main(int argc, char *argv[])
 		case OPT_STATE:		/* --state FILE: open groups survive the run */
 			state_path = optarg;
 			break;
+		case OPT_ALLOWED_LATENESS:	/* --allowed-lateness D: keep closed windows for revisions */
+			allowed = cli_duration("--allowed-lateness", optarg, CLI_DUR_ZERO_OK);
+			break;
 		case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
 			expr_free(where);
 			where = cli_expr("--where", optarg);
@@ -225,6 +244,12 @@ main(int argc, char *argv[])
 		gnames = xrealloc(gnames, (i + 1) * sizeof(*gnames));
 		gnames[i] = xstrdup(s[0] == '.' ? s + 1 : s);
 	}
+	/* A group field is an output column too: a spec may not reuse its name. */
+	for (i = 0; i < ng; i++)
+		for (size_t j = 0; j < aggs.nspecs; j++)
+			if (strcmp(gnames[i], aggs.specs[j].name) == 0)
+				diag_usage_error("duplicate output name '%s' in spec '%s'",
+				    aggs.specs[j].name, argv[argc - (int)aggs.nspecs + (int)j]);
 	if (partial && (format != OUT_NDJSON || nsort || top))
 		diag_usage_error("--partial writes state records: --format, --sort and --top do not apply");
 	if (partial && every_n + (uint64_t)every_d)
@@ -253,6 +278,8 @@ main(int argc, char *argv[])
 		fpaths[i] = cli_path("aggregate field", aggs.fields[i]);
 	groups = hm_new(GHDR + aggs.size);
 	ngroups_stat = diag_counter("groups");
+	overflows = diag_counter("overflows");
+	visited = diag_counter("groups_visited");
 	spec.paths = inputs;
 	spec.npaths = ninputs;
 	spec.state_path = state_path;
@@ -325,10 +352,9 @@ on_end(void *ctx, bool keep)
 		buf_addc(&key, 'B');
 		group_get(false, TV_MAX);
 	}
+	/* With --every the final results are written too, even when unchanged: they are the ones marked final. */
 	if (keep)
 		emit(EMIT_BATCH, 0);
-	else if ((every_n || every_d) && !changed)
-		/* The last running results are the final ones already. */;
 	else
 		emit(EMIT_ALL, TV_MAX);
 }
@@ -442,6 +468,14 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 	ts = rec_get_key(rec, "window_start", 12, &ws);
 	te = rec_get_key(rec, "window_end", 10, &we);
 	*windowed = ts != RT_MISSING || te != RT_MISSING;
+	cur_rev = 0;
+	if (*windowed && rec_get_key(rec, "revision", 8, &v) == RT_INT && v.i > 0 && v.i <= UINT32_MAX)
+		cur_rev = (unsigned)v.i;
+	if (cur_rev > 0 && allowed == 0 && !warned_rev) {
+		diag_warn("a \"revision\" record needs --allowed-lateness as given to window: "
+		    "without it a revised window's totals hold only what came late");
+		warned_rev = true;
+	}
 	*wend = TV_MAX;
 	if (*windowed) {
 		if (ts == RT_MISSING || te == RT_MISSING) {
@@ -465,6 +499,90 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 	return 0;
 }
 
+/*
+ * The window heap orders windowed groups by window_end, then creation, so
+ * a watermark finds the windows it closes without looking at the others:
+ * closing costs what closes, not the size of the table.
+ */
+/* wh_due is when the watermark next acts on a windowed group: its end, or, kept unchanged, the end of its lateness. */
+static int64_t
+wh_due(const struct group *g)
+{
+	return g->kept && !g->dirty ? win_add(g->wend, allowed) : g->wend;
+}
+
+static bool
+wh_before(const struct group *a, const struct group *b)
+{
+	int64_t da = wh_due(a), db = wh_due(b);
+
+	return da < db || (da == db && a->seq < b->seq);
+}
+
+static void
+wh_set(size_t i, struct group *g)
+{
+	wheap[i] = g;
+	g->hidx = i;
+}
+
+static void
+wh_push(struct group *g)
+{
+	size_t i;
+
+	if (nwheap == capwheap) {
+		capwheap = capwheap ? 2 * capwheap : 64;
+		wheap = xrealloc(wheap, capwheap * sizeof(*wheap));
+	}
+	for (i = nwheap++; i > 0 && wh_before(g, wheap[(i - 1) / 2]); i = (i - 1) / 2)
+		wh_set(i, wheap[(i - 1) / 2]);
+	wh_set(i, g);
+}
+
+static struct group *
+wh_pop(void)
+{
+	struct group *first = wheap[0], *last = wheap[--nwheap];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < nwheap) {
+		if (c + 1 < nwheap && wh_before(wheap[c + 1], wheap[c]))
+			c++;
+		if (!wh_before(wheap[c], last))
+			break;
+		wh_set(i, wheap[c]);
+		i = c;
+	}
+	if (nwheap > 0)
+		wh_set(i, last);
+	return first;
+}
+
+/* wh_remove takes a group out of the heap (to push it again with another due time). */
+static void
+wh_remove(struct group *g)
+{
+	struct group *last = wheap[--nwheap];
+	size_t i = g->hidx, c;
+
+	if (i == nwheap)
+		return;
+	while (i > 0 && wh_before(last, wheap[(i - 1) / 2])) {
+		wh_set(i, wheap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	while ((c = 2 * i + 1) < nwheap) {
+		if (c + 1 < nwheap && wh_before(wheap[c + 1], wheap[c]))
+			c++;
+		if (!wh_before(wheap[c], last))
+			break;
+		wh_set(i, wheap[c]);
+		i = c;
+	}
+	wh_set(i, last);
+}
+
 /* group_get returns the group of the key in key, creating it. */
 static struct group *
 group_get(bool windowed, int64_t wend)
@@ -478,7 +596,17 @@ group_get(bool windowed, int64_t wend)
 		g->wend = wend;
 		g->windowed = windowed;
 		aggs_state_init(&aggs, GBLOCK(g));
+		if (windowed)
+			wh_push(g);
 		(*ngroups_stat)++;
+	}
+	if (cur_rev > g->rev)
+		g->rev = cur_rev;
+	if (g->kept && !g->dirty) {
+		/* A revision of a window already written: its updated totals go out at the next watermark. */
+		wh_remove(g);
+		g->dirty = true;
+		wh_push(g);
 	}
 	return g;
 }
@@ -845,6 +973,29 @@ columns(size_t *n)
 	return cols;
 }
 
+static bool
+cols_has(const char **cols, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(cols[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* invalid_col reports whether a column is a FIELD_invalid count. */
+static bool
+invalid_col(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < aggs.nfields; i++)
+		if (strcmp(aggs.invalid_name[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void
 put_csv_cell(const char *p, size_t len)
 {
@@ -866,15 +1017,36 @@ quote:
 	putchar('"');
 }
 
+/*
+ * put_csv writes a batch as CSV rows.  A CSV cannot grow its header once
+ * written, so the header is every column the specs can produce: the first
+ * batch's columns, then FIELD_invalid for each numeric field (0 in a row
+ * without invalid values).  A later column outside it (a windowed batch
+ * after a header without windows) ends the run: it is never dropped.
+ */
 static void
 put_csv(void)
 {
 	struct buf cell = BUF_INIT;
 	const char **cols;
-	size_t n, r, i, idx;
+	size_t n, r, i, j, idx;
 
 	if (!csv_header_done) {
 		cols = columns(&n);
+		if (allowed > 0 && !cols_has(cols, n, "revision")) {
+			cols = xrealloc(cols, (n + 1) * sizeof(*cols));
+			cols[n++] = "revision";
+		}
+		for (i = 0; i < aggs.nfields; i++) {
+			if (!aggs.numeric[i])
+				continue;
+			for (j = 0; j < n && strcmp(cols[j], aggs.invalid_name[i]) != 0; j++)
+				;
+			if (j == n) {
+				cols = xrealloc(cols, (n + 1) * sizeof(*cols));
+				cols[n++] = aggs.invalid_name[i];
+			}
+		}
 		csvcols = xmalloc((n ? n : 1) * sizeof(*csvcols));
 		for (i = 0; i < n; i++) {
 			csvcols[i] = xstrdup(cols[i]);
@@ -887,6 +1059,14 @@ put_csv(void)
 		free(cols);
 		csv_header_done = true;
 	}
+	for (r = 0; r < nrows; r++)
+		for (i = 0; i < rows[r].n; i++) {
+			for (j = 0; j < ncsvcols && strcmp(csvcols[j], rows[r].name[i]) != 0; j++)
+				;
+			if (j == ncsvcols)
+				diag_die(EX_REJECTED, "--format csv: column '%s' first appears after the "
+				    "header was written; use --format ndjson", rows[r].name[i]);
+		}
 	for (r = 0; r < nrows; r++) {
 		for (i = 0; i < ncsvcols; i++) {
 			if (i)
@@ -896,7 +1076,8 @@ put_csv(void)
 				cell_text(rows[r].b.p + rows[r].start[idx], rows[r].len[idx], &cell);
 				buf_cstr(&cell);
 				put_csv_cell(cell.p, cell.len);
-			}
+			} else if (invalid_col(csvcols[i]))
+				putchar('0');
 		}
 		putchar('\n');
 	}
@@ -976,6 +1157,16 @@ put_table(void)
 	buf_free(&cell);
 }
 
+static void
+batch_add(struct group *g)
+{
+	if (nbatch == capbatch) {
+		capbatch = capbatch ? capbatch * 2 : 64;
+		batch = xrealloc(batch, capbatch * sizeof(*batch));
+	}
+	batch[nbatch++] = g;
+}
+
 /*
  * emit writes the results of a batch of groups: EMIT_CLOSED the windows
  * a watermark at wm closes, EMIT_ALL everything (end of input),
@@ -992,17 +1183,22 @@ emit(enum emit_kind kind, int64_t wm)
 	bool direct;
 
 	nbatch = 0;
-	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it)) {
-		if (kind == EMIT_CLOSED && !(g->windowed && g->wend <= wm))
-			continue;
-		if (kind == EMIT_BATCH && g->windowed)
-			continue;
-		if (nbatch == capbatch) {
-			capbatch = capbatch ? capbatch * 2 : 64;
-			batch = xrealloc(batch, capbatch * sizeof(*batch));
+	if (kind == EMIT_CLOSED) {
+		/* The heap gives the closed windows in (window_end, seq) order: the others are not looked at. */
+		(*visited)++;
+		while (nwheap > 0 && wh_due(wheap[0]) <= wm) {
+			(*visited)++;
+			g = wh_pop();
+			if (g->kept && !g->dirty)
+				group_del(g);	/* its lateness is over, nothing changed: it goes */
+			else
+				batch_add(g);
 		}
-		batch[nbatch++] = g;
-	}
+	} else
+		for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
+			/* A window written and kept unchanged for revisions has nothing new to say. */
+			if (!(kind == EMIT_BATCH && g->windowed) && !(g->kept && !g->dirty))
+				batch_add(g);
 	if (nbatch == 0)
 		return;
 	qsort(batch, nbatch, sizeof(*batch), cmp_groups);
@@ -1024,7 +1220,21 @@ emit(enum emit_kind kind, int64_t wm)
 		}
 		agg_cols_reset(&rows[nrows]);
 		group_cols(g, &rows[nrows]);
-		aggs_result(&aggs, GBLOCK(g), &rows[nrows]);
+		if (aggs_result(&aggs, GBLOCK(g), &rows[nrows]) > 0) {
+			if (*overflows == 0)
+				diag_warn("a result is past the range of a double and is written as null");
+			(*overflows)++;
+		}
+		/* --every: running results say they are not final, so a reader can tell them apart. */
+		if (g->rev > 0) {
+			char r[16];
+			int rl = snprintf(r, sizeof(r), "%u", g->rev);
+
+			agg_cols_add(&rows[nrows], "revision", r, (size_t)rl);
+		}
+		if (every_n || every_d)
+			agg_cols_add(&rows[nrows], "final", kind == EMIT_RUNNING || kind == EMIT_BATCH ?
+			    "false" : "true", kind == EMIT_RUNNING || kind == EMIT_BATCH ? 5 : 4);
 		if (direct) {
 			put_ndjson(&rows[nrows]);
 			diag_out++;
@@ -1049,16 +1259,32 @@ emit(enum emit_kind kind, int64_t wm)
 		changed = false;
 	if (kind == EMIT_RUNNING || kind == EMIT_BATCH)
 		return;
-	for (i = 0; i < nbatch; i++)
-		batch[i]->closed = true;
-	for (g = hm_first(groups, &it); g; ) {
-		if (g->closed) {
-			aggs_state_free(&aggs, GBLOCK(g));
-			hm_del_iter(groups, &it);
-			g = hm_next(groups, &it);
+	if (kind == EMIT_ALL)
+		nwheap = 0;	/* every group closes */
+	/* Closed groups leave the table (which shrinks as they go), or wait for revisions. */
+	for (i = 0; i < nbatch; i++) {
+		g = batch[i];
+		if (kind == EMIT_CLOSED && g->windowed && win_add(g->wend, allowed) > wm) {
+			g->kept = true;
+			g->dirty = false;
+			wh_push(g);
 		} else
-			g = hm_next(groups, &it);
+			group_del(g);
 	}
+}
+
+/* group_del frees a group and takes it out of the table. */
+static void
+group_del(struct group *g)
+{
+	const void *k;
+	size_t klen;
+
+	aggs_state_free(&aggs, GBLOCK(g));
+	k = hm_key(g, &klen);
+	buf_reset(&key);
+	buf_add(&key, k, klen);
+	hm_del(groups, key.p, key.len);
 }
 
 /* ---- --state: open groups between runs ---- */
@@ -1089,7 +1315,8 @@ save_state(void *ctx, FILE *f)
 
 	nbatch = 0;
 	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
-		put_state(g, f);
+		if (!(g->kept && !g->dirty))
+			put_state(g, f);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -1107,6 +1334,7 @@ free_groups(void)
 		agg_cols_free(&rows[i]);
 	free(rows);
 	free(batch);
+	free(wheap);
 	for (i = 0; i < ncsvcols; i++)
 		free(csvcols[i]);
 	free(csvcols);

@@ -88,9 +88,24 @@ struct ent {
 	uint64_t	 count;		/* occurrences in this horizon */
 	size_t		 heap;		/* index in the expiry heap */
 	struct ent	*newer, *older;	/* LRU list */
-	char		*held;		/* the record to emit when the horizon closes (--keep last, --count) */
-	size_t		 heldlen, heldcap;
-	struct diag_pos	 heldpos;
+	struct held	*h;		/* the record to emit when the horizon closes (--keep last, --count) */
+};
+
+/*
+ * A held record.  Held records wait in the hold heap, ordered by event
+ * time: one whose horizon has closed (ready) goes out once no earlier
+ * record is held, so the output stays in event-time order, and the
+ * watermark forwarded never passes the earliest record still held.
+ */
+struct held {
+	int64_t		 t;		/* its event time (0 without --within: unknown) */
+	uint64_t	 seq;		/* arrival order, for ties */
+	uint64_t	 count;		/* dup_count, fixed when the horizon closes */
+	size_t		 hidx;		/* index in the hold heap */
+	bool		 ready;		/* its horizon closed */
+	char		*p;
+	size_t		 len, cap;
+	struct diag_pos	 pos;
 };
 
 /* The run's settings and state: one of these, file-local, so helpers stay short. */
@@ -116,6 +131,11 @@ static struct {
 	struct bloom	*bloom;
 	struct ent	**heap;		/* min-heap on (first, seq) */
 	size_t		 nheap, capheap;
+	struct held	**hheap;	/* held records: min-heap on (t, seq) */
+	size_t		 nhheap, caphheap;
+	uint64_t	 hseq, hseq_next;
+	int64_t		 in_wm;		/* the latest watermark record read, TV_MIN if none */
+	int64_t		 fwd_wm;	/* the latest watermark written, TV_MIN if none */
 	struct ent	*newest, *oldest;
 	uint64_t	 seq;
 	int64_t		 wm;		/* max event time and input watermarks seen */
@@ -203,11 +223,17 @@ setup(void)
 	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
 	/* --stats shows the counters that mean something for these options. */
 	D.n_dupes = diag_counter("duplicates");
-	D.n_keys = diag_counter("keys");
+	/*
+	 * keys is the number of distinct keys, which only a run that forgets
+	 * nothing knows; a run that forgets (--within, --max-keys) counts
+	 * horizons instead: a key forgotten and seen again counts again.
+	 */
+	D.n_keys = diag_counter(D.within >= 0 || D.max_keys > 0 ? "horizons" : "keys");
 	D.n_expired = D.within >= 0 ? diag_counter("expired") : &D.unused;
 	D.n_evicted = D.max_keys > 0 ? diag_counter("evicted") : &D.unused;
 	D.n_unselected = D.where != NULL ? diag_counter("unselected") : &D.unused;
 	D.wm = TV_MIN;
+	D.in_wm = D.fwd_wm = TV_MIN;
 }
 
 /* check_options refuses combinations that have no meaning, named as the user wrote them. */
@@ -428,34 +454,171 @@ intern(const char *name)
 	return last_out = D.names[D.nnames++] = xstrdup(name);
 }
 
-static void
-hold(struct ent *e, const char *p, size_t len, const struct diag_pos *pos)
+/* ---- the hold heap: held records ordered by (event time, arrival) ---- */
+
+static bool
+held_before(const struct held *a, const struct held *b)
 {
-	if (len > e->heldcap) {
-		e->heldcap = len;
-		e->held = xrealloc(e->held, len);
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void
+hheap_set(size_t i, struct held *h)
+{
+	D.hheap[i] = h;
+	h->hidx = i;
+}
+
+static void
+hheap_up(size_t i)
+{
+	struct held *h = D.hheap[i];
+
+	while (i > 0 && held_before(h, D.hheap[(i - 1) / 2])) {
+		hheap_set(i, D.hheap[(i - 1) / 2]);
+		i = (i - 1) / 2;
 	}
-	memcpy(e->held, p, len);
-	e->heldlen = len;
-	e->heldpos = *pos;
-	e->heldpos.file = intern(pos->file);
+	hheap_set(i, h);
+}
+
+static void
+hheap_down(size_t i)
+{
+	struct held *h = D.hheap[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < D.nhheap) {
+		if (c + 1 < D.nhheap && held_before(D.hheap[c + 1], D.hheap[c]))
+			c++;
+		if (!held_before(D.hheap[c], h))
+			break;
+		hheap_set(i, D.hheap[c]);
+		i = c;
+	}
+	hheap_set(i, h);
+}
+
+static void
+hheap_push(struct held *h)
+{
+	if (D.nhheap == D.caphheap) {
+		D.caphheap = D.caphheap ? 2 * D.caphheap : 1024;
+		D.hheap = xrealloc(D.hheap, D.caphheap * sizeof(*D.hheap));
+	}
+	hheap_set(D.nhheap++, h);
+	hheap_up(h->hidx);
+}
+
+static void
+hheap_remove(struct held *h)
+{
+	size_t i = h->hidx;
+	struct held *last = D.hheap[--D.nhheap];
+
+	if (i == D.nhheap)
+		return;
+	hheap_set(i, last);
+	if (i > 0 && held_before(last, D.hheap[(i - 1) / 2]))
+		hheap_up(i);
+	else
+		hheap_down(i);
+}
+
+/* hold makes the record at t the one a key holds, replacing the one it held. */
+static void
+hold(struct ent *e, const char *p, size_t len, const struct diag_pos *pos, int64_t t)
+{
+	struct held *h = e->h;
+
+	if (h == NULL)
+		h = e->h = xcalloc(1, sizeof(*h));
+	else
+		hheap_remove(h);
+	if (len > h->cap) {
+		h->cap = len;
+		h->p = xrealloc(h->p, len);
+	}
+	memcpy(h->p, p, len);
+	h->len = len;
+	h->pos = *pos;
+	h->pos.file = intern(pos->file);
+	h->t = t;
+	h->seq = D.hseq++;
+	hheap_push(h);
+}
+
+static void
+held_free(struct held *h)
+{
+	if (h == NULL)
+		return;
+	free(h->p);
+	free(h);
 }
 
 /* emit_held writes a held record, with dup_count when --count. */
 static void
-emit_held(struct ent *e)
+emit_held(const struct held *h)
 {
 	struct rec_edit ed;
 	char num[24];
 
-	if (rec_parse(D.out, e->held, e->heldlen, NULL) == -1)
+	if (rec_parse(D.out, h->p, h->len, NULL) == -1)
 		return;		/* it parsed when it was held; cannot happen */
 	ed.key = "dup_count";
 	ed.keylen = 9;
 	ed.json = num;
-	ed.jsonlen = (size_t)snprintf(num, sizeof(num), "%" PRIu64, e->count);
+	ed.jsonlen = (size_t)snprintf(num, sizeof(num), "%" PRIu64, h->count);
 	rec_emit(D.out, stdout, &ed, D.count ? 1 : 0);
 	diag_out++;
+}
+
+/*
+ * forward_wm writes the watermark downstream, held back to the earliest
+ * record still held (ndflow(7): a watermark never overtakes the events
+ * it covers).  Without --within a held record's time is unknown, so
+ * nothing is forwarded while one is held.  from_input: the current
+ * record is the watermark read, written byte for byte when not held back.
+ */
+static void
+forward_wm(bool from_input)
+{
+	int64_t target = D.in_wm;
+	struct buf b = BUF_INIT;
+
+	if (D.in_wm == TV_MIN || D.cli.no_watermarks)
+		return;
+	if (D.nhheap > 0) {
+		if (D.within < 0)
+			return;
+		if (D.hheap[0]->t < target)
+			target = D.hheap[0]->t;
+	}
+	if (target <= D.fwd_wm)
+		return;
+	D.fwd_wm = target;
+	if (from_input && target == D.in_wm) {
+		rec_emit(D.rec, stdout, NULL, 0);
+	} else {
+		buf_adds(&b, "{\"@watermark\":");
+		jw_time(&b, target);
+		buf_adds(&b, "}\n");
+		fwrite(b.p, 1, b.len, stdout);
+		buf_free(&b);
+	}
+}
+
+/* release writes the ready held records that no earlier held record holds back. */
+static void
+release(void)
+{
+	while (D.nhheap > 0 && D.hheap[0]->ready) {
+		struct held *h = D.hheap[0];
+
+		hheap_remove(h);
+		emit_held(h);
+		held_free(h);
+	}
 }
 
 /*
@@ -468,13 +631,16 @@ close_ent(struct ent *e)
 	const void *k;
 	size_t klen;
 
-	if (D.hold && e->heldlen > 0)
-		emit_held(e);
+	if (e->h != NULL) {
+		/* The record is final now; it goes out once no earlier one is held (release). */
+		e->h->count = e->count;
+		e->h->ready = true;
+		e->h = NULL;
+	}
 	if (D.use_heap)
 		heap_remove(e);
 	if (D.max_keys > 0)
 		lru_unlink(e);
-	free(e->held);
 	/* hm_del needs the key while it frees the entry that holds it: copy it out first. */
 	k = hm_key(e, &klen);
 	buf_reset(&D.tmp);
@@ -513,6 +679,10 @@ advance(int64_t t)
 		if (D.wm != TV_MAX)
 			(*D.n_expired)++;
 		close_ent(D.heap[0]);
+	}
+	if (D.hold) {
+		release();
+		forward_wm(false);
 	}
 }
 
@@ -596,6 +766,15 @@ drop(const struct diag_pos *pos, const char *p, size_t len)
 static void
 on_watermark(void *ctx, int64_t wt, struct rec *rec, const struct in_line *ln)
 {
+	D.rec = rec;
+	if (D.hold) {
+		/* Held records hold the watermark back: it never overtakes them. */
+		if (wt > D.in_wm)
+			D.in_wm = wt;
+		advance(wt);
+		forward_wm(true);
+		return;
+	}
 	advance(wt);
 	if (!D.cli.no_watermarks)
 		rec_emit(rec, stdout, NULL, 0);
@@ -645,8 +824,8 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 			lru_push(e);
 		}
 		if (D.keep_last) {
-			drop(&e->heldpos, e->held, e->heldlen);
-			hold(e, ln->data, ln->len, &ln->pos);
+			drop(&e->h->pos, e->h->p, e->h->len);
+			hold(e, ln->data, ln->len, &ln->pos, t);
 		} else
 			drop(&ln->pos, ln->data, ln->len);
 		return;
@@ -659,7 +838,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	if (D.use_heap)
 		heap_push(e);
 	if (D.hold)
-		hold(e, ln->data, ln->len, &ln->pos);
+		hold(e, ln->data, ln->len, &ln->pos, t);
 	else {
 		rec_emit(D.rec, stdout, NULL, 0);
 		diag_out++;
@@ -669,6 +848,10 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		if (hm_count(D.map) > D.max_keys) {
 			close_ent(D.oldest);
 			(*D.n_evicted)++;
+			if (D.hold) {
+				release();
+				forward_wm(false);
+			}
 		}
 	}
 }
@@ -710,6 +893,23 @@ state_options(void)
 	return o;
 }
 
+/*
+ * state_held reads a held record's saved time (def when absent, as in
+ * states of older runs: the key's first, no later than the record, so
+ * holding back more is safe) and sets D.hseq so that the record hold
+ * gives it next keeps its saved place among ties (state_load moves D.hseq
+ * past them all at the end).
+ */
+static int64_t
+state_held(struct rec *r, int64_t def)
+{
+	struct rec_val v;
+
+	if (rec_get_key(r, "held_seq", 8, &v) == RT_INT && v.i >= 0)
+		D.hseq = (uint64_t)v.i;
+	return rec_get_key(r, "held_t", 6, &v) == RT_INT ? v.i : def;
+}
+
 /* state_restore reads the header's watermark and arrival counter. */
 static int
 state_restore(void *ctx, json_t *hdr, char *why, size_t whysz)
@@ -731,6 +931,18 @@ state_restore(void *ctx, json_t *hdr, char *why, size_t whysz)
 		D.seq = (uint64_t)json_integer_value(j);
 	}
 	return 0;
+}
+
+/*
+ * loaded_held keeps the arrival counter of held records past every one
+ * loaded, so records of this run come after them among ties.
+ */
+static void
+loaded_held(const struct held *h)
+{
+	if (h->seq >= D.hseq_next)
+		D.hseq_next = h->seq + 1;
+	D.hseq = D.hseq_next;
 }
 
 /*
@@ -768,6 +980,20 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 		}
 		return 0;
 	}
+	pos.file = D.state_path;
+	pos.line = 0;
+	pos.offset = 0;
+	if (rec_get_key(D.staterec, "ready", 5, &v) == RT_OBJECT) {
+		/* A record whose horizon closed, waiting behind earlier held ones. */
+		struct ent tmp = { 0 };
+
+		hold(&tmp, v.raw, v.rawlen, &pos, state_held(D.staterec, 0));
+		tmp.h->ready = true;
+		tmp.h->count = rec_get_key(D.staterec, "count", 5, &v) == RT_INT && v.i > 0 ?
+		    (uint64_t)v.i : 1;
+		loaded_held(tmp.h);
+		return 0;
+	}
 	if (rec_get_key(D.staterec, "key", 3, &v) == RT_MISSING) {
 		snprintf(why, whysz, "no key");
 		return -1;
@@ -785,10 +1011,8 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 		D.seq = e->seq + 1;
 	e->first = rec_get_key(D.staterec, "first", 5, &v) == RT_INT ? v.i : 0;
 	if (rec_get_key(D.staterec, "record", 6, &v) == RT_OBJECT) {
-		pos.file = D.state_path;
-		pos.line = 0;
-		pos.offset = 0;
-		hold(e, v.raw, v.rawlen, &pos);
+		hold(e, v.raw, v.rawlen, &pos, state_held(D.staterec, e->first));
+		loaded_held(e->h);
 	}
 	if (D.use_heap)
 		heap_push(e);
@@ -830,9 +1054,13 @@ state_line(FILE *f, struct buf *b, const struct ent *e)
 		buf_adds(b, ",\"first\":");
 		jw_int(b, e->first);
 	}
-	if (e->heldlen > 0) {
+	if (e->h != NULL) {
+		buf_adds(b, ",\"held_t\":");
+		jw_int(b, e->h->t);
+		buf_adds(b, ",\"held_seq\":");
+		jw_uint(b, e->h->seq);
 		buf_adds(b, ",\"record\":");
-		buf_add(b, e->held, e->heldlen);
+		buf_add(b, e->h->p, e->h->len);
 	}
 	buf_adds(b, "}\n");
 	fwrite(b->p, 1, b->len, f);
@@ -881,6 +1109,24 @@ state_save(void *ctx, FILE *f)
 			state_line(f, &b, all[i]);
 		free(all);
 	}
+	/* Records whose horizon closed but that wait behind earlier held ones (release). */
+	for (size_t i = 0; i < D.nhheap; i++) {
+		const struct held *h = D.hheap[i];
+
+		if (!h->ready)
+			continue;
+		buf_reset(&b);
+		buf_adds(&b, "{\"ready\":");
+		buf_add(&b, h->p, h->len);
+		buf_adds(&b, ",\"held_t\":");
+		jw_int(&b, h->t);
+		buf_adds(&b, ",\"held_seq\":");
+		jw_uint(&b, h->seq);
+		buf_adds(&b, ",\"count\":");
+		jw_uint(&b, h->count);
+		buf_adds(&b, "}\n");
+		fwrite(b.p, 1, b.len, f);
+	}
 	buf_free(&b);
 	return ferror(f) ? -1 : 0;
 }
@@ -892,15 +1138,11 @@ finish(void *ctx)
 	size_t i;
 
 	if (D.bloom != NULL) {
-		char s[32];
-
 		*diag_counter("bloom_bytes") = bloom_bytes(D.bloom);
 		*diag_counter("bloom_hashes") = bloom_hashes(D.bloom);
-		snprintf(s, sizeof(s), "%g", D.error);
-		diag_stat_str("bloom_error", s);
+		diag_stat_real("bloom_error", D.error);
 		/* The share of bits set: about 0.5 at capacity; past it the filter is overfull. */
-		snprintf(s, sizeof(s), "%.4f", (double)bloom_set_bits(D.bloom) / (double)bloom_bits(D.bloom));
-		diag_stat_str("bloom_fill", s);
+		diag_stat_real("bloom_fill", (double)bloom_set_bits(D.bloom) / (double)bloom_bits(D.bloom));
 		if (*D.n_keys > D.capacity)
 			diag_warn("--approx: %" PRIu64 " distinct keys exceed --capacity %" PRIu64
 			    ": the false-positive rate is above %g", *D.n_keys, D.capacity, D.error);
@@ -910,10 +1152,13 @@ finish(void *ctx)
 		hm_iter it;
 		struct ent *e;
 
-		for (e = hm_first(D.map, &it); e != NULL; e = hm_next(D.map, &it))
-			free(e->held);
-		hm_free(D.map);
+		(void)e;
+		(void)it;
+		hm_free(D.map);	/* the held records are all in the hold heap */
 	}
+	while (D.nhheap > 0)
+		held_free(D.hheap[--D.nhheap]);
+	free(D.hheap);
 	free(D.heap);
 	for (i = 0; i < D.nkeys; i++)
 		rec_path_free(D.keys[i]);

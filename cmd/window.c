@@ -118,6 +118,7 @@ static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
 static void	on_end(void *, bool);
 static void	finish(void *);
 static void	advance(void);
+static bool	windows_writable(int64_t t);
 static void	emit_window(int64_t start, int64_t end, unsigned revision);
 static void	emit_session(void *, const struct win_session *);
 static void	emit_watermark(int64_t t);
@@ -150,6 +151,7 @@ main(int argc, char *argv[])
 	if (w.session) {
 		w.ws = ws_new(w.gap);
 		ws_set_allowed_lateness(w.ws, w.allowed);
+		ws_count_visits(w.ws, diag_counter("sessions_visited"));
 	} else {
 		w.open = wo_new();
 		w.kept = wo_new();
@@ -349,6 +351,12 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		return;
 	}
 
+	if (w.session ? !win_writable(t, win_add(t, w.gap)) : !windows_writable(t)) {
+		diag_reject(&ln->pos, ln->data, ln->len,
+		    "its window would end after 9999-12-31T23:59:59.999999Z or start before year 0000,"
+		    " which RFC 3339 cannot write");
+		return;
+	}
 	if (w.session) {
 		session_key();
 		session_payload(ln->data, ln->len);
@@ -386,6 +394,19 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	return;
 late:
 	diag_side_write(w.late, &ln->pos, ln->data, ln->len);
+}
+
+/* windows_writable reports whether every tumbling or sliding window of an event at t can be written. */
+static bool
+windows_writable(int64_t t)
+{
+	size_t n;
+
+	/* A window holding t lies within size of t: far from the ends of time, no need to look. */
+	if (t > win_add(WIN_RFC3339_MIN, w.size) && t < win_add(WIN_RFC3339_MAX, -w.size))
+		return true;
+	n = win_sliding_assign(t, w.size, w.slide, w.offset, w.starts, w.maxwin);
+	return n == 0 || win_writable(w.starts[0], win_add(w.starts[n - 1], w.size));
 }
 
 /* advance closes what the watermark T has passed and says so downstream with a watermark record. */

@@ -20,7 +20,7 @@ struct count_st {
 static void count_init(void *st) { ((struct count_st *)st)->n = 0; }
 static void count_update(void *st, const struct agg_val *v) { ((struct count_st *)st)->n++; }
 static void count_merge(void *d, const void *s) { ((struct count_st *)d)->n += ((const struct count_st *)s)->n; }
-static void count_result(void *st, const struct agg_spec *sp, struct buf *b) { jw_uint(b, ((struct count_st *)st)->n); }
+static int count_result(void *st, const struct agg_spec *sp, struct buf *b) { jw_uint(b, ((struct count_st *)st)->n); return 0; }
 static void count_save(const void *st, struct buf *b) { jw_uint(b, ((const struct count_st *)st)->n); }
 
 static int
@@ -34,28 +34,51 @@ count_load(void *st, json_t *v)
 
 static void nofree(void *st) { }
 
-/* ---- sum and mean: exact int64 until overflow, then Neumaier-compensated doubles ---- */
+/*
+ * ---- sum and mean: integers exact in 128 bits, everything else in a
+ * Neumaier-compensated long double (so that a sum past the double range
+ * is still finite here, and a mean of huge values is right) ----
+ */
+
+__extension__ typedef __int128 agg_i128;
+__extension__ typedef unsigned __int128 agg_u128;
+/* Group blocks align states to 8 bytes: the wide members of the state say so. */
+__extension__ typedef __int128 agg_i128_a8 __attribute__((aligned(8)));
+typedef long double agg_ld_a8 __attribute__((aligned(8)));
 
 struct sum_st {
 	uint64_t	n;
-	int64_t		i;	/* the exact sum of the integers, while !ov */
-	double		s, c;	/* the compensated sum of everything else */
-	bool		real;	/* a non-integer (or an overflow) was added */
+	agg_i128_a8	i;	/* the exact sum of the integers, while !iov */
+	agg_ld_a8	s, c;	/* the compensated sum of everything else */
+	bool		real;	/* a non-integer was added: the result is a real */
+	bool		iov;	/* the integers left 128 bits: they went into s */
 };
 
 static void sum_init(void *st) { memset(st, 0, sizeof(struct sum_st)); }
 
 static void
-sum_addint(struct sum_st *s, int64_t x)
+ld_neumaier(agg_ld_a8 *s, agg_ld_a8 *c, long double x)
 {
-	int64_t r;
+	long double t = *s + x;
 
-	if (__builtin_add_overflow(s->i, x, &r)) {
-		/* The integers no longer fit: move them into the compensated sum. */
-		agg_neumaier(&s->s, &s->c, (double)s->i);
-		agg_neumaier(&s->s, &s->c, (double)x);
+	if ((*s >= 0 ? *s : -*s) >= (x >= 0 ? x : -x))
+		*c += (*s - t) + x;
+	else
+		*c += (x - t) + *s;
+	*s = t;
+}
+
+static void
+sum_addint(struct sum_st *s, agg_i128 x)
+{
+	agg_i128 r;
+
+	if (s->iov || __builtin_add_overflow(s->i, x, &r)) {
+		/* Past 128 bits (2^64 additions of int64 values at least): go inexact. */
+		ld_neumaier(&s->s, &s->c, (long double)s->i);
+		ld_neumaier(&s->s, &s->c, (long double)x);
 		s->i = 0;
-		s->real = true;
+		s->iov = true;
 	} else
 		s->i = r;
 }
@@ -69,7 +92,7 @@ sum_update(void *st, const struct agg_val *v)
 	if (v->isint)
 		sum_addint(s, v->i);
 	else {
-		agg_neumaier(&s->s, &s->c, v->d);
+		ld_neumaier(&s->s, &s->c, v->d);
 		s->real = true;
 	}
 }
@@ -81,45 +104,117 @@ sum_merge(void *dst, const void *src)
 	const struct sum_st *s = src;
 
 	d->n += s->n;
+	if (s->iov) {
+		ld_neumaier(&d->s, &d->c, (long double)d->i);
+		d->i = 0;
+		d->iov = true;
+	}
 	sum_addint(d, s->i);
-	agg_neumaier(&d->s, &d->c, s->s);
-	agg_neumaier(&d->s, &d->c, s->c);
+	ld_neumaier(&d->s, &d->c, s->s);
+	ld_neumaier(&d->s, &d->c, s->c);
 	d->real = d->real || s->real;
 }
 
-static double
+static long double
 sum_total(const struct sum_st *s)
 {
-	double t = s->s, c = s->c;
+	long double t = s->s, c = s->c;
 
-	agg_neumaier(&t, &c, (double)s->i);
+	ld_neumaier(&t, &c, (long double)s->i);
 	return t + c;
 }
 
+/* jw_i128 writes a 128-bit integer in decimal. */
 static void
+jw_i128(struct buf *b, agg_i128 v)
+{
+	char t[48];
+	size_t n = sizeof t;
+	agg_u128 u;
+
+	u = v < 0 ? -(agg_u128)v : (agg_u128)v;
+	do {
+		t[--n] = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		t[--n] = '-';
+	buf_add(b, t + n, sizeof t - n);
+}
+
+/*
+ * put_real writes a computed real, or null when it is past the double
+ * range; returns AGG_OVERFLOW then, so the tool counts and reports it.
+ */
+static int
+put_real(struct buf *b, long double x)
+{
+	double d = (double)x;
+
+	if (!isfinite(d)) {
+		buf_adds(b, "null");
+		return AGG_OVERFLOW;
+	}
+	jw_real(b, d);
+	return 0;
+}
+
+static int
 sum_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct sum_st *s = st;
 
-	if (!s->real)
-		jw_int(b, s->i);
+	if (s->real || s->iov)
+		return put_real(b, sum_total(s));
+	if (s->i >= INT64_MIN && s->i <= INT64_MAX)
+		jw_int(b, (int64_t)s->i);
 	else
-		jw_real(b, sum_total(s));
+		jw_i128(b, s->i);	/* exact: the sum of integers is an integer */
+	return 0;
 }
 
-static void
+static int
 mean_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct sum_st *s = st;
 
-	if (s->n == 0)
+	if (s->n == 0) {
 		buf_adds(b, "null");
-	else if (!s->real)
-		jw_real(b, (double)s->i / (double)s->n);
-	else
-		jw_real(b, sum_total(s) / (double)s->n);
+		return 0;
+	}
+	return put_real(b, sum_total(s) / (long double)s->n);
 }
 
+/* put_ld saves a long double: a JSON number when a double holds it exactly, else a string strtold reads back. */
+static void
+put_ld(struct buf *b, long double x)
+{
+	char t[64];
+
+	if ((long double)(double)x == x && isfinite((double)x)) {
+		jw_real(b, (double)x);
+		return;
+	}
+	snprintf(t, sizeof t, "%La", x);
+	jw_cstr(b, t);
+}
+
+static int
+get_ld(json_t *v, agg_ld_a8 *x)
+{
+	char *end;
+
+	if (json_is_number(v)) {
+		*x = json_number_value(v);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return -1;
+	*x = strtold(json_string_value(v), &end);
+	return *end == '\0' && end != json_string_value(v) ? 0 : -1;
+}
+
+/* The state is [n, integers, s, c, real] (integers a string past int64, then [n, "overflow", ...]). */
 static void
 sum_save(const void *st, struct buf *b)
 {
@@ -128,11 +223,19 @@ sum_save(const void *st, struct buf *b)
 	buf_adds(b, "[");
 	jw_uint(b, s->n);
 	buf_addc(b, ',');
-	jw_int(b, s->i);
+	if (s->iov)
+		buf_adds(b, "\"overflow\"");
+	else if (s->i >= INT64_MIN && s->i <= INT64_MAX)
+		jw_int(b, (int64_t)s->i);
+	else {
+		buf_addc(b, '"');
+		jw_i128(b, s->i);
+		buf_addc(b, '"');
+	}
 	buf_addc(b, ',');
-	jw_real(b, s->s);
+	put_ld(b, s->s);
 	buf_addc(b, ',');
-	jw_real(b, s->c);
+	put_ld(b, s->c);
 	buf_adds(b, s->real ? ",true]" : ",false]");
 }
 
@@ -140,66 +243,149 @@ static int
 sum_load(void *st, json_t *v)
 {
 	struct sum_st *s = st;
+	json_t *iv = json_array_get(v, 1);
 
 	if (!json_is_array(v) || json_array_size(v) != 5 ||
 	    !json_is_integer(json_array_get(v, 0)) ||
-	    !json_is_integer(json_array_get(v, 1)) ||
-	    !json_is_number(json_array_get(v, 2)) ||
-	    !json_is_number(json_array_get(v, 3)) ||
-	    !json_is_boolean(json_array_get(v, 4)))
+	    !json_is_boolean(json_array_get(v, 4)) ||
+	    get_ld(json_array_get(v, 2), &s->s) != 0 ||
+	    get_ld(json_array_get(v, 3), &s->c) != 0)
 		return -1;
 	s->n = (uint64_t)json_integer_value(json_array_get(v, 0));
-	s->i = json_integer_value(json_array_get(v, 1));
-	s->s = json_number_value(json_array_get(v, 2));
-	s->c = json_number_value(json_array_get(v, 3));
 	s->real = json_is_true(json_array_get(v, 4));
+	s->i = 0;
+	s->iov = false;
+	if (json_is_integer(iv))
+		s->i = json_integer_value(iv);
+	else if (json_is_string(iv) && strcmp(json_string_value(iv), "overflow") == 0)
+		s->iov = true;
+	else if (json_is_string(iv)) {
+		const char *p = json_string_value(iv);
+		bool neg = *p == '-';
+		agg_i128 r = 0;
+
+		p += neg;
+		if (*p == '\0')
+			return -1;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9' || __builtin_mul_overflow(r, 10, &r) ||
+			    __builtin_add_overflow(r, neg ? -(*p - '0') : *p - '0', &r))
+				return -1;
+		}
+		s->i = r;
+	} else
+		return -1;
 	return 0;
 }
 
-/* ---- min and max: integers compare exactly and print as integers ---- */
+/*
+ * ---- min and max: a selection, not a computation: integers compare
+ * exactly, and the chosen value prints with the digits it came with ----
+ */
 
 struct ext_st {
 	bool	has, isint;
 	int64_t	i;
 	double	d;
+	char	*txt;		/* !isint: the number's own digits */
+	size_t	 txtlen, txtcap;
 };
 
 static void ext_init(void *st) { memset(st, 0, sizeof(struct ext_st)); }
+static void ext_free(void *st) { free(((struct ext_st *)st)->txt); }
 
-/* ext_less reports whether a < b, exactly when both are integers. */
+/* int_text reports whether a JSON number's text is an integer (no fraction, no exponent). */
 static bool
-ext_less(bool aint, int64_t ai, double ad, bool bint, int64_t bi, double bd)
+int_text(const char *p, size_t len)
+{
+	return len > 0 && memchr(p, '.', len) == NULL && memchr(p, 'e', len) == NULL &&
+	    memchr(p, 'E', len) == NULL;
+}
+
+/* inttxt_cmp compares two JSON integers given as text, exactly (JSON has no leading zeros). */
+static int
+inttxt_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	bool an = al > 0 && a[0] == '-', bn = bl > 0 && b[0] == '-';
+	int r;
+
+	if (an != bn)
+		return an ? -1 : 1;
+	a += an, al -= an, b += bn, bl -= bn;
+	if (al != bl)
+		r = al < bl ? -1 : 1;
+	else
+		r = memcmp(a, b, al);
+	r = (r > 0) - (r < 0);
+	return an ? -r : r;
+}
+
+/* ext_less reports whether a < b: exactly when both are integers, by value otherwise. */
+static bool
+ext_less(bool aint, int64_t ai, double ad, const char *at, size_t al,
+    bool bint, int64_t bi, double bd, const char *bt, size_t bl)
 {
 	if (aint && bint)
 		return ai < bi;
-	return ad < bd;
+	if (ad != bd)
+		return ad < bd;
+	/* Equal as doubles: integers past int64 may still differ. */
+	if (at != NULL && bt != NULL && int_text(at, al) && int_text(bt, bl))
+		return inttxt_cmp(at, al, bt, bl) < 0;
+	return false;
 }
 
 static void
-ext_set(struct ext_st *s, bool isint, int64_t i, double d)
+ext_set(struct ext_st *s, bool isint, int64_t i, double d, const char *txt, size_t len)
 {
 	s->has = true;
 	s->isint = isint;
 	s->i = i;
 	s->d = d;
+	s->txtlen = 0;
+	if (!isint && txt != NULL) {
+		if (len > s->txtcap) {
+			s->txtcap = len;
+			s->txt = xrealloc(s->txt, len);
+		}
+		memcpy(s->txt, txt, len);
+		s->txtlen = len;
+	}
 }
+
+/* val_digits returns a numeric value's own digits: a JSON number's text, a numeric string's contents. */
+static const char *
+val_digits(const struct agg_val *v, size_t *len)
+{
+	if (v->raw == NULL)
+		return *len = 0, NULL;
+	if (v->rawlen >= 2 && v->raw[0] == '"')
+		return *len = v->rawlen - 2, v->raw + 1;
+	return *len = v->rawlen, v->raw;
+}
+
+#define EXT_A(s)	(s)->isint, (s)->i, (s)->d, (s)->txtlen ? (s)->txt : NULL, (s)->txtlen
 
 static void
 min_update(void *st, const struct agg_val *v)
 {
 	struct ext_st *s = st;
+	size_t vl;
+	const char *vt = val_digits(v, &vl);
 
-	if (!s->has || ext_less(v->isint, v->i, v->d, s->isint, s->i, s->d))
-		ext_set(s, v->isint, v->i, v->d);
+	if (!s->has || ext_less(v->isint, v->i, v->d, vt, vl, EXT_A(s)))
+		ext_set(s, v->isint, v->i, v->d, vt, vl);
 }
 
 static void
 max_update(void *st, const struct agg_val *v)
 {
 	struct ext_st *s = st;
+	size_t vl;
+	const char *vt = val_digits(v, &vl);
 
-	if (!s->has || ext_less(s->isint, s->i, s->d, v->isint, v->i, v->d))
-		ext_set(s, v->isint, v->i, v->d);
+	if (!s->has || ext_less(EXT_A(s), v->isint, v->i, v->d, vt, vl))
+		ext_set(s, v->isint, v->i, v->d, vt, vl);
 }
 
 static void
@@ -208,8 +394,8 @@ min_merge(void *dst, const void *src)
 	const struct ext_st *s = src;
 	struct ext_st *d = dst;
 
-	if (s->has && (!d->has || ext_less(s->isint, s->i, s->d, d->isint, d->i, d->d)))
-		*d = *s;
+	if (s->has && (!d->has || ext_less(EXT_A(s), EXT_A(d))))
+		ext_set(d, s->isint, s->i, s->d, s->txt, s->txtlen);
 }
 
 static void
@@ -218,11 +404,11 @@ max_merge(void *dst, const void *src)
 	const struct ext_st *s = src;
 	struct ext_st *d = dst;
 
-	if (s->has && (!d->has || ext_less(d->isint, d->i, d->d, s->isint, s->i, s->d)))
-		*d = *s;
+	if (s->has && (!d->has || ext_less(EXT_A(d), EXT_A(s))))
+		ext_set(d, s->isint, s->i, s->d, s->txt, s->txtlen);
 }
 
-static void
+static int
 ext_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct ext_st *s = st;
@@ -231,28 +417,41 @@ ext_result(void *st, const struct agg_spec *sp, struct buf *b)
 		buf_adds(b, "null");
 	else if (s->isint)
 		jw_int(b, s->i);
+	else if (s->txtlen > 0)
+		buf_add(b, s->txt, s->txtlen);
 	else
 		jw_real(b, s->d);
+	return 0;
 }
 
+/* ext_save writes the value; digits that are not an int64 go as a string, which any JSON reader keeps exactly. */
 static void
 ext_save(const void *st, struct buf *b)
 {
-	ext_result((void *)(uintptr_t)st, NULL, b);
+	const struct ext_st *s = st;
+
+	if (s->has && !s->isint && s->txtlen > 0)
+		jw_str(b, s->txt, s->txtlen);
+	else
+		ext_result((void *)(uintptr_t)st, NULL, b);
 }
 
 static int
 ext_load(void *st, json_t *v)
 {
 	struct ext_st *s = st;
+	struct rec_val n;
 
-	memset(s, 0, sizeof(*s));
+	s->has = false;
 	if (json_is_null(v))
 		return 0;
 	if (json_is_integer(v))
-		ext_set(s, true, json_integer_value(v), (double)json_integer_value(v));
+		ext_set(s, true, json_integer_value(v), (double)json_integer_value(v), NULL, 0);
 	else if (json_is_real(v))
-		ext_set(s, false, 0, json_real_value(v));
+		ext_set(s, false, 0, json_real_value(v), NULL, 0);
+	else if (json_is_string(v) &&
+	    rec_number(json_string_value(v), json_string_length(v), &n) != RT_MISSING)
+		ext_set(s, n.type == RT_INT, n.i, n.d, json_string_value(v), json_string_length(v));
 	else
 		return -1;
 	return 0;
@@ -299,26 +498,28 @@ wel_merge(void *dst, const void *src)
 	d->n += s->n;
 }
 
-static void
+static int
 var_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct wel_st *s = st;
 
-	if (s->n < 2)
+	if (s->n < 2) {
 		buf_adds(b, "null");
-	else
-		jw_real(b, s->m2 / (double)(s->n - 1));
+		return 0;
+	}
+	return put_real(b, s->m2 / (double)(s->n - 1));
 }
 
-static void
+static int
 stddev_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct wel_st *s = st;
 
-	if (s->n < 2)
+	if (s->n < 2) {
 		buf_adds(b, "null");
-	else
-		jw_real(b, sqrt(s->m2 / (double)(s->n - 1)));
+		return 0;
+	}
+	return put_real(b, sqrt(s->m2 / (double)(s->n - 1)));
 }
 
 static void
@@ -402,20 +603,47 @@ agg_quantile(const double *v, size_t n, double p)
 	return v[i] + (h - lo) * (v[i + 1] - v[i]);
 }
 
-static void
+/*
+ * The rank h = (n - 1) * num / den is split exactly into its whole part
+ * and the fraction rem / den, so p33.3 of 1001 values is exactly the
+ * 334th; only the interpolation itself rounds, once, from long double.
+ */
+double
+agg_quantile_frac(const double *v, size_t n, uint64_t num, uint64_t den)
+{
+	agg_u128 h;
+	uint64_t lo, rem;
+	long double f;
+
+	h = (agg_u128)(n - 1) * num;
+	lo = (uint64_t)(h / den);
+	rem = (uint64_t)(h % den);
+	if (lo + 1 >= n)
+		return v[n - 1];
+	if (rem == 0 || v[lo] == v[lo + 1])
+		return v[lo];
+	f = (long double)rem / (long double)den;
+	return (double)((long double)v[lo] + f * ((long double)v[lo + 1] - (long double)v[lo]));
+}
+
+static int
 vals_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct vals_st *s = st;
 
 	if (s->n == 0) {
 		buf_adds(b, "null");
-		return;
+		return 0;
 	}
 	if (!s->sorted) {
 		qsort(s->v, s->n, sizeof(double), cmpd);
 		s->sorted = true;
 	}
-	jw_real(b, agg_quantile(s->v, s->n, sp->param));
+	if (sp->pden != 0)
+		jw_real(b, agg_quantile_frac(s->v, s->n, sp->pnum, sp->pden));
+	else
+		jw_real(b, agg_quantile(s->v, s->n, sp->param));
+	return 0;
 }
 
 static void
@@ -460,7 +688,7 @@ static void kq_save(const void *st, struct buf *b) { kll_save(st, b); }
 static int kq_load(void *st, json_t *v) { return kll_load(st, v); }
 static void kq_free(void *st) { kll_free(st); }
 
-static void
+static int
 kq_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct kll *s = st;
@@ -469,6 +697,7 @@ kq_result(void *st, const struct agg_spec *sp, struct buf *b)
 		buf_adds(b, "null");
 	else
 		jw_real(b, kll_quantile(s, sp->param));
+	return 0;
 }
 
 /* ---- first and last: the value's JSON bytes ---- */
@@ -524,7 +753,7 @@ last_merge(void *dst, const void *src)
 		raw_set(dst, s->p, s->len);
 }
 
-static void
+static int
 raw_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct raw_st *s = st;
@@ -533,6 +762,7 @@ raw_result(void *st, const struct agg_spec *sp, struct buf *b)
 		buf_add(b, s->p, s->len);
 	else
 		buf_adds(b, "null");
+	return 0;
 }
 
 /* raw_save writes the JSON text as a JSON string, so that merging keeps the bytes exactly. */
@@ -657,7 +887,7 @@ cnt_sorted(const struct cnt_st *s, size_t *n)
 	return e;
 }
 
-static void
+static int
 mode_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct centry *e;
@@ -669,9 +899,10 @@ mode_result(void *st, const struct agg_spec *sp, struct buf *b)
 	else
 		buf_add(b, e[0].k, e[0].len);
 	free(e);
+	return 0;
 }
 
-static void
+static int
 top_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct centry *e;
@@ -688,14 +919,16 @@ top_result(void *st, const struct agg_spec *sp, struct buf *b)
 	}
 	buf_addc(b, ']');
 	free(e);
+	return 0;
 }
 
-static void
+static int
 distinct_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct cnt_st *s = st;
 
 	jw_uint(b, s->m ? hm_count(s->m) : 0);
+	return 0;
 }
 
 /* cnt_save writes [[text,count],...] sorted, the text as a JSON string to keep its bytes. */
@@ -754,10 +987,11 @@ static void hll_merge_st(void *d, const void *s) { hll_merge(d, s); }
 static void hll_save_st(const void *st, struct buf *b) { hll_save(st, b); }
 static void hll_free_st(void *st) { hll_free(st); }
 
-static void
+static int
 hll_result_st(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	jw_uint(b, (uint64_t)llround(hll_estimate(st)));
+	return 0;
 }
 
 static int hll_load_st(void *st, json_t *v) { return hll_load(st, v); }
@@ -777,9 +1011,9 @@ const struct agg_func agg_funcs[] = {
 	ROW("mean", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct sum_st, "sum",
 	    sum_init, sum_update, sum_merge, mean_result, sum_save, sum_load, nofree, NULL),
 	ROW("min", AGG_FIELD | AGG_NUMERIC, struct ext_st, "min",
-	    ext_init, min_update, min_merge, ext_result, ext_save, ext_load, nofree, NULL),
+	    ext_init, min_update, min_merge, ext_result, ext_save, ext_load, ext_free, NULL),
 	ROW("max", AGG_FIELD | AGG_NUMERIC, struct ext_st, "max",
-	    ext_init, max_update, max_merge, ext_result, ext_save, ext_load, nofree, NULL),
+	    ext_init, max_update, max_merge, ext_result, ext_save, ext_load, ext_free, NULL),
 	ROW("var", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct wel_st, "welford",
 	    wel_init, wel_update, wel_merge, var_result, wel_save, wel_load, nofree, NULL),
 	ROW("stddev", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct wel_st, "welford",
@@ -861,15 +1095,43 @@ fail(char *why, size_t whylen, const char *fmt, ...)
 	return -1;
 }
 
-/* findfunc matches the function part of a spec against the table; *param gets its number. */
+/*
+ * pct_decimal reads a percentage written as digits[.digits] as the exact
+ * fraction *num / *den of 1 (99.9 is 999/1000); anything else, or more
+ * digits than 64 bits hold, leaves *den 0 (the double is used then).
+ */
+static void
+pct_decimal(const char *s, uint64_t *num, uint64_t *den)
+{
+	uint64_t n = 0, d = 100;
+	bool dot = false;
+
+	*num = *den = 0;
+	for (; *s; s++) {
+		if (*s == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || n > UINT64_MAX / 10 || (dot && d > UINT64_MAX / 10))
+			return;
+		n = n * 10 + (uint64_t)(*s - '0');
+		if (dot)
+			d *= 10;
+	}
+	*num = n;
+	*den = d;
+}
+
+/* findfunc matches the function part of a spec against the table; *param gets its number, *pnum / *pden a percentage exactly. */
 static const struct agg_func *
-findfunc(const char *f, size_t len, double *param, int *badparam)
+findfunc(const char *f, size_t len, double *param, uint64_t *pnum, uint64_t *pden, int *badparam)
 {
 	const struct agg_func	*fn;
 	size_t			 i, nl;
 	char			 num[32], *end;
 
 	*badparam = 0;
+	*pnum = *pden = 0;
 	for (i = 0; i < agg_nfuncs; i++) {
 		fn = &agg_funcs[i];
 		if (fn->flags & AGG_HIDDEN)
@@ -894,6 +1156,7 @@ findfunc(const char *f, size_t len, double *param, int *badparam)
 			if (*param > 100)
 				*badparam = 1;
 			*param /= 100;
+			pct_decimal(num, pnum, pden);
 		} else if (strchr(num, '.') || *param < 1 || *param > 1000000)
 			*badparam = 1;
 		return fn;
@@ -911,6 +1174,7 @@ aggs_add(struct aggs *a, const char *spec, char *why, size_t whylen)
 	const char		*colon, *eq, *p, *fend;
 	char			*field = NULL, *name, *func;
 	double			 param = 0;
+	uint64_t		 pnum = 0, pden = 0;
 	int			 bad, quote = 0, depth = 0;
 	size_t			 i;
 
@@ -933,9 +1197,13 @@ aggs_add(struct aggs *a, const char *spec, char *why, size_t whylen)
 		}
 	if (fend == spec)
 		return fail(why, whylen, "missing function in spec '%s'", spec);
-	fn = findfunc(spec, (size_t)(fend - spec), &param, &bad);
+	fn = findfunc(spec, (size_t)(fend - spec), &param, &pnum, &pden, &bad);
 	if (fn != NULL && !(fn->flags & (AGG_PCT | AGG_NUM)))
 		param = fn->param;
+	if (fn != NULL && fn->param == 0.5) {
+		pnum = 1;	/* median */
+		pden = 2;
+	}
 	if (fn == NULL)
 		return fail(why, whylen, "unknown function '%.*s' in spec '%s'", (int)(fend - spec), spec, spec);
 	if (bad && (fn->flags & AGG_PCT))
@@ -984,6 +1252,8 @@ aggs_add(struct aggs *a, const char *spec, char *why, size_t whylen)
 	sp->field = field;
 	sp->name = name;
 	sp->param = param;
+	sp->pnum = pnum;
+	sp->pden = pden;
 	sp->fidx = -1;
 	sp->text = xmalloc(strlen(func) + (field ? strlen(field) : 0) + strlen(name) + 3);
 	sprintf(sp->text, "%s%s%s=%s", func, field ? ":" : "", field ? field : "", name);
@@ -1160,16 +1430,17 @@ aggs_merge(const struct aggs *a, void *dst, const void *src)
 		((uint64_t *)(void *)(d + a->inv_off))[i] += ((const uint64_t *)(const void *)(s + a->inv_off))[i];
 }
 
-void
+size_t
 aggs_result(const struct aggs *a, void *block, struct agg_cols *c)
 {
 	char *b = block;
 	uint64_t inv;
-	size_t i;
+	size_t i, over = 0;
 
 	for (i = 0; i < a->nspecs; i++) {
 		agg_cols_begin(c, a->specs[i].name);
-		a->specs[i].fn->result(b + a->specs[i].off, &a->specs[i], &c->b);
+		if (a->specs[i].fn->result(b + a->specs[i].off, &a->specs[i], &c->b) == AGG_OVERFLOW)
+			over++;
 		agg_cols_end(c);
 	}
 	for (i = 0; i < a->nfields; i++) {
@@ -1180,6 +1451,7 @@ aggs_result(const struct aggs *a, void *block, struct agg_cols *c)
 		jw_uint(&c->b, inv);
 		agg_cols_end(c);
 	}
+	return over;
 }
 
 void

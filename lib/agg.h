@@ -45,6 +45,9 @@ struct agg_spec;
 #define AGG_SHARE	0x20	/* specs with the same state kind and field share one state */
 #define AGG_HIDDEN	0x40	/* not selectable by name (an --approx variant) */
 
+/* What a result function returns when its value overflowed the double range. */
+#define AGG_OVERFLOW	1
+
 struct agg_func {
 	const char	*name;
 	unsigned	 flags;
@@ -55,8 +58,12 @@ struct agg_func {
 	void	(*update)(void *st, const struct agg_val *);
 	/* merge folds src into dst; src is left valid (free it separately). */
 	void	(*merge)(void *dst, const void *src);
-	/* result appends the JSON value of the result; may reorder the state (sorting) but not change it. */
-	void	(*result)(void *st, const struct agg_spec *, struct buf *out);
+	/*
+	 * result appends the JSON value of the result; may reorder the state
+	 * (sorting) but not change it.  Returns 0, or AGG_OVERFLOW when the
+	 * result is past the double range and null was written instead.
+	 */
+	int	(*result)(void *st, const struct agg_spec *, struct buf *out);
 	/* save appends the state as one JSON value; load reads it back (0, or -1 when malformed). */
 	void	(*save)(const void *st, struct buf *out);
 	int	(*load)(void *st, json_t *);
@@ -72,6 +79,7 @@ struct agg_spec {
 	char		*field;		/* the field path as written, or NULL */
 	char		*name;		/* the output name */
 	double		 param;		/* AGG_PCT: the fraction 0..1; AGG_NUM: N */
+	uint64_t	 pnum, pden;	/* AGG_PCT and median: the fraction exactly, pnum/pden (pden 0: use param) */
 	int		 fidx;		/* index into aggs->fields, or -1 */
 	size_t		 off;		/* the offset of its state in a group's block */
 	bool		 owner;		/* this spec owns the (possibly shared) state at off */
@@ -135,10 +143,11 @@ void	aggs_merge(const struct aggs *, void *dst, const void *src);
 
 /*
  * aggs_result appends the output columns of a group: one per spec in
- * order, then FIELD_invalid for each field with invalid values.
+ * order, then FIELD_invalid for each field with invalid values.  Returns
+ * how many columns overflowed the double range (written as null).
  */
 struct agg_cols;
-void	aggs_result(const struct aggs *, void *block, struct agg_cols *);
+size_t	aggs_result(const struct aggs *, void *block, struct agg_cols *);
 
 /* aggs_save appends the JSON array of the specs' states (null for a shared state's followers), then ",\"invalid\":[...]" is the caller's. */
 void	aggs_save(const struct aggs *, const void *block, struct buf *out);
@@ -167,6 +176,13 @@ int	agg_number(const struct rec_val *, struct agg_val *out);
  * sorted values for p in [0, 1].  n must be > 0.
  */
 double	agg_quantile(const double *sorted, size_t n, double p);
+
+/*
+ * agg_quantile_frac is agg_quantile for p = num / den exactly (den > 0,
+ * num <= den): the rank is computed without rounding, so a decimal
+ * percentage gives R's quantile(type = 7) value rounded once.
+ */
+double	agg_quantile_frac(const double *sorted, size_t n, uint64_t num, uint64_t den);
 
 /*
  * Neumaier-compensated summation: s is the running sum, c the

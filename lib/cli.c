@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "expr.h"
 #include "diag.h"
 
 #ifndef NDFLOW_VERSION
@@ -269,4 +270,15 @@ cli_time(struct cli *c, struct rec *r, int64_t *t, const char **why)
 		return -1;
 	}
 	return 0;
+}
+
+struct expr *
+cli_expr(const char *opt, const char *arg)
+{
+	struct expr_err err;
+	struct expr *x = expr_compile(arg, &err);
+
+	if (x == NULL)
+		diag_usage_error("%s: column %zu: %s", opt, err.column, err.text);
+	return x;
 }

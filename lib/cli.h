@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "expr.h"
 #include "record.h"
 #include "timeval.h"
 
@@ -90,6 +91,8 @@ uint64_t	 cli_uint(const char *opt, const char *arg, uint64_t min, uint64_t max)
 double		 cli_double(const char *opt, const char *arg, double min, double max);
 /* cli_size accepts a byte count with an optional K, M, G suffix (powers of 1024). */
 uint64_t	 cli_size(const char *opt, const char *arg, uint64_t min, uint64_t max);
+/* cli_expr compiles an option's expression or exits 2 with "prog: --opt: column N: reason". */
+struct expr	*cli_expr(const char *opt, const char *arg);
 /* cli_path compiles one field path or exits 2 with the column. */
 struct rec_path	*cli_path(const char *opt, const char *arg);
 

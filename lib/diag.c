@@ -1,5 +1,6 @@
 /* diag: messages with position, the dead-letter writer, side outputs, counters, --stats and exit statuses. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ static size_t ncounters;
 
 static struct {
 	char	*name, *value;
+	bool	 raw;	/* value is JSON text (a number), written as is */
 } strstats[8];
 static size_t nstrstats;
 
@@ -212,6 +214,13 @@ static void	*reject_arg;
 static bool	 reject_dropped;	/* the hook dropped the line being streamed */
 
 void
+diag_on_reject(bool (*fn)(const struct diag_pos *, const char *, void *), void *arg)
+{
+	reject_hook = fn;
+	reject_arg = arg;
+}
+
+void
 diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const char *fmt, ...)
 {
 	char reason[512];
@@ -245,40 +254,64 @@ diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const ch
 		report(pos, reason);
 }
 
-void
-diag_on_reject(bool (*fn)(const struct diag_pos *, const char *, void *), void *arg)
-{
-	reject_hook = fn;
-	reject_arg = arg;
-}
+/*
+ * The streaming dead-letter record.  Whether a line is UTF-8 ("raw") or
+ * not ("raw_b64") is known only at its end, but the record names the
+ * field before the bytes.  So the line is spooled to an unlinked temporary
+ * file, never held in memory, while a UTF-8 check runs over the chunks, and
+ * diag_reject_end writes the record.  When no temporary file can be
+ * written, the bytes go straight out as raw_b64, which keeps them exact.
+ */
+static struct buf	 dlhead;	/* the streamed record's head, until its end */
+static int		 spool = -1;	/* the spool file, made on first use */
+static uint64_t		 spooled;	/* bytes in the spool */
+static bool		 direct;	/* streaming raw_b64 straight out */
+static unsigned		 u8need;	/* continuation bytes the UTF-8 check still expects */
+static unsigned char	 u8lo, u8hi;	/* the range of the next continuation byte */
+static bool		 u8bad;
 
-void
-diag_reject_begin(const struct diag_pos *pos, const char *reason)
+/* u8_scan carries the UTF-8 check across chunks (the grammar of utf8_valid). */
+static void
+u8_scan(const unsigned char *s, size_t n)
 {
-	reject_dropped = reject_hook != NULL && !reject_hook(pos, reason, reject_arg);
-	if (reject_dropped)
-		return;
-	diag_rejected++;
-	streaming = true;
-	b64n = 0;
-	if (dead != NULL) {
-		dl_head(pos, reason);
-		buf_add(&dl, ",\"raw_b64\":\"", 12);
-		fwrite(dl.p, 1, dl.len, dead);
-	} else {
-		lost++;
-		report(pos, reason);
+	size_t i;
+	unsigned c;
+
+	for (i = 0; i < n && !u8bad; i++) {
+		c = s[i];
+		if (u8need > 0) {
+			if (c < u8lo || c > u8hi)
+				u8bad = true;
+			u8need--;
+			u8lo = 0x80;
+			u8hi = 0xBF;
+		} else if (c < 0x80)
+			continue;
+		else if (c < 0xC2 || c > 0xF4)
+			u8bad = true;
+		else if (c < 0xE0) {
+			u8need = 1;
+			u8lo = 0x80;
+			u8hi = 0xBF;
+		}
+		else if (c < 0xF0) {
+			u8need = 2;
+			u8lo = c == 0xE0 ? 0xA0 : 0x80;	/* overlong */
+			u8hi = c == 0xED ? 0x9F : 0xBF;	/* surrogate */
+		} else {
+			u8need = 3;
+			u8lo = c == 0xF0 ? 0x90 : 0x80;	/* overlong */
+			u8hi = c == 0xF4 ? 0x8F : 0xBF;	/* past U+10FFFF */
+		}
 	}
 }
 
-void
-diag_reject_chunk(const void *p, size_t n)
+/* b64_stream writes bytes to the dead-letter as base64, carrying up to two bytes to the next call. */
+static void
+b64_stream(const unsigned char *s, size_t n)
 {
-	const unsigned char *s = p;
 	size_t i = 0, whole;
 
-	if (dead == NULL || !streaming)
-		return;
 	buf_reset(&dl);
 	/* Complete the carried group first, then encode whole groups of three. */
 	while (b64n > 0 && b64n < 3 && i < n)
@@ -304,6 +337,165 @@ diag_reject_chunk(const void *p, size_t n)
 	fwrite(dl.p, 1, dl.len, dead);
 }
 
+/* b64_close writes the carried bytes and ends the base64 string. */
+static void
+b64_close(void)
+{
+	buf_reset(&dl);
+	if (b64n > 0)
+		jw_b64(&dl, b64carry, b64n);
+	if (dl.len >= 2) {
+		memmove(dl.p, dl.p + 1, dl.len - 2);
+		dl.len -= 2;
+	}
+	b64n = 0;
+	buf_add(&dl, "\"", 1);
+	fwrite(dl.p, 1, dl.len, dead);
+}
+
+/* text_stream writes valid UTF-8 to the dead-letter as the inside of a JSON string. */
+static void
+text_stream(const unsigned char *s, size_t n)
+{
+	buf_reset(&dl);
+	jw_str(&dl, (const char *)s, n);
+	fwrite(dl.p + 1, 1, dl.len - 2, dead);
+}
+
+/* spool_open makes the spool file, once per run when it can; returns -1 when it cannot. */
+static int
+spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+
+	if (spool < 0) {
+		if (dir == NULL || *dir == '\0')
+			dir = "/tmp";
+		if ((size_t)snprintf(path, sizeof path, "%s/ndflow-line-XXXXXX", dir) >= sizeof path ||
+		    (spool = mkostemp(path, O_CLOEXEC)) < 0)
+			return -1;
+		unlink(path);
+	}
+	if (ftruncate(spool, 0) != 0 || lseek(spool, 0, SEEK_SET) != 0)
+		return -1;
+	return 0;
+}
+
+/* spool_add appends a chunk to the spool; returns -1 (the spool keeps what came before) on failure. */
+static int
+spool_add(const unsigned char *s, size_t n)
+{
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < n) {
+		w = write(spool, s + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;	/* the replay reads only the first spooled bytes */
+		done += (size_t)w;
+	}
+	spooled += n;
+	return 0;
+}
+
+/*
+ * spool_replay hands the spooled bytes to fn in blocks.  With text, a
+ * block never ends inside a UTF-8 sequence (jw_str checks each block on
+ * its own).  A failed read is an I/O error: the record is ended short.
+ */
+static void
+spool_replay(void (*fn)(const unsigned char *, size_t), bool text)
+{
+	unsigned char blk[32768];
+	uint64_t left = spooled;
+	size_t have = 0, cut, i;
+	ssize_t r;
+
+	if (lseek(spool, 0, SEEK_SET) != 0)
+		left = 0;
+	while (left > 0) {
+		r = read(spool, blk + have, sizeof blk - have < left ? sizeof blk - have : (size_t)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			diag_warn("dead-letter: cannot read back a spooled line");
+			ioerr = true;
+			break;
+		}
+		left -= (uint64_t)r;
+		have += (size_t)r;
+		cut = have;
+		if (text && left > 0) {
+			/* Keep a sequence that the block cuts for the next one. */
+			i = have - 1;
+			while (i > 0 && have - i < 4 && (blk[i] & 0xC0) == 0x80)
+				i--;
+			if (blk[i] >= 0xC0)
+				cut = i;
+		}
+		fn(blk, cut);
+		memmove(blk, blk + cut, have - cut);
+		have -= cut;
+	}
+	if (have > 0)
+		fn(blk, have);
+}
+
+/* go_direct gives up spooling: the head, raw_b64 and what the spool holds go out now. */
+static void
+go_direct(void)
+{
+	fwrite(dlhead.p, 1, dlhead.len, dead);
+	fputs(",\"raw_b64\":\"", dead);
+	direct = true;
+	b64n = 0;
+	if (spooled > 0)
+		spool_replay(b64_stream, false);
+	spooled = 0;
+}
+
+void
+diag_reject_begin(const struct diag_pos *pos, const char *reason)
+{
+	reject_dropped = reject_hook != NULL && !reject_hook(pos, reason, reject_arg);
+	if (reject_dropped)
+		return;
+	diag_rejected++;
+	streaming = true;
+	b64n = 0;
+	if (dead != NULL) {
+		dl_head(pos, reason);
+		buf_reset(&dlhead);
+		buf_add(&dlhead, dl.p, dl.len);
+		spooled = 0;
+		direct = false;
+		u8need = 0;
+		u8bad = false;
+		if (spool_open() < 0)
+			go_direct();
+	} else {
+		lost++;
+		report(pos, reason);
+	}
+}
+
+void
+diag_reject_chunk(const void *p, size_t n)
+{
+	if (dead == NULL || !streaming)
+		return;
+	if (!direct) {
+		u8_scan(p, n);
+		if (spool_add(p, n) == 0)
+			return;
+		go_direct();
+	}
+	b64_stream(p, n);
+}
+
 void
 diag_reject_end(void)
 {
@@ -312,15 +504,22 @@ diag_reject_end(void)
 		return;
 	}
 	if (dead != NULL && streaming) {
-		buf_reset(&dl);
-		if (b64n > 0)
-			jw_b64(&dl, b64carry, b64n);
-		if (dl.len >= 2) {
-			memmove(dl.p, dl.p + 1, dl.len - 2);
-			dl.len -= 2;
+		if (direct)
+			b64_close();
+		else if (!u8bad && u8need == 0) {
+			fwrite(dlhead.p, 1, dlhead.len, dead);
+			fputs(",\"raw\":\"", dead);
+			spool_replay(text_stream, true);
+			fputc('"', dead);
+		} else {
+			fwrite(dlhead.p, 1, dlhead.len, dead);
+			fputs(",\"raw_b64\":\"", dead);
+			spool_replay(b64_stream, false);
+			b64_close();
 		}
-		buf_add(&dl, "\"}\n", 3);
-		fwrite(dl.p, 1, dl.len, dead);
+		fputs("}\n", dead);
+		spooled = 0;
+		direct = false;
 	}
 	streaming = false;
 	b64n = 0;
@@ -397,6 +596,20 @@ diag_stat_str(const char *name, const char *value)
 }
 
 void
+diag_stat_real(const char *name, double value)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	jw_real(&b, value);
+	diag_stat_str(name, buf_cstr(&b));
+	buf_free(&b);
+	for (i = 0; i < nstrstats; i++)
+		if (strcmp(strstats[i].name, name) == 0)
+			strstats[i].raw = true;
+}
+
+void
 diag_print_stats(void)
 {
 	struct buf b = BUF_INIT;
@@ -425,7 +638,10 @@ diag_print_stats(void)
 		buf_addc(&b, ',');
 		jw_cstr(&b, strstats[i].name);
 		buf_addc(&b, ':');
-		jw_cstr(&b, strstats[i].value);
+		if (strstats[i].raw)
+			buf_adds(&b, strstats[i].value);
+		else
+			jw_cstr(&b, strstats[i].value);
 	}
 	buf_adds(&b, ",\"elapsed_s\":");
 	jw_real(&b, (double)(int64_t)(el * 1e6) / 1e6);

@@ -69,7 +69,10 @@ void	diag_reject(const struct diag_pos *, const char *raw, size_t rawlen, const 
 void	diag_on_reject(bool (*fn)(const struct diag_pos *, const char *reason, void *arg), void *arg);
 /*
  * The streaming form, for a line too long to hold: begin, any number of
- * chunks, end.  The dead-letter record carries raw_b64.
+ * chunks, end.  The record carries raw or raw_b64 as diag_reject's does:
+ * the line is spooled to an unlinked file in $TMPDIR (or /tmp), not
+ * memory, until its end decides.  When no such file can be written, the
+ * record carries raw_b64 whatever the bytes.
  */
 void	diag_reject_begin(const struct diag_pos *, const char *reason);
 void	diag_reject_chunk(const void *, size_t);
@@ -98,6 +101,8 @@ uint64_t	*diag_counter(const char *name);
 extern uint64_t	 diag_in, diag_out, diag_rejected;
 /* diag_stat_str adds a string-valued stat ("format":"csv"); the value is copied. */
 void	diag_stat_str(const char *name, const char *value);
+/* diag_stat_real adds a number-valued stat that is not a count ("bloom_fill":0.4321). */
+void	diag_stat_real(const char *name, double value);
 
 /* diag_stats_pending is set by SIGUSR1; diag_poll prints the stats line and clears it. */
 extern volatile int diag_stats_pending;

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "diag.h"
 #include "expr.h"
 #include "record.h"
 
@@ -22,10 +21,30 @@
  * tostring) and, for a pipe, the slot holding its input value.
  * Values are struct rec_val views; RT_MISSING behaves as null except
  * in exists().
+ *
+ * A chain of one operator ("a or b or c", "a + b - c", "a | b | c") is
+ * one node with a list of operands, evaluated in a loop, so its length
+ * costs no stack.  Only nesting (parentheses, call arguments, prefix
+ * "not" and "-") makes the tree deeper, and the parser refuses more than
+ * EXPR_MAX_DEPTH levels of it: every child is built by a parser call
+ * nested inside the one building its parent, so the evaluator and
+ * node_free recurse no deeper than the parser did.
  */
+#define EXPR_MAX_DEPTH	256
+
+/*
+ * A POSIX regcomp expands a bounded repetition by copying its operand,
+ * and its cost grows faster than the result: "a{1,32767}" takes 20 s and
+ * 6 GB, "a{1,1000}{1,1000}" 8 GB, 40,000 nested groups overflow its
+ * stack.  Patterns are measured before compiling and refused past these
+ * limits, where a compile stays under about 0.1 s and 100 MB.
+ */
+#define RE_MAX_COUNT	1000	/* the largest count in {m,n} */
+#define RE_MAX_SIZE	10000	/* elements once every repetition is expanded */
+#define RE_MAX_GROUPS	100	/* nesting of (...) */
 enum op {
 	X_CONST, X_PATH, X_ROOT, X_INPUT, X_PIPE,
-	X_OR, X_AND, X_NOT,
+	X_OR, X_AND, X_NOT, X_ARITH,
 	X_EQ, X_NE, X_LT, X_LE, X_GT, X_GE, X_MATCH, X_IN,
 	X_ADD, X_SUB, X_MUL, X_DIV, X_MOD, X_NEG,
 	X_EXISTS, X_LENGTH, X_LOWER, X_UPPER, X_STARTS, X_ENDS, X_CONTAINS,
@@ -43,7 +62,10 @@ struct node {
 	struct node	**set;		/* X_IN: constants */
 	size_t		 nset;
 	struct node	*pipe;		/* X_INPUT: the pipe whose input this is */
-	struct rec_val	 slot;		/* X_PIPE: the value of a, while b runs */
+	struct rec_val	 slot;		/* X_PIPE: the value of the stage before the one running */
+	struct node	**kid;		/* X_OR, X_AND, X_ARITH, X_PIPE: the operands, in order */
+	enum op		*kop;		/* X_ARITH: kop[i] combines the result so far with kid[i] (i > 0) */
+	size_t		 nkid, capkid;
 	struct buf	 scratch;	/* strings this node produces */
 };
 
@@ -78,6 +100,7 @@ struct parser {
 	/* What "." means here: the record, a path, or the input slot of a pipe. */
 	const char	*ctx_spec;	/* non-NULL: "." is this path ("" = the record) */
 	struct node	*ctx_pipe;	/* non-NULL: "." is this pipe's input */
+	size_t		 depth;		/* nesting levels open, at most EXPR_MAX_DEPTH */
 };
 
 /* column converts a byte offset into a 1-based column counted in characters. */
@@ -284,6 +307,13 @@ lex_number(struct parser *p, size_t *i)
 	return 0;
 }
 
+/* has_nul reports whether s[0..n) holds a NUL; s may be NULL when n is 0 (an empty buffer). */
+static int
+has_nul(const char *s, size_t n)
+{
+	return n > 0 && memchr(s, '\0', n) != NULL;
+}
+
 /* add_key appends a quoted key segment to a path spec, escaped as rec_path_compile reads it. */
 static void
 add_key(struct buf *spec, const char *k, size_t n)
@@ -322,7 +352,7 @@ lex_path(struct parser *p, size_t *i, struct buf *spec)
 		} else if (dot && s[j] == '"') {
 			if (lex_string(p, &j, &str) < 0)
 				goto bad;
-			if (memchr(str.p, '\0', str.len) != NULL) {
+			if (has_nul(str.p, str.len)) {
 				fail(p, *i, "a field name cannot contain NUL");
 				goto bad;
 			}
@@ -335,7 +365,7 @@ lex_path(struct parser *p, size_t *i, struct buf *spec)
 			if (s[j] == '"') {
 				if (lex_string(p, &j, &str) < 0)
 					goto bad;
-				if (memchr(str.p, '\0', str.len) != NULL) {
+				if (has_nul(str.p, str.len)) {
 					fail(p, st, "a field name cannot contain NUL");
 					goto bad;
 				}
@@ -530,6 +560,30 @@ mknode(enum op op, struct node *a, struct node *b)
 	return n;
 }
 
+/* kid_add appends an operand to a chain node; op is how it combines (X_ARITH only). */
+static void
+kid_add(struct node *n, enum op op, struct node *k)
+{
+	if (n->nkid == n->capkid) {
+		n->capkid = n->capkid ? 2 * n->capkid : 4;
+		n->kid = xrealloc(n->kid, n->capkid * sizeof *n->kid);
+		n->kop = xrealloc(n->kop, n->capkid * sizeof *n->kop);
+	}
+	n->kop[n->nkid] = op;
+	n->kid[n->nkid++] = k;
+}
+
+/* chain returns the node for "l OP ...": l itself when it is the chain being built, else a new chain holding l. */
+static struct node *
+chain(struct node *l, struct node **ch, enum op op)
+{
+	if (*ch == NULL || l != *ch) {
+		*ch = mknode(op, NULL, NULL);
+		kid_add(*ch, op, l);
+	}
+	return *ch;
+}
+
 static void
 node_free(struct node *n)
 {
@@ -539,6 +593,10 @@ node_free(struct node *n)
 		return;
 	node_free(n->a);
 	node_free(n->b);
+	for (i = 0; i < n->nkid; i++)
+		node_free(n->kid[i]);
+	free(n->kid);
+	free(n->kop);
 	for (i = 0; i < n->nset; i++)
 		node_free(n->set[i]);
 	free(n->set);
@@ -602,6 +660,29 @@ expected_value(struct parser *p)
 		return;
 	}
 	fail(p, t->off, "expected a value after %s", tokname(p, &p->tk[p->pos - 1], a, sizeof a));
+}
+
+/*
+ * enter opens one level of nesting at the token at off: a parenthesis, a
+ * call's argument list, a prefix "not" or "-".  Returns 0, or -1 after
+ * reporting that the expression nests too deeply; leave closes a level
+ * entered successfully.
+ */
+static int
+enter(struct parser *p, size_t off)
+{
+	if (p->depth >= EXPR_MAX_DEPTH) {
+		fail(p, off, "expression nested more than %d levels deep", EXPR_MAX_DEPTH);
+		return -1;
+	}
+	p->depth++;
+	return 0;
+}
+
+static void
+leave(struct parser *p)
+{
+	p->depth--;
 }
 
 static struct node *
@@ -738,7 +819,9 @@ literal(struct parser *p)
 static void
 add_set(struct node *n, struct node *k)
 {
-	n->set = xrealloc(n->set, (n->nset + 1) * sizeof *n->set);
+	/* Grow by doubling (a power of two holds exactly nset): a long list costs linear time. */
+	if ((n->nset & (n->nset - 1)) == 0)
+		n->set = xrealloc(n->set, (n->nset ? 2 * n->nset : 1) * sizeof *n->set);
 	n->set[n->nset++] = k;
 }
 
@@ -773,22 +856,193 @@ set_list(struct parser *p, struct node *n, enum tok sep, enum tok close)
 static struct node *parse_pipe(struct parser *);
 static struct node *parse_not(struct parser *);
 
+/* A group being measured by re_cost: the sizes of its finished branches, its current branch and the last atom in it. */
+struct re_group {
+	uint64_t	done, branch, last;
+};
+
+/* sat_add and sat_mul keep a size from wrapping: anything past RE_MAX_SIZE is simply too large. */
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a + b > RE_MAX_SIZE ? RE_MAX_SIZE + 1 : a + b;
+}
+
+static uint64_t
+sat_mul(uint64_t a, uint64_t b)
+{
+	return b != 0 && a > (RE_MAX_SIZE + 1) / b ? RE_MAX_SIZE + 1 : a * b;
+}
+
+/*
+ * re_count reads the interval "{m}", "{m,}", "{m,n}" or "{,n}" at s[*i]
+ * (the '{').  Returns 1 and moves *i past the '}' with the number of
+ * copies regcomp makes of the operand in *copies (n, or m + 1 when
+ * unbounded) and the largest count written in *count; 0 when the brace
+ * does not open an interval (regcomp decides what it is).
+ */
+static int
+re_count(const char *s, size_t len, size_t *i, uint64_t *copies, uint64_t *count)
+{
+	uint64_t v[2] = { 0, 0 };
+	int have[2] = { 0, 0 }, k = 0;
+	size_t j = *i + 1;
+
+	for (; j < len; j++) {
+		if (s[j] >= '0' && s[j] <= '9') {
+			v[k] = v[k] > UINT32_MAX ? v[k] : v[k] * 10 + (uint64_t)(s[j] - '0');
+			have[k] = 1;
+		} else if (s[j] == ',' && k == 0)
+			k = 1;
+		else
+			break;
+	}
+	if (j == len || s[j] != '}' || (!have[0] && !have[1]))
+		return 0;
+	*i = j + 1;
+	*count = v[0] > v[1] ? v[0] : v[1];
+	if (k == 0)
+		*copies = v[0];
+	else if (have[1])
+		*copies = v[1] > v[0] ? v[1] : v[0];
+	else
+		*copies = v[0] + 1;
+	if (*copies == 0)
+		*copies = 1;
+	return 1;
+}
+
+/*
+ * re_cost measures a POSIX extended regular expression before regcomp
+ * sees it: the number of elements once every repetition is expanded
+ * (each atom 1, a group its contents plus 1, an interval multiplies its
+ * operand by its upper count, '+' by 2 as regcomp copies it), the largest
+ * interval count and the nesting of groups.
+ * Returns NULL when the pattern is within the limits, else the reason,
+ * written into why.
+ */
+static const char *
+re_cost(const char *s, size_t len, char *why, size_t whysz)
+{
+	struct re_group st[RE_MAX_GROUPS + 1], *g = st;
+	uint64_t copies, count;
+	size_t i = 0, brace;
+
+	memset(g, 0, sizeof *g);
+	while (i < len) {
+		char c = s[i];
+
+		if (c == '(') {
+			if (g == st + RE_MAX_GROUPS) {
+				snprintf(why, whysz, "groups nested more than %d deep", RE_MAX_GROUPS);
+				return why;
+			}
+			memset(++g, 0, sizeof *g);
+			i++;
+			continue;
+		}
+		if (c == ')' && g > st) {
+			uint64_t size = sat_add(sat_add(g->done, g->branch), 1);
+			g--;
+			g->last = size;
+			g->branch = sat_add(g->branch, size);
+			i++;
+			continue;
+		}
+		if (c == '|') {
+			g->done = sat_add(g->done, g->branch);
+			g->branch = g->last = 0;
+			i++;
+			continue;
+		}
+		if ((c == '{' && (brace = i, re_count(s, len, &i, &copies, &count))) || c == '+') {
+			if (c == '{' && count > RE_MAX_COUNT) {
+				snprintf(why, whysz, "repetition count over %d in '%.*s'", RE_MAX_COUNT,
+				    (int)(i - brace > 40 ? 40 : i - brace), s + brace);
+				return why;
+			}
+			/* regcomp reads "a+" as "aa*": two copies, so "a++++" is sixteen. */
+			if (c == '+') {
+				copies = 2;
+				i++;
+			}
+			/* The operand is the last atom; a repeated repetition multiplies again. */
+			g->branch -= g->last;
+			g->last = sat_mul(g->last ? g->last : 1, copies);
+			g->branch = sat_add(g->branch, g->last);
+		} else if (c == '*' || c == '?') {
+			i++;
+			continue;	/* no copies: the operand is used once */
+		} else {
+			size_t j = i + 1;
+
+			if (c == '\\' && j < len)
+				j++;
+			else if (c == '[') {
+				/* A bracket expression: ']' first is literal, [:x:] [.x.] [=x=] nest. */
+				if (j < len && s[j] == '^')
+					j++;
+				if (j < len && s[j] == ']')
+					j++;
+				while (j < len && s[j] != ']') {
+					if (s[j] == '[' && j + 1 < len &&
+					    (s[j + 1] == ':' || s[j + 1] == '.' || s[j + 1] == '=')) {
+						char e = s[j + 1];
+
+						j += 2;
+						while (j + 1 < len && !(s[j] == e && s[j + 1] == ']'))
+							j++;
+						j += 2;
+						continue;
+					}
+					j++;
+				}
+				if (j < len)
+					j++;
+			}
+			g->last = 1;
+			g->branch = sat_add(g->branch, 1);
+			i = j;
+		}
+		if (sat_add(g->done, g->branch) > RE_MAX_SIZE)
+			break;
+	}
+	/* Groups left open are regcomp's error to report; close them to total the size. */
+	while (g > st) {
+		uint64_t size = sat_add(sat_add(g->done, g->branch), 1);
+		g--;
+		g->branch = sat_add(g->branch, size);
+	}
+	if (sat_add(g->done, g->branch) > RE_MAX_SIZE) {
+		snprintf(why, whysz, "too large (over %d elements once repetitions are expanded)",
+		    RE_MAX_SIZE);
+		return why;
+	}
+	return NULL;
+}
+
 /* regex compiles the string literal at the current token into n. */
 static void
 regex(struct parser *p, struct node *n, const char *what)
 {
 	struct token *t = cur(p);
+	const char *why;
+	char buf[100];
 	int rc;
 
 	if (t->t != T_STR) {
 		fail(p, t->off, "expected a string literal (the regular expression) after %s", what);
 		return;
 	}
-	if (memchr(t->val, '\0', t->vlen) != NULL) {
+	if (has_nul(t->val, t->vlen)) {
 		fail(p, t->off, "invalid regular expression: contains NUL");
 		return;
 	}
 	p->pos++;
+	if ((why = re_cost(t->val, t->vlen, buf, sizeof buf)) != NULL) {
+		fail(p, t->off, "invalid regular expression: %s", why);
+		return;
+	}
 	if ((rc = regcomp(&n->re, t->val, REG_EXTENDED | REG_NOSUB)) != 0) {
 		char msg[100];
 		regerror(rc, &n->re, msg, sizeof msg);
@@ -846,13 +1100,14 @@ expect_rparen(struct parser *p, struct node *n, size_t lparen)
 	return n;
 }
 
+static struct node *call_args(struct parser *, const struct fn *, const struct token *, struct node *);
+
 static struct node *
 call(struct parser *p, const struct fn *f, const struct token *name)
 {
 	struct node *n = mknode(f->op, NULL, NULL);
 	int paren = cur(p)->t == T_LPAREN;
 	size_t lp = cur(p)->off;
-	char a[40];
 
 	if (!paren) {
 		if (f->kind != F_FILTER) {
@@ -867,6 +1122,21 @@ call(struct parser *p, const struct fn *f, const struct token *name)
 		fail(p, cur(p)->off, "expected an argument for %s", f->name);
 		return n;
 	}
+	if (enter(p, lp) < 0)
+		return n;
+	n = call_args(p, f, name, n);
+	leave(p);
+	if (p->failed)
+		return n;
+	return expect_rparen(p, n, lp);
+}
+
+/* call_args parses the arguments of f after its '(' into n. */
+static struct node *
+call_args(struct parser *p, const struct fn *f, const struct token *name, struct node *n)
+{
+	char a[40];
+
 	switch (f->kind) {
 	case F_FILTER:
 		n->a = parse_pipe(p);
@@ -901,7 +1171,7 @@ call(struct parser *p, const struct fn *f, const struct token *name)
 			return n;
 		}
 		p->pos++;
-		if (memchr(t->val, '\0', t->vlen) != NULL) {
+		if (has_nul(t->val, t->vlen)) {
 			fail(p, t->off, "a field name cannot contain NUL");
 			return n;
 		}
@@ -923,13 +1193,12 @@ call(struct parser *p, const struct fn *f, const struct token *name)
 	case F_IN:
 		n->a = dot(p, name->off);
 		set_list(p, n, T_COMMA, T_RPAREN);
+		p->pos--;	/* set_list took the ')': give it back to the caller */
 		return n;
 	}
-	if (!p->failed && cur(p)->t == T_SEMI) {
+	if (!p->failed && cur(p)->t == T_SEMI)
 		fail(p, cur(p)->off, "%s takes one argument", f->name);
-		return n;
-	}
-	return expect_rparen(p, n, lp);
+	return n;
 }
 
 static struct node *
@@ -955,7 +1224,10 @@ parse_primary(struct parser *p)
 			expected_value(p);
 			return NULL;
 		}
+		if (enter(p, t->off) < 0)
+			return NULL;
 		n = parse_pipe(p);
+		leave(p);
 		return expect_rparen(p, n, t->off);
 	case T_LBRACK:
 		fail(p, t->off, "array literals are only allowed after 'in'");
@@ -997,17 +1269,24 @@ parse_unary(struct parser *p)
 			expected_value(p);
 			return NULL;
 		}
+		if (enter(p, t->off) < 0)
+			return NULL;
 		n = parse_unary(p);
+		leave(p);
 		return mknode(X_NEG, n, NULL);
 	}
 	return parse_primary(p);
 }
 
-/* binary parses a left-associative level: operands from sub, operators from the table. */
+/*
+ * binary parses a left-associative level: operands from sub, operators
+ * from the table.  "a + b - c" becomes one X_ARITH node with the operands
+ * a, b, c and the operators +, -.
+ */
 static struct node *
 binary(struct parser *p, struct node *(*sub)(struct parser *), const enum tok *tk, const enum op *op, size_t n)
 {
-	struct node *l = sub(p);
+	struct node *l = sub(p), *ch = NULL;
 	size_t i;
 
 	while (!p->failed) {
@@ -1021,8 +1300,8 @@ binary(struct parser *p, struct node *(*sub)(struct parser *), const enum tok *t
 			expected_value(p);
 			break;
 		}
-		l = mknode(op[i], l, NULL);
-		l->b = sub(p);
+		l = chain(l, &ch, X_ARITH);
+		kid_add(l, op[i], sub(p));
 	}
 	return l;
 }
@@ -1107,8 +1386,14 @@ parse_not(struct parser *p)
 
 	/* Prefix "not X"; a "not" that nothing follows is jq's filter "not" on ".". */
 	if (is_kw(p, t, "not") && can_start(p, &p->tk[p->pos + 1])) {
+		struct node *n;
+
+		if (enter(p, t->off) < 0)
+			return NULL;
 		p->pos++;
-		return mknode(X_NOT, parse_not(p), NULL);
+		n = mknode(X_NOT, parse_not(p), NULL);
+		leave(p);
+		return n;
 	}
 	return parse_cmp(p);
 }
@@ -1116,7 +1401,7 @@ parse_not(struct parser *p)
 static struct node *
 parse_and(struct parser *p)
 {
-	struct node *l = parse_not(p);
+	struct node *l = parse_not(p), *ch = NULL;
 
 	while (!p->failed && is_kw(p, cur(p), "and")) {
 		p->pos++;
@@ -1124,8 +1409,8 @@ parse_and(struct parser *p)
 			expected_value(p);
 			break;
 		}
-		l = mknode(X_AND, l, NULL);
-		l->b = parse_not(p);
+		l = chain(l, &ch, X_AND);
+		kid_add(l, X_AND, parse_not(p));
 	}
 	return l;
 }
@@ -1133,7 +1418,7 @@ parse_and(struct parser *p)
 static struct node *
 parse_or(struct parser *p)
 {
-	struct node *l = parse_and(p);
+	struct node *l = parse_and(p), *ch = NULL;
 
 	while (!p->failed && is_kw(p, cur(p), "or")) {
 		p->pos++;
@@ -1141,8 +1426,8 @@ parse_or(struct parser *p)
 			expected_value(p);
 			break;
 		}
-		l = mknode(X_OR, l, NULL);
-		l->b = parse_and(p);
+		l = chain(l, &ch, X_OR);
+		kid_add(l, X_OR, parse_and(p));
 	}
 	return l;
 }
@@ -1151,14 +1436,14 @@ parse_or(struct parser *p)
  * A | B evaluates B with "." bound to A's value.  When A is a path, B's
  * paths are joined onto it at compile time (".user | .id" is ".user.id"),
  * so no pipe node remains; otherwise a pipe node holds A's value in its
- * slot for B's "." to read.
+ * slot for B's "." to read, and each further stage reads the one before.
  */
 static struct node *
 parse_pipe(struct parser *p)
 {
 	const char *spec0 = p->ctx_spec;
 	struct node *pipe0 = p->ctx_pipe;
-	struct node *l = parse_or(p), *r;
+	struct node *l = parse_or(p), *r, *ch = NULL;
 	char *spec = NULL;
 
 	while (!p->failed && cur(p)->t == T_PIPE) {
@@ -1176,10 +1461,10 @@ parse_pipe(struct parser *p)
 			node_free(l);
 			l = r;
 		} else {
-			r = mknode(X_PIPE, l, NULL);
-			p->ctx_pipe = r;
-			r->b = parse_or(p);
-			l = r;
+			/* "A | B | C" is one pipe of three stages sharing one slot. */
+			l = chain(l, &ch, X_PIPE);
+			p->ctx_pipe = l;
+			kid_add(l, X_PIPE, parse_or(p));
 		}
 	}
 	p->ctx_spec = spec0;
@@ -1672,7 +1957,7 @@ length(const struct rec_val *a, struct rec_val *o)
 static void
 ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 {
-	struct rec_val a, b;
+	struct rec_val a, b, c2;
 	size_t i;
 	int c;
 
@@ -1690,26 +1975,33 @@ ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 		*o = n->pipe->slot;
 		return;
 	case X_PIPE:
-		ev(x, n->a, r, &n->slot);
-		ev(x, n->b, r, o);
+		ev(x, n->kid[0], r, &n->slot);
+		for (i = 1; i < n->nkid; i++) {
+			ev(x, n->kid[i], r, &a);
+			n->slot = a;
+		}
+		*o = n->slot;
 		return;
 	case X_OR:
-		ev(x, n->a, r, &a);
-		if (truthy(&a)) {
-			set_bool(o, true);
-			return;
-		}
-		ev(x, n->b, r, &b);
-		set_bool(o, truthy(&b));
-		return;
 	case X_AND:
-		ev(x, n->a, r, &a);
-		if (!truthy(&a)) {
-			set_bool(o, false);
-			return;
+		/* Short-circuit: the first operand that decides the chain ends it. */
+		for (i = 0; i < n->nkid; i++) {
+			ev(x, n->kid[i], r, &a);
+			if (truthy(&a) == (n->op == X_OR)) {
+				set_bool(o, n->op == X_OR);
+				return;
+			}
 		}
-		ev(x, n->b, r, &b);
-		set_bool(o, truthy(&b));
+		set_bool(o, n->op == X_AND);
+		return;
+	case X_ARITH:
+		ev(x, n->kid[0], r, &a);
+		for (i = 1; i < n->nkid; i++) {
+			ev(x, n->kid[i], r, &b);
+			arith(n->kop[i], &a, &b, &c2);
+			a = c2;
+		}
+		*o = a;
 		return;
 	case X_NOT:
 		ev(x, n->a, r, &a);
@@ -1745,15 +2037,6 @@ ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 				return;
 			}
 		set_bool(o, false);
-		return;
-	case X_ADD:
-	case X_SUB:
-	case X_MUL:
-	case X_DIV:
-	case X_MOD:
-		ev(x, n->a, r, &a);
-		ev(x, n->b, r, &b);
-		arith(n->op, &a, &b, o);
 		return;
 	case X_NEG:
 		ev(x, n->a, r, &a);
@@ -1800,6 +2083,12 @@ ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 		ev(x, n->a, r, &a);
 		tostring(n, &a, o);
 		return;
+	case X_ADD:
+	case X_SUB:
+	case X_MUL:
+	case X_DIV:
+	case X_MOD:
+		break;	/* operators inside an X_ARITH chain, never a node's own */
 	}
 	set_null(o);
 }
@@ -1811,15 +2100,4 @@ expr_test(struct expr *x, struct rec *r)
 
 	ev(x, x->root, r, &v);
 	return truthy(&v);
-}
-
-struct expr *
-cli_expr(const char *opt, const char *arg)
-{
-	struct expr_err err;
-	struct expr *x = expr_compile(arg, &err);
-
-	if (x == NULL)
-		diag_usage_error("%s: column %zu: %s", opt, err.column, err.text);
-	return x;
 }

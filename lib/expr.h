@@ -30,7 +30,5 @@ const char	*expr_src(const struct expr *);
  */
 bool	expr_test(struct expr *, struct rec *);
 
-/* cli_expr compiles an option's expression or exits 2 with "prog: --opt: column N: reason". */
-struct expr	*cli_expr(const char *opt, const char *arg);
 
 #endif

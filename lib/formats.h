@@ -80,6 +80,23 @@ enum fmt_result	 fmt_parse(struct fmt_reader *, const char *text, size_t len, st
 const char	*fmt_why(const struct fmt_reader *);
 
 /*
+ * After FMT_MORE the reader remembers where it stopped: the next call,
+ * given the same text with "\n" and the next line appended, scans only the
+ * new bytes, so a record of n lines costs O(n), not O(n^2).  A call with
+ * any other text (a new record after the caller gave one up) starts over.
+ */
+
+/*
+ * The work a reader has done since fmt_new, for tests that check it grows
+ * linearly with its input (a deterministic count, unlike time).
+ */
+struct fmt_stats {
+	unsigned long long	scanned;	/* bytes examined: validation, splitting, resumed records */
+	unsigned long long	probes;		/* key comparisons: header names, logfmt duplicate keys */
+};
+void		 fmt_stats(const struct fmt_reader *, struct fmt_stats *);
+
+/*
  * fmt_json_number reports whether --infer writes s[0..len) as a number:
  * a JSON number (as rec_number reads it) that is an integer within int64
  * or any other number within a double.  So "6.8581834E7" passes and

@@ -190,11 +190,11 @@ hm_get(const struct hm *m, const void *key, size_t len)
 	return m->slots[i].e != NULL ? (char *)m->slots[i].e + HDR : NULL;
 }
 
-/* grow doubles the table; entries do not move, only their slots. */
+/* resize rehashes the slots into a table of cap slots; entries do not move, only their slots. */
 static void
-grow(struct hm *m)
+resize(struct hm *m, size_t cap)
 {
-	size_t oldcap = m->mask + 1, cap = oldcap * 2;
+	size_t oldcap = m->mask + 1;
 	struct slot *old = m->slots;
 
 	if (cap > SIZE_MAX / sizeof(*old))
@@ -228,7 +228,7 @@ hm_put(struct hm *m, const void *key, size_t len, bool *created)
 	}
 	/* Keep the load at most 3/4 so probes stay short and an empty slot always exists. */
 	if ((m->count + 1) > (m->mask + 1) / 4 * 3) {
-		grow(m);
+		resize(m, (m->mask + 1) * 2);
 		i = find(m, h, key, len);
 	}
 	vs = m->vsize;
@@ -289,6 +289,13 @@ hm_del(struct hm *m, const void *key, size_t len)
 	if (m->slots[i].e == NULL)
 		return 0;
 	unlink_at(m, i);
+	/*
+	 * Shrink below 1/8 full, to half: the load is then under 1/4, far from
+	 * the 3/4 that grows it, so a burst of keys that leaves costs its
+	 * table too, and iterating stays proportional to what is held.
+	 */
+	if (m->mask + 1 > MIN_CAP && m->count < (m->mask + 1) / 8)
+		resize(m, (m->mask + 1) / 2);
 	return 1;
 }
 

@@ -31,7 +31,11 @@ void	*hm_get(const struct hm *, const void *key, size_t len);
  * *created (if not NULL) says which.  Aborts on allocation failure.
  */
 void	*hm_put(struct hm *, const void *key, size_t len, bool *created);
-/* hm_del removes key; returns 1 if it was there. */
+/*
+ * hm_del removes key; returns 1 if it was there.  The table shrinks when
+ * it is under 1/8 full (iteration order then changes; hm_del_iter never
+ * shrinks, so iterating and deleting stays safe).
+ */
 int	 hm_del(struct hm *, const void *key, size_t len);
 
 /* hm_key returns the key of the entry whose value is v (a pointer from hm_get/hm_put/iteration). */

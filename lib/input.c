@@ -1,6 +1,7 @@
 /* input: reading lines from operands ("-" = stdin, gzip by magic bytes) with their file, line number and offset. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,8 @@
 #include "buf.h"
 #include "input.h"
 
-#define BUF_START	(256 * 1024)
-#define RAW_SIZE	(128 * 1024)
+#define BUF_START	(256 * 1024)	/* the line buffer's first size; it doubles for longer lines */
+#define RAW_SIZE	(128 * 1024)	/* the zlib input buffer */
 
 struct input {
 	char *const	*paths;
@@ -27,13 +28,16 @@ struct input {
 	uint64_t	 off;		/* file offset of buf[start] */
 	bool		 eof;		/* no more bytes from this file */
 	bool		 fresh;		/* nothing read from this file yet (BOM check) */
+	bool		 sniff;		/* the first bytes decide: gzip or plain */
 	bool		 overflow;	/* discarding the rest of a too-long line */
 	size_t		 max_line;
 	/* gzip */
 	bool		 gz;
 	z_stream	 z;
-	unsigned char	*raw;
+	unsigned char	*raw;		/* RAW_SIZE bytes */
 	bool		 raw_eof;
+	bool		 member;	/* inside a gzip member (not between members) */
+	bool		 padding;	/* zero bytes seen after a member */
 	/* idle ticks */
 	int		 tick_ms;
 	void		(*tick)(void *);
@@ -47,6 +51,7 @@ struct input {
 	bool		 reopen;	/* open the same operand again (rotation, truncation) */
 	bool		 rotated;	/* the path now names another file: drain this one, then reopen */
 	uint64_t	 dev, ino;	/* of the file opened last */
+	size_t		 read_max;	/* 0, or the most one read() asks for (in_read_max) */
 };
 
 struct input *
@@ -161,9 +166,12 @@ open_next(struct input *in)
 		in->off = 0;
 		in->eof = false;
 		in->fresh = true;
+		in->sniff = true;
 		in->overflow = false;
 		in->gz = false;
 		in->raw_eof = false;
+		in->member = false;
+		in->padding = false;
 		in->rotated = false;
 		{
 			struct stat sb;
@@ -184,6 +192,7 @@ open_next(struct input *in)
 			in->off = in->start_off;
 			in->lineno = in->start_line;
 			in->fresh = false;
+			in->sniff = false;
 			in->start_off = 0;
 		}
 		return 1;
@@ -262,6 +271,8 @@ read_raw(struct input *in, void *p, size_t n)
 {
 	ssize_t r;
 
+	if (in->read_max > 0 && n > in->read_max)
+		n = in->read_max;
 	for (;;) {
 		if (wait_readable(in, in->fd) < 0)
 			return -1;
@@ -280,34 +291,30 @@ read_raw(struct input *in, void *p, size_t n)
 	}
 }
 
-/* fill reads more bytes into buf[end..cap).  Returns bytes added, 0 at EOF, -1 on error. */
+/* gz_fail reports a gzip stream that cannot be decoded; returns -1 for fill. */
 static ssize_t
-fill(struct input *in)
+gz_fail(struct input *in, const char *what)
 {
+	diag_warn("%s: %s", in->name, what);
+	diag_note_ioerr();
+	return -1;
+}
+
+/*
+ * fill_gz decompresses into buf[end..cap).  Returns bytes added, 0 at the
+ * clean end of the data, -1 on error.  Members follow one another
+ * (gzip -c a b > ab.gz); zero bytes after the last member are padding and
+ * ignored, as gzip(1) does, but anything after them is not.
+ */
+static ssize_t
+fill_gz(struct input *in)
+{
+	size_t room = in->cap - in->end;
 	ssize_t r;
 	int zr;
 
-	if (!in->gz) {
-		r = read_raw(in, in->buf + in->end, in->cap - in->end);
-		if (r > 0 && in->fresh && in->end == 0 && r >= 2 &&
-		    (unsigned char)in->buf[0] == 0x1f && (unsigned char)in->buf[1] == 0x8b) {
-			/* gzip: hand what we read to zlib and decompress from here on. */
-			if (in->raw == NULL)
-				in->raw = xmalloc(RAW_SIZE);
-			memcpy(in->raw, in->buf, (size_t)r);
-			memset(&in->z, 0, sizeof in->z);
-			if (inflateInit2(&in->z, 15 + 32) != Z_OK) {
-				diag_warn("%s: cannot start gzip decoder", in->name);
-				diag_note_ioerr();
-				return -1;
-			}
-			in->gz = true;
-			in->z.next_in = in->raw;
-			in->z.avail_in = (uInt)r;
-			return fill(in);
-		}
-		return r;
-	}
+	if (room > UINT_MAX)
+		room = UINT_MAX;
 	for (;;) {
 		if (in->z.avail_in == 0 && !in->raw_eof) {
 			r = read_raw(in, in->raw, RAW_SIZE);
@@ -318,33 +325,90 @@ fill(struct input *in)
 			in->z.next_in = in->raw;
 			in->z.avail_in = (uInt)r;
 		}
-		in->z.next_out = (unsigned char *)in->buf + in->end;
-		in->z.avail_out = (uInt)(in->cap - in->end);
-		zr = inflate(&in->z, Z_NO_FLUSH);
-		r = (ssize_t)((in->cap - in->end) - in->z.avail_out);
-		if (zr == Z_STREAM_END) {
-			/* Concatenated members (gzip -c a b > ab.gz) follow one another. */
-			inflateReset(&in->z);
-			if (in->z.avail_in == 0 && in->raw_eof)
-				in->z.avail_in = 0;
-		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			diag_warn("%s: gzip data is corrupt", in->name);
-			diag_note_ioerr();
-			return -1;
-		} else if (zr == Z_BUF_ERROR && in->raw_eof && in->z.avail_in == 0) {
-			if (in->z.total_in > 0 || in->z.total_out > 0) {
-				/* The stream ended inside a member. */
-				diag_warn("%s: unexpected end of gzip data", in->name);
-				diag_note_ioerr();
-				return r > 0 ? r : -1;
+		if (!in->member) {
+			while (in->z.avail_in > 0 && *in->z.next_in == 0) {
+				in->z.next_in++;
+				in->z.avail_in--;
+				in->padding = true;
 			}
-			return r;
+			if (in->z.avail_in == 0) {
+				if (in->raw_eof)
+					return 0;
+				continue;
+			}
+			if (in->padding)
+				return gz_fail(in, "gzip data is corrupt (bytes after the zero padding)");
+			in->member = true;
 		}
+		in->z.next_out = (unsigned char *)in->buf + in->end;
+		in->z.avail_out = (uInt)room;
+		zr = inflate(&in->z, Z_NO_FLUSH);
+		r = (ssize_t)(room - in->z.avail_out);
+		if (zr == Z_STREAM_END) {
+			if (inflateReset(&in->z) != Z_OK)
+				return gz_fail(in, "gzip data is corrupt");
+			in->member = false;
+		} else if (zr == Z_BUF_ERROR) {
+			/* No progress: inflate needs input there is none of. */
+			if (in->raw_eof && in->z.avail_in == 0)
+				return gz_fail(in, "unexpected end of gzip data");
+		} else if (zr != Z_OK)
+			return gz_fail(in, "gzip data is corrupt");
 		if (r > 0)
 			return r;
-		if (in->raw_eof && in->z.avail_in == 0)
-			return 0;
 	}
+}
+
+/*
+ * sniff_gzip makes the first read of a file, which decides whether it is
+ * gzip: the bytes go to buf[end..] as for a plain file, at most RAW_SIZE
+ * of them so that they fit the zlib input buffer if they are gzip.  A
+ * first byte 0x1f is not yet enough to tell, so reading goes on until the
+ * second byte (a pipe may deliver one byte at a time).  Returns bytes
+ * added (decompressed when gzip), 0 at EOF, -1 on error.
+ */
+static ssize_t
+sniff_gzip(struct input *in)
+{
+	unsigned char *p = (unsigned char *)in->buf + in->end;
+	size_t want = in->cap - in->end < RAW_SIZE ? in->cap - in->end : RAW_SIZE;
+	ssize_t r, more;
+
+	r = read_raw(in, p, want);
+	if (r <= 0)
+		return r;	/* at EOF sniff stays on: a followed file may still grow */
+	while (r == 1 && p[0] == 0x1f && want > 1) {
+		if ((more = read_raw(in, p + 1, want - 1)) < 0)
+			return -1;
+		if (more == 0)
+			break;
+		r += more;
+	}
+	in->sniff = false;
+	if (r < 2 || p[0] != 0x1f || p[1] != 0x8b)
+		return r;
+	/* gzip: hand what we read to zlib and decompress from here on. */
+	if (in->raw == NULL)
+		in->raw = xmalloc(RAW_SIZE);
+	memcpy(in->raw, p, (size_t)r);
+	memset(&in->z, 0, sizeof in->z);
+	if (inflateInit2(&in->z, 15 + 16) != Z_OK)
+		return gz_fail(in, "cannot start gzip decoder");
+	in->gz = true;
+	in->z.next_in = in->raw;
+	in->z.avail_in = (uInt)r;
+	return fill_gz(in);
+}
+
+/* fill reads more bytes into buf[end..cap).  Returns bytes added, 0 at EOF, -1 on error. */
+static ssize_t
+fill(struct input *in)
+{
+	if (in->gz)
+		return fill_gz(in);
+	if (in->sniff)
+		return sniff_gzip(in);
+	return read_raw(in, in->buf + in->end, in->cap - in->end);
 }
 
 static void
@@ -352,6 +416,8 @@ reject_begin(struct input *in, const struct diag_pos *pos)
 {
 	char reason[96];
 
+	/* The line is read, though no tool sees it: it counts in records_in. */
+	diag_in++;
 	snprintf(reason, sizeof reason, "line longer than %zu bytes (--max-line-bytes)", in->max_line);
 	diag_reject_begin(pos, reason);
 }
@@ -391,17 +457,19 @@ in_next(struct input *in, struct in_line *ln)
 			if (nl != NULL || (in->eof && in->end > in->start)) {
 				size_t stop = nl ? (size_t)(nl - in->buf) : in->end;
 				const char *data = in->buf + in->start;
-				struct diag_pos pos = { in->name, ++in->lineno, in->off };
+				struct diag_pos pos = { in->name, in->lineno, in->off };
 
 				len = stop - in->start;
 				in->off += len + (nl != NULL);
 				in->start = in->scan = stop + (nl != NULL);
 				if (in->overflow) {
+					/* The end of a streamed line, counted when it began. */
 					diag_reject_chunk(data, len);
 					diag_reject_end();
 					in->overflow = false;
 					continue;
 				}
+				pos.line = ++in->lineno;
 				if (len > in->max_line) {
 					too_long(in, &pos, data, len);
 					continue;
@@ -490,6 +558,12 @@ void
 in_follow(struct input *in, int poll_ms)
 {
 	in->follow_ms = poll_ms > 0 ? poll_ms : 0;
+}
+
+void
+in_read_max(struct input *in, size_t n)
+{
+	in->read_max = n;
 }
 
 void

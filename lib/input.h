@@ -87,6 +87,11 @@ void	in_follow(struct input *, int poll_ms);
  * (before an unfinished line left by in_whole_lines).
  */
 void	in_tell(const struct input *, struct diag_pos *);
+/*
+ * in_read_max makes each read() ask for at most n bytes (0: no limit), so
+ * that tests and fuzzing see a file the way a slow pipe delivers it.
+ */
+void	in_read_max(struct input *, size_t n);
 /* in_file_id gives the device and inode of the file opened last (0 before any), to tell a rotated file apart. */
 void	in_file_id(const struct input *, uint64_t *dev, uint64_t *ino);
 

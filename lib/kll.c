@@ -63,6 +63,14 @@ compress(struct kll *s)
 	for (h = 0; h < s->nlv; h++) {
 		if (s->len[h] < levelcap(h, s->nlv))
 			continue;
+		/*
+		 * The top level never compacts: its items weigh 2^62, and two of
+		 * them would count past KLL_MAX_N, so a valid sketch holds at most
+		 * one there.  (Compacting it made a level whose weight 2^63 did not
+		 * fit, then 2^64: a shift by 64 and a state kll_load refused.)
+		 */
+		if (h + 1 == KLL_MAX_LEVELS)
+			continue;
 		if (h + 1 == s->nlv)
 			addlevel(s);
 		qsort(s->lv[h], s->len[h], sizeof(double), cmpd);
@@ -96,13 +104,15 @@ kll_add(struct kll *s, double x)
 		compress(s);
 }
 
-void
+int
 kll_merge(struct kll *d, const struct kll *s)
 {
 	uint32_t h, i;
 
 	if (s->n == 0)
-		return;
+		return 0;
+	if (s->n > KLL_MAX_N - d->n)
+		return -1;
 	while (d->nlv < s->nlv)
 		addlevel(d);
 	for (h = 0; h < s->nlv; h++)
@@ -114,6 +124,7 @@ kll_merge(struct kll *d, const struct kll *s)
 		d->max = s->max;
 	d->n += s->n;
 	compress(d);
+	return 0;
 }
 
 struct witem {
@@ -194,29 +205,43 @@ kll_load(struct kll *s, json_t *v)
 	json_t	*lv, *a, *x;
 	size_t	 h, i;
 	uint64_t weight = 0;
+	json_int_t n;
 
 	kll_free(s);
 	lv = json_object_get(v, "levels");
 	if (!json_is_object(v) || !json_is_integer(json_object_get(v, "n")) ||
 	    !json_is_number(json_object_get(v, "min")) ||
 	    !json_is_number(json_object_get(v, "max")) || !json_is_array(lv) ||
-	    json_array_size(lv) > 64)
+	    json_array_size(lv) > KLL_MAX_LEVELS)
 		return -1;
-	s->n = (uint64_t)json_integer_value(json_object_get(v, "n"));
+	n = json_integer_value(json_object_get(v, "n"));
+	if (n < 0 || (uint64_t)n > KLL_MAX_N)
+		return -1;
+	s->n = (uint64_t)n;
 	s->min = json_number_value(json_object_get(v, "min"));
 	s->max = json_number_value(json_object_get(v, "max"));
+	if (!isfinite(s->min) || !isfinite(s->max))
+		goto bad;
 	json_array_foreach(lv, h, a) {
 		addlevel(s);
 		if (!json_is_array(a))
-			return -1;
+			goto bad;
 		json_array_foreach(a, i, x) {
-			if (!json_is_number(x))
-				return -1;
+			if (!json_is_number(x) || !isfinite(json_number_value(x)))
+				goto bad;
+			/* h < 63: the shift is defined; the sum must not pass n (nor wrap). */
+			if (((uint64_t)1 << h) > s->n - weight)
+				goto bad;
 			push(s, (uint32_t)h, json_number_value(x));
 			weight += (uint64_t)1 << h;
 		}
 	}
-	return weight == s->n ? 0 : -1;
+	if (weight != s->n)
+		goto bad;
+	return 0;
+bad:
+	kll_free(s);
+	return -1;
 }
 
 void

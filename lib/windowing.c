@@ -39,6 +39,12 @@ win_floor(int64_t t, int64_t step, int64_t offset)
 	return win_add(off, d);
 }
 
+bool
+win_writable(int64_t start, int64_t end)
+{
+	return start >= WIN_RFC3339_MIN && end <= WIN_RFC3339_MAX;
+}
+
 size_t
 win_sliding_count(int64_t size, int64_t slide)
 {
@@ -203,21 +209,43 @@ struct ev_hdr {
 	size_t		len;
 };
 
+/*
+ * A session.  A key's sessions never overlap or touch (those merge), so
+ * ordered by start they are ordered by end too: each key keeps them in a
+ * treap by start, and an event finds the sessions it reaches by one
+ * predecessor search, O(log n), however many sessions the key holds.
+ * The events' bytes are packed in one buffer sized to fit; their order
+ * is only built when the session is emitted or saved, as an array of
+ * offsets after the events in the same buffer (sess_order).
+ */
 struct win_session {
 	int64_t			 start, end;
 	struct ws_keyent	*key;
-	struct win_session	*next;	/* the key's other sessions */
-	size_t			 hidx;	/* position in the heap */
-	struct buf		 ev;	/* ev_hdr + bytes, repeated */
-	size_t			*off;	/* offsets of the events in ev; sorted before emission */
-	size_t			 n, cap;
-	unsigned		 fired;	/* how many times it has been emitted */
-	bool			 dirty;	/* it has events not emitted yet */
+	struct win_session	*left, *right;	/* the key's treap, by start */
+	uint32_t		 prio;		/* treap priority (a hash of the creation number) */
+	unsigned		 fired : 31;	/* how many times it has been emitted */
+	unsigned		 dirty : 1;	/* it has events not emitted yet */
+	size_t			 hidx;		/* position in the heap */
+	char			*ev;		/* ev_hdr + bytes, repeated; then the order, once sorted */
+	size_t			 evlen, evcap;
+	size_t			 n;		/* events */
+	int64_t			 fstart, fend;	/* the bounds it was last emitted with */
+	size_t			 flen;		/* and evlen then: later events are the revision's */
 };
 
-/* The value of the key map: the key's open sessions. */
+/*
+ * sess_order returns the event order sess_sort leaves after the events,
+ * 8-byte aligned: the number of events in it, then their offsets.
+ */
+static size_t *
+sess_order(const struct win_session *s)
+{
+	return (size_t *)(void *)(s->ev + ((s->evlen + 7) & ~(size_t)7));
+}
+
+/* The value of the key map: the root of the key's treap of sessions. */
 struct ws_keyent {
-	struct win_session	*head;
+	struct win_session	*root;
 };
 
 struct win_sessions {
@@ -227,6 +255,9 @@ struct win_sessions {
 	struct win_session	**heap;	/* ordered by due time (sess_due), start, key */
 	size_t			  n, cap;
 	uint64_t		  seq;
+	uint64_t		  made;		/* sessions created, for treap priorities */
+	uint64_t		 *visits;	/* sessions looked at, when counted (ws_count_visits) */
+	uint64_t		  novisits;
 	struct buf		  scratch;
 };
 
@@ -237,14 +268,20 @@ ws_new(int64_t gap)
 
 	w->gap = gap;
 	w->keys = hm_new(sizeof(struct ws_keyent));
+	w->visits = &w->novisits;
 	return w;
+}
+
+void
+ws_count_visits(struct win_sessions *w, uint64_t *counter)
+{
+	w->visits = counter != NULL ? counter : &w->novisits;
 }
 
 static void
 sess_free(struct win_session *s)
 {
-	buf_free(&s->ev);
-	free(s->off);
+	free(s->ev);
 	free(s);
 }
 
@@ -277,7 +314,7 @@ ws_key(const struct win_session *s, size_t *keylen)
 
 int64_t	ws_start(const struct win_session *s) { return s->start; }
 int64_t	ws_end(const struct win_session *s) { return s->end; }
-size_t	ws_nevents(const struct win_session *s) { return s->n; }
+size_t	ws_nevents(const struct win_session *s) { return sess_order(s)[0]; }
 unsigned	ws_revision(const struct win_session *s) { return s->fired; }
 
 void
@@ -291,11 +328,109 @@ ws_event(const struct win_session *s, size_t i, size_t *len, int64_t *t)
 {
 	struct ev_hdr h;
 
-	memcpy(&h, s->ev.p + s->off[i], sizeof h);
+	size_t o = sess_order(s)[i + 1];
+
+	memcpy(&h, s->ev + o, sizeof h);
 	*len = h.len;
 	if (t != NULL)
 		*t = h.t;
-	return s->ev.p + s->off[i] + sizeof h;
+	return s->ev + o + sizeof h;
+}
+
+/* ---- the per-key treap, ordered by start (starts are distinct within a key) ---- */
+
+static struct win_session *
+rot_right(struct win_session *s)
+{
+	struct win_session *l = s->left;
+
+	s->left = l->right;
+	l->right = s;
+	return l;
+}
+
+static struct win_session *
+rot_left(struct win_session *s)
+{
+	struct win_session *r = s->right;
+
+	s->right = r->left;
+	r->left = s;
+	return r;
+}
+
+static struct win_session *
+t_insert(struct win_session *root, struct win_session *s)
+{
+	if (root == NULL) {
+		s->left = s->right = NULL;
+		return s;
+	}
+	if (s->start < root->start) {
+		root->left = t_insert(root->left, s);
+		if (root->left->prio > root->prio)
+			root = rot_right(root);
+	} else {
+		root->right = t_insert(root->right, s);
+		if (root->right->prio > root->prio)
+			root = rot_left(root);
+	}
+	return root;
+}
+
+/* t_remove takes s (in the tree) out: it sinks by rotations to a leaf, then goes. */
+static struct win_session *
+t_remove(struct win_session *root, struct win_session *s)
+{
+	if (root == NULL)
+		return NULL;
+	if (root != s) {
+		if (s->start < root->start)
+			root->left = t_remove(root->left, s);
+		else
+			root->right = t_remove(root->right, s);
+		return root;
+	}
+	if (root->left == NULL)
+		return root->right;
+	if (root->right == NULL)
+		return root->left;
+	if (root->left->prio > root->right->prio) {
+		root = rot_right(root);
+		root->right = t_remove(root->right, s);
+	} else {
+		root = rot_left(root);
+		root->left = t_remove(root->left, s);
+	}
+	return root;
+}
+
+/* t_pred returns the session with the largest start <= x, or NULL. */
+static struct win_session *
+t_pred(struct win_sessions *w, struct win_session *root, int64_t x)
+{
+	struct win_session *best = NULL;
+
+	while (root != NULL) {
+		(*w->visits)++;
+		if (root->start <= x) {
+			best = root;
+			root = root->right;
+		} else
+			root = root->left;
+	}
+	return best;
+}
+
+static uint32_t
+mix32(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return (uint32_t)x;
 }
 
 /*
@@ -392,34 +527,54 @@ heap_remove(struct win_sessions *w, struct win_session *s)
 	heap_down(w, last->hidx);
 }
 
+/* ev_reserve makes room for n more bytes: exactly, for the first event, then by half again. */
+static void
+ev_reserve(struct win_session *s, size_t n)
+{
+	size_t cap;
+
+	if (s->evcap - s->evlen >= n)
+		return;
+	cap = s->evcap + s->evcap / 2;
+	if (cap < s->evlen + n)
+		cap = s->evlen + n;
+	s->ev = xrealloc(s->ev, cap);
+	s->evcap = cap;
+}
+
 static void
 sess_append(struct win_session *s, int64_t t, uint64_t seq, const void *p, size_t len)
 {
 	struct ev_hdr h = { t, seq, len };
 
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 4;
-		s->off = xrealloc(s->off, s->cap * sizeof *s->off);
-	}
-	s->off[s->n++] = s->ev.len;
-	buf_add(&s->ev, &h, sizeof h);
-	buf_add(&s->ev, p, len);
+	ev_reserve(s, sizeof h + len);
+	memcpy(s->ev + s->evlen, &h, sizeof h);
+	memcpy(s->ev + s->evlen + sizeof h, p, len);
+	s->evlen += sizeof h + len;
+	s->n++;
 }
 
-/* sess_absorb moves every event of b into a (b is left empty). */
+/*
+ * sess_absorb moves every event of b into a (b is left to be freed).  The
+ * larger buffer is kept and the smaller copied into it, so merging costs
+ * the smaller session, and a session grown by many merges is not copied
+ * again each time.
+ */
 static void
 sess_absorb(struct win_session *a, struct win_session *b)
 {
-	size_t base = a->ev.len, i;
+	if (b->evlen > a->evlen) {
+		char *p = a->ev;
+		size_t len = a->evlen, cap = a->evcap;
 
-	buf_add(&a->ev, b->ev.p, b->ev.len);
-	for (i = 0; i < b->n; i++) {
-		if (a->n == a->cap) {
-			a->cap = a->cap ? 2 * a->cap : 4;
-			a->off = xrealloc(a->off, a->cap * sizeof *a->off);
-		}
-		a->off[a->n++] = base + b->off[i];
+		a->ev = b->ev, a->evlen = b->evlen, a->evcap = b->evcap;
+		b->ev = p, b->evlen = len, b->evcap = cap;
 	}
+	ev_reserve(a, b->evlen);
+	if (b->evlen > 0)
+		memcpy(a->ev + a->evlen, b->ev, b->evlen);
+	a->evlen += b->evlen;
+	a->n += b->n;
 	if (b->start < a->start)
 		a->start = b->start;
 	if (b->end > a->end)
@@ -433,56 +588,57 @@ static struct win_session *
 sess_add(struct win_sessions *w, const void *key, size_t keylen, int64_t t,
     const void *payload, size_t len, int64_t wm)
 {
-	int64_t end = win_add(t, w->gap), keep = win_add(end, w->allowed);
+	int64_t end = win_add(t, w->gap), keep = win_add(end, w->allowed), lo;
 	struct ws_keyent *k = hm_get(w->keys, key, keylen);
-	struct win_session *s, **pp, *into = NULL;
+	struct win_session *s, *into;
 
 	if (k == NULL && keep <= wm)
 		return NULL;
 	if (k == NULL)
 		k = hm_put(w->keys, key, keylen, NULL);
-	/* Every session still held has end + allowed > wm, so joining one is never late. */
-	for (s = k->head; s != NULL; s = s->next)
-		if (s->start <= end && s->end >= t)
-			break;
-	if (s == NULL && keep <= wm) {
-		if (k->head == NULL)
-			hm_del(w->keys, key, keylen);
-		return NULL;
-	}
-	if (s == NULL) {
+	/*
+	 * The sessions [t, end] reaches are those with start <= end and
+	 * end >= t: the one with the largest start <= end, and those before
+	 * it while they still reach.  Every session still held has
+	 * end + allowed > wm, so joining one is never late.
+	 */
+	s = t_pred(w, k->root, end);
+	if (s == NULL || s->end < t) {
+		if (keep <= wm) {
+			if (k->root == NULL)
+				hm_del(w->keys, key, keylen);
+			return NULL;
+		}
 		into = xcalloc(1, sizeof *into);
 		into->start = t;
 		into->end = end;
 		into->key = k;
 		into->dirty = true;
-		into->next = k->head;
-		k->head = into;
+		into->prio = mix32(w->made++);
 		sess_append(into, t, w->seq++, payload, len);
+		k->root = t_insert(k->root, into);
 		heap_push(w, into);
 		return into;
 	}
 	into = s;
+	k->root = t_remove(k->root, into);
 	heap_remove(w, into);
+	lo = t < into->start ? t : into->start;
+	/* The grown session may reach earlier sessions of the key: absorb them while they touch it. */
+	while ((s = t_pred(w, k->root, end)) != NULL && s->end >= lo) {
+		k->root = t_remove(k->root, s);
+		heap_remove(w, s);
+		sess_absorb(into, s);
+		sess_free(s);
+		lo = into->start < lo ? into->start : lo;
+	}
 	into->dirty = true;
 	sess_append(into, t, w->seq++, payload, len);
 	if (t < into->start)
 		into->start = t;
 	if (end > into->end)
 		into->end = end;
-	/* The grown session may now reach others of the key: absorb them until none is left. */
-	for (pp = &k->head; *pp != NULL;) {
-		s = *pp;
-		if (s != into && s->start <= into->end && s->end >= into->start) {
-			sess_absorb(into, s);
-			*pp = s->next;
-			heap_remove(w, s);
-			sess_free(s);
-			pp = &k->head;		/* the bounds grew: look again */
-			continue;
-		}
-		pp = &s->next;
-	}
+	k->root = t_insert(k->root, into);
 	heap_push(w, into);
 	return into;
 }
@@ -519,32 +675,46 @@ ev_cmp(const void *a, const void *b)
 {
 	struct ev_hdr ha, hb;
 
-	memcpy(&ha, cmp_sess->ev.p + *(const size_t *)a, sizeof ha);
-	memcpy(&hb, cmp_sess->ev.p + *(const size_t *)b, sizeof hb);
+	memcpy(&ha, cmp_sess->ev + *(const size_t *)a, sizeof ha);
+	memcpy(&hb, cmp_sess->ev + *(const size_t *)b, sizeof hb);
 	if (ha.t != hb.t)
 		return ha.t < hb.t ? -1 : 1;
 	return ha.seq < hb.seq ? -1 : ha.seq > hb.seq;
 }
 
+/*
+ * sess_sort builds the session's event order (sess_order) of the events
+ * stored from byte from on (0: all of them): by time, ties in arrival order.
+ */
 static void
-sess_sort(struct win_session *s)
+sess_sort(struct win_session *s, size_t from)
 {
+	size_t i, o = 0, k = 0, *off;
+	size_t need = ((s->evlen + 7) & ~(size_t)7) - s->evlen + (s->n + 1) * sizeof(size_t);
+	struct ev_hdr h;
+
+	ev_reserve(s, need);
+	off = sess_order(s) + 1;
+	for (i = 0; i < s->n; i++) {
+		if (o >= from)
+			off[k++] = o;
+		memcpy(&h, s->ev + o, sizeof h);
+		o += sizeof h + h.len;
+	}
+	off[-1] = k;
 	cmp_sess = s;
-	qsort(s->off, s->n, sizeof *s->off, ev_cmp);
+	qsort(off, k, sizeof *off, ev_cmp);
 	cmp_sess = NULL;
 }
 
-/* sess_drop unlinks a session from its key (dropping the key when it was the last) and frees it. */
+/* sess_drop takes a session out of its key (dropping the key when it was the last) and frees it. */
 static void
 sess_drop(struct win_sessions *w, struct win_session *s)
 {
 	struct ws_keyent *k = s->key;
-	struct win_session **pp;
 
-	for (pp = &k->head; *pp != s; pp = &(*pp)->next)
-		;
-	*pp = s->next;
-	if (k->head == NULL) {
+	k->root = t_remove(k->root, s);
+	if (k->root == NULL) {
 		size_t kl;
 		const void *kb = hm_key(k, &kl);
 
@@ -566,13 +736,24 @@ ws_close(struct win_sessions *w, int64_t wm, ws_close_fn *fn, void *ctx)
 
 		heap_remove(w, s);
 		if (s->fired == 0 || s->dirty) {
-			sess_sort(s);
+			/*
+			 * A revision with the bounds of the last emission carries only
+			 * the new events (a consumer adds them to what it has); one
+			 * with new bounds is a window never seen, sent whole.
+			 */
+			bool same = s->fired > 0 && s->start == s->fstart && s->end == s->fend;
+
+			sess_sort(s, same ? s->flen : 0);
 			fn(ctx, s);
+			s->fstart = s->start;
+			s->fend = s->end;
+			s->flen = s->evlen;
 			s->fired++;
 			s->dirty = false;
 			closed++;
 			if (win_add(s->end, w->allowed) > wm) {
-				heap_push(w, s);	/* kept for late events */
+				/* Kept for late events: its order is rebuilt when it fires again. */
+				heap_push(w, s);
 				continue;
 			}
 		}
@@ -603,7 +784,7 @@ ws_foreach(struct win_sessions *w, ws_close_fn *fn, void *ctx)
 	qsort(v, w->n, sizeof *v, sessp_cmp);
 	cmp_set = NULL;
 	for (i = 0; i < w->n; i++) {
-		sess_sort(v[i]);
+		sess_sort(v[i], 0);
 		fn(ctx, v[i]);
 	}
 	free(v);

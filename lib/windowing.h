@@ -36,6 +36,16 @@ int64_t	win_floor(int64_t t, int64_t step, int64_t offset);
 size_t	win_sliding_assign(int64_t t, int64_t size, int64_t slide, int64_t offset,
 	    int64_t *starts, size_t max);
 
+/*
+ * The times RFC 3339 can write: 0000-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999999Z.  win_writable reports whether a window's
+ * bounds both lie in that range, so that its window_start and window_end
+ * can be written and read back.
+ */
+#define WIN_RFC3339_MIN	INT64_C(-62167219200000000)
+#define WIN_RFC3339_MAX	INT64_C(253402300799999999)
+bool	win_writable(int64_t start, int64_t end);
+
 /* win_sliding_count returns the largest number of windows an event can belong to: ceil(size/slide). */
 size_t	win_sliding_count(int64_t size, int64_t slide);
 
@@ -98,6 +108,12 @@ struct win_sessions	*ws_new(int64_t gap);
  * freed once emitted.
  */
 void			 ws_set_allowed_lateness(struct win_sessions *, int64_t allowed);
+/*
+ * ws_count_visits makes the set count, in *counter, the sessions it looks
+ * at to place events (a measure of its work for tests and --stats:
+ * O(log n) per event); NULL stops counting.
+ */
+void			 ws_count_visits(struct win_sessions *, uint64_t *counter);
 /* ws_free frees every session held and its events. */
 void			 ws_free(struct win_sessions *);
 /* ws_count returns the number of sessions held, open or kept (over all keys). */
@@ -126,14 +142,17 @@ void	ws_restore(struct win_sessions *, const void *key, size_t keylen, int64_t t
 /*
  * ws_close emits every session with end <= wm that has events not
  * emitted yet, in order of end, then start, then key bytes (so the output
- * does not depend on hashing): for each one it calls fn.  A session is
+ * does not depend on hashing): for each one it calls fn.  A revision
+ * (ws_revision > 0) of a session whose bounds are those it was last
+ * emitted with holds only the events added since (ws_nevents counts
+ * them); a revision with new bounds (it grew or merged) holds them all.  A session is
  * then freed, or kept while end + allowed lateness > wm.  Returns how
  * many were emitted.  fn must not call back into the set.
  */
 typedef void	ws_close_fn(void *ctx, const struct win_session *);
 size_t	ws_close(struct win_sessions *, int64_t wm, ws_close_fn *fn, void *ctx);
 
-/* ws_foreach calls fn for every session held, in the order ws_close uses (for saving state). */
+/* ws_foreach calls fn for every session held, with all its events, in the order ws_close uses (for saving state). */
 void	ws_foreach(struct win_sessions *, ws_close_fn *fn, void *ctx);
 
 /* The fields of a session, for ws_close_fn callbacks. */

@@ -103,13 +103,13 @@ close_enough() {
 	assert_output '{"v_median":2.5,"v_p90":3.7,"v_p0":1.0,"v_p100":4.0,"v_p25":1.75}'
 }
 
-@test "integer sums stay exact past 2^53 and switch to doubles on int64 overflow" {
+@test "integer sums stay exact past 2^53 and past int64 (128-bit integers)" {
 	printf '{"v":9007199254740993}\n{"v":1}\n' > "$T/in"
 	run aggregate sum:v < "$T/in"
 	assert_output '{"v_sum":9007199254740994}'
 	printf '{"v":9223372036854775807}\n{"v":1}\n' > "$T/in"
 	run aggregate sum:v min:v max:v < "$T/in"
-	assert_output '{"v_sum":9.223372036854776e+18,"v_min":1,"v_max":9223372036854775807}'
+	assert_output '{"v_sum":9223372036854775808,"v_min":1,"v_max":9223372036854775807}'
 }
 
 @test "real sums are compensated" {
@@ -396,35 +396,35 @@ EOF
 	run aggregate -g p --format csv sum:v top1:p < "$T/in"
 	assert_success
 	assert_output "$(cat <<'EOF'
-p,v_sum,p_top1
-"a,b",1,"[{""value"":""a,b"",""count"":1}]"
-"say ""hi""",2,"[{""value"":""say \""hi\"""",""count"":1}]"
-,3,[]
+p,v_sum,p_top1,v_invalid
+"a,b",1,"[{""value"":""a,b"",""count"":1}]",0
+"say ""hi""",2,"[{""value"":""say \""hi\"""",""count"":1}]",0
+,3,[],0
 EOF
 )"
 }
 
 # ---- running results ----
 
-@test "--every N emits running results every N records, and the final ones at the end" {
+@test "--every N emits running results every N records, marked final:false, and the final ones at the end" {
 	printf '{"v":1}\n{"v":2}\n{"v":3}\n{"v":4}\n{"v":5}\n' > "$T/in"
 	run aggregate --every 2 count sum:v < "$T/in"
-	assert_output "$(printf '%s\n' '{"count":2,"v_sum":3}' '{"count":4,"v_sum":10}' '{"count":5,"v_sum":15}')"
+	assert_output "$(printf '%s\n' '{"count":2,"v_sum":3,"final":false}' '{"count":4,"v_sum":10,"final":false}' '{"count":5,"v_sum":15,"final":true}')"
 	run aggregate --every 5 count < "$T/in"
-	assert_output '{"count":5}'
+	assert_output "$(printf '%s\n' '{"count":5,"final":false}' '{"count":5,"final":true}')"
 }
 
 @test "--every DURATION emits running results each time event time crosses a boundary" {
 	printf '{"timestamp":"2024-03-15T10:00:10Z","v":1}\n{"timestamp":"2024-03-15T10:00:50Z","v":2}\n{"timestamp":"2024-03-15T10:01:05Z","v":3}\n{"timestamp":"2024-03-15T10:03:00Z","v":4}\n{"v":9}\n' > "$T/in"
 	run -1 --separate-stderr aggregate --every 1m sum:v < "$T/in"
-	assert_output "$(printf '%s\n' '{"v_sum":3}' '{"v_sum":6}' '{"v_sum":10}')"
+	assert_output "$(printf '%s\n' '{"v_sum":3,"final":false}' '{"v_sum":6,"final":false}' '{"v_sum":10,"final":true}')"
 	assert_equal "${stderr_lines[0]}" "aggregate: -:5: missing time field 'timestamp'"
 }
 
 @test "--every DURATION reads the time from --time-field" {
 	printf '{"ts":1710496810,"v":1}\n{"ts":1710496870,"v":2}\n' > "$T/in"
 	run aggregate -t ts --time-format epoch_s --every 1m sum:v < "$T/in"
-	assert_output "$(printf '%s\n' '{"v_sum":1}' '{"v_sum":3}')"
+	assert_output "$(printf '%s\n' '{"v_sum":1,"final":false}' '{"v_sum":3,"final":true}')"
 }
 
 # ---- --approx ----
@@ -578,10 +578,10 @@ EOF
 	run aggregate --format csv count sum:value < "$DATA/agg-windows.ndjson"
 	assert_success
 	assert_output "$(cat <<'EOF'
-window_start,window_end,count,value_sum
-2024-03-15T10:00:00Z,2024-03-15T10:01:00Z,3,6
-2024-03-15T10:01:00Z,2024-03-15T10:02:00Z,2,9
-2024-03-15T10:02:00Z,2024-03-15T10:03:00Z,2,13
+window_start,window_end,count,value_sum,value_invalid
+2024-03-15T10:00:00Z,2024-03-15T10:01:00Z,3,6,0
+2024-03-15T10:01:00Z,2024-03-15T10:02:00Z,2,9,0
+2024-03-15T10:02:00Z,2024-03-15T10:03:00Z,2,13,0
 EOF
 )"
 }
@@ -593,4 +593,88 @@ EOF
 	printf '{"g":"a","v":9}\n{"g":"b","v":10}\n{"g":"b","v":1}\n{"g":"c","v":2}\n' > "$T/in"
 	run aggregate -g g --sort count,-g count max:v < "$T/in"
 	assert_output "$(printf '%s\n' '{"g":"c","count":1,"v_max":2}' '{"g":"a","count":1,"v_max":9}' '{"g":"b","count":2,"v_max":10}')"
+}
+
+# ---- issue 12: exact answers ----
+
+@test "fractional percentiles equal R's quantile(type = 7): p33.3 of 0..1000 is 333, p99.9 is 999" {
+	# By hand: h = 1000 * 0.333 = 333 and 1000 * 0.999 = 999 exactly, whole ranks, no interpolation;
+	# p12.345: h = 123.45, so 123 + 0.45 * (124 - 123) = 123.45.
+	seq 0 1000 | awk '{ printf "{\"v\":%d}\n", $1 }' > "$T/in"
+	run -0 aggregate p33.3:v p99.9:v p12.345:v p0.1:v < "$T/in"
+	assert_output '{"v_p33.3":333.0,"v_p99.9":999.0,"v_p12.345":123.45,"v_p0.1":1.0}'
+}
+
+@test "a sum past the double range is reported, counted and null, and its mean stays exact" {
+	printf '{"v":1e308}\n{"v":1e308}\n' > "$T/in"
+	run -0 --separate-stderr aggregate --stats sum:v mean:v < "$T/in"
+	assert_output '{"v_sum":null,"v_mean":1e+308}'
+	[[ "${stderr_lines[0]}" == 'aggregate: a result is past the range of a double and is written as null' ]]
+	[[ "${stderr_lines[1]}" == *'"overflows":1,'* ]]
+}
+
+@test "an int64 sum that overflows midway is exact when the total fits" {
+	printf '{"v":9223372036854775807}\n{"v":9223372036854775807}\n{"v":-9223372036854775807}\n' > "$T/in"
+	run -0 aggregate sum:v < "$T/in"
+	assert_output '{"v_sum":9223372036854775807}'
+}
+
+@test "min and max of integers past 64 bits select exactly and keep their digits, through --partial too" {
+	printf '{"v":123456789012345678901234567890}\n{"v":123456789012345678901234567891}\n{"v":7}\n' > "$T/in"
+	run -0 aggregate min:v max:v < "$T/in"
+	assert_output '{"v_min":7,"v_max":123456789012345678901234567891}'
+	aggregate --partial min:v max:v < "$T/in" > "$T/part"
+	run -0 aggregate --merge min:v max:v < "$T/part"
+	assert_output '{"v_min":7,"v_max":123456789012345678901234567891}'
+}
+
+@test "an output name that is a group field is refused like any duplicate name" {
+	run -2 --separate-stderr aggregate -g a count=a < /dev/null
+	assert_equal "${stderr_lines[0]}" "aggregate: duplicate output name 'a' in spec 'count=a'"
+}
+
+@test "--format csv keeps a FIELD_invalid column that first appears in a later batch" {
+	# Window 1 has a number, window 2 a string: v_invalid is 0 then 1 (by hand), never dropped.
+	printf '%s\n' '{"window_start":"2024-01-01T00:00:00Z","window_end":"2024-01-01T00:01:00Z","v":1}' \
+	    '{"@watermark":"2024-01-01T00:01:00Z"}' \
+	    '{"window_start":"2024-01-01T00:01:00Z","window_end":"2024-01-01T00:02:00Z","v":"x"}' > "$T/in"
+	run -0 aggregate --format csv count sum:v < "$T/in"
+	assert_output 'window_start,window_end,count,v_sum,v_invalid
+2024-01-01T00:00:00Z,2024-01-01T00:01:00Z,1,1,0
+2024-01-01T00:01:00Z,2024-01-01T00:02:00Z,1,0,1'
+}
+
+@test "--format csv stops with status 1 when a later batch has a column the header lacks" {
+	# Running results of a record without windows fix the header; a windowed batch cannot fit it.
+	printf '%s\n' '{"v":1}' '{"window_start":"2024-01-01T00:00:00Z","window_end":"2024-01-01T00:01:00Z","v":2}' > "$T/in"
+	run -1 --separate-stderr aggregate --format csv --every 1 count < "$T/in"
+	assert_equal "${stderr_lines[0]}" "aggregate: --format csv: column 'window_start' first appears after the header was written; use --format ndjson"
+}
+
+@test "--every on empty input still writes the zero row that a run without --every writes" {
+	run -0 aggregate count < /dev/null
+	assert_output '{"count":0}'
+	run -0 aggregate --every 1m count < /dev/null
+	assert_output '{"count":0,"final":true}'
+}
+
+# burst N: N groups in one window, the watermark that closes it, then N-1 later watermarks.
+burst() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "{\"window_start\":\"2024-01-01T00:00:00Z\",\"window_end\":\"2024-01-01T00:01:00Z\",\"g\":%d}\n", i
+		for (j = 0; j < n; j++)
+			printf "{\"@watermark\":\"2024-01-01T%02d:%02d:%02dZ\"}\n", 1 + int(j / 3600), int(j / 60) % 60, j % 60
+	}'
+}
+
+@test "closing windows costs what closes: groups visited grow linearly (n and 8n), not with table size" {
+	# The first watermark closes the n groups (n visited, plus the one it stops at); each later
+	# one looks at one group only: 2n in all.  Scanning the table would be about n * n.
+	for n in 1000 8000; do
+		burst $n > "$T/in"
+		run -0 --separate-stderr aggregate -g g --stats count < "$T/in"
+		assert_equal "$(grep -c '"count":1}' <<<"$output")" "$n"
+		assert_equal "$(jq '.groups_visited' <<<"$stderr")" "$((2 * n))"
+	done
 }

@@ -183,3 +183,94 @@ same_as_jq() {
 	assert_output --partial '--where EXPR'
 	assert_output --partial '--check EXPR'
 }
+
+# Issue 11.2: nesting is bounded with a usage error, and long chains cost no stack.
+
+# rep S N writes S N times.
+rep() {
+	awk -v s="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++) printf "%s", s }'
+}
+
+@test "257 nested parentheses are refused at the 257th with status 2, not a crash" {
+	deep="$(rep '(' 257).a$(rep ')' 257)"
+	run -2 --separate-stderr ingest --where "$deep" </dev/null
+	assert_output ''
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 257: expression nested more than 256 levels deep" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "256 nested parentheses still compile and select" {
+	deep="$(rep '(' 256).a == 1$(rep ')' 256)"
+	printf '%s\n' '{"a":1}' '{"a":2}' >"$T/in"
+	run -0 ingest --where "$deep" "$T/in"
+	assert_output '{"a":1}'
+}
+
+@test "60,000 nested parentheses in --check are a usage error with status 2" {
+	deep="$(rep '(' 60000).a$(rep ')' 60000)"
+	run -2 --separate-stderr ingest --check "$deep" </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --check: column 257: expression nested more than 256 levels deep" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "a deep chain of prefix not and minus is refused at its column" {
+	run -2 --separate-stderr ingest --where "$(rep 'not ' 30000).a" </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 1025: expression nested more than 256 levels deep" \
+	    "Try 'ingest --help' for more information.")"
+	run -2 --separate-stderr ingest --where "$(rep '-' 60000)1 > 0" </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 257: expression nested more than 256 levels deep" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "a flat sum of 42,000 terms evaluates without recursing per term" {
+	printf '%s\n' '{"a":1}' '{"a":2}' >"$T/in"
+	run -0 ingest --where "$(rep '.a+' 41999).a == 42000" "$T/in"
+	assert_output '{"a":1}'
+}
+
+@test "flat or, and and pipe chains as long as a command line allows evaluate" {
+	printf '%s\n' '{"a":1}' '{"a":2}' >"$T/in"
+	run -0 ingest --where "$(rep '.z or ' 20000).a == 2" "$T/in"
+	assert_output '{"a":2}'
+	run -0 ingest --where "1 $(rep 'and 1 ' 20000)and .a == 2" "$T/in"
+	assert_output '{"a":2}'
+	run -0 ingest --where ".a$(rep '|.+1' 25000)|.==25001" "$T/in"
+	assert_output '{"a":1}'
+}
+
+@test "an empty quoted field name compiles and is a missing field (11.3)" {
+	printf '%s\n' '{"":1}' '{"a":1}' >"$T/in"
+	run -0 ingest --where '."" == 1' "$T/in"
+	assert_output '{"":1}'
+	run -0 ingest --where '.[""] == 1' "$T/in"
+	assert_output '{"":1}'
+}
+
+# Issue 11.13: a regular expression whose compile would eat the machine is refused first.
+
+@test "nested bounded repetitions are refused before regcomp with status 2" {
+	run -2 --separate-stderr ingest --where '.s =~ "a{1,1000}{1,1000}"' </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 7: invalid regular expression: too large (over 10000 elements once repetitions are expanded)" \
+	    "Try 'ingest --help' for more information.")"
+	run -2 --separate-stderr ingest --where '.s | test("(a{1,100}b){1,200}")' </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 11: invalid regular expression: too large (over 10000 elements once repetitions are expanded)" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "a repetition count over 1000 is refused with the count" {
+	run -2 --separate-stderr ingest --check '.s =~ "x[0-9]{1,32767}"' </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --check: column 7: invalid regular expression: repetition count over 1000 in '{1,32767}'" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "groups nested past 100 are refused instead of overflowing regcomp's stack" {
+	run -2 --separate-stderr ingest --where ".s =~ \"$(rep '(' 40000)a$(rep ')' 40000)\"" </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 7: invalid regular expression: groups nested more than 100 deep" \
+	    "Try 'ingest --help' for more information.")"
+}
+
+@test "ordinary bounded repetitions still match" {
+	printf '%s\n' '{"s":"2024-03-15"}' '{"s":"24-3-15"}' '{"s":"aaa"}' >"$T/in"
+	run -0 ingest --where '.s =~ "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" or .s =~ "^(a{1,500}){1,10}$"' "$T/in"
+	assert_output "$(printf '%s\n' '{"s":"2024-03-15"}' '{"s":"aaa"}')"
+}

@@ -271,3 +271,39 @@ OUT
 	run -0 jq -r .format <<<"${stderr_lines[-1]}"
 	assert_output ndjson
 }
+
+# --- inputs that were quadratic (12.9-12.11); the linear-work checks are in tests/lib/test_formats.c ---
+
+@test "csv names 2,000 repeated header columns a, a_3, a_4, ... around a literal a_2, an empty one by its number" {
+	awk 'BEGIN { printf "a_2"; for (i = 0; i < 2000; i++) printf ",a"; printf ",,1\n";
+	    printf "x"; for (i = 0; i < 2000; i++) printf ",%d", i; printf ",e,f\n" }' > "$T/in.csv"
+	run -0 ingest --format csv "$T/in.csv"
+	# The second "a" skips a_2 (taken by the first column): a_3, a_4, ... a_2001.
+	want=$(awk 'BEGIN { printf "{\"a_2\":\"x\",\"a\":\"0\""
+	    for (i = 1; i < 2000; i++) printf ",\"a_%d\":\"%d\"", i + 2, i
+	    printf ",\"2002\":\"e\",\"1\":\"f\"}" }')
+	assert_output "$want"
+}
+
+@test "csv with a quote left open for 20,000 lines is one record when it closes, or dead-lettered at the end" {
+	awk 'BEGIN { print "a,b"; printf "1,\""; for (i = 0; i < 20000; i++) print "l" i; print "end\""; print "2,x" }' > "$T/in.csv"
+	run -0 ingest --format csv "$T/in.csv"
+	assert_equal "${#lines[@]}" 2
+	assert_equal "${lines[1]}" '{"a":"2","b":"x"}'
+	[[ "${lines[0]}" == '{"a":"1","b":"l0\nl1\nl2\n'* ]]
+	[[ "${lines[0]}" == *'\nl19999\nend"}' ]]
+	awk 'BEGIN { print "a,b"; printf "1,\""; for (i = 0; i < 20000; i++) print "l" i }' > "$T/open.csv"
+	run -1 --separate-stderr ingest --format csv "$T/open.csv"
+	assert_output ''
+	[[ "$stderr" == "ingest: $T/open.csv:2: quoted field not closed at the end of the file"* ]]
+}
+
+@test "logfmt with 20,000 keys is one record, and a duplicate at its end is found" {
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "%sk%d=%d", i ? " " : "", i, i; print "" }' > "$T/in.log"
+	run -0 ingest --format logfmt "$T/in.log"
+	[[ "$output" == '{"k0":"0","k1":"1",'*',"k19999":"19999"}' ]]
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "k%d=%d ", i, i; print "k19998=x" }' > "$T/dup.log"
+	run -1 --separate-stderr ingest --format logfmt "$T/dup.log"
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" "ingest: $T/dup.log:1: duplicate key 'k19998'"
+}

@@ -794,3 +794,46 @@ Try 'window --help' for more information."
 	assert_output "$INF"
 	assert_equal "$stderr" "window: $T/nope: No such file or directory"
 }
+
+@test "an event whose window would end after 9999-12-31 is rejected with its reason, not written as +10000" {
+	# [9999-12-31T23:59:00Z, 10000-01-01T00:00:00Z) has an end RFC 3339 cannot write; the window before it can.
+	printf '{"timestamp":"9999-12-31T23:59:30Z"}\n{"timestamp":"9999-12-31T23:58:30Z"}\n' > "$T/in"
+	run -0 window --tumbling 1m --dead-letter "$T/dl" < "$T/in"
+	assert_output '{"timestamp":"9999-12-31T23:58:30Z","window_start":"9999-12-31T23:58:00Z","window_end":"9999-12-31T23:59:00Z"}
+{"@watermark":"+inf"}'
+	run jq -r '.line, .reason' "$T/dl"
+	assert_output '1
+its window would end after 9999-12-31T23:59:59.999999Z or start before year 0000, which RFC 3339 cannot write'
+	run -1 --separate-stderr window --session 1m < <(head -1 "$T/in")
+	assert_output '{"@watermark":"+inf"}'
+	[[ "${stderr_lines[0]}" == 'window: -:1: its window would end after'* ]]
+}
+
+@test "sessions are placed in O(log n): sessions visited at n and 8n grow as n log n, not n squared" {
+	# n events 10 s apart, gap 1 s, a lateness that keeps every session open, one stream (no
+	# --key): each event starts a session among all the others.  A scan of the key's sessions
+	# visits n(n-1)/2 in all (about 500k at n = 1000, 32M at 8n); a search, O(log n) each.
+	for n in 1000 8000; do
+		awk -v n=$n 'BEGIN { for (i = 0; i < n; i++) printf "{\"timestamp\":%d}\n", 1700000000 + 10 * i }' > "$T/in.$n"
+		run -0 --separate-stderr window --session 1s --lateness 1000d --time-format epoch_s --stats < "$T/in.$n"
+		assert_equal "$(grep -c window_start <<<"$output")" "$n"
+		jq '.sessions_visited' <<<"$stderr" > "$T/v.$n"
+	done
+	v1=$(cat "$T/v.1000") v8=$(cat "$T/v.8000")
+	echo "visited: $v1 at n, $v8 at 8n"
+	# Within 8 * log2(8n) / log2(n) * 1.5 of linear growth, and far below a scan.
+	[ "$v1" -lt $((1000 * 40)) ]
+	[ "$v8" -lt $((v1 * 8 * 13 / 10 * 3 / 2)) ]
+}
+
+@test "a session revision with unchanged bounds carries only the new events; with new bounds, all of them" {
+	printf '%s\n' '{"timestamp":"2024-01-01T00:00:00Z","v":1}' '{"timestamp":"2024-01-01T00:00:10Z","v":2}' \
+	    '{"timestamp":"2024-01-01T00:01:30Z","v":4}' '{"timestamp":"2024-01-01T00:00:20Z","v":8}' \
+	    '{"timestamp":"2024-01-01T00:00:05Z","v":16}' > "$T/in"
+	run -0 sh -c 'window --session 30s --allowed-lateness 5m < "$T/in" | jq -c "select(.revision) | [.revision, .v, .window_end[14:19]]"'
+	# 0:20 stretches [0:00, 0:40) to 0:50: revision 1 resends 1, 2 and 8; 0:05 fits: revision 2 is 16 alone.
+	assert_output '[1,1,"00:50"]
+[1,2,"00:50"]
+[1,8,"00:50"]
+[2,16,"00:50"]'
+}

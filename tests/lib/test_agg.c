@@ -34,14 +34,10 @@ val(const char *json)
 		v.type = RT_OBJECT;
 	else if (json[0] == '[')
 		v.type = RT_ARRAY;
-	else if (strpbrk(json, ".eE") || strlen(json) > 19) {
-		v.type = RT_REAL;
-		v.d = strtod(json, NULL);
-	} else {
-		v.type = RT_INT;
-		v.i = strtoll(json, NULL, 10);
-		v.d = (double)v.i;
-	}
+	else if (rec_number(json, n, &v) == RT_MISSING)
+		v.type = RT_MISSING;	/* not a number: the tests never feed one */
+	v.raw = json;
+	v.rawlen = n;
 	return v;
 }
 
@@ -243,8 +239,25 @@ test_numbers(void)
 	is_str(h_row(&h, NULL), "v_sum=9007199254740994 v_mean=4503599627370497",
 	    "integer sums are exact past 2^53");
 	h_feed(&h, NULL, "9223372036854775000");
-	is_str(h_raw(&h, NULL), "v_sum=9.232379236109517e+18 v_mean=3.077459745369839e+18",
-	    "an int64 overflow switches the sum to compensated doubles");
+	/* 9007199254740994 + 9223372036854775000, and that over 3 by python3's exact int/int. */
+	is_str(h_raw(&h, NULL), "v_sum=9232379236109515994 v_mean=3.0774597453698386e+18",
+	    "a sum past int64 stays an exact integer (128 bits)");
+	h_free(&h);
+
+	h_new(&h, specs, false);
+	h_feed(&h, NULL, "9223372036854775807");
+	h_feed(&h, NULL, "9223372036854775807");
+	h_feed(&h, NULL, "-9223372036854775807");
+	is_str(h_raw(&h, NULL), "v_sum=9223372036854775807 v_mean=3.0744573456182584e+18",
+	    "an int64 overflow midway comes back to an exact int64 when the total fits");
+	h_free(&h);
+
+	h_new(&h, specs, false);
+	h_feed(&h, NULL, "1e308");
+	h_feed(&h, NULL, "1e308");
+	agg_cols_reset(&h.c);
+	is_int((long long)aggs_result(&h.a, h.blk, &h.c), 1, "a sum past the double range is reported as one overflow");
+	is_str(h_raw(&h, NULL), "v_sum=null v_mean=1e+308", "its mean is still exact");
 	h_free(&h);
 
 	h_new(&h, specs, false);
@@ -273,6 +286,21 @@ test_minmax(void)
 	h_feed(&h, NULL, "-2.5");
 	is_str(h_row(&h, NULL), "v_min=-2.5 v_max=9223372036854775807", "min and max keep integers exact");
 	h_free(&h);
+
+	h_new(&h, specs, false);
+	h_feed(&h, NULL, "123456789012345678901234567890");
+	h_feed(&h, NULL, "123456789012345678901234567891");
+	h_feed(&h, NULL, "\"-123456789012345678901234567891\"");
+	h_feed(&h, NULL, "5");
+	is_str(h_raw(&h, NULL), "v_min=-123456789012345678901234567891 v_max=123456789012345678901234567891",
+	    "min and max select integers past 64 bits exactly and keep their digits");
+	h_free(&h);
+
+	h_new(&h, specs, false);
+	h_feed(&h, NULL, "1.50");
+	h_feed(&h, NULL, "2.0e0");
+	is_str(h_raw(&h, NULL), "v_min=1.50 v_max=2.0e0", "a selected real keeps the digits it came with");
+	h_free(&h);
 }
 
 static void
@@ -285,6 +313,17 @@ test_quantiles(void)
 	ok(agg_quantile(v, 4, 0) == 1 && agg_quantile(v, 4, 1) == 4, "p0 and p100 are min and max");
 	ok(fabs(agg_quantile(v, 4, 0.999) - 3.997) < 1e-12, "R-7 p99.9 interpolates");
 	ok(agg_quantile(one, 1, 0.5) == 7, "a single value is every quantile");
+
+	/* R: quantile(0:1000, c(.333, .999, .12345, .001), type = 7) is 333, 999, 123.45, 1. */
+	double *k = xmalloc(1001 * sizeof(*k));
+	for (size_t i = 0; i <= 1000; i++)
+		k[i] = (double)i;
+	ok(agg_quantile_frac(k, 1001, 333, 1000) == 333, "p33.3 of 0..1000 is exactly 333");
+	ok(agg_quantile_frac(k, 1001, 999, 1000) == 999, "p99.9 of 0..1000 is exactly 999");
+	ok(agg_quantile_frac(k, 1001, 12345, 100000) == 123.45, "p12.345 of 0..1000 is 123.45, rounded once");
+	ok(agg_quantile_frac(k, 1001, 1, 1000) == 1, "p0.1 of 0..1000 is 1");
+	ok(agg_quantile_frac(v, 4, 9, 10) == 3.7, "p90 of 1 2 3 4 is 3.7 to the last digit");
+	free(k);
 }
 
 static void
@@ -318,6 +357,7 @@ test_specs(void)
 	ok(aggs_add(&a, "p99.9:v", why, sizeof(why)) == 0, "p99.9 is a spec");
 	is_str(a.specs[1].name, "v_p99.9", "named FIELD_pN");
 	ok(fabs(a.specs[1].param - 0.999) < 1e-15, "with the fraction 0.999");
+	ok(a.specs[1].pnum == 999 && a.specs[1].pden == 1000, "read exactly as 999/1000");
 	ok(aggs_add(&a, "top5:page", why, sizeof(why)) == 0, "top5:page is a spec");
 	is_str(a.specs[2].name, "page_top5", "named page_top5");
 	ok(aggs_add(&a, "count=events", why, sizeof(why)) == 0, "count=events renames count");

@@ -489,6 +489,159 @@ test_compile_api(void)
 	expr_free(x);
 }
 
+/* repeat returns head, then mid n times, then tail, as one new string. */
+static char *
+repeat(const char *head, const char *mid, size_t n, const char *tail)
+{
+	size_t hl = strlen(head), ml = strlen(mid), tl = strlen(tail), i;
+	char *s = malloc(hl + ml * n + tl + 1), *p = s;
+
+	memcpy(p, head, hl);
+	p += hl;
+	for (i = 0; i < n; i++, p += ml)
+		memcpy(p, mid, ml);
+	memcpy(p, tail, tl + 1);
+	return s;
+}
+
+/* Issue 11.2: nesting is bounded at 256 levels; chains of any length evaluate in a loop. */
+static void
+test_depth_and_chains(void)
+{
+	char *s, *open, *close;
+	size_t i;
+
+	/* 100,000-term chains, far past what recursion per term survives. */
+	s = repeat("", ".nul or ", 99999, ".n == 3");
+	T(s);
+	free(s);
+	s = repeat("", ".nul or ", 99999, ".n == 4");
+	F(s);
+	free(s);
+	s = repeat("", "true and ", 99999, ".n == 3");
+	T(s);
+	free(s);
+	s = repeat("", "true and ", 99999, ".nul");
+	F(s);
+	free(s);
+	s = repeat("", ".n+", 99999, ".n == 300000");
+	T(s);
+	free(s);
+	s = repeat("0", "-1+2", 100000, " == 100000");
+	T(s);
+	free(s);
+	s = repeat("1", "*2/2", 100000, " == 1");
+	T(s);
+	free(s);
+	s = repeat(".n", " | . + 1", 100000, " | . == 100003");
+	T(s);
+	free(s);
+	s = repeat(".value | tostring", " | length | tostring", 99999, " | length == 1");
+	T(s);
+	free(s);
+
+	/* 256 levels of each kind of nesting compile and run; the 257th is refused at its column. */
+	open = repeat("", "(", 256, "");
+	close = repeat("", ")", 256, "");
+	s = malloc(strlen(open) + strlen(close) + 16);
+	sprintf(s, "%s.n == 3%s", open, close);
+	T(s);
+	sprintf(s, "(%s.n == 3%s)", open, close);
+	bad(s, 257, "expression nested more than 256 levels deep");
+	free(s);
+	free(open);
+	free(close);
+	s = repeat("", "not ", 256, ".f");
+	F(s);
+	free(s);
+	s = repeat("", "not ", 255, ".f");
+	T(s);
+	free(s);
+	s = repeat("", "not ", 257, ".f");
+	bad(s, 1025, "expression nested more than 256 levels deep");
+	free(s);
+	s = repeat("", "-", 256, ".n == 3");
+	T(s);
+	free(s);
+	s = repeat("", "- ", 257, ".n");
+	bad(s, 513, "expression nested more than 256 levels deep");
+	free(s);
+	s = repeat("", "length(", 256, ".page");
+	open = malloc(strlen(s) + 300);
+	strcpy(open, s);
+	for (i = 0; i < 256; i++)
+		strcat(open, ")");
+	strcat(open, " == 8");
+	T(open);
+	free(open);
+	free(s);
+	s = repeat("", "tostring(", 257, ".page");
+	bad(s, 2313, "expression nested more than 256 levels deep");
+	free(s);
+	/* Mixed nesting counts every level: 128 parentheses around 128 nots reach 256. */
+	s = repeat("", "(not ", 128, ".t");
+	open = repeat(s, "", 0, "");
+	free(s);
+	s = malloc(strlen(open) + 200);
+	strcpy(s, open);
+	for (i = 0; i < 128; i++)
+		strcat(s, ")");
+	T(s);
+	free(s);
+	free(open);
+	s = repeat("", "(not ", 129, ".t");
+	bad(s, 641, "expression nested more than 256 levels deep");
+	free(s);
+	/* Far past the bound: refused, and the parser itself did not recurse into it. */
+	s = repeat("", "(", 1000000, ".n");
+	bad(s, 257, "expression nested more than 256 levels deep");
+	free(s);
+}
+
+/* Issue 11.3: an empty field name or regex is an empty buffer, never memchr(NULL, ...). */
+static void
+test_empty_names(void)
+{
+	check("{\"\":1}", ".\"\" == 1", 1);
+	check("{\"\":1}", ".[\"\"] == 1", 1);
+	check("{\"a\":1}", ".\"\" == 1", 0);
+	check("{\"\":1}", "has(\"\")", 1);
+	check("{\"s\":\"x\"}", ".s =~ \"\"", 1);
+	check("{\"s\":\"x\"}", ".s | test(\"\")", 1);
+}
+
+/* Issue 11.13: patterns whose compile would cost seconds and gigabytes are refused first. */
+static void
+test_regex_cost(void)
+{
+	bad(".s =~ \"a{1,1000}{1,1000}\"", 7,
+	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	bad(".s =~ \"(a{1,100}){1,101}\"", 7,
+	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	bad(".s =~ \"((ab){1,50}c){1,100}\"", 7,
+	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	bad(".s =~ \"a{1001}\"", 7, "invalid regular expression: repetition count over 1000 in '{1001}'");
+	bad(".s =~ \"a{2000,}\"", 7, "invalid regular expression: repetition count over 1000 in '{2000,}'");
+	bad(".s =~ \"a{,99999999999999999999999}\"", 7,
+	    "invalid regular expression: repetition count over 1000 in '{,99999999999999999999999}'");
+	bad(".s =~ \"a{1,5}{1,5}{1,5}{1,5}{1,5}{1,5}\"", 7,
+	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	/* Found by fuzz_expr: each '+' doubles its operand in regcomp (2^100 copies took 2 GB and more). */
+	bad(".s =~ \"0++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++\"",
+	    7, "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	bad(".s =~ \"(a{1,100}b)+{1,50}\"", 7,
+	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	check("{\"s\":\"aaa\"}", ".s =~ \"^a+++++++++++$\"", 1);
+	/* Within the limits: the same shapes, smaller, compile and match. */
+	check("{\"s\":\"aaa\"}", ".s =~ \"^a{1,99}{1,100}$\"", 1);
+	check("{\"s\":\"aaa\"}", ".s =~ \"^(a{1,99}){1,99}$\"", 1);
+	check("{\"s\":\"abab\"}", ".s =~ \"^(ab){2}$\"", 1);
+	check("{\"s\":\"a{1\"}", ".s =~ \"a[{]1\"", 1);
+	check("{\"s\":\"x{99999}\"}", ".s =~ \"x[{]99999\"", 1);
+	check("{\"s\":\"x{99999}\"}", ".s =~ \"x\\\\{99999\"", 1);
+	check("{\"s\":\"x\"}", ".s =~ \"[[:alpha:]]{1,1000}\"", 1);
+}
+
 int
 main(void)
 {
@@ -506,6 +659,9 @@ main(void)
 	test_nul_and_utf8();
 	test_no_allocation();
 	test_compile_api();
+	test_depth_and_chains();
+	test_empty_names();
+	test_regex_cost();
 	rec_free(R);
 	return tap_done();
 }

@@ -129,8 +129,9 @@ test_codec(void)
 	is_str(result(&a, g), "count=3 value_sum=128.18", "and events add to the loaded state");
 	gr_save(t, g, &out);
 	buf_cstr(&out);
-	is_str(out.p, "{\"@agg_state\":1,\"group\":{\"page\":\"cart\"},\"specs\":[\"count=count\",\"sum:value=value_sum\"],"
-	    "\"states\":[3,[3,0,128.18,-7.105427357601002e-15,true]],\"invalid\":[0]}\n",
+	/* The states are lib/agg's to spell; the frame around them is aggregate --partial's. */
+	ok(strncmp(out.p, "{\"@agg_state\":1,\"group\":{\"page\":\"cart\"},\"specs\":[\"count=count\",\"sum:value=value_sum\"],"
+	    "\"states\":[3,", 98) == 0 && strstr(out.p, "],\"invalid\":[0]}\n") != NULL,
 	    "gr_save writes aggregate --partial's line");
 	u = gr_new(&a, names, 1);
 	ok(gr_load(u, out.p, out.len - 1, NULL, why, sizeof(why)) == 0 &&

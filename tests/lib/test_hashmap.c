@@ -293,6 +293,36 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A burst of keys that leaves shrinks the table: what stays is still found, iteration sees it all. */
+static void
+test_shrink(void)
+{
+	struct hm *m = hm_new(sizeof(uint64_t));
+	uint64_t i, *v, seen = 0, sum = 0;
+	hm_iter it;
+	int found = 1;
+
+	for (i = 0; i < 100000; i++)
+		*(uint64_t *)hm_put(m, &i, sizeof i, NULL) = i;
+	for (i = 0; i < 100000; i++)
+		if (i % 10000 != 7)
+			hm_del(m, &i, sizeof i);
+	is_int((long long)hm_count(m), 10, "10 of 100000 keys left after deleting the rest");
+	for (i = 7; i < 100000; i += 10000)
+		if ((v = hm_get(m, &i, sizeof i)) == NULL || *v != i)
+			found = 0;
+	ok(found, "every key left is found after the table shrank");
+	for (v = hm_first(m, &it); v != NULL; v = hm_next(m, &it)) {
+		seen++;
+		sum += *v;
+	}
+	ok(seen == 10 && sum == 10 * 7 + 10000 * 45, "iteration sees exactly the keys left");
+	for (i = 0; i < 1000; i++)
+		*(uint64_t *)hm_put(m, &i, sizeof i, NULL) = i;
+	is_int((long long)hm_count(m), 1009, "it grows again after shrinking");
+	hm_free(m);
+}
+
 static void
 test_hash(void)
 {
@@ -403,6 +433,7 @@ main(void)
 	test_basic();
 	test_model();
 	test_iter_delete();
+	test_shrink();
 	test_hash();
 	return tap_done();
 }
