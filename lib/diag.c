@@ -223,6 +223,18 @@ report(const struct diag_pos *pos, const char *reason)
 		diag_warn("%s:%llu: %s", pos->file, (unsigned long long)pos->line, reason);
 }
 
+/* The hook told of every rejected line (diag_on_reject). */
+static bool	(*reject_hook)(const struct diag_pos *, const char *, void *);
+static void	*reject_arg;
+static bool	 reject_dropped;	/* the hook dropped the line being streamed */
+
+void
+diag_on_reject(bool (*fn)(const struct diag_pos *, const char *, void *), void *arg)
+{
+	reject_hook = fn;
+	reject_arg = arg;
+}
+
 void
 diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const char *fmt, ...)
 {
@@ -232,6 +244,8 @@ diag_reject(const struct diag_pos *pos, const char *raw, size_t rawlen, const ch
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
+	if (reject_hook != NULL && !reject_hook(pos, reason, reject_arg))
+		return;
 	diag_rejected++;
 	if (dead != NULL) {
 		dl_head(pos, reason);
@@ -461,6 +475,9 @@ go_direct(void)
 void
 diag_reject_begin(const struct diag_pos *pos, const char *reason)
 {
+	reject_dropped = reject_hook != NULL && !reject_hook(pos, reason, reject_arg);
+	if (reject_dropped)
+		return;
 	diag_rejected++;
 	streaming = true;
 	b64n = 0;
@@ -497,6 +514,10 @@ diag_reject_chunk(const void *p, size_t n)
 void
 diag_reject_end(void)
 {
+	if (reject_dropped) {
+		reject_dropped = false;
+		return;
+	}
 	if (dead != NULL && streaming) {
 		if (direct)
 			b64_close();

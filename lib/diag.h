@@ -62,6 +62,15 @@ void	diag_reject(const struct diag_pos *, const char *raw, size_t rawlen, const 
 	    __attribute__((format(printf, 4, 5)));
 
 /*
+ * diag_on_reject registers fn to be told the position and reason of every
+ * rejected line before it is accounted for (batch-report counts them by
+ * reason).  fn returns true to go on as usual, or false to drop the line
+ * unaccounted: not counted, reported or kept (a batch-report -j worker
+ * that has read past the end of its piece of a file, which the next
+ * worker reads).  One hook; NULL removes it.
+ */
+void	diag_on_reject(bool (*fn)(const struct diag_pos *, const char *reason, void *arg), void *arg);
+/*
  * The streaming form, for a line too long to hold: begin, any number of
  * chunks, end.  The record carries raw or raw_b64 as diag_reject's does:
  * the line is spooled to an unlinked file in $TMPDIR (or /tmp), not
