@@ -188,6 +188,11 @@ Try '$(name "$t") --help' for more information."
 		pid=$!
 		exec 5<>"$T/fifo"	# read-write: never blocks, even if the tool died before opening it
 		printf "%s\n" "$EV" >&5
+		# Signals are for a tool that is reading: wait until it has the fifo open.
+		for i in $(seq 200); do
+			ls -l /proc/$pid/fd 2>/dev/null | grep -q "$T/fifo" && break
+			sleep 0.05
+		done
 		# The record is in once the tool has read it: SIGUSR1 makes it print its counters.
 		for i in $(seq 100); do
 			kill -USR1 $pid
