@@ -68,6 +68,10 @@ killed_run() {
 	kill -9 -- "-$pid" 2>/dev/null || true
 	rc=0
 	{ wait "$pid"; } 2>/dev/null || rc=$?
+	# The tool is bash's child: wait until it is gone too (and its lock with it).
+	while kill -0 -- "-$pid" 2>/dev/null; do
+		sleep 0.01
+	done
 }
 
 # shim_run N CMD: runs CMD killed right after its N-th rename; sets rc.
