@@ -735,8 +735,10 @@ merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz
 		}
 		json_decref(grp);
 		buf_cstr(&names);
-		diag_die(EX_USAGE, "%s:%llu: state record groups by '%s', this run by '%s'",
+		snprintf(why, whysz, "%s:%llu: state record groups by '%s', this run by '%s'",
 		    pos->file, (unsigned long long)pos->line, names.len ? names.p : "", gspec);
+		buf_free(&names);
+		diag_die(EX_USAGE, "%s", why);
 	}
 	if (windowed && (we.type != RT_STRING || tv_parse(&iso, we.s, we.slen, &wend, NULL) != 0))
 		goto bad;
@@ -753,8 +755,11 @@ merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz
 				buf_adds(&names, json_string_value(json_array_get(specs, i)));
 		}
 		buf_cstr(&names);
-		diag_die(EX_USAGE, "%s:%llu: state record has aggregates '%s', this run '%s'",
+		snprintf(why, whysz, "%s:%llu: state record has aggregates '%s', this run '%s'",
 		    pos->file, (unsigned long long)pos->line, names.p, specs_text);
+		buf_free(&names);
+		json_decref(specs);
+		diag_die(EX_USAGE, "%s", why);
 	}
 
 	/* The key as key_of would build it for an event of this group. */
