@@ -31,6 +31,6 @@ for src in tests/fuzz/fuzz_*.c; do
 	(cd "$d" && ASAN_OPTIONS=detect_leaks=1 ./"$t" $dict -max_total_time="$FUZZ_SECONDS" \
 	    -max_len=4096 -print_final_stats=1 corpus 2>fuzz.log) || status=1
 	cat "$d/fuzz.log" | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|fuzz_record:|SUMMARY)' | sed "s/^/fuzz: $t: /"
-	ls "$d"/crash-* "$d"/leak-* "$d"/timeout-* 2>/dev/null | sed "s/^/fuzz: $t: finding: /"
+	ls "$d"/crash-* "$d"/leak-* "$d"/timeout-* "$d"/oom-* 2>/dev/null | sed "s/^/fuzz: $t: finding: /"
 done
 exit $status
