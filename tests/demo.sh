@@ -49,5 +49,20 @@ if have dedupe; then
 	dedupe -k user_id,page --stats < "$tmp/good.ndjson" 2> "$tmp/stats" | wc -l | sed 's/^/   /'
 	echo "   stats: $(cat "$tmp/stats")"
 fi
+if have alert; then
+	echo
+	echo "5. alert: the same page three times in a row by one user, in event time"
+	echo "   (records up to 2s out of order are put back in order; later ones are kept aside)."
+	show "alert --repeat 3 --field page --by user_id --name same-page --lateness 2s --late late2.ndjson -i good.ndjson | head -3"
+	alert --repeat 3 --field page --by user_id --name same-page --lateness 2s \
+	    --late "$tmp/late2.ndjson" -i "$tmp/good.ndjson" | head -3
+fi
+
+if have batch-report; then
+	echo
+	echo "6. batch-report: the nightly report, with the numbers of the live pipe (summary and pages)."
+	show "batch-report --sections summary,dimensions --top 5 good.ndjson"
+	batch-report --no-progress --sections summary,dimensions --top 5 "$tmp/good.ndjson" | head -40
+fi
 echo
 echo "Next: man ./man/man7/ndflow.7, or any tool's --help."
