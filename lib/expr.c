@@ -926,7 +926,7 @@ re_cost(const char *s, size_t len, char *why, size_t whysz)
 {
 	struct re_group st[RE_MAX_GROUPS + 1], *g = st;
 	uint64_t copies, count;
-	size_t i = 0, brace;
+	size_t i = 0, brace, stacked = 0;
 
 	memset(g, 0, sizeof *g);
 	while (i < len) {
@@ -943,6 +943,8 @@ re_cost(const char *s, size_t len, char *why, size_t whysz)
 		}
 		if (c == ')' && g > st) {
 			uint64_t size = sat_add(sat_add(g->done, g->branch), 1);
+
+			stacked = 0;
 			g--;
 			g->last = size;
 			g->branch = sat_add(g->branch, size);
@@ -955,6 +957,20 @@ re_cost(const char *s, size_t len, char *why, size_t whysz)
 			i++;
 			continue;
 		}
+		/*
+		 * Quantifiers stacked on one operand ("a+*+") mean no more than two
+		 * would, yet regcomp's memory grows with each: 1.2 GB for "a+*" and
+		 * twelve '+' (found by fuzzing).  More than two in a row are refused.
+		 */
+		if (c == '*' || c == '?' || c == '+' || (c == '{' && i + 1 < len && s[i + 1] >= '0' &&
+		    s[i + 1] <= '9') || (c == '{' && i + 1 < len && s[i + 1] == ',')) {
+			if (++stacked > 2) {
+				snprintf(why, whysz, "more than two repetitions in a row at '%.*s'",
+				    (int)(len - i > 20 ? 20 : len - i), s + i);
+				return why;
+			}
+		} else if (c != ')')
+			stacked = 0;
 		if ((c == '{' && (brace = i, re_count(s, len, &i, &copies, &count))) || c == '+') {
 			if (c == '{' && count > RE_MAX_COUNT) {
 				snprintf(why, whysz, "repetition count over %d in '%.*s'", RE_MAX_COUNT,

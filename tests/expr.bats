@@ -263,6 +263,14 @@ rep() {
 	    "Try 'ingest --help' for more information.")"
 }
 
+@test "more than two repetitions in a row are refused, so regcomp never spends a gigabyte on them" {
+	run -2 --separate-stderr ingest --where '.s =~ "a+*++++++++++++"' </dev/null
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 7: invalid regular expression: more than two repetitions in a row at '++++++++++++'" \
+	    "Try 'ingest --help' for more information.")"
+	run -0 ingest --where '.s =~ "^a+*$"' <<<'{"s":"aaa"}'
+	assert_output '{"s":"aaa"}'
+}
+
 @test "groups nested past 100 are refused instead of overflowing regcomp's stack" {
 	run -2 --separate-stderr ingest --where ".s =~ \"$(rep '(' 40000)a$(rep ')' 40000)\"" </dev/null
 	assert_equal "$stderr" "$(printf '%s\n' "ingest: --where: column 7: invalid regular expression: groups nested more than 100 deep" \

@@ -625,13 +625,20 @@ test_regex_cost(void)
 	bad(".s =~ \"a{,99999999999999999999999}\"", 7,
 	    "invalid regular expression: repetition count over 1000 in '{,99999999999999999999999}'");
 	bad(".s =~ \"a{1,5}{1,5}{1,5}{1,5}{1,5}{1,5}\"", 7,
-	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	    "invalid regular expression: more than two repetitions in a row at '{1,5}{1,5}{1,5}{1,5}'");
 	/* Found by fuzz_expr: each '+' doubles its operand in regcomp (2^100 copies took 2 GB and more). */
 	bad(".s =~ \"0++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++\"",
-	    7, "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
+	    7, "invalid regular expression: more than two repetitions in a row at '++++++++++++++++++++'");
+	/* Found by fuzz_expr (10-minute run): "a+*" and twelve '+' passed the size bound, and took 1.2 GB and 13 s. */
+	bad(".s =~ \"a+*++++++++++++\"", 7,
+	    "invalid regular expression: more than two repetitions in a row at '++++++++++++'");
+	bad(".s =~ \"x{1,3}+*\"", 7, "invalid regular expression: more than two repetitions in a row at '*'");
+	check("{\"s\":\"aaa\"}", ".s =~ \"^a+*$\"", 1);
+	check("{\"s\":\"aaa\"}", ".s =~ \"^((a+)+)+$\"", 1);
 	bad(".s =~ \"(a{1,100}b)+{1,50}\"", 7,
 	    "invalid regular expression: too large (over 10000 elements once repetitions are expanded)");
-	check("{\"s\":\"aaa\"}", ".s =~ \"^a+++++++++++$\"", 1);
+	bad(".s =~ \"^a+++++++++++$\"", 7,
+	    "invalid regular expression: more than two repetitions in a row at '+++++++++$'");
 	/* Within the limits: the same shapes, smaller, compile and match. */
 	check("{\"s\":\"aaa\"}", ".s =~ \"^a{1,99}{1,100}$\"", 1);
 	check("{\"s\":\"aaa\"}", ".s =~ \"^(a{1,99}){1,99}$\"", 1);
