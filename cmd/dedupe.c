@@ -94,6 +94,9 @@ struct ent {
  * time: one whose horizon has closed (ready) goes out once no earlier
  * record is held, so the output stays in event-time order, and the
  * watermark forwarded never passes the earliest record still held.
+ * They are not keyset entries: a ready record outlives its key (which is
+ * deleted, and may come back, when its horizon closes), so it has no key
+ * to be filed under, and ties go by arrival, not by key bytes.
  */
 struct held {
 	int64_t		 t;		/* its event time (0 without --within: unknown) */
@@ -120,7 +123,7 @@ static struct {
 	bool		 keep_last;
 	bool		 count;
 	bool		 hold;		/* records wait for their horizon to close (keep last, count) */
-	bool		 use_heap;	/* keys are closed in (first, seq) order: --within or hold */
+	bool		 timers;	/* keys have a timer, their first occurrence: --within or hold */
 	const char	*dupes_path;
 	struct expr	*where;
 	const char	*state_path;
@@ -204,7 +207,7 @@ static void
 setup(void)
 {
 	D.hold = D.keep_last || D.count;
-	D.use_heap = D.within >= 0 || D.hold;
+	D.timers = D.within >= 0 || D.hold;
 
 	if (D.approx) {
 		uint64_t m;
@@ -604,7 +607,7 @@ advance(int64_t t)
 
 	if (t > D.wm)
 		D.wm = t;
-	if (!D.use_heap || !closed_by(&edge))
+	if (!D.timers || !closed_by(&edge))
 		return;
 	while ((e = ks_pop_due(D.ks, edge, NULL)) != NULL) {
 		if (D.wm != TV_MAX)
@@ -761,7 +764,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	e->seq = D.seq++;
 	e->count = 1;
 	(*D.n_keys)++;
-	if (D.use_heap)
+	if (D.timers)
 		ks_timer_set(D.ks, e, t);
 	if (D.hold)
 		hold(e, ln->data, ln->len, &ln->pos, t);
@@ -935,7 +938,7 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 		hold(e, v.raw, v.rawlen, &pos, state_held(D.staterec, first));
 		loaded_held(e->h);
 	}
-	if (D.use_heap)
+	if (D.timers)
 		ks_timer_set(D.ks, e, first);
 	/* A smaller --max-keys than the last run's forgets the least recently seen keys (ks_put). */
 	if (D.max_keys > 0)
