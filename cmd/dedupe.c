@@ -13,8 +13,8 @@
 #include "cli.h"
 #include "diag.h"
 #include "expr.h"
-#include "hashmap.h"
 #include "input.h"
+#include "keyset.h"
 #include "record.h"
 #include "run.h"
 #include "timeval.h"
@@ -76,18 +76,16 @@ static const struct cli_help help = {
 	"  dedupe -k event_id --approx --capacity 10000000 --error 0.001 --stats\n"
 };
 /*
- * The state of one key.  The hash map owns it (its key is the key's
- * canonical bytes).  The expiry heap (--within) orders keys by the event
- * time of their first occurrence, so closing horizons as the watermark
- * advances looks only at keys that are due; the LRU list (--max-keys)
- * runs through the entries themselves, most recently seen first.
+ * dedupe's part of the state of one key: its value in the keyset, whose
+ * key is the key's canonical bytes.  The keyset holds the rest: the
+ * key's timer is the event time of its first occurrence (--within, or 0
+ * when records are held without it), so closing horizons as the
+ * watermark advances takes only the keys that are due; its LRU list
+ * bounds the keys (--max-keys).
  */
 struct ent {
-	int64_t		 first;		/* event time of the first occurrence (--within) */
-	uint64_t	 seq;		/* arrival order of the first occurrence: breaks ties in the heap */
+	uint64_t	 seq;		/* arrival order of the first occurrence: the state file's order */
 	uint64_t	 count;		/* occurrences in this horizon */
-	size_t		 heap;		/* index in the expiry heap */
-	struct ent	*newer, *older;	/* LRU list */
 	struct held	*h;		/* the record to emit when the horizon closes (--keep last, --count) */
 };
 
@@ -96,6 +94,9 @@ struct ent {
  * time: one whose horizon has closed (ready) goes out once no earlier
  * record is held, so the output stays in event-time order, and the
  * watermark forwarded never passes the earliest record still held.
+ * They are not keyset entries: a ready record outlives its key (which is
+ * deleted, and may come back, when its horizon closes), so it has no key
+ * to be filed under, and ties go by arrival, not by key bytes.
  */
 struct held {
 	int64_t		 t;		/* its event time (0 without --within: unknown) */
@@ -122,21 +123,18 @@ static struct {
 	bool		 keep_last;
 	bool		 count;
 	bool		 hold;		/* records wait for their horizon to close (keep last, count) */
-	bool		 use_heap;	/* keys are closed in (first, seq) order: --within or hold */
+	bool		 timers;	/* keys have a timer, their first occurrence: --within or hold */
 	const char	*dupes_path;
 	struct expr	*where;
 	const char	*state_path;
 
-	struct hm	*map;
+	struct ks	*ks;		/* the keys, unless --approx */
 	struct bloom	*bloom;
-	struct ent	**heap;		/* min-heap on (first, seq) */
-	size_t		 nheap, capheap;
 	struct held	**hheap;	/* held records: min-heap on (t, seq) */
 	size_t		 nhheap, caphheap;
 	uint64_t	 hseq, hseq_next;
 	int64_t		 in_wm;		/* the latest watermark record read, TV_MIN if none */
 	int64_t		 fwd_wm;	/* the latest watermark written, TV_MIN if none */
-	struct ent	*newest, *oldest;
 	uint64_t	 seq;
 	int64_t		 wm;		/* max event time and input watermarks seen */
 	struct diag_side *dupes;
@@ -146,6 +144,7 @@ static struct {
 	struct buf	 key, tmp;
 	char		**names;	/* file names of held records' positions, interned */
 	size_t		 nnames;
+	const char	*intern_in, *intern_out;	/* the last name interned and its copy */
 
 	uint64_t	*n_dupes, *n_expired, *n_evicted, *n_unselected, *n_keys, unused;
 } D;
@@ -162,6 +161,7 @@ static int	 state_load(void *, const char *, size_t, char *, size_t);
 static void	 state_header(void *, json_t *);
 static int	 state_restore(void *, json_t *, char *, size_t);
 static void	 advance(int64_t);
+static ks_drop_fn	 on_evict;
 static void	 finish(void *);
 
 static const struct run_ops ops = {
@@ -207,7 +207,7 @@ static void
 setup(void)
 {
 	D.hold = D.keep_last || D.count;
-	D.use_heap = D.within >= 0 || D.hold;
+	D.timers = D.within >= 0 || D.hold;
 
 	if (D.approx) {
 		uint64_t m;
@@ -219,7 +219,7 @@ setup(void)
 		if ((D.bloom = bloom_new(D.capacity, D.error)) == NULL)
 			diag_die(EX_IOERR, "--approx: cannot allocate %" PRIu64 " bytes", (m + 7) / 8);
 	} else
-		D.map = hm_new(sizeof(struct ent));
+		D.ks = ks_new(sizeof(struct ent), (size_t)D.max_keys, D.max_keys > 0 ? on_evict : NULL, NULL);
 	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
 	/* --stats shows the counters that mean something for these options. */
 	D.n_dupes = diag_counter("duplicates");
@@ -335,123 +335,23 @@ parse_options(int argc, char **argv)
 	setup();
 }
 
-/* ---- the expiry heap: keys ordered by (first occurrence time, arrival) ---- */
-
-static bool
-ent_before(const struct ent *a, const struct ent *b)
-{
-	return a->first < b->first || (a->first == b->first && a->seq < b->seq);
-}
-
-static void
-heap_set(size_t i, struct ent *e)
-{
-	D.heap[i] = e;
-	e->heap = i;
-}
-
-static void
-heap_up(size_t i)
-{
-	struct ent *e = D.heap[i];
-
-	while (i > 0 && ent_before(e, D.heap[(i - 1) / 2])) {
-		heap_set(i, D.heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(i, e);
-}
-
-static void
-heap_down(size_t i)
-{
-	struct ent *e = D.heap[i];
-	size_t c;
-
-	while ((c = 2 * i + 1) < D.nheap) {
-		if (c + 1 < D.nheap && ent_before(D.heap[c + 1], D.heap[c]))
-			c++;
-		if (!ent_before(D.heap[c], e))
-			break;
-		heap_set(i, D.heap[c]);
-		i = c;
-	}
-	heap_set(i, e);
-}
-
-static void
-heap_push(struct ent *e)
-{
-	if (D.nheap == D.capheap) {
-		D.capheap = D.capheap ? 2 * D.capheap : 1024;
-		D.heap = xrealloc(D.heap, D.capheap * sizeof(*D.heap));
-	}
-	heap_set(D.nheap++, e);
-	heap_up(e->heap);
-}
-
-static void
-heap_remove(struct ent *e)
-{
-	size_t i = e->heap;
-	struct ent *last = D.heap[--D.nheap];
-
-	if (i == D.nheap)
-		return;
-	heap_set(i, last);
-	/* The moved entry may belong above or below its new place. */
-	if (i > 0 && ent_before(last, D.heap[(i - 1) / 2]))
-		heap_up(i);
-	else
-		heap_down(i);
-}
-
-/* ---- the LRU list, most recently seen first ---- */
-
-static void
-lru_unlink(struct ent *e)
-{
-	if (e->newer != NULL)
-		e->newer->older = e->older;
-	else
-		D.newest = e->older;
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else
-		D.oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void
-lru_push(struct ent *e)
-{
-	e->newer = NULL;
-	e->older = D.newest;
-	if (D.newest != NULL)
-		D.newest->newer = e;
-	D.newest = e;
-	if (D.oldest == NULL)
-		D.oldest = e;
-}
-
 /* ---- held records ---- */
 
 /* intern keeps one copy of each file name, since a held record outlives its input line. */
 static const char *
 intern(const char *name)
 {
-	static const char *last_in, *last_out;
 	size_t i;
 
 	/* The same name pointer comes back for every line of a file: skip the search. */
-	if (name == last_in)
-		return last_out;
-	last_in = name;
+	if (name == D.intern_in)
+		return D.intern_out;
+	D.intern_in = name;
 	for (i = D.nnames; i-- > 0;)
 		if (strcmp(D.names[i], name) == 0)
-			return last_out = D.names[i];
+			return D.intern_out = D.names[i];
 	D.names = xrealloc(D.names, (D.nnames + 1) * sizeof(*D.names));
-	return last_out = D.names[D.nnames++] = xstrdup(name);
+	return D.intern_out = D.names[D.nnames++] = xstrdup(name);
 }
 
 /* ---- the hold heap: held records ordered by (event time, arrival) ---- */
@@ -622,44 +522,75 @@ release(void)
 }
 
 /*
- * close_ent ends a key's horizon: emits its held record, takes it off the
- * heap and the LRU list and deletes it from the map.
+ * close_held makes the record a key holds final: it goes out once no
+ * earlier record is held (release).  The key itself is left to the caller.
  */
 static void
-close_ent(struct ent *e)
+close_held(struct ent *e)
 {
-	const void *k;
-	size_t klen;
-
 	if (e->h != NULL) {
-		/* The record is final now; it goes out once no earlier one is held (release). */
 		e->h->count = e->count;
 		e->h->ready = true;
 		e->h = NULL;
 	}
-	if (D.use_heap)
-		heap_remove(e);
-	if (D.max_keys > 0)
-		lru_unlink(e);
-	/* hm_del needs the key while it frees the entry that holds it: copy it out first. */
-	k = hm_key(e, &klen);
-	buf_reset(&D.tmp);
-	buf_add(&D.tmp, k, klen);
-	hm_del(D.map, D.tmp.p, D.tmp.len);
 }
 
-/* expired reports whether the watermark has passed a key's horizon. */
-static bool
-expired(const struct ent *e)
+/* close_ent ends a key's horizon: finishes its held record and deletes the key. */
+static void
+close_ent(struct ent *e)
 {
-	int64_t age;
+	close_held(e);
+	ks_del(D.ks, e);
+}
 
-	if (D.wm == TV_MAX)
-		return true;
-	if (D.within < 0)
+/*
+ * on_evict is the keyset's drop callback: a key the --max-keys bound
+ * forgets closes as if its horizon ended.  The keyset deletes the key
+ * and counts it (note_evictions).
+ */
+static void
+on_evict(void *ctx, const void *key, size_t keylen, void *val)
+{
+	(void)ctx;
+	(void)key;
+	(void)keylen;
+	close_held(val);
+}
+
+/*
+ * note_evictions brings the evicted counter up to the keyset's and
+ * reports whether keys were evicted since it was last called.
+ */
+static bool
+note_evictions(void)
+{
+	uint64_t n = ks_evictions(D.ks);
+
+	if (n == *D.n_evicted)
 		return false;
-	/* An age past int64 is past any horizon. */
-	return __builtin_sub_overflow(D.wm, e->first, &age) || age > D.within;
+	*D.n_evicted = n;
+	return true;
+}
+
+/*
+ * closed_by returns in *edge the latest first occurrence whose horizon
+ * the watermark has passed, or false when no horizon has closed: a key
+ * first seen at f is past once wm - f > within, that is f <= wm - within
+ * - 1.  The watermark +inf closes every key, with or without --within.
+ */
+static bool
+closed_by(int64_t *edge)
+{
+	int64_t x;
+
+	if (D.wm == TV_MAX) {
+		*edge = TV_MAX;
+		return true;
+	}
+	if (D.within < 0 || __builtin_sub_overflow(D.wm, D.within, &x) || x == INT64_MIN)
+		return false;
+	*edge = x - 1;
+	return true;
 }
 
 /*
@@ -671,14 +602,17 @@ expired(const struct ent *e)
 static void
 advance(int64_t t)
 {
+	struct ent *e;
+	int64_t edge;
+
 	if (t > D.wm)
 		D.wm = t;
-	if (!D.use_heap)
+	if (!D.timers || !closed_by(&edge))
 		return;
-	while (D.nheap > 0 && expired(D.heap[0])) {
+	while ((e = ks_pop_due(D.ks, edge, NULL)) != NULL) {
 		if (D.wm != TV_MAX)
 			(*D.n_expired)++;
-		close_ent(D.heap[0]);
+		close_ent(e);
 	}
 	if (D.hold) {
 		release();
@@ -816,13 +750,9 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	/* Close the horizons this event's time passes first: a key they held is then new. */
 	if (D.within >= 0)
 		advance(t);
-	e = hm_put(D.map, D.key.p, D.key.len, &created);
+	e = ks_put(D.ks, D.key.p, D.key.len, &created);
 	if (!created) {
 		e->count++;
-		if (D.max_keys > 0 && D.newest != e) {
-			lru_unlink(e);
-			lru_push(e);
-		}
 		if (D.keep_last) {
 			drop(&e->h->pos, e->h->p, e->h->len);
 			hold(e, ln->data, ln->len, &ln->pos, t);
@@ -831,28 +761,21 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		return;
 	}
 
-	e->first = t;
 	e->seq = D.seq++;
 	e->count = 1;
 	(*D.n_keys)++;
-	if (D.use_heap)
-		heap_push(e);
+	if (D.timers)
+		ks_timer_set(D.ks, e, t);
 	if (D.hold)
 		hold(e, ln->data, ln->len, &ln->pos, t);
 	else {
 		rec_emit(D.rec, stdout, NULL, 0);
 		diag_out++;
 	}
-	if (D.max_keys > 0) {
-		lru_push(e);
-		if (hm_count(D.map) > D.max_keys) {
-			close_ent(D.oldest);
-			(*D.n_evicted)++;
-			if (D.hold) {
-				release();
-				forward_wm(false);
-			}
-		}
+	/* Creating the key may have evicted another (on_evict): its record may go out now. */
+	if (D.max_keys > 0 && note_evictions() && D.hold) {
+		release();
+		forward_wm(false);
 	}
 }
 
@@ -957,6 +880,7 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 	struct rec_err err;
 	struct diag_pos pos;
 	struct ent *e;
+	int64_t first;
 	bool created;
 	long got;
 
@@ -1000,7 +924,7 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 	}
 	buf_reset(&D.key);
 	buf_add(&D.key, v.raw, v.rawlen);
-	e = hm_put(D.map, D.key.p, D.key.len, &created);
+	e = ks_put(D.ks, D.key.p, D.key.len, &created);
 	if (!created) {
 		snprintf(why, whysz, "a key is there twice");
 		return -1;
@@ -1009,21 +933,16 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 	e->seq = rec_get_key(D.staterec, "seq", 3, &v) == RT_INT && v.i >= 0 ? (uint64_t)v.i : D.seq;
 	if (e->seq >= D.seq)
 		D.seq = e->seq + 1;
-	e->first = rec_get_key(D.staterec, "first", 5, &v) == RT_INT ? v.i : 0;
+	first = rec_get_key(D.staterec, "first", 5, &v) == RT_INT ? v.i : 0;
 	if (rec_get_key(D.staterec, "record", 6, &v) == RT_OBJECT) {
-		hold(e, v.raw, v.rawlen, &pos, state_held(D.staterec, e->first));
+		hold(e, v.raw, v.rawlen, &pos, state_held(D.staterec, first));
 		loaded_held(e->h);
 	}
-	if (D.use_heap)
-		heap_push(e);
-	if (D.max_keys > 0) {
-		lru_push(e);
-		/* A smaller --max-keys than the last run's forgets the least recently seen keys now. */
-		if (hm_count(D.map) > D.max_keys) {
-			close_ent(D.oldest);
-			(*D.n_evicted)++;
-		}
-	}
+	if (D.timers)
+		ks_timer_set(D.ks, e, first);
+	/* A smaller --max-keys than the last run's forgets the least recently seen keys (ks_put). */
+	if (D.max_keys > 0)
+		note_evictions();
 	return 0;
 }
 
@@ -1041,18 +960,19 @@ state_line(FILE *f, struct buf *b, const struct ent *e)
 {
 	const void *k;
 	size_t klen;
+	int64_t first;
 
 	buf_reset(b);
-	k = hm_key(e, &klen);
+	k = ks_key(e, &klen);
 	buf_adds(b, "{\"key\":");
 	buf_add(b, k, klen);
 	buf_adds(b, ",\"seq\":");
 	jw_uint(b, e->seq);
 	buf_adds(b, ",\"count\":");
 	jw_uint(b, e->count);
-	if (D.within >= 0) {
+	if (D.within >= 0 && ks_timer_get(D.ks, e, &first)) {
 		buf_adds(b, ",\"first\":");
-		jw_int(b, e->first);
+		jw_int(b, first);
 	}
 	if (e->h != NULL) {
 		buf_adds(b, ",\"held_t\":");
@@ -1094,15 +1014,14 @@ state_save(void *ctx, FILE *f)
 	} else if (D.max_keys > 0) {
 		struct ent *e;
 
-		for (e = D.oldest; e != NULL; e = e->newer)
+		for (e = ks_first(D.ks); e != NULL; e = ks_next(D.ks, e))
 			state_line(f, &b, e);
 	} else {
-		struct ent **all = xmalloc((hm_count(D.map) + 1) * sizeof(*all));
+		struct ent **all = xmalloc((ks_count(D.ks) + 1) * sizeof(*all));
 		struct ent *e;
 		size_t i, n = 0;
-		hm_iter it;
 
-		for (e = hm_first(D.map, &it); e != NULL; e = hm_next(D.map, &it))
+		for (e = ks_first(D.ks); e != NULL; e = ks_next(D.ks, e))
 			all[n++] = e;
 		qsort(all, n, sizeof(*all), seq_cmp);
 		for (i = 0; i < n; i++)
@@ -1148,18 +1067,11 @@ finish(void *ctx)
 			    ": the false-positive rate is above %g", *D.n_keys, D.capacity, D.error);
 		bloom_free(D.bloom);
 	}
-	if (D.map != NULL) {
-		hm_iter it;
-		struct ent *e;
-
-		(void)e;
-		(void)it;
-		hm_free(D.map);	/* the held records are all in the hold heap */
-	}
+	/* The held records are all in the hold heap: on_evict only marks them, before they are freed. */
+	ks_free(D.ks);
 	while (D.nhheap > 0)
 		held_free(D.hheap[--D.nhheap]);
 	free(D.hheap);
-	free(D.heap);
 	for (i = 0; i < D.nkeys; i++)
 		rec_path_free(D.keys[i]);
 	free(D.keys);

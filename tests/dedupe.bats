@@ -672,6 +672,47 @@ Try 'dedupe --help' for more information."
 	assert_output '{"key":[1],"count":2}'
 }
 
+# same_instant: keys c, b, a first seen at one instant, c and b seen again, in that order.
+same_instant() {
+	local r
+	for r in c:1 b:2 a:3 c:4 b:5; do
+		printf '{"k":"%s","timestamp":"2024-01-01T00:00:00Z","n":%s}\n' "${r%:*}" "${r#*:}"
+	done
+}
+
+@test "keys first seen at the same instant are saved in arrival order, and close in it in the next run" {
+	same_instant >"$T/in"
+	run -0 dedupe -k k --within 1m --count --state "$T/st" "$T/in"
+	assert_output ''
+	# Not in key order (a, b, c), nor in order of last sight (a, c, b).
+	run -0 jq -c '[.key[0], .seq, .count]' <(tail -n +2 "$T/st")
+	assert_output '["c",0,2]
+["b",1,2]
+["a",2,1]'
+	echo '{"@watermark":"2024-01-01T01:00:00Z"}' >"$T/wm"
+	run -0 dedupe -k k --within 1m --count --state "$T/st" "$T/wm"
+	assert_output '{"k":"c","timestamp":"2024-01-01T00:00:00Z","n":1,"dup_count":2}
+{"k":"b","timestamp":"2024-01-01T00:00:00Z","n":2,"dup_count":2}
+{"k":"a","timestamp":"2024-01-01T00:00:00Z","n":3,"dup_count":1}
+{"@watermark":"2024-01-01T01:00:00Z"}'
+}
+
+@test "with --max-keys the state keeps keys least recently seen first, ties at one instant included" {
+	same_instant >"$T/in"
+	run -0 dedupe -k k --within 1m --max-keys 10 --state "$T/st" "$T/in"
+	assert_output "$(sed -n '1,3p' "$T/in")"
+	run -0 jq -c '.key[0]' <(tail -n +2 "$T/st")
+	assert_output '"a"
+"c"
+"b"'
+}
+
+@test "--keep last held at one instant goes out in the arrival order of the records kept" {
+	same_instant >"$T/in"
+	run -0 dedupe -k k --within 1m --keep last "$T/in"
+	assert_output "$(sed -n '3,5p' "$T/in")"
+}
+
 # ---- output, stats, help ----
 
 @test "-o writes the kept records to a file" {
