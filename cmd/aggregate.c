@@ -486,7 +486,7 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 	if (*windowed && rec_get_key(rec, "revision", 8, &v) == RT_INT && v.i > 0 && v.i <= UINT32_MAX)
 		A.cur_rev = (unsigned)v.i;
 	if (A.cur_rev > 0 && A.allowed == 0 && !A.warned_rev) {
-		diag_warn("a \"revision\" record needs --A.allowed-lateness as given to window: "
+		diag_warn("a \"revision\" record needs --allowed-lateness as given to window: "
 		    "without it a revised window's totals hold only what came late");
 		A.warned_rev = true;
 	}
