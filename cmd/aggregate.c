@@ -14,6 +14,7 @@
 #include "input.h"
 #include "record.h"
 #include "run.h"
+#include "table.h"
 #include "timeval.h"
 #include "windowing.h"
 
@@ -59,7 +60,8 @@ static const struct cli_help help = {
 	"      --approx             quantiles by KLL sketch, distinct by HyperLogLog\n"
 	"      --sort [-]COL,...    sort each batch of results (- for descending)\n"
 	"      --top N              keep the first N results of each batch\n"
-	"      --format FMT         ndjson (default), table or csv\n"
+	"      --format FMT         ndjson (default), json, csv, tsv, table, markdown\n"
+	"                           or html\n"
 	"      --every N|DURATION   also emit running results every N records or\n"
 	"                           every DURATION of event time\n"
 	"      --state FILE         keep open groups in FILE between runs\n"
@@ -72,7 +74,6 @@ static const struct cli_help help = {
 	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
 };
 
-enum outfmt { OUT_NDJSON, OUT_TABLE, OUT_CSV };
 enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
 
 /* A group: its header, then the aggregate states (aggs.size bytes) at GHDR. */
@@ -88,53 +89,58 @@ struct group {
 #define GHDR	((sizeof(struct group) + 15) & ~(size_t)15)
 #define GBLOCK(g)	((char *)(g) + GHDR)
 
-struct sortkey {
-	const char	*col;
-	bool		 desc;
-};
+/* The run: options, the group table, the output table and reused buffers. */
+static struct {
+	struct cli		 cli;
+	char			**inputs;	/* -i */
+	int			 ninputs;
+	struct aggs		 aggs;
+	struct rec_path		**gpaths;	/* -g */
+	size_t			 ng;
+	char			**gnames;	/* output names of the -g fields */
+	const char		*gspec;		/* -g as given, for messages */
+	struct rec_path		**fpaths;	/* one per aggs.fields */
+	struct rec_val		*vals;
+	struct hm		*groups;
+	uint64_t		 seq;
+	struct buf		 key, out;
+	bool			 partial, merge, approx;
+	const struct tb_format	*format;	/* --format; NULL until given */
+	bool			 ndjson, csv;	/* the format, once known */
+	struct tb		*table;		/* the results, in --format */
+	const char		**sorts;	/* --sort as given, for the table once it exists */
+	size_t			 nsorts;
+	uint64_t		 top;
+	uint64_t		 every_n;
+	int64_t			 every_d;
+	const char		*state_path;
+	struct group		**batch;
+	size_t			 nbatch, capbatch;
+	struct agg_cols		 row;		/* one result or state record, reused */
+	size_t			 ncsvcols;	/* the CSV header's columns, 0 until it is written */
+	uint64_t		*ngroups_stat;
+	uint64_t		*overflows;	/* results past the double range, written as null */
+	struct group		**wheap;	/* windowed groups, a min-heap on (window_end, seq) */
+	size_t			 nwheap, capwheap;
+	uint64_t		*visited;	/* groups a watermark looked at: what it closed, and one more */
+	int64_t			 allowed;	/* --allowed-lateness */
+	unsigned		 cur_rev;	/* the "revision" of the record being folded in, 0 if none */
+	bool			 warned_rev;
+	char			 specs_text[4096];
+	struct expr		*where;		/* --where */
+	uint64_t		*filtered;
+	bool			 keep_invalid;	/* --dead-letter or --strict: invalid numbers are rejects too */
+	int64_t			 next_tick;	/* --every DURATION: the next boundary */
+	uint64_t		 nrec;		/* records since the start, for --every N */
+	struct rec		*staterec;	/* a --state line being loaded */
+	uint64_t		 state_line;	/* its line number in the state file */
+	struct rec_val		*gvals;		/* a state record's group values */
+	struct rec_path		**gs_paths, *ws_path, *we_path;	/* a state record's group members */
+	void			*scratch;	/* a state record's aggregate block */
+} A = { .gspec = "", .next_tick = TV_MIN, .state_line = 1 };
 
-/* The run: options, the group table and reused buffers. */
-static struct aggs	 aggs;
-static struct rec_path	**gpaths;	/* -g */
-static size_t		 ng;
-static char		**gnames;	/* output names of the -g fields */
-static const char	*gspec = "";	/* -g as given, for messages */
-static struct rec_path	**fpaths;	/* one per aggs.fields */
-static struct rec_val	*vals;
-static struct hm	*groups;
-static uint64_t		 seq;
-static struct buf	 key, out;
-static bool		 partial, merge, approx;
-static enum outfmt		 format = OUT_NDJSON;
-static struct sortkey	*sortkeys;
-static size_t		 nsort;
-static uint64_t		 top;
-static uint64_t		 every_n;
-static int64_t		 every_d;
-static const char	*state_path;
-static struct group	**batch;
-static size_t		 nbatch, capbatch;
-static struct agg_cols	*rows;
-static size_t		 nrows, caprows;
-static char		**csvcols;	/* the CSV header, fixed by the first batch */
-static size_t		 ncsvcols;
-static bool		 csv_header_done;
-static uint64_t		*ngroups_stat;
-static uint64_t		*overflows;	/* results past the double range, written as null */
-static struct group	**wheap;	/* windowed groups, a min-heap on (window_end, seq) */
-static size_t		 nwheap, capwheap;
-static uint64_t		*visited;	/* groups a watermark looked at: what it closed, and one more */
-static int64_t		 allowed;	/* --allowed-lateness */
-static unsigned		 cur_rev;	/* the "revision" of the record being folded in, 0 if none */
-static bool		 warned_rev;
-static char		 specs_text[4096];
-static struct expr	*where;		/* --where */
-static uint64_t		*filtered;
-static bool		 changed;	/* records came in since the last running results */
-static bool		 keep_invalid;	/* --dead-letter or --strict: invalid numbers are rejects too */
-
-static void	add_sort(const char *);
-static void	check_sort(void);
+static void	parse_options(int, char *[]);
+static void	setup(void);
 static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *windowed);
 static struct group	*group_get(bool windowed, int64_t wend);
 static void	update(struct rec *, const struct in_line *, struct group *);
@@ -159,134 +165,184 @@ static const struct run_ops ops = {
 	.free = on_free,
 };
 
-static struct cli	 cli;
-static int64_t		 next_tick = TV_MIN;	/* --every DURATION: the next boundary */
-static uint64_t		 nrec;			/* records since the start, for --every N */
-static struct rec	*staterec;		/* a --state line being loaded */
-
 int
 main(int argc, char *argv[])
 {
-	struct run_spec spec = { .tool = "aggregate", .cli = &cli };
-	char		**inputs = NULL;
-	int		 ninputs = 0, c;
-	size_t		 i;
-	char		 why[512];
+	struct run_spec spec = { .tool = "aggregate", .cli = &A.cli };
+	int c;
 
 	diag_init(argv[0]);
-	cli_init(&cli);
-	aggs_init(&aggs);
-	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "g:i:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'g':		/* -g F,...: the group key fields */
-			cli_paths("--group-by", optarg, &gpaths, &ng);
-			gspec = optarg;
-			break;
-		case 'i':		/* -i FILE: an input, in order */
-			inputs = xrealloc(inputs, (size_t)(ninputs + 1) * sizeof(*inputs));
-			inputs[ninputs++] = optarg;
-			break;
-		case OPT_PARTIAL:	/* --partial: write states, not results */
-			partial = true;
-			break;
-		case OPT_MERGE:		/* --merge: the input is states from --partial */
-			merge = true;
-			break;
-		case OPT_APPROX:	/* --approx: sketches for quantiles and distinct */
-			approx = true;
-			break;
-		case OPT_SORT:		/* --sort [-]COL,...: order of each batch */
-			add_sort(optarg);
-			break;
-		case OPT_TOP:		/* --top N: the first N of each batch */
-			top = cli_uint("--top", optarg, 1, 1000000000);
-			break;
-		case OPT_FORMAT:	/* --format ndjson|table|csv */
-			if (strcmp(optarg, "ndjson") == 0)
-				format = OUT_NDJSON;
-			else if (strcmp(optarg, "table") == 0)
-				format = OUT_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				format = OUT_CSV;
-			else
-				diag_usage_error("--format: unknown format '%s' (ndjson, table, csv)", optarg);
-			break;
-		case OPT_EVERY:		/* --every N|D: running results */
-			if (optarg[0] >= '0' && optarg[0] <= '9' && optarg[strspn(optarg, "0123456789")] == '\0')
-				every_n = cli_uint("--every", optarg, 1, 1000000000);
-			else
-				every_d = cli_duration("--every", optarg, CLI_DUR_POSITIVE);
-			break;
-		case OPT_STATE:		/* --state FILE: open groups survive the run */
-			state_path = optarg;
-			break;
-		case OPT_ALLOWED_LATENESS:	/* --allowed-lateness D: keep closed windows for revisions */
-			allowed = cli_duration("--allowed-lateness", optarg, CLI_DUR_ZERO_OK);
-			break;
-		case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
-			expr_free(where);
-			where = cli_expr("--where", optarg);
-			filtered = diag_counter("filtered");
-			break;
-		default:
-			if (!cli_common(&cli, c, optarg, &help))
-				diag_usage_error("unhandled option");
-		}
+	parse_options(argc, argv);
+	setup();
+	spec.paths = A.inputs;
+	spec.npaths = A.ninputs;
+	spec.state_path = A.state_path;
+	spec.options = state_options();
+	c = run_main(&spec, &ops, NULL);
+	free(A.inputs);
+	return c;
+}
+
+/* option handles one option of getopt_long's. */
+static void
+option(int c)
+{
+	switch (c) {
+	case 'g':		/* -g F,...: the group key fields */
+		cli_paths("--group-by", optarg, &A.gpaths, &A.ng);
+		A.gspec = optarg;
+		break;
+	case 'i':		/* -i FILE: an input, in order */
+		A.inputs = xrealloc(A.inputs, (size_t)(A.ninputs + 1) * sizeof(*A.inputs));
+		A.inputs[A.ninputs++] = optarg;
+		break;
+	case OPT_PARTIAL:	/* --partial: write states, not results */
+		A.partial = true;
+		break;
+	case OPT_MERGE:		/* --merge: the input is states from --partial */
+		A.merge = true;
+		break;
+	case OPT_APPROX:	/* --approx: sketches for quantiles and distinct */
+		A.approx = true;
+		break;
+	case OPT_SORT:		/* --sort [-]COL,...: order of each batch (checked once the table exists) */
+		A.sorts = xrealloc(A.sorts, (A.nsorts + 1) * sizeof(*A.sorts));
+		A.sorts[A.nsorts++] = optarg;
+		break;
+	case OPT_TOP:		/* --top N: the first N of each batch */
+		A.top = cli_uint("--top", optarg, 1, 1000000000);
+		break;
+	case OPT_FORMAT:	/* --format FMT: one of lib/table's formats */
+		if ((A.format = tb_format(optarg)) == NULL)
+			diag_usage_error("--format: unknown format '%s' (%s)", optarg, tb_format_names());
+		break;
+	case OPT_EVERY:		/* --every N|D: running results */
+		if (optarg[0] >= '0' && optarg[0] <= '9' && optarg[strspn(optarg, "0123456789")] == '\0')
+			A.every_n = cli_uint("--every", optarg, 1, 1000000000);
+		else
+			A.every_d = cli_duration("--every", optarg, CLI_DUR_POSITIVE);
+		break;
+	case OPT_STATE:		/* --state FILE: open groups survive the run */
+		A.state_path = optarg;
+		break;
+	case OPT_ALLOWED_LATENESS:	/* --allowed-lateness D: keep closed windows for revisions */
+		A.allowed = cli_duration("--allowed-lateness", optarg, CLI_DUR_ZERO_OK);
+		break;
+	case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
+		expr_free(A.where);
+		A.where = cli_expr("--where", optarg);
+		A.filtered = diag_counter("filtered");
+		break;
+	default:
+		if (!cli_common(&A.cli, c, optarg, &help))
+			diag_usage_error("unhandled option");
 	}
+}
+
+/* parse_options reads the options and the specs, and refuses combinations that mean nothing. */
+static void
+parse_options(int argc, char *argv[])
+{
+	size_t i, j;
+	int c;
+	char why[512];
+
+	cli_init(&A.cli);
+	aggs_init(&A.aggs);
+	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "g:i:", longopts, NULL)) != -1)
+		option(c);
 	if (optind == argc)
 		diag_usage_error("no aggregate given (for example: count, sum:value, p99:value)");
 	for (; optind < argc; optind++)
-		if (aggs_add(&aggs, argv[optind], why, sizeof(why)) != 0)
+		if (aggs_add(&A.aggs, argv[optind], why, sizeof(why)) != 0)
 			diag_usage_error("%s", why);
-	aggs_finish(&aggs, approx);
-	for (i = 0; i < ng; i++) {
-		const char *s = rec_path_str(gpaths[i]);
-		gnames = xrealloc(gnames, (i + 1) * sizeof(*gnames));
-		gnames[i] = xstrdup(s[0] == '.' ? s + 1 : s);
+	aggs_finish(&A.aggs, A.approx);
+	A.gnames = xcalloc(A.ng ? A.ng : 1, sizeof(*A.gnames));
+	for (i = 0; i < A.ng; i++) {
+		const char *s = rec_path_str(A.gpaths[i]);
+		A.gnames[i] = xstrdup(s[0] == '.' ? s + 1 : s);
 	}
 	/* A group field is an output column too: a spec may not reuse its name. */
-	for (i = 0; i < ng; i++)
-		for (size_t j = 0; j < aggs.nspecs; j++)
-			if (strcmp(gnames[i], aggs.specs[j].name) == 0)
+	for (i = 0; i < A.ng; i++)
+		for (j = 0; j < A.aggs.nspecs; j++)
+			if (strcmp(A.gnames[i], A.aggs.specs[j].name) == 0)
 				diag_usage_error("duplicate output name '%s' in spec '%s'",
-				    aggs.specs[j].name, argv[argc - (int)aggs.nspecs + (int)j]);
-	if (partial && (format != OUT_NDJSON || nsort || top))
+				    A.aggs.specs[j].name, argv[argc - (int)A.aggs.nspecs + (int)j]);
+	if (A.partial && ((A.format && A.format != tb_format("ndjson")) || A.nsorts || A.top))
 		diag_usage_error("--partial writes state records: --format, --sort and --top do not apply");
-	if (partial && every_n + (uint64_t)every_d)
+	if (A.partial && A.every_n + (uint64_t)A.every_d)
 		diag_usage_error("--partial and --every cannot be combined");
-	if (merge && every_n + (uint64_t)every_d)
+	if (A.merge && A.every_n + (uint64_t)A.every_d)
 		diag_usage_error("--merge and --every cannot be combined");
-	if (merge && where)
+	if (A.merge && A.where)
 		diag_usage_error("--where does not apply to --merge: filter the --partial runs");
-	check_sort();
-	if (top && nsort == 0) {
-		/* --top alone ranks by the first aggregate, largest first. */
-		sortkeys = xmalloc(sizeof(*sortkeys));
-		sortkeys[0].col = aggs.specs[0].name;
-		sortkeys[0].desc = true;
-		nsort = 1;
-	}
-	for (i = 0; i < aggs.nspecs; i++) {
-		size_t l = strlen(specs_text);
-		snprintf(specs_text + l, sizeof(specs_text) - l, "%s%s", i ? " " : "", aggs.specs[i].text);
-	}
-	keep_invalid = cli.dead_letter != NULL || cli.strict;
+}
 
-	fpaths = xcalloc(aggs.nfields ? aggs.nfields : 1, sizeof(*fpaths));
-	vals = xcalloc(aggs.nfields ? aggs.nfields : 1, sizeof(*vals));
-	for (i = 0; i < aggs.nfields; i++)
-		fpaths[i] = cli_path("aggregate field", aggs.fields[i]);
-	groups = hm_new(GHDR + aggs.size);
-	ngroups_stat = diag_counter("groups");
-	overflows = diag_counter("overflows");
-	visited = diag_counter("groups_visited");
-	spec.paths = inputs;
-	spec.npaths = ninputs;
-	spec.state_path = state_path;
-	spec.options = state_options();
-	c = run_main(&spec, &ops, NULL);
-	free(inputs);
-	return c;
+/* is_column reports whether col is an output column some batch can have. */
+static bool
+is_column(const char *col)
+{
+	size_t j;
+
+	if (strcmp(col, "window_start") == 0 || strcmp(col, "window_end") == 0)
+		return true;
+	for (j = 0; j < A.ng; j++)
+		if (strcmp(col, A.gnames[j]) == 0)
+			return true;
+	for (j = 0; j < A.aggs.nspecs; j++)
+		if (strcmp(col, A.aggs.specs[j].name) == 0)
+			return true;
+	for (j = 0; j < A.aggs.nfields; j++)
+		if (strcmp(col, A.aggs.invalid_name[j]) == 0)
+			return true;
+	return false;
+}
+
+/* make_table makes the output table: its format, --sort (every column checked) and --top. */
+static void
+make_table(void)
+{
+	const char *why;
+	size_t i;
+
+	if (A.format == NULL)
+		A.format = tb_format("ndjson");
+	A.ndjson = A.format == tb_format("ndjson");
+	A.csv = A.format == tb_format("csv");
+	A.table = tb_new(A.format, stdout);
+	for (i = 0; i < A.nsorts; i++)
+		if (tb_sort_spec(A.table, A.sorts[i], &why) != 0)
+			diag_usage_error("--sort: %s in list: %s", why, A.sorts[i]);
+	for (i = 0; i < tb_nsort(A.table); i++)
+		if (!is_column(tb_sort_key(A.table, i, NULL)))
+			diag_usage_error("--sort: no output column '%s'", tb_sort_key(A.table, i, NULL));
+	/* --top alone ranks by the first aggregate, largest first. */
+	if (A.top && tb_nsort(A.table) == 0)
+		tb_sort(A.table, A.aggs.specs[0].name, true);
+	tb_top(A.table, A.top);
+}
+
+/* setup makes what the run needs once the options are known. */
+static void
+setup(void)
+{
+	size_t i, l;
+
+	make_table();
+	for (i = 0; i < A.aggs.nspecs; i++) {
+		l = strlen(A.specs_text);
+		snprintf(A.specs_text + l, sizeof(A.specs_text) - l, "%s%s", i ? " " : "",
+		    A.aggs.specs[i].text);
+	}
+	A.keep_invalid = A.cli.dead_letter != NULL || A.cli.strict;
+	A.fpaths = xcalloc(A.aggs.nfields ? A.aggs.nfields : 1, sizeof(*A.fpaths));
+	A.vals = xcalloc(A.aggs.nfields ? A.aggs.nfields : 1, sizeof(*A.vals));
+	for (i = 0; i < A.aggs.nfields; i++)
+		A.fpaths[i] = cli_path("aggregate field", A.aggs.fields[i]);
+	A.groups = hm_new(GHDR + A.aggs.size);
+	A.ngroups_stat = diag_counter("groups");
+	A.overflows = diag_counter("overflows");
+	A.visited = diag_counter("groups_visited");
 }
 
 /* on_watermark emits the results of the windows it closes first, then passes it on. */
@@ -294,8 +350,8 @@ static void
 on_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
 {
 	emit(EMIT_CLOSED, t);
-	/* A table or CSV has no place for a control record. */
-	if (!cli.no_watermarks && format == OUT_NDJSON)
+	/* Only NDJSON has a place for a control record. */
+	if (!A.cli.no_watermarks && A.ndjson)
 		rec_emit(rec, stdout, NULL, 0);
 }
 
@@ -309,47 +365,46 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	int64_t t, wend;
 	bool windowed;
 
-	if (merge) {
+	if (A.merge) {
 		if (merge_state(rec, &ln->pos, why, sizeof(why)) != 0)
 			diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
 		return;
 	}
-	if (where != NULL && !expr_test(where, rec)) {
-		(*filtered)++;
+	if (A.where != NULL && !expr_test(A.where, rec)) {
+		(*A.filtered)++;
 		return;
 	}
-	if (every_d) {
-		if (cli_time(&cli, rec, &t, &twhy) != 0) {
+	if (A.every_d) {
+		if (cli_time(&A.cli, rec, &t, &twhy) != 0) {
 			diag_reject(&ln->pos, ln->data, ln->len, "%s", twhy);
 			return;
 		}
 		/* Running results as of each DURATION boundary the event time crosses. */
-		if (next_tick != TV_MIN && t >= next_tick)
+		if (A.next_tick != TV_MIN && t >= A.next_tick)
 			emit(EMIT_RUNNING, 0);
-		if (next_tick == TV_MIN || t >= next_tick)
-			next_tick = (tv_floor_div(t, every_d) + 1) * every_d;
+		if (A.next_tick == TV_MIN || t >= A.next_tick)
+			A.next_tick = (tv_floor_div(t, A.every_d) + 1) * A.every_d;
 	}
 	if (key_of(rec, ln, &wend, &windowed) != 0)
 		return;
 	g = group_get(windowed, wend);
 	update(rec, ln, g);
-	changed = true;
-	if (every_n && ++nrec % every_n == 0)
+	if (A.every_n && ++A.nrec % A.every_n == 0)
 		emit(EMIT_RUNNING, 0);
 }
 
 /*
  * on_end: without --state everything is emitted; with it, the open groups
  * are saved (by lib/run) and the groups without a window are shown as
- * they stand.
+ * they stand.  Then the table is closed (a JSON array's "]", ...).
  */
 static void
 on_end(void *ctx, bool keep)
 {
-	if (ng == 0 && seq == 0 && !merge) {
+	if (A.ng == 0 && A.seq == 0 && !A.merge) {
 		/* Like SQL without GROUP BY: no input still has one (empty) result. */
-		buf_reset(&key);
-		buf_addc(&key, 'B');
+		buf_reset(&A.key);
+		buf_addc(&A.key, 'B');
 		group_get(false, TV_MAX);
 	}
 	/* With --every the final results are written too, even when unchanged: they are the ones marked final. */
@@ -357,14 +412,15 @@ on_end(void *ctx, bool keep)
 		emit(EMIT_BATCH, 0);
 	else
 		emit(EMIT_ALL, TV_MAX);
+	tb_end(A.table);
 }
 
 static void
 on_free(void *ctx)
 {
 	free_groups();
-	expr_free(where);
-	rec_free(staterec);
+	expr_free(A.where);
+	rec_free(A.staterec);
 }
 
 /* state_options names the options the saved groups depend on. */
@@ -373,52 +429,10 @@ state_options(void)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "--group-by", json_string(gspec[0] ? gspec : "(none)"));
-	json_object_set_new(o, "aggregates", json_string(specs_text));
-	json_object_set_new(o, "--approx", json_string(approx ? "(given)" : "(not given)"));
+	json_object_set_new(o, "--group-by", json_string(A.gspec[0] ? A.gspec : "(none)"));
+	json_object_set_new(o, "aggregates", json_string(A.specs_text));
+	json_object_set_new(o, "--approx", json_string(A.approx ? "(given)" : "(not given)"));
 	return o;
-}
-
-/* add_sort reads --sort [-]COL,... (the columns are checked once the specs are known). */
-static void
-add_sort(const char *arg)
-{
-	const char *s = arg, *e;
-
-	for (;;) {
-		e = s + strcspn(s, ",");
-		sortkeys = xrealloc(sortkeys, (nsort + 1) * sizeof(*sortkeys));
-		sortkeys[nsort].desc = *s == '-';
-		if (*s == '-' || *s == '+')
-			s++;
-		if (s == e)
-			diag_usage_error("--sort: empty column name in list: %s", arg);
-		sortkeys[nsort++].col = xstrndup(s, (size_t)(e - s));
-		if (*e == '\0')
-			break;
-		s = e + 1;
-	}
-}
-
-/* check_sort makes sure every --sort column is an output column. */
-static void
-check_sort(void)
-{
-	size_t i, j;
-	bool found;
-
-	for (i = 0; i < nsort; i++) {
-		const char *col = sortkeys[i].col;
-		found = strcmp(col, "window_start") == 0 || strcmp(col, "window_end") == 0;
-		for (j = 0; !found && j < ng; j++)
-			found = strcmp(col, gnames[j]) == 0;
-		for (j = 0; !found && j < aggs.nspecs; j++)
-			found = strcmp(col, aggs.specs[j].name) == 0;
-		for (j = 0; !found && j < aggs.nfields; j++)
-			found = strcmp(col, aggs.invalid_name[j]) == 0;
-		if (!found)
-			diag_usage_error("--sort: no output column '%s'", col);
-	}
 }
 
 /*
@@ -430,23 +444,23 @@ check_sort(void)
 static void
 key_begin(const struct rec_val *ws, const struct rec_val *we)
 {
-	buf_reset(&key);
+	buf_reset(&A.key);
 	if (ws == NULL) {
-		buf_addc(&key, 'B');
+		buf_addc(&A.key, 'B');
 		return;
 	}
-	buf_addc(&key, 'W');
-	buf_add(&key, ws->raw, ws->rawlen);
-	buf_addc(&key, '\0');
-	buf_add(&key, we->raw, we->rawlen);
-	buf_addc(&key, '\0');
+	buf_addc(&A.key, 'W');
+	buf_add(&A.key, ws->raw, ws->rawlen);
+	buf_addc(&A.key, '\0');
+	buf_add(&A.key, we->raw, we->rawlen);
+	buf_addc(&A.key, '\0');
 }
 
 static void
 key_add(const char *raw, size_t len)
 {
-	buf_add(&key, raw, len);
-	buf_addc(&key, '\0');
+	buf_add(&A.key, raw, len);
+	buf_addc(&A.key, '\0');
 }
 
 /*
@@ -468,13 +482,13 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 	ts = rec_get_key(rec, "window_start", 12, &ws);
 	te = rec_get_key(rec, "window_end", 10, &we);
 	*windowed = ts != RT_MISSING || te != RT_MISSING;
-	cur_rev = 0;
+	A.cur_rev = 0;
 	if (*windowed && rec_get_key(rec, "revision", 8, &v) == RT_INT && v.i > 0 && v.i <= UINT32_MAX)
-		cur_rev = (unsigned)v.i;
-	if (cur_rev > 0 && allowed == 0 && !warned_rev) {
+		A.cur_rev = (unsigned)v.i;
+	if (A.cur_rev > 0 && A.allowed == 0 && !A.warned_rev) {
 		diag_warn("a \"revision\" record needs --allowed-lateness as given to window: "
 		    "without it a revised window's totals hold only what came late");
-		warned_rev = true;
+		A.warned_rev = true;
 	}
 	*wend = TV_MAX;
 	if (*windowed) {
@@ -490,8 +504,8 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 		key_begin(&ws, &we);
 	} else
 		key_begin(NULL, NULL);
-	for (i = 0; i < ng; i++) {
-		if (rec_get(rec, gpaths[i], &v) == RT_MISSING)
+	for (i = 0; i < A.ng; i++) {
+		if (rec_get(rec, A.gpaths[i], &v) == RT_MISSING)
 			key_add("null", 4);
 		else
 			key_add(v.raw, v.rawlen);
@@ -508,7 +522,7 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
 static int64_t
 wh_due(const struct group *g)
 {
-	return g->kept && !g->dirty ? win_add(g->wend, allowed) : g->wend;
+	return g->kept && !g->dirty ? win_add(g->wend, A.allowed) : g->wend;
 }
 
 static bool
@@ -522,7 +536,7 @@ wh_before(const struct group *a, const struct group *b)
 static void
 wh_set(size_t i, struct group *g)
 {
-	wheap[i] = g;
+	A.wheap[i] = g;
 	g->hidx = i;
 }
 
@@ -531,30 +545,30 @@ wh_push(struct group *g)
 {
 	size_t i;
 
-	if (nwheap == capwheap) {
-		capwheap = capwheap ? 2 * capwheap : 64;
-		wheap = xrealloc(wheap, capwheap * sizeof(*wheap));
+	if (A.nwheap == A.capwheap) {
+		A.capwheap = A.capwheap ? 2 * A.capwheap : 64;
+		A.wheap = xrealloc(A.wheap, A.capwheap * sizeof(*A.wheap));
 	}
-	for (i = nwheap++; i > 0 && wh_before(g, wheap[(i - 1) / 2]); i = (i - 1) / 2)
-		wh_set(i, wheap[(i - 1) / 2]);
+	for (i = A.nwheap++; i > 0 && wh_before(g, A.wheap[(i - 1) / 2]); i = (i - 1) / 2)
+		wh_set(i, A.wheap[(i - 1) / 2]);
 	wh_set(i, g);
 }
 
 static struct group *
 wh_pop(void)
 {
-	struct group *first = wheap[0], *last = wheap[--nwheap];
+	struct group *first = A.wheap[0], *last = A.wheap[--A.nwheap];
 	size_t i = 0, c;
 
-	while ((c = 2 * i + 1) < nwheap) {
-		if (c + 1 < nwheap && wh_before(wheap[c + 1], wheap[c]))
+	while ((c = 2 * i + 1) < A.nwheap) {
+		if (c + 1 < A.nwheap && wh_before(A.wheap[c + 1], A.wheap[c]))
 			c++;
-		if (!wh_before(wheap[c], last))
+		if (!wh_before(A.wheap[c], last))
 			break;
-		wh_set(i, wheap[c]);
+		wh_set(i, A.wheap[c]);
 		i = c;
 	}
-	if (nwheap > 0)
+	if (A.nwheap > 0)
 		wh_set(i, last);
 	return first;
 }
@@ -563,21 +577,21 @@ wh_pop(void)
 static void
 wh_remove(struct group *g)
 {
-	struct group *last = wheap[--nwheap];
+	struct group *last = A.wheap[--A.nwheap];
 	size_t i = g->hidx, c;
 
-	if (i == nwheap)
+	if (i == A.nwheap)
 		return;
-	while (i > 0 && wh_before(last, wheap[(i - 1) / 2])) {
-		wh_set(i, wheap[(i - 1) / 2]);
+	while (i > 0 && wh_before(last, A.wheap[(i - 1) / 2])) {
+		wh_set(i, A.wheap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
-	while ((c = 2 * i + 1) < nwheap) {
-		if (c + 1 < nwheap && wh_before(wheap[c + 1], wheap[c]))
+	while ((c = 2 * i + 1) < A.nwheap) {
+		if (c + 1 < A.nwheap && wh_before(A.wheap[c + 1], A.wheap[c]))
 			c++;
-		if (!wh_before(wheap[c], last))
+		if (!wh_before(A.wheap[c], last))
 			break;
-		wh_set(i, wheap[c]);
+		wh_set(i, A.wheap[c]);
 		i = c;
 	}
 	wh_set(i, last);
@@ -590,18 +604,18 @@ group_get(bool windowed, int64_t wend)
 	struct group *g;
 	bool created;
 
-	g = hm_put(groups, key.p, key.len, &created);
+	g = hm_put(A.groups, A.key.p, A.key.len, &created);
 	if (created) {
-		g->seq = seq++;
+		g->seq = A.seq++;
 		g->wend = wend;
 		g->windowed = windowed;
-		aggs_state_init(&aggs, GBLOCK(g));
+		aggs_state_init(&A.aggs, GBLOCK(g));
 		if (windowed)
 			wh_push(g);
-		(*ngroups_stat)++;
+		(*A.ngroups_stat)++;
 	}
-	if (cur_rev > g->rev)
-		g->rev = cur_rev;
+	if (A.cur_rev > g->rev)
+		g->rev = A.cur_rev;
 	if (g->kept && !g->dirty) {
 		/* A revision of a window already written: its updated totals go out at the next watermark. */
 		wh_remove(g);
@@ -623,33 +637,18 @@ update(struct rec *rec, const struct in_line *ln, struct group *g)
 	size_t i;
 	int bad;
 
-	for (i = 0; i < aggs.nfields; i++)
-		rec_get(rec, fpaths[i], &vals[i]);
-	bad = aggs_update(&aggs, GBLOCK(g), vals);
-	if (bad >= 0 && keep_invalid)
+	for (i = 0; i < A.aggs.nfields; i++)
+		rec_get(rec, A.fpaths[i], &A.vals[i]);
+	bad = aggs_update(&A.aggs, GBLOCK(g), A.vals);
+	if (bad >= 0 && A.keep_invalid)
 		diag_reject(&ln->pos, ln->data, ln->len, "field '%s' is %s, expected number",
-		    aggs.fields[bad], rec_type_name(vals[bad].type));
+		    A.aggs.fields[bad], rec_type_name(A.vals[bad].type));
 }
+
 
 /* ---- --merge: state records in ---- */
 
-/* vals_group returns a reused array of n values. */
-static struct rec_val *
-vals_group(size_t n)
-{
-	static struct rec_val *v;
-	static size_t cap;
-
-	if (n + 1 > cap) {
-		cap = n + 1;
-		v = xrealloc(v, cap * sizeof(*v));
-	}
-	return v;
-}
-
 /* state_paths compiles the paths of a state record's group members (once). */
-static struct rec_path **gs_paths, *ws_path, *we_path;
-
 static void
 state_paths(void)
 {
@@ -657,23 +656,133 @@ state_paths(void)
 	size_t i;
 	const char *p;
 
-	if (ws_path != NULL)
+	if (A.ws_path != NULL)
 		return;
-	ws_path = cli_path("--merge", ".group.window_start");
-	we_path = cli_path("--merge", ".group.window_end");
-	gs_paths = xcalloc(ng ? ng : 1, sizeof(*gs_paths));
-	for (i = 0; i < ng; i++) {
+	A.ws_path = cli_path("--merge", ".group.window_start");
+	A.we_path = cli_path("--merge", ".group.window_end");
+	A.gs_paths = xcalloc(A.ng ? A.ng : 1, sizeof(*A.gs_paths));
+	A.gvals = xcalloc(A.ng + 1, sizeof(*A.gvals));
+	for (i = 0; i < A.ng; i++) {
 		buf_reset(&b);
 		buf_adds(&b, ".group.\"");
-		for (p = gnames[i]; *p; p++) {
+		for (p = A.gnames[i]; *p; p++) {
 			if (*p == '"' || *p == '\\')
 				buf_addc(&b, '\\');
 			buf_addc(&b, *p);
 		}
 		buf_addc(&b, '"');
-		gs_paths[i] = cli_path("--merge", buf_cstr(&b));
+		A.gs_paths[i] = cli_path("--merge", buf_cstr(&b));
 	}
 	buf_free(&b);
+	A.scratch = xmalloc(A.aggs.size ? A.aggs.size : 1);
+}
+
+/* The members of a state record, as found by state_members. */
+struct state_rec {
+	struct rec_val	group, specs, states, invalid, ws, we;
+	bool		windowed;
+	int64_t		wend;
+};
+
+/*
+ * state_members finds a state record's members and checks its version
+ * and its --approx setting.  Returns 0, or -1 with a reason in why.
+ */
+static int
+state_members(struct rec *rec, const struct diag_pos *pos, struct state_rec *s, char *why, size_t whysz)
+{
+	struct rec_val ver, av;
+	bool st_approx;
+
+	if (rec_get_key(rec, "@agg_state", 10, &ver) == RT_MISSING) {
+		snprintf(why, whysz, "not an aggregate state record");
+		return -1;
+	}
+	if (ver.type != RT_INT || ver.i != 1) {
+		snprintf(why, whysz, "unsupported aggregate state version %.*s",
+		    ver.rawlen > 40 ? 40 : (int)ver.rawlen, ver.raw);
+		return -1;
+	}
+	if (rec_get_key(rec, "group", 5, &s->group) != RT_OBJECT ||
+	    rec_get_key(rec, "specs", 5, &s->specs) != RT_ARRAY ||
+	    rec_get_key(rec, "states", 6, &s->states) != RT_ARRAY ||
+	    rec_get_key(rec, "invalid", 7, &s->invalid) != RT_ARRAY) {
+		snprintf(why, whysz, "malformed aggregate state record");
+		return -1;
+	}
+	st_approx = rec_get_key(rec, "approx", 6, &av) == RT_BOOL && av.b;
+	if (st_approx != A.approx)
+		diag_die(EX_USAGE, "%s:%llu: state record was made %s --approx, this run is %s it",
+		    pos->file, (unsigned long long)pos->line,
+		    st_approx ? "with" : "without", A.approx ? "with" : "without");
+	return 0;
+}
+
+/*
+ * state_group reads the group of a state record into A.gvals (window
+ * bounds in s), ending the run with status 2 when it groups by other
+ * fields.  Returns 0, or -1 when its window_end is not a time.
+ */
+static int
+state_group(struct rec *rec, const struct diag_pos *pos, struct state_rec *s)
+{
+	static const struct tv_format iso = { TV_ISO, NULL };
+	struct buf names = BUF_INIT;
+	json_t *grp, *x;
+	const char *k;
+	size_t i;
+
+	s->windowed = rec_get(rec, A.ws_path, &s->ws) != RT_MISSING &&
+	    rec_get(rec, A.we_path, &s->we) != RT_MISSING;
+	for (i = 0; i < A.ng; i++)
+		if (rec_get(rec, A.gs_paths[i], &A.gvals[i]) == RT_MISSING)
+			break;
+	if (i < A.ng || s->group.n != A.ng + (s->windowed ? 2 : 0)) {
+		grp = json_loadb(s->group.raw, s->group.rawlen, 0, NULL);
+		json_object_foreach(grp, k, x) {
+			if (strcmp(k, "window_start") == 0 || strcmp(k, "window_end") == 0)
+				continue;
+			if (names.len)
+				buf_addc(&names, ',');
+			buf_adds(&names, k);
+		}
+		json_decref(grp);
+		buf_cstr(&names);
+		diag_die(EX_USAGE, "%s:%llu: state record groups by '%s', this run by '%s'",
+		    pos->file, (unsigned long long)pos->line, names.len ? names.p : "", A.gspec);
+	}
+	s->wend = TV_MAX;
+	if (s->windowed && (s->we.type != RT_STRING || tv_parse(&iso, s->we.s, s->we.slen, &s->wend, NULL) != 0))
+		return -1;
+	return 0;
+}
+
+/* state_specs ends the run with status 2 when a state record has other aggregates than this run. */
+static void
+state_specs(const struct diag_pos *pos, const struct state_rec *s)
+{
+	struct buf names = BUF_INIT;
+	json_t *specs = json_loadb(s->specs.raw, s->specs.rawlen, 0, NULL);
+	size_t i;
+
+	for (i = 0; specs && i < A.aggs.nspecs; i++)
+		if (!json_is_string(json_array_get(specs, i)) ||
+		    strcmp(json_string_value(json_array_get(specs, i)), A.aggs.specs[i].text) != 0)
+			break;
+	if (specs != NULL && json_array_size(specs) == A.aggs.nspecs && i == A.aggs.nspecs) {
+		json_decref(specs);
+		return;
+	}
+	for (i = 0; specs && i < json_array_size(specs); i++) {
+		if (i)
+			buf_addc(&names, ' ');
+		if (json_is_string(json_array_get(specs, i)))
+			buf_adds(&names, json_string_value(json_array_get(specs, i)));
+	}
+	buf_cstr(&names);
+	json_decref(specs);
+	diag_die(EX_USAGE, "%s:%llu: state record has aggregates '%s', this run '%s'",
+	    pos->file, (unsigned long long)pos->line, names.p, A.specs_text);
 }
 
 /*
@@ -685,102 +794,32 @@ state_paths(void)
 static int
 merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz)
 {
-	static const struct tv_format iso = { TV_ISO, NULL };
-	static void *scratch;
-	struct rec_val ver, gv, sv, stv, iv, av, ws, we, *gval;
-	json_t *specs = NULL, *states = NULL, *inv = NULL, *grp, *x;
-	struct buf names = BUF_INIT;
-	struct group *g;
-	const char *k;
+	struct state_rec s;
+	json_t *states, *inv;
 	size_t i;
-	bool windowed, st_approx;
-	int64_t wend = TV_MAX;
 	int ok = 0;
 
 	state_paths();
-	if (rec_get_key(rec, "@agg_state", 10, &ver) == RT_MISSING) {
-		snprintf(why, whysz, "not an aggregate state record");
+	if (state_members(rec, pos, &s, why, whysz) != 0)
 		return -1;
-	}
-	if (ver.type != RT_INT || ver.i != 1) {
-		snprintf(why, whysz, "unsupported aggregate state version %.*s",
-		    ver.rawlen > 40 ? 40 : (int)ver.rawlen, ver.raw);
-		return -1;
-	}
-	if (rec_get_key(rec, "group", 5, &gv) != RT_OBJECT ||
-	    rec_get_key(rec, "specs", 5, &sv) != RT_ARRAY ||
-	    rec_get_key(rec, "states", 6, &stv) != RT_ARRAY ||
-	    rec_get_key(rec, "invalid", 7, &iv) != RT_ARRAY)
+	if (state_group(rec, pos, &s) != 0)
 		goto bad;
-	st_approx = rec_get_key(rec, "approx", 6, &av) == RT_BOOL && av.b;
-	if (st_approx != approx)
-		diag_die(EX_USAGE, "%s:%llu: state record was made %s --approx, this run is %s it",
-		    pos->file, (unsigned long long)pos->line,
-		    st_approx ? "with" : "without", approx ? "with" : "without");
-
-	/* The group: window_start and window_end when windowed, and the -g fields. */
-	windowed = rec_get(rec, ws_path, &ws) != RT_MISSING && rec_get(rec, we_path, &we) != RT_MISSING;
-	gval = vals_group(ng);
-	for (i = 0; i < ng; i++)
-		if (rec_get(rec, gs_paths[i], &gval[i]) == RT_MISSING)
-			break;
-	if (i < ng || gv.n != ng + (windowed ? 2 : 0)) {
-		grp = json_loadb(gv.raw, gv.rawlen, 0, NULL);
-		json_object_foreach(grp, k, x) {
-			if (strcmp(k, "window_start") == 0 || strcmp(k, "window_end") == 0)
-				continue;
-			if (names.len)
-				buf_addc(&names, ',');
-			buf_adds(&names, k);
-		}
-		json_decref(grp);
-		buf_cstr(&names);
-		snprintf(why, whysz, "%s:%llu: state record groups by '%s', this run by '%s'",
-		    pos->file, (unsigned long long)pos->line, names.len ? names.p : "", gspec);
-		buf_free(&names);
-		diag_die(EX_USAGE, "%s", why);
-	}
-	if (windowed && (we.type != RT_STRING || tv_parse(&iso, we.s, we.slen, &wend, NULL) != 0))
-		goto bad;
-	specs = json_loadb(sv.raw, sv.rawlen, 0, NULL);
-	for (i = 0; specs && i < aggs.nspecs; i++)
-		if (!json_is_string(json_array_get(specs, i)) ||
-		    strcmp(json_string_value(json_array_get(specs, i)), aggs.specs[i].text) != 0)
-			break;
-	if (specs == NULL || json_array_size(specs) != aggs.nspecs || i < aggs.nspecs) {
-		for (i = 0; specs && i < json_array_size(specs); i++) {
-			if (i)
-				buf_addc(&names, ' ');
-			if (json_is_string(json_array_get(specs, i)))
-				buf_adds(&names, json_string_value(json_array_get(specs, i)));
-		}
-		buf_cstr(&names);
-		snprintf(why, whysz, "%s:%llu: state record has aggregates '%s', this run '%s'",
-		    pos->file, (unsigned long long)pos->line, names.p, specs_text);
-		buf_free(&names);
-		json_decref(specs);
-		diag_die(EX_USAGE, "%s", why);
-	}
+	state_specs(pos, &s);
 
 	/* The key as key_of would build it for an event of this group. */
-	key_begin(windowed ? &ws : NULL, windowed ? &we : NULL);
-	for (i = 0; i < ng; i++)
-		key_add(gval[i].raw, gval[i].rawlen);
-	states = json_loadb(stv.raw, stv.rawlen, 0, NULL);
-	inv = json_loadb(iv.raw, iv.rawlen, 0, NULL);
-	if (scratch == NULL)
-		scratch = xmalloc(aggs.size);
-	aggs_state_init(&aggs, scratch);
-	if (states && inv && aggs_load(&aggs, scratch, states, inv) == 0) {
-		g = group_get(windowed, wend);
-		aggs_merge(&aggs, GBLOCK(g), scratch);
+	key_begin(s.windowed ? &s.ws : NULL, s.windowed ? &s.we : NULL);
+	for (i = 0; i < A.ng; i++)
+		key_add(A.gvals[i].raw, A.gvals[i].rawlen);
+	states = json_loadb(s.states.raw, s.states.rawlen, 0, NULL);
+	inv = json_loadb(s.invalid.raw, s.invalid.rawlen, 0, NULL);
+	aggs_state_init(&A.aggs, A.scratch);
+	if (states && inv && aggs_load(&A.aggs, A.scratch, states, inv) == 0) {
+		aggs_merge(&A.aggs, GBLOCK(group_get(s.windowed, s.wend)), A.scratch);
 		ok = 1;
 	}
-	aggs_state_free(&aggs, scratch);
-	json_decref(specs);
+	aggs_state_free(&A.aggs, A.scratch);
 	json_decref(states);
 	json_decref(inv);
-	buf_free(&names);
 	if (ok)
 		return 0;
 bad:
@@ -806,9 +845,9 @@ group_cols(struct group *g, struct agg_cols *c)
 		agg_cols_add(c, "window_end", k, (size_t)(end - k));
 		k = end + 1;
 	}
-	for (i = 0; i < ng; i++) {
+	for (i = 0; i < A.ng; i++) {
 		end = strchr(k, '\0');
-		agg_cols_add(c, gnames[i], k, (size_t)(end - k));
+		agg_cols_add(c, A.gnames[i], k, (size_t)(end - k));
 		k = end + 1;
 	}
 }
@@ -817,100 +856,35 @@ group_cols(struct group *g, struct agg_cols *c)
 static void
 put_state(struct group *g, FILE *f)
 {
-	static struct agg_cols c;
+	struct agg_cols *c = &A.row;
 	size_t i;
 
-	agg_cols_reset(&c);
-	group_cols(g, &c);
-	buf_reset(&out);
-	buf_adds(&out, "{\"@agg_state\":1,\"group\":{");
-	for (i = 0; i < c.n; i++) {
+	agg_cols_reset(c);
+	group_cols(g, c);
+	buf_reset(&A.out);
+	buf_adds(&A.out, "{\"@agg_state\":1,\"group\":{");
+	for (i = 0; i < c->n; i++) {
 		if (i)
-			buf_addc(&out, ',');
-		jw_cstr(&out, c.name[i]);
-		buf_addc(&out, ':');
-		buf_add(&out, c.b.p + c.start[i], c.len[i]);
+			buf_addc(&A.out, ',');
+		jw_cstr(&A.out, c->name[i]);
+		buf_addc(&A.out, ':');
+		buf_add(&A.out, c->b.p + c->start[i], c->len[i]);
 	}
-	buf_adds(&out, "},\"specs\":[");
-	for (i = 0; i < aggs.nspecs; i++) {
+	buf_adds(&A.out, "},\"specs\":[");
+	for (i = 0; i < A.aggs.nspecs; i++) {
 		if (i)
-			buf_addc(&out, ',');
-		jw_cstr(&out, aggs.specs[i].text);
+			buf_addc(&A.out, ',');
+		jw_cstr(&A.out, A.aggs.specs[i].text);
 	}
-	buf_adds(&out, "],");
-	if (approx)
-		buf_adds(&out, "\"approx\":true,");
-	buf_adds(&out, "\"states\":");
-	aggs_save(&aggs, GBLOCK(g), &out);
-	buf_adds(&out, ",\"invalid\":");
-	aggs_save_invalid(&aggs, GBLOCK(g), &out);
-	buf_adds(&out, "}\n");
-	fwrite(out.p, 1, out.len, f);
-}
-
-static const struct agg_cols *
-cols_find(const struct agg_cols *c, const char *name, size_t *idx)
-{
-	size_t i;
-
-	for (i = 0; i < c->n; i++)
-		if (strcmp(c->name[i], name) == 0) {
-			*idx = i;
-			return c;
-		}
-	return NULL;
-}
-
-/*
- * cmp_val orders two cells: numbers by value before everything else, then
- * text bytewise.  *nulls is set when null or an absent cell decided it
- * (they go last whatever the direction).
- */
-static int
-cmp_val(const struct agg_cols *a, bool ha, size_t ia, const struct agg_cols *b, bool hb, size_t ib,
-    bool *nulls)
-{
-	const char *x, *y;
-	size_t xl, yl;
-	struct rec_val vx, vy;
-	bool xn, yn, xnull, ynull;
-	int r;
-
-	x = ha ? a->b.p + a->start[ia] : "null";
-	xl = ha ? a->len[ia] : 4;
-	y = hb ? b->b.p + b->start[ib] : "null";
-	yl = hb ? b->len[ib] : 4;
-	xnull = xl == 4 && memcmp(x, "null", 4) == 0;
-	ynull = yl == 4 && memcmp(y, "null", 4) == 0;
-	*nulls = xnull || ynull;
-	if (xnull || ynull)
-		return xnull - ynull;
-	xn = rec_number(x, xl, &vx) != RT_MISSING;
-	yn = rec_number(y, yl, &vy) != RT_MISSING;
-	if (xn != yn)
-		return xn ? -1 : 1;
-	if (xn)
-		return (vx.d > vy.d) - (vx.d < vy.d);
-	r = memcmp(x, y, xl < yl ? xl : yl);
-	return r ? r : (xl > yl) - (xl < yl);
-}
-
-static int
-cmp_rows(const void *pa, const void *pb)
-{
-	const struct agg_cols *a = pa, *b = pb;
-	size_t i, ia = 0, ib = 0;
-	int r;
-
-	for (i = 0; i < nsort; i++) {
-		bool ha = cols_find(a, sortkeys[i].col, &ia) != NULL;
-		bool hb = cols_find(b, sortkeys[i].col, &ib) != NULL;
-		bool nulls;
-		r = cmp_val(a, ha, ia, b, hb, ib, &nulls);
-		if (r != 0)
-			return sortkeys[i].desc && !nulls ? -r : r;
-	}
-	return 0;
+	buf_adds(&A.out, "],");
+	if (A.approx)
+		buf_adds(&A.out, "\"approx\":true,");
+	buf_adds(&A.out, "\"states\":");
+	aggs_save(&A.aggs, GBLOCK(g), &A.out);
+	buf_adds(&A.out, ",\"invalid\":");
+	aggs_save_invalid(&A.aggs, GBLOCK(g), &A.out);
+	buf_adds(&A.out, "}\n");
+	fwrite(A.out.p, 1, A.out.len, f);
 }
 
 static int
@@ -923,276 +897,123 @@ cmp_groups(const void *pa, const void *pb)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static void
-put_ndjson(const struct agg_cols *c)
-{
-	size_t i;
-
-	buf_reset(&out);
-	buf_addc(&out, '{');
-	for (i = 0; i < c->n; i++) {
-		if (i)
-			buf_addc(&out, ',');
-		jw_cstr(&out, c->name[i]);
-		buf_addc(&out, ':');
-		buf_add(&out, c->b.p + c->start[i], c->len[i]);
-	}
-	buf_adds(&out, "}\n");
-	fwrite(out.p, 1, out.len, stdout);
-}
-
-/* cell_text appends the text a table or CSV shows for a JSON value: strings unquoted, null empty. */
-static void
-cell_text(const char *p, size_t len, struct buf *b)
-{
-	json_t *j;
-
-	if (len == 4 && memcmp(p, "null", 4) == 0)
-		return;
-	if (len > 0 && p[0] == '"' && (j = json_loadb(p, len, JSON_DECODE_ANY, NULL)) != NULL) {
-		buf_add(b, json_string_value(j), json_string_length(j));
-		json_decref(j);
-		return;
-	}
-	buf_add(b, p, len);
-}
-
-/* columns returns the union of the rows' column names in order of first appearance. */
-static const char **
-columns(size_t *n)
-{
-	const char **cols = NULL;
-	size_t r, i, j;
-
-	*n = 0;
-	for (r = 0; r < nrows; r++)
-		for (i = 0; i < rows[r].n; i++) {
-			for (j = 0; j < *n; j++)
-				if (strcmp(cols[j], rows[r].name[i]) == 0)
-					break;
-			if (j == *n) {
-				cols = xrealloc(cols, (*n + 1) * sizeof(*cols));
-				cols[(*n)++] = rows[r].name[i];
-			}
-		}
-	return cols;
-}
-
+/* row_has reports whether a result row has a column. */
 static bool
-cols_has(const char **cols, size_t n, const char *name)
+row_has(const struct agg_cols *c, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(cols[i], name) == 0)
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->name[i], name) == 0)
 			return true;
 	return false;
-}
-
-/* invalid_col reports whether a column is a FIELD_invalid count. */
-static bool
-invalid_col(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < aggs.nfields; i++)
-		if (strcmp(aggs.invalid_name[i], name) == 0)
-			return true;
-	return false;
-}
-
-static void
-put_csv_cell(const char *p, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || strcspn(p, ",\"\r\n") >= len) {
-		if (len && memchr(p, '\0', len) == NULL && (p[0] == ' ' || p[len - 1] == ' '))
-			goto quote;
-		fwrite(p, 1, len, stdout);
-		return;
-	}
-quote:
-	putchar('"');
-	for (i = 0; i < len; i++) {
-		if (p[i] == '"')
-			putchar('"');
-		putchar(p[i]);
-	}
-	putchar('"');
 }
 
 /*
- * put_csv writes a batch as CSV rows.  A CSV cannot grow its header once
- * written, so the header is every column the specs can produce: the first
- * batch's columns, then FIELD_invalid for each numeric field (0 in a row
- * without invalid values).  A later column outside it (a windowed batch
- * after a header without windows) ends the run: it is never dropped.
+ * put_row adds a result row to the table.  CSV gets an explicit 0 in
+ * each numeric field's FIELD_invalid column when the row has none: the
+ * CSV header holds that column whether or not a batch has invalid values.
  */
 static void
-put_csv(void)
+put_row(const struct agg_cols *c)
 {
-	struct buf cell = BUF_INIT;
-	const char **cols;
-	size_t n, r, i, j, idx;
+	size_t i;
 
-	if (!csv_header_done) {
-		cols = columns(&n);
-		if (allowed > 0 && !cols_has(cols, n, "revision")) {
-			cols = xrealloc(cols, (n + 1) * sizeof(*cols));
-			cols[n++] = "revision";
-		}
-		for (i = 0; i < aggs.nfields; i++) {
-			if (!aggs.numeric[i])
-				continue;
-			for (j = 0; j < n && strcmp(cols[j], aggs.invalid_name[i]) != 0; j++)
-				;
-			if (j == n) {
-				cols = xrealloc(cols, (n + 1) * sizeof(*cols));
-				cols[n++] = aggs.invalid_name[i];
-			}
-		}
-		csvcols = xmalloc((n ? n : 1) * sizeof(*csvcols));
-		for (i = 0; i < n; i++) {
-			csvcols[i] = xstrdup(cols[i]);
-			if (i)
-				putchar(',');
-			put_csv_cell(cols[i], strlen(cols[i]));
-		}
-		ncsvcols = n;
-		putchar('\n');
-		free(cols);
-		csv_header_done = true;
-	}
-	for (r = 0; r < nrows; r++)
-		for (i = 0; i < rows[r].n; i++) {
-			for (j = 0; j < ncsvcols && strcmp(csvcols[j], rows[r].name[i]) != 0; j++)
-				;
-			if (j == ncsvcols)
-				diag_die(EX_REJECTED, "--format csv: column '%s' first appears after the "
-				    "header was written; use --format ndjson", rows[r].name[i]);
-		}
-	for (r = 0; r < nrows; r++) {
-		for (i = 0; i < ncsvcols; i++) {
-			if (i)
-				putchar(',');
-			if (cols_find(&rows[r], csvcols[i], &idx)) {
-				buf_reset(&cell);
-				cell_text(rows[r].b.p + rows[r].start[idx], rows[r].len[idx], &cell);
-				buf_cstr(&cell);
-				put_csv_cell(cell.p, cell.len);
-			} else if (invalid_col(csvcols[i]))
-				putchar('0');
-		}
-		putchar('\n');
-	}
-	buf_free(&cell);
+	tb_row(A.table);
+	for (i = 0; i < c->n; i++)
+		if (tb_cell(A.table, c->name[i], c->b.p + c->start[i], c->len[i]) != 0)
+			tb_cell_null(A.table, c->name[i]);	/* not reached: values are JSON text */
+	if (!A.csv)
+		return;
+	for (i = 0; i < A.aggs.nfields; i++)
+		if (A.aggs.numeric[i] && !row_has(c, A.aggs.invalid_name[i]))
+			tb_cell(A.table, A.aggs.invalid_name[i], "0", 1);
 }
 
-/* utf8_width counts the code points of a cell, its width on a terminal for most text. */
-static size_t
-utf8_width(const char *p, size_t len)
-{
-	size_t i, w = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)p[i] & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
-/* put_table prints the batch as aligned columns: a header, then one line per row; numbers right-aligned. */
+/*
+ * csv_columns fixes the CSV header before the first batch: a CSV cannot
+ * grow its header once written, so it is every column the specs can
+ * produce: the first batch's columns, then "revision" (with
+ * --allowed-lateness) and FIELD_invalid for each numeric field.  A later
+ * column outside it (a windowed batch after a header without windows)
+ * ends the run: it is never dropped.
+ */
 static void
-put_table(void)
+csv_columns(void)
 {
-	struct buf cell = BUF_INIT;
-	struct rec_val nv;
-	const char **cols;
-	size_t n, r, i, idx, *w, cw, pad;
-	bool *num;
+	size_t i;
 
-	cols = columns(&n);
-	w = xcalloc(n ? n : 1, sizeof(*w));
-	num = xcalloc(n ? n : 1, sizeof(*num));
-	for (i = 0; i < n; i++) {
-		w[i] = utf8_width(cols[i], strlen(cols[i]));
-		num[i] = true;
-	}
-	for (r = 0; r < nrows; r++)
-		for (i = 0; i < n; i++)
-			if (cols_find(&rows[r], cols[i], &idx)) {
-				const char *p = rows[r].b.p + rows[r].start[idx];
-				buf_reset(&cell);
-				cell_text(p, rows[r].len[idx], &cell);
-				cw = utf8_width(cell.p, cell.len);
-				w[i] = cw > w[i] ? cw : w[i];
-				if (rec_number(p, rows[r].len[idx], &nv) == RT_MISSING &&
-				    !(rows[r].len[idx] == 4 && memcmp(p, "null", 4) == 0))
-					num[i] = false;
-			}
-	for (i = 0; i < n; i++) {
-		cw = utf8_width(cols[i], strlen(cols[i]));
-		pad = w[i] - cw;
-		if (num[i])
-			printf("%s%*s%s", i ? "  " : "", (int)pad, "", cols[i]);
-		else
-			printf("%s%s%*s", i ? "  " : "", cols[i], i + 1 < n ? (int)pad : 0, "");
-	}
-	putchar('\n');
-	for (r = 0; r < nrows; r++) {
-		for (i = 0; i < n; i++) {
-			buf_reset(&cell);
-			if (cols_find(&rows[r], cols[i], &idx))
-				cell_text(rows[r].b.p + rows[r].start[idx], rows[r].len[idx], &cell);
-			cw = utf8_width(cell.p, cell.len);
-			pad = w[i] - cw;
-			if (i)
-				fputs("  ", stdout);
-			if (num[i])
-				printf("%*s", (int)pad, "");
-			fwrite(cell.p, 1, cell.len, stdout);
-			if (!num[i] && i + 1 < n)
-				printf("%*s", (int)pad, "");
+	if (!A.csv)
+		return;
+	if (A.ncsvcols == 0) {
+		if (A.allowed > 0)
+			tb_column(A.table, "revision");
+		for (i = 0; i < A.aggs.nfields; i++)
+			if (A.aggs.numeric[i])
+				tb_column(A.table, A.aggs.invalid_name[i]);
+		A.ncsvcols = tb_ncolumns(A.table);
+	} else if (tb_ncolumns(A.table) > A.ncsvcols)
+		diag_die(EX_REJECTED, "--format csv: column '%s' first appears after the "
+		    "header was written; use --format ndjson", tb_column_name(A.table, A.ncsvcols));
+}
+
+/* put_results writes a batch's results through the table: one tb_flush per batch. */
+static void
+put_results(enum emit_kind kind)
+{
+	uint64_t before = tb_written(A.table);	/* ndjson rows may go out before tb_flush */
+	struct group *g;
+	size_t i;
+	bool final = kind != EMIT_RUNNING && kind != EMIT_BATCH;
+
+	for (i = 0; i < A.nbatch; i++) {
+		g = A.batch[i];
+		agg_cols_reset(&A.row);
+		group_cols(g, &A.row);
+		if (aggs_result(&A.aggs, GBLOCK(g), &A.row) > 0) {
+			if (*A.overflows == 0)
+				diag_warn("a result is past the range of a double and is written as null");
+			(*A.overflows)++;
 		}
-		putchar('\n');
+		if (g->rev > 0) {
+			char r[16];
+			int rl = snprintf(r, sizeof(r), "%u", g->rev);
+
+			agg_cols_add(&A.row, "revision", r, (size_t)rl);
+		}
+		/* --every: running results say they are not final, so a reader can tell them apart. */
+		if (A.every_n || A.every_d)
+			agg_cols_add(&A.row, "final", final ? "true" : "false", final ? 4 : 5);
+		put_row(&A.row);
 	}
-	free(cols);
-	free(w);
-	free(num);
-	buf_free(&cell);
+	csv_columns();
+	tb_flush(A.table);	/* a failed write stays in ferror(stdout), which lib/run checks */
+	diag_out += tb_written(A.table) - before;
 }
 
 static void
 batch_add(struct group *g)
 {
-	if (nbatch == capbatch) {
-		capbatch = capbatch ? capbatch * 2 : 64;
-		batch = xrealloc(batch, capbatch * sizeof(*batch));
+	if (A.nbatch == A.capbatch) {
+		A.capbatch = A.capbatch ? A.capbatch * 2 : 64;
+		A.batch = xrealloc(A.batch, A.capbatch * sizeof(*A.batch));
 	}
-	batch[nbatch++] = g;
+	A.batch[A.nbatch++] = g;
 }
 
-/*
- * emit writes the results of a batch of groups: EMIT_CLOSED the windows
- * a watermark at wm closes, EMIT_ALL everything (end of input),
- * EMIT_RUNNING everything without closing (--every).  Closed groups are
- * freed.  Batches go out in window order, then in order of creation,
- * unless --sort says otherwise.
- */
+/* collect gathers the groups a batch of kind holds into A.batch (see emit). */
 static void
-emit(enum emit_kind kind, int64_t wm)
+collect(enum emit_kind kind, int64_t wm)
 {
 	struct group *g;
 	hm_iter it;
-	size_t i, n;
-	bool direct;
 
-	nbatch = 0;
+	A.nbatch = 0;
 	if (kind == EMIT_CLOSED) {
 		/* The heap gives the closed windows in (window_end, seq) order: the others are not looked at. */
-		(*visited)++;
-		while (nwheap > 0 && wh_due(wheap[0]) <= wm) {
-			(*visited)++;
+		(*A.visited)++;
+		while (A.nwheap > 0 && wh_due(A.wheap[0]) <= wm) {
+			(*A.visited)++;
 			g = wh_pop();
 			if (g->kept && !g->dirty)
 				group_del(g);	/* its lateness is over, nothing changed: it goes */
@@ -1200,82 +1021,58 @@ emit(enum emit_kind kind, int64_t wm)
 				batch_add(g);
 		}
 	} else
-		for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
+		for (g = hm_first(A.groups, &it); g; g = hm_next(A.groups, &it))
 			/* A window written and kept unchanged for revisions has nothing new to say. */
 			if (!(kind == EMIT_BATCH && g->windowed) && !(g->kept && !g->dirty))
 				batch_add(g);
-	if (nbatch == 0)
-		return;
-	qsort(batch, nbatch, sizeof(*batch), cmp_groups);
+}
 
-	direct = partial || (format == OUT_NDJSON && nsort == 0 && top == 0);
-	nrows = 0;
-	for (i = 0; i < nbatch; i++) {
-		g = batch[i];
-		if (partial) {
-			put_state(g, stdout);
-			diag_out++;
-			continue;
-		}
-		if (nrows == caprows) {
-			size_t old = caprows;
-			caprows = caprows ? caprows * 2 : 64;
-			rows = xrealloc(rows, caprows * sizeof(*rows));
-			memset(rows + old, 0, (caprows - old) * sizeof(*rows));
-		}
-		agg_cols_reset(&rows[nrows]);
-		group_cols(g, &rows[nrows]);
-		if (aggs_result(&aggs, GBLOCK(g), &rows[nrows]) > 0) {
-			if (*overflows == 0)
-				diag_warn("a result is past the range of a double and is written as null");
-			(*overflows)++;
-		}
-		/* --every: running results say they are not final, so a reader can tell them apart. */
-		if (g->rev > 0) {
-			char r[16];
-			int rl = snprintf(r, sizeof(r), "%u", g->rev);
+/* close_batch takes the groups of a written batch out of the table, or keeps them for revisions. */
+static void
+close_batch(enum emit_kind kind, int64_t wm)
+{
+	struct group *g;
+	size_t i;
 
-			agg_cols_add(&rows[nrows], "revision", r, (size_t)rl);
-		}
-		if (every_n || every_d)
-			agg_cols_add(&rows[nrows], "final", kind == EMIT_RUNNING || kind == EMIT_BATCH ?
-			    "false" : "true", kind == EMIT_RUNNING || kind == EMIT_BATCH ? 5 : 4);
-		if (direct) {
-			put_ndjson(&rows[nrows]);
-			diag_out++;
-		} else
-			nrows++;
-	}
-	if (!direct) {
-		if (nsort)
-			qsort(rows, nrows, sizeof(*rows), cmp_rows);
-		n = top && top < nrows ? (size_t)top : nrows;
-		nrows = n;
-		if (format == OUT_NDJSON)
-			for (i = 0; i < nrows; i++)
-				put_ndjson(&rows[i]);
-		else if (format == OUT_CSV)
-			put_csv();
-		else
-			put_table();
-		diag_out += nrows;
-	}
-	if (kind == EMIT_RUNNING)
-		changed = false;
-	if (kind == EMIT_RUNNING || kind == EMIT_BATCH)
-		return;
 	if (kind == EMIT_ALL)
-		nwheap = 0;	/* every group closes */
-	/* Closed groups leave the table (which shrinks as they go), or wait for revisions. */
-	for (i = 0; i < nbatch; i++) {
-		g = batch[i];
-		if (kind == EMIT_CLOSED && g->windowed && win_add(g->wend, allowed) > wm) {
+		A.nwheap = 0;	/* every group closes */
+	for (i = 0; i < A.nbatch; i++) {
+		g = A.batch[i];
+		if (kind == EMIT_CLOSED && g->windowed && win_add(g->wend, A.allowed) > wm) {
 			g->kept = true;
 			g->dirty = false;
 			wh_push(g);
 		} else
 			group_del(g);
 	}
+}
+
+/*
+ * emit writes the results of a batch of groups: EMIT_CLOSED the windows
+ * a watermark at wm closes, EMIT_ALL everything (end of input),
+ * EMIT_RUNNING everything without closing (--every), EMIT_BATCH the
+ * groups without a window (end of input with --state).  Closed groups
+ * are freed.  Batches go out in window order, then in order of creation,
+ * unless --sort says otherwise.
+ */
+static void
+emit(enum emit_kind kind, int64_t wm)
+{
+	size_t i;
+
+	collect(kind, wm);
+	if (A.nbatch == 0)
+		return;
+	qsort(A.batch, A.nbatch, sizeof(*A.batch), cmp_groups);
+	if (A.partial)
+		for (i = 0; i < A.nbatch; i++) {
+			put_state(A.batch[i], stdout);
+			diag_out++;
+		}
+	else
+		put_results(kind);
+	if (kind == EMIT_CLOSED || kind == EMIT_ALL)
+		close_batch(kind, wm);
 }
 
 /* group_del frees a group and takes it out of the table. */
@@ -1285,11 +1082,11 @@ group_del(struct group *g)
 	const void *k;
 	size_t klen;
 
-	aggs_state_free(&aggs, GBLOCK(g));
+	aggs_state_free(&A.aggs, GBLOCK(g));
 	k = hm_key(g, &klen);
-	buf_reset(&key);
-	buf_add(&key, k, klen);
-	hm_del(groups, key.p, key.len);
+	buf_reset(&A.key);
+	buf_add(&A.key, k, klen);
+	hm_del(A.groups, A.key.p, A.key.len);
 }
 
 /* ---- --state: open groups between runs ---- */
@@ -1298,17 +1095,16 @@ group_del(struct group *g)
 static int
 load_state(void *ctx, const char *line, size_t len, char *why, size_t whysz)
 {
-	static uint64_t lineno = 1;
-	struct diag_pos pos = { state_path, ++lineno, 0 };
+	struct diag_pos pos = { A.state_path, ++A.state_line, 0 };
 	struct rec_err perr;
 
-	if (staterec == NULL)
-		staterec = rec_new();
-	if (rec_parse(staterec, line, len, &perr) != 0) {
+	if (A.staterec == NULL)
+		A.staterec = rec_new();
+	if (rec_parse(A.staterec, line, len, &perr) != 0) {
 		snprintf(why, whysz, "invalid JSON at column %zu: %s", perr.column, perr.text);
 		return -1;
 	}
-	return merge_state(staterec, &pos, why, whysz);
+	return merge_state(A.staterec, &pos, why, whysz);
 }
 
 /* save_state writes every group still open, as state records. */
@@ -1318,8 +1114,7 @@ save_state(void *ctx, FILE *f)
 	struct group *g;
 	hm_iter it;
 
-	nbatch = 0;
-	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
+	for (g = hm_first(A.groups, &it); g; g = hm_next(A.groups, &it))
 		if (!(g->kept && !g->dirty))
 			put_state(g, f);
 	return ferror(f) ? -1 : 0;
@@ -1332,28 +1127,32 @@ free_groups(void)
 	hm_iter it;
 	size_t i;
 
-	for (g = hm_first(groups, &it); g; g = hm_next(groups, &it))
-		aggs_state_free(&aggs, GBLOCK(g));
-	hm_free(groups);
-	for (i = 0; i < caprows; i++)
-		agg_cols_free(&rows[i]);
-	free(rows);
-	free(batch);
-	free(wheap);
-	for (i = 0; i < ncsvcols; i++)
-		free(csvcols[i]);
-	free(csvcols);
-	for (i = 0; i < ng; i++) {
-		rec_path_free(gpaths[i]);
-		free(gnames[i]);
+	for (g = hm_first(A.groups, &it); g; g = hm_next(A.groups, &it))
+		aggs_state_free(&A.aggs, GBLOCK(g));
+	hm_free(A.groups);
+	tb_free(A.table);
+	agg_cols_free(&A.row);
+	free(A.batch);
+	free(A.wheap);
+	for (i = 0; i < A.ng; i++) {
+		rec_path_free(A.gpaths[i]);
+		free(A.gnames[i]);
+		if (A.gs_paths != NULL)
+			rec_path_free(A.gs_paths[i]);
 	}
-	free(gpaths);
-	free(gnames);
-	for (i = 0; i < aggs.nfields; i++)
-		rec_path_free(fpaths[i]);
-	free(fpaths);
-	free(vals);
-	buf_free(&key);
-	buf_free(&out);
-	aggs_free(&aggs);
+	free(A.gpaths);
+	free(A.gnames);
+	free(A.gs_paths);
+	rec_path_free(A.ws_path);
+	rec_path_free(A.we_path);
+	free(A.gvals);
+	free(A.scratch);
+	for (i = 0; i < A.aggs.nfields; i++)
+		rec_path_free(A.fpaths[i]);
+	free(A.fpaths);
+	free(A.vals);
+	free(A.sorts);
+	buf_free(&A.key);
+	buf_free(&A.out);
+	aggs_free(&A.aggs);
 }

@@ -192,7 +192,7 @@ EOF
 
 @test "bad option values are usage errors" {
 	run -2 --separate-stderr aggregate --format xml count < /dev/null
-	assert_equal "${stderr_lines[0]}" "aggregate: --format: unknown format 'xml' (ndjson, table, csv)"
+	assert_equal "${stderr_lines[0]}" "aggregate: --format: unknown format 'xml' (ndjson, json, csv, tsv, table, markdown, html)"
 	run -2 --separate-stderr aggregate --top 0 count < /dev/null
 	assert_equal "${stderr_lines[0]}" "aggregate: --top: must be from 1 to 1000000000: 0"
 	run -2 --separate-stderr aggregate --every 0 count < /dev/null
@@ -402,6 +402,42 @@ p,v_sum,p_top1,v_invalid
 ,3,[],0
 EOF
 )"
+}
+
+@test "window | aggregate --format table writes its header once, with the same widths for every window" {
+	printf '%s\n' '{"timestamp":"2024-03-15T10:00:10Z","v":1}' '{"timestamp":"2024-03-15T10:01:10Z","v":12345}' \
+	    '{"timestamp":"2024-03-15T10:02:10Z","v":2}' > "$T/in"
+	window --tumbling 1m < "$T/in" > "$T/windowed"
+	# Three windows, so three batches: one header, then rows that line up with it.
+	run -0 aggregate --format table count sum:v < "$T/windowed"
+	assert_output "$(cat <<'EOF'
+window_start          window_end            count  v_sum
+2024-03-15T10:00:00Z  2024-03-15T10:01:00Z      1      1
+2024-03-15T10:01:00Z  2024-03-15T10:02:00Z      1  12345
+2024-03-15T10:02:00Z  2024-03-15T10:03:00Z      1      2
+EOF
+)"
+}
+
+@test "--format table escapes control characters in cells, so none reaches the terminal" {
+	printf '%s\n' '{"p":"a\u001b[31mb\tc"}' > "$T/in"
+	run -0 aggregate -g p --format table count < "$T/in"
+	assert_output "$(printf '%s\n%s' 'p                count' 'a\u001b[31mb\tc      1')"
+	refute_output --partial "$(printf '\033')"
+}
+
+@test "--format takes every format of lib/table: json, tsv, markdown and html too" {
+	run -0 aggregate -g page --format json count < "$DATA/agg-events.ndjson"
+	assert_output "$(printf '%s\n' '[' '{"page":"home","count":4},' '{"page":"cart","count":2}' ']')"
+	run -0 aggregate -g page --format tsv count < "$DATA/agg-events.ndjson"
+	assert_output "$(printf 'page\tcount\nhome\t4\ncart\t2')"
+	run -0 aggregate -g page --format markdown count < "$DATA/agg-events.ndjson"
+	assert_line --index 0 '| page | count |'
+	run -0 aggregate -g page --format html count < "$DATA/agg-events.ndjson"
+	assert_line --index 0 '<table>'
+	# --partial writes NDJSON state records: naming that format is allowed.
+	run -0 aggregate --partial --format ndjson count < /dev/null
+	assert_output '{"@agg_state":1,"group":{},"specs":["count=count"],"states":[0],"invalid":[]}'
 }
 
 # ---- running results ----
