@@ -519,21 +519,28 @@ an_apply(const struct rl_rule *r, struct rl_st *st, const struct item *it, bool 
 	size_t i;
 
 	if (r->window > 0) {
-		if (st->k.an.n == r->window) {
-			/* Oldest first from head, so a state saved and loaded (ring rotated to 0) sums alike to the bit. */
-			for (i = 0; i < r->window; i++)
-				mean += st->k.an.ring[(st->k.an.head + i) % r->window];
-			mean /= (double)r->window;
-			for (i = 0; i < r->window; i++) {
-				double d = st->k.an.ring[(st->k.an.head + i) % r->window] - mean;
+		const double *ring = st->k.an.ring;
+		size_t head = st->k.an.head, w = r->window;
 
-				var += d * d;
-			}
-			var /= (double)r->window;
+		if (st->k.an.n == w) {
+			/*
+			 * Oldest first from head, so a state saved and loaded (ring
+			 * rotated to 0) sums alike to the bit: [head, w) then [0, head).
+			 */
+			for (i = head; i < w; i++)
+				mean += ring[i];
+			for (i = 0; i < head; i++)
+				mean += ring[i];
+			mean /= (double)w;
+			for (i = head; i < w; i++)
+				var += (ring[i] - mean) * (ring[i] - mean);
+			for (i = 0; i < head; i++)
+				var += (ring[i] - mean) * (ring[i] - mean);
+			var /= (double)w;
 			judged = true;
 		}
-		st->k.an.ring[st->k.an.head] = x;
-		st->k.an.head = (st->k.an.head + 1) % r->window;
+		st->k.an.ring[head] = x;
+		st->k.an.head = head + 1 == w ? 0 : head + 1;
 		if (st->k.an.n < r->window)
 			st->k.an.n++;
 	} else {
