@@ -1792,7 +1792,7 @@ st_free(const struct rl_rule *r, struct rl_st *st)
 static void
 settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t now)
 {
-	int64_t due;
+	int64_t due, cur;
 
 	st->kind_due = r->kind->due(r, st);
 	st->gc_due = TV_MAX;
@@ -1810,9 +1810,16 @@ settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t n
 			return;
 		}
 	}
+	/*
+	 * A timer already set at or before due is left where it is: it wakes
+	 * the key early, fire_timer finds nothing due then and settles it
+	 * again.  Moving it later would cost a sift down the heap on every
+	 * record of a busy key (an absence's or a rate's due moves on with
+	 * each record); an early wake costs one per period at most.
+	 */
 	if (due == TV_MAX)
 		ks_timer_cancel(e->ks, st);
-	else
+	else if (!ks_timer_get(e->ks, st, &cur) || cur > due)
 		ks_timer_set(e->ks, st, due);
 }
 
