@@ -121,14 +121,24 @@ heap_set(struct ks *s, size_t i, struct hslot h)
 	h.e->heap = i;
 }
 
+/*
+ * The heap is 4-ary: half the depth of a binary heap, so half the moves,
+ * and each move writes the moved entry's index (a cache miss in a large
+ * set); a node's four children share one cache line of slots.  The order
+ * (due, key bytes) is total, so keys come out in the same order whatever
+ * the heap's shape.
+ */
+#define ARITY	4
+#define PARENT(i)	(((i) - 1) / ARITY)
+
 static void
 heap_up(struct ks *s, size_t i)
 {
 	struct hslot h = s->heap[i];
 
-	while (i > 0 && before(&h, &s->heap[(i - 1) / 2])) {
-		heap_set(s, i, s->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
+	while (i > 0 && before(&h, &s->heap[PARENT(i)])) {
+		heap_set(s, i, s->heap[PARENT(i)]);
+		i = PARENT(i);
 	}
 	heap_set(s, i, h);
 }
@@ -137,11 +147,13 @@ static void
 heap_down(struct ks *s, size_t i)
 {
 	struct hslot h = s->heap[i];
-	size_t c;
+	size_t c, j, end;
 
-	while ((c = 2 * i + 1) < s->nheap) {
-		if (c + 1 < s->nheap && before(&s->heap[c + 1], &s->heap[c]))
-			c++;
+	while ((c = ARITY * i + 1) < s->nheap) {
+		end = c + ARITY < s->nheap ? c + ARITY : s->nheap;
+		for (j = c + 1; j < end; j++)
+			if (before(&s->heap[j], &s->heap[c]))
+				c = j;
 		if (!before(&s->heap[c], &h))
 			break;
 		heap_set(s, i, s->heap[c]);
@@ -154,7 +166,7 @@ heap_down(struct ks *s, size_t i)
 static void
 heap_fix(struct ks *s, size_t i)
 {
-	if (i > 0 && before(&s->heap[i], &s->heap[(i - 1) / 2]))
+	if (i > 0 && before(&s->heap[i], &s->heap[PARENT(i)]))
 		heap_up(s, i);
 	else
 		heap_down(s, i);
