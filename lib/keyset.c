@@ -25,13 +25,23 @@ struct kent {
 
 _Static_assert(sizeof(struct kent) <= HDR, "keyset header fits in 32 bytes");
 
+/*
+ * A heap slot carries its entry's due time, so sifting compares times
+ * without touching the entries (each a cache miss in a large set); the
+ * key bytes are read only to break a tie.
+ */
+struct hslot {
+	int64_t		 due;
+	struct kent	*e;
+};
+
 struct ks {
 	struct hm	 *map;
 	size_t		  valsize;
 	size_t		  max;
 	ks_drop_fn	 *drop;
 	void		 *ctx;
-	struct kent	**heap;
+	struct hslot	 *heap;
 	size_t		  nheap, capheap;
 	struct kent	 *newest, *oldest;
 	uint64_t	  evictions;
@@ -90,7 +100,7 @@ ks_key(const void *val, size_t *len)
 /* ---- the timer heap: (due, key bytes) ---- */
 
 static bool
-before(const struct kent *a, const struct kent *b)
+before(const struct hslot *a, const struct hslot *b)
 {
 	const void *ka, *kb;
 	size_t la, lb;
@@ -98,53 +108,65 @@ before(const struct kent *a, const struct kent *b)
 
 	if (a->due != b->due)
 		return a->due < b->due;
-	ka = hm_key(a, &la);
-	kb = hm_key(b, &lb);
+	ka = hm_key(a->e, &la);
+	kb = hm_key(b->e, &lb);
 	c = memcmp(ka, kb, la < lb ? la : lb);
 	return c < 0 || (c == 0 && la < lb);
 }
 
-static void
-heap_set(struct ks *s, size_t i, struct kent *e)
+static inline void
+heap_set(struct ks *s, size_t i, struct hslot h)
 {
-	s->heap[i] = e;
-	e->heap = i;
+	s->heap[i] = h;
+	h.e->heap = i;
 }
+
+/*
+ * The heap is 4-ary: half the depth of a binary heap, so half the moves,
+ * and each move writes the moved entry's index (a cache miss in a large
+ * set); a node's four children share one cache line of slots.  The order
+ * (due, key bytes) is total, so keys come out in the same order whatever
+ * the heap's shape.
+ */
+#define ARITY	4
+#define PARENT(i)	(((i) - 1) / ARITY)
 
 static void
 heap_up(struct ks *s, size_t i)
 {
-	struct kent *e = s->heap[i];
+	struct hslot h = s->heap[i];
 
-	while (i > 0 && before(e, s->heap[(i - 1) / 2])) {
-		heap_set(s, i, s->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
+	while (i > 0 && before(&h, &s->heap[PARENT(i)])) {
+		heap_set(s, i, s->heap[PARENT(i)]);
+		i = PARENT(i);
 	}
-	heap_set(s, i, e);
+	heap_set(s, i, h);
 }
 
 static void
 heap_down(struct ks *s, size_t i)
 {
-	struct kent *e = s->heap[i];
-	size_t c;
+	struct hslot h = s->heap[i];
+	size_t c, j, end;
 
-	while ((c = 2 * i + 1) < s->nheap) {
-		if (c + 1 < s->nheap && before(s->heap[c + 1], s->heap[c]))
-			c++;
-		if (!before(s->heap[c], e))
+	while ((c = ARITY * i + 1) < s->nheap) {
+		end = c + ARITY < s->nheap ? c + ARITY : s->nheap;
+		for (j = c + 1; j < end; j++)
+			if (before(&s->heap[j], &s->heap[c]))
+				c = j;
+		if (!before(&s->heap[c], &h))
 			break;
 		heap_set(s, i, s->heap[c]);
 		i = c;
 	}
-	heap_set(s, i, e);
+	heap_set(s, i, h);
 }
 
 /* heap_fix restores the heap after the entry at i changed its due time, up or down. */
 static void
 heap_fix(struct ks *s, size_t i)
 {
-	if (i > 0 && before(s->heap[i], s->heap[(i - 1) / 2]))
+	if (i > 0 && before(&s->heap[i], &s->heap[PARENT(i)]))
 		heap_up(s, i);
 	else
 		heap_down(s, i);
@@ -154,7 +176,7 @@ static void
 heap_remove(struct ks *s, struct kent *e)
 {
 	size_t i = e->heap;
-	struct kent *last = s->heap[--s->nheap];
+	struct hslot last = s->heap[--s->nheap];
 
 	e->heap = NOHEAP;
 	if (i == s->nheap)
@@ -172,6 +194,7 @@ ks_timer_set(struct ks *s, void *val, int64_t due)
 		return;		/* the common re-arm at the same instant: the heap is already right */
 	e->due = due;
 	if (e->heap != NOHEAP) {
+		s->heap[e->heap].due = due;
 		heap_fix(s, e->heap);
 		return;
 	}
@@ -179,7 +202,7 @@ ks_timer_set(struct ks *s, void *val, int64_t due)
 		s->capheap = s->capheap ? 2 * s->capheap : 64;
 		s->heap = xrealloc(s->heap, s->capheap * sizeof(*s->heap));
 	}
-	heap_set(s, s->nheap++, e);
+	heap_set(s, s->nheap++, (struct hslot){ due, e });
 	heap_up(s, e->heap);
 }
 
@@ -207,11 +230,11 @@ ks_timer_get(const struct ks *s, const void *val, int64_t *due)
 void *
 ks_next_due(const struct ks *s, int64_t t, int64_t *due)
 {
-	if (s->nheap == 0 || s->heap[0]->due > t)
+	if (s->nheap == 0 || s->heap[0].due > t)
 		return NULL;
 	if (due != NULL)
-		*due = s->heap[0]->due;
-	return val_of(s->heap[0]);
+		*due = s->heap[0].due;
+	return val_of(s->heap[0].e);
 }
 
 void *
@@ -220,7 +243,7 @@ ks_pop_due(struct ks *s, int64_t t, int64_t *due)
 	void *v = ks_next_due(s, t, due);
 
 	if (v != NULL)
-		heap_remove(s, s->heap[0]);
+		heap_remove(s, s->heap[0].e);
 	return v;
 }
 

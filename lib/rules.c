@@ -150,7 +150,7 @@ struct item {
 	bool		 cond;
 	bool		 hasval;
 	double		 num;
-	size_t		 keylen;	/* b holds the key then the value's JSON text */
+	size_t		 keylen;	/* b holds the (rule, key) key, KP + the key's length, then the value's JSON text */
 	struct buf	 b;
 };
 
@@ -519,21 +519,28 @@ an_apply(const struct rl_rule *r, struct rl_st *st, const struct item *it, bool 
 	size_t i;
 
 	if (r->window > 0) {
-		if (st->k.an.n == r->window) {
-			/* Oldest first from head, so a state saved and loaded (ring rotated to 0) sums alike to the bit. */
-			for (i = 0; i < r->window; i++)
-				mean += st->k.an.ring[(st->k.an.head + i) % r->window];
-			mean /= (double)r->window;
-			for (i = 0; i < r->window; i++) {
-				double d = st->k.an.ring[(st->k.an.head + i) % r->window] - mean;
+		const double *ring = st->k.an.ring;
+		size_t head = st->k.an.head, w = r->window;
 
-				var += d * d;
-			}
-			var /= (double)r->window;
+		if (st->k.an.n == w) {
+			/*
+			 * Oldest first from head, so a state saved and loaded (ring
+			 * rotated to 0) sums alike to the bit: [head, w) then [0, head).
+			 */
+			for (i = head; i < w; i++)
+				mean += ring[i];
+			for (i = 0; i < head; i++)
+				mean += ring[i];
+			mean /= (double)w;
+			for (i = head; i < w; i++)
+				var += (ring[i] - mean) * (ring[i] - mean);
+			for (i = 0; i < head; i++)
+				var += (ring[i] - mean) * (ring[i] - mean);
+			var /= (double)w;
 			judged = true;
 		}
-		st->k.an.ring[st->k.an.head] = x;
-		st->k.an.head = (st->k.an.head + 1) % r->window;
+		st->k.an.ring[head] = x;
+		st->k.an.head = head + 1 == w ? 0 : head + 1;
 		if (st->k.an.n < r->window)
 			st->k.an.n++;
 	} else {
@@ -1410,10 +1417,48 @@ struct rl_engine {
 	size_t			*heap, nheap;	/* held items that came out of order, by (t, seq) */
 	size_t			*q, qhead, qlen, qcap;	/* held items that came in order: a ring, sorted by (t, seq) */
 	struct buf		 kb;		/* a (rule, key) key being built */
+	/*
+	 * The distinct field paths of all rules (--by and --field), so a
+	 * record looks each up once and writes each key part's canonical
+	 * JSON once, however many rules share it.  look[] is valid for the
+	 * record whose generation is gen.
+	 */
+	const struct rec_path	**paths;
+	size_t			 npaths;
+	uint32_t		**byslot;	/* per rule: the slot of each --by path */
+	uint32_t		*fslot;		/* per rule: the slot of --field, or NOSLOT */
+	struct look		*look;
+	uint64_t		 gen;
+	struct buf		 cb;		/* the record's canonical key parts */
 	struct rl_stats		 stats;
 	size_t			 max_keys;
 	bool			 freeing;	/* drops are not evictions */
 };
+
+/* A path looked up in the current record, and its canonical JSON in cb once wanted. */
+struct look {
+	uint64_t	 gen;
+	enum rec_type	 type;
+	struct rec_val	 v;
+	size_t		 off, len;	/* len SIZE_MAX: no canonical text yet */
+};
+
+#define NOSLOT	UINT32_MAX
+#define KP	4	/* the rule index that prefixes a (rule, key) key */
+
+/* path_slot returns the slot of the path spelled like p, adding it when new. */
+static uint32_t
+path_slot(struct rl_engine *e, const struct rec_path *p)
+{
+	size_t i;
+
+	for (i = 0; i < e->npaths; i++)
+		if (strcmp(rec_path_str(e->paths[i]), rec_path_str(p)) == 0)
+			return (uint32_t)i;
+	e->paths = xrealloc(e->paths, (e->npaths + 1) * sizeof(*e->paths));
+	e->paths[e->npaths] = p;
+	return (uint32_t)e->npaths++;
+}
 
 /* rule_index reads the rule index that prefixes a (rule, key) key, big-endian. */
 static uint32_t
@@ -1443,6 +1488,7 @@ struct rl_engine *
 rl_engine_new(const struct rl_set *set, int64_t lateness, size_t max_keys, rl_notice_fn *fn, void *ctx)
 {
 	struct rl_engine *e = xcalloc(1, sizeof(*e));
+	size_t i, j;
 
 	e->set = set;
 	e->lateness = lateness;
@@ -1451,6 +1497,17 @@ rl_engine_new(const struct rl_set *set, int64_t lateness, size_t max_keys, rl_no
 	e->ks = ks_new(sizeof(struct rl_st), max_keys, st_drop, e);
 	e->max_keys = max_keys;
 	e->T = e->maxt = e->wm = TV_MIN;
+	e->byslot = xcalloc(set->n + 1, sizeof(*e->byslot));
+	e->fslot = xcalloc(set->n + 1, sizeof(*e->fslot));
+	for (i = 0; i < set->n; i++) {
+		const struct rl_rule *r = &set->rules[i];
+
+		e->byslot[i] = xcalloc(r->nby + 1, sizeof(**e->byslot));
+		for (j = 0; j < r->nby; j++)
+			e->byslot[i][j] = path_slot(e, r->by[j]);
+		e->fslot[i] = r->field != NULL ? path_slot(e, r->field) : NOSLOT;
+	}
+	e->look = xcalloc(e->npaths + 1, sizeof(*e->look));
 	return e;
 }
 
@@ -1474,12 +1531,21 @@ items_clear(struct rl_engine *e)
 void
 rl_engine_free(struct rl_engine *e)
 {
+	size_t i;
+
 	if (e == NULL)
 		return;
 	e->freeing = true;
 	ks_free(e->ks);
 	items_clear(e);
 	buf_free(&e->kb);
+	for (i = 0; i < e->set->n; i++)
+		free(e->byslot[i]);
+	free(e->byslot);
+	free(e->fslot);
+	free(e->paths);
+	free(e->look);
+	buf_free(&e->cb);
 	free(e);
 }
 
@@ -1606,6 +1672,17 @@ item_new(struct rl_engine *e, size_t *idx)
 	return &e->items[*idx];
 }
 
+/* item_rule sets the item's rule and starts its buffer with the rule index, big-endian, as keyset keys begin. */
+static void
+item_rule(struct item *it, uint32_t ri)
+{
+	unsigned char be[KP] = { (unsigned char)(ri >> 24), (unsigned char)(ri >> 16),
+	    (unsigned char)(ri >> 8), (unsigned char)ri };
+
+	it->rule = ri;
+	buf_add(&it->b, be, KP);
+}
+
 /* -- the state machine -- */
 
 /* rule_of returns the rule of a (rule, key) state from its key's 4-byte prefix. */
@@ -1715,7 +1792,7 @@ st_free(const struct rl_rule *r, struct rl_st *st)
 static void
 settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t now)
 {
-	int64_t due;
+	int64_t due, cur;
 
 	st->kind_due = r->kind->due(r, st);
 	st->gc_due = TV_MAX;
@@ -1733,9 +1810,16 @@ settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t n
 			return;
 		}
 	}
+	/*
+	 * A timer already set at or before due is left where it is: it wakes
+	 * the key early, fire_timer finds nothing due then and settles it
+	 * again.  Moving it later would cost a sift down the heap on every
+	 * record of a busy key (an absence's or a rate's due moves on with
+	 * each record); an early wake costs one per period at most.
+	 */
 	if (due == TV_MAX)
 		ks_timer_cancel(e->ks, st);
-	else
+	else if (!ks_timer_get(e->ks, st, &cur) || cur > due)
 		ks_timer_set(e->ks, st, due);
 }
 
@@ -1751,15 +1835,15 @@ make_key(struct rl_engine *e, uint32_t ri, const char *key, size_t keylen)
 	buf_add(&e->kb, key, keylen);
 }
 
+/* state_get returns the state of the (rule, key) key k (the rule index, then the key), making it when new. */
 static struct rl_st *
-state_get(struct rl_engine *e, uint32_t ri, const char *key, size_t keylen)
+state_get(struct rl_engine *e, uint32_t ri, const char *k, size_t klen)
 {
 	const struct rl_rule *r = &e->set->rules[ri];
 	struct rl_st *st;
 	bool created;
 
-	make_key(e, ri, key, keylen);
-	st = ks_put(e->ks, e->kb.p, e->kb.len, &created);
+	st = ks_put(e->ks, k, klen, &created);
 	if (created) {
 		st->for_due = st->keep_due = st->kind_due = st->gc_due = TV_MAX;
 		r->kind->init(r, st);
@@ -1790,11 +1874,8 @@ apply_item(struct rl_engine *e, struct item *it)
 
 	e->stats.applied++;
 	/* The common false record of a key with no state: nothing to make, nothing to free. */
-	if (r->kind->noop != NULL && r->kind->noop(r, it)) {
-		make_key(e, it->rule, it->b.p, it->keylen);
-		if (ks_get(e->ks, e->kb.p, e->kb.len) == NULL)
-			return;
-	}
+	if (r->kind->noop != NULL && r->kind->noop(r, it) && ks_get(e->ks, it->b.p, it->keylen) == NULL)
+		return;
 	st = state_get(e, it->rule, it->b.p, it->keylen);
 
 	if (r->kind->select == M_REPEAT) {
@@ -1912,14 +1993,42 @@ canon_add(struct rec *rec, const struct rec_val *v, struct buf *b)
 	rec_val_canon(rec, v, b);
 }
 
-#define RL_MAXBY_FAST	8
+/* look_up returns the value of slot sl in the current record, looking it up on first use. */
+static const struct look *
+look_up(struct rl_engine *e, struct rec *rec, uint32_t sl)
+{
+	struct look *l = &e->look[sl];
+
+	if (l->gen != e->gen) {
+		l->gen = e->gen;
+		l->type = rec_get(rec, e->paths[sl], &l->v);
+		l->len = SIZE_MAX;
+	}
+	return l;
+}
+
+/* add_canon appends the canonical JSON of slot sl (looked up already), writing it once per record. */
+static void
+add_canon(struct rl_engine *e, struct rec *rec, uint32_t sl, struct buf *b)
+{
+	struct look *l = &e->look[sl];
+
+	if (l->len == SIZE_MAX) {
+		l->off = e->cb.len;
+		canon_add(rec, &l->v, &e->cb);
+		l->len = e->cb.len - l->off;
+	}
+	buf_add(b, e->cb.p + l->off, l->len);
+}
 
 /* eval_rule evaluates rule ri on the record; returns false when the rule does not take it. */
 static bool
 eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 {
 	const struct rl_rule *r = &e->set->rules[ri];
-	struct rec_val v, n, byv[RL_MAXBY_FAST];
+	const uint32_t *bys = e->byslot[ri];
+	const struct look *f = NULL;
+	struct rec_val n;
 	struct item *it;
 	size_t idx, j;
 	enum rec_type ty = RT_MISSING;
@@ -1929,19 +2038,21 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 		return false;
 	}
 	for (j = 0; j < r->nby; j++)
-		if (rec_get(rec, r->by[j], j < RL_MAXBY_FAST ? &byv[j] : &v) == RT_MISSING) {
+		if (look_up(e, rec, bys[j])->type == RT_MISSING) {
 			e->stats.no_key++;
 			return false;
 		}
-	if (r->field != NULL)
-		ty = rec_get(rec, r->field, &v);
+	if (e->fslot[ri] != NOSLOT) {
+		f = look_up(e, rec, e->fslot[ri]);
+		ty = f->type;
+	}
 	if (r->kind->needs_value && (ty == RT_MISSING || ty == RT_NULL)) {
 		e->stats.no_value++;
 		return false;
 	}
 	if (r->kind->numeric) {
 		if (ty == RT_STRING) {
-			if (rec_number(v.s, v.slen, &n) == RT_MISSING) {
+			if (rec_number(f->v.s, f->v.slen, &n) == RT_MISSING) {
 				e->stats.bad_value++;
 				return false;
 			}
@@ -1953,37 +2064,30 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	it = item_new(e, &idx);
 	it->t = t;
 	it->seq = e->seq++;
-	it->rule = ri;
+	item_rule(it, ri);
 	it->cond = r->when != NULL && expr_test(r->when, rec);
 	for (j = 0; j < r->nby; j++) {
 		if (j > 0)
 			buf_addc(&it->b, '\x1f');
-		if (j < RL_MAXBY_FAST)
-			canon_add(rec, &byv[j], &it->b);
-		else {
-			struct rec_val w;
-
-			rec_get(rec, r->by[j], &w);
-			canon_add(rec, &w, &it->b);
-		}
+		add_canon(e, rec, bys[j], &it->b);
 	}
 	it->keylen = it->b.len;
 	it->hasval = false;
 	it->num = 0;
-	if (r->field != NULL && ty != RT_MISSING) {
+	if (f != NULL && ty != RT_MISSING) {
 		it->hasval = true;
 		if (r->kind->numeric) {
 			if (ty == RT_STRING) {
 				it->num = n.d;
-				buf_add(&it->b, v.s, v.slen);
+				buf_add(&it->b, f->v.s, f->v.slen);
 			} else {
-				it->num = v.d;
-				buf_add(&it->b, v.raw, v.rawlen);
+				it->num = f->v.d;
+				buf_add(&it->b, f->v.raw, f->v.rawlen);
 			}
 		} else if (r->kind->select == M_REPEAT)
-			canon_add(rec, &v, &it->b);	/* compared as JSON values */
+			add_canon(e, rec, e->fslot[ri], &it->b);	/* compared as JSON values */
 		else
-			buf_add(&it->b, v.raw, v.rawlen);	/* shown only: as written */
+			buf_add(&it->b, f->v.raw, f->v.rawlen);	/* shown only: as written */
 	}
 	hold(e, idx);
 	return true;
@@ -2007,10 +2111,10 @@ rl_input(struct rl_engine *e, size_t rule, int64_t t, const struct rl_input *in)
 	it = item_new(e, &idx);
 	it->t = t;
 	it->seq = e->seq++;
-	it->rule = (uint32_t)rule;
+	item_rule(it, (uint32_t)rule);
 	it->cond = in->cond;
 	buf_add(&it->b, in->key, in->keylen);
-	it->keylen = in->keylen;
+	it->keylen = it->b.len;
 	it->hasval = in->hasval;
 	it->num = in->num;
 	if (in->hasval)
@@ -2032,6 +2136,8 @@ rl_record(struct rl_engine *e, struct rec *rec, int64_t t)
 		e->stats.late++;
 		return RL_LATE;
 	}
+	e->gen++;
+	buf_reset(&e->cb);
 	for (ri = 0; ri < e->set->n; ri++)
 		eval_rule(e, ri, rec, t);
 	if (t > e->maxt)
@@ -2118,7 +2224,7 @@ rl_save(const struct rl_engine *e)
 		json_object_set_new(h, "rule", json_string(e->set->rules[it->rule].name));
 		json_object_set_new(h, "t", json_integer(it->t));
 		json_object_set_new(h, "seq", json_integer((json_int_t)it->seq));
-		json_object_set_new(h, "key", json_stringn(it->b.p != NULL ? it->b.p : "", it->keylen));
+		json_object_set_new(h, "key", json_stringn(it->b.p + KP, it->keylen - KP));
 		json_object_set_new(h, "cond", json_boolean(it->cond));
 		if (it->hasval) {
 			json_object_set_new(h, "value", json_stringn(it->b.p + it->keylen, it->b.len - it->keylen));
@@ -2186,7 +2292,7 @@ load_held(struct rl_engine *e, json_t *h)
 	it = item_new(e, &idx);
 	it->t = t;
 	it->seq = (uint64_t)seq;
-	it->rule = ri;
+	item_rule(it, ri);
 	it->cond = cond;
 	buf_add(&it->b, json_string_value(key), json_string_length(key));
 	it->keylen = it->b.len;
@@ -2222,7 +2328,8 @@ load_key(struct rl_engine *e, json_t *k)
 	if (s == 3)
 		return -1;
 	r = &e->set->rules[ri];
-	st = state_get(e, ri, json_string_value(key), json_string_length(key));
+	make_key(e, ri, json_string_value(key), json_string_length(key));
+	st = state_get(e, ri, e->kb.p, e->kb.len);
 	st->state = (uint8_t)s;
 	st->cond = cond;
 	st->since = since;
