@@ -15,6 +15,7 @@
 #include "offsets.h"
 #include "record.h"
 #include "run.h"
+#include "state.h"
 #include "timeval.h"
 #include "windowing.h"
 
@@ -652,38 +653,40 @@ static int
 state_load(void *ctx, const char *line, size_t len, char *why, size_t whysz)
 {
 	json_error_t je;
-	json_t *o, *k, *ev;
+	json_t *o;
+	const char *k, *ev;
+	size_t kl, evl;
+	int64_t t, fired = 0, end, n;
+	int r = -1;
 
 	if ((o = json_loadb(line, len, 0, &je)) == NULL) {
 		snprintf(why, whysz, "%s", je.text);
 		return -1;
 	}
 	if (w.session) {
-		k = json_object_get(o, "key");
-		ev = json_object_get(o, "event");
-		if (!json_is_string(k) || !json_is_string(ev) || !json_is_integer(json_object_get(o, "t")) ||
-		    rec_parse(w.rec, json_string_value(ev), json_string_length(ev), NULL) != 0) {
-			json_decref(o);
-			snprintf(why, whysz, "not a session event");
-			return -1;
+		if (st_str(o, "key", &k, &kl, why, whysz) != 0 || st_str(o, "event", &ev, &evl, why, whysz) != 0 ||
+		    st_int(o, "t", &t, why, whysz) != 0 ||
+		    (json_object_get(o, "fired") != NULL && st_int(o, "fired", &fired, why, whysz) != 0))
+			goto out;
+		if (rec_parse(w.rec, ev, evl, NULL) != 0) {
+			snprintf(why, whysz, "member 'event' is not a JSON object");
+			goto out;
 		}
-		session_payload(json_string_value(ev), json_string_length(ev));
-		ws_restore(w.ws, json_string_value(k), json_string_length(k),
-		    json_integer_value(json_object_get(o, "t")),
-		    w.payload.p, w.payload.len,
-		    (unsigned)json_integer_value(json_object_get(o, "fired")),
+		session_payload(ev, evl);
+		ws_restore(w.ws, k, kl, t, w.payload.p, w.payload.len, (unsigned)fired,
 		    !json_is_false(json_object_get(o, "pending")));
-	} else if (json_is_integer(json_object_get(o, "kept"))) {
-		int64_t end = json_integer_value(json_object_get(o, "kept"));
+	} else if (json_object_get(o, "kept") != NULL) {
+		if (st_int(o, "kept", &end, why, whysz) != 0 || st_int(o, "n", &n, why, whysz) != 0)
+			goto out;
 		wo_add(w.kept, end);
-		*wo_counter(w.kept, end) = (uint64_t)json_integer_value(json_object_get(o, "n"));
-	} else if (json_is_integer(json_object_get(o, "open"))) {
-		wo_add(w.open, json_integer_value(json_object_get(o, "open")));
+		*wo_counter(w.kept, end) = (uint64_t)n;
 	} else {
-		json_decref(o);
-		snprintf(why, whysz, "not an open window");
-		return -1;
+		if (st_int(o, "open", &end, why, whysz) != 0)
+			goto out;
+		wo_add(w.open, end);
 	}
+	r = 0;
+out:
 	json_decref(o);
-	return 0;
+	return r;
 }

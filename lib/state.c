@@ -15,7 +15,6 @@
 #define STATE_VERSION	1
 #define TMP_SUFFIX	".tmp.XXXXXX"
 
-static int	lock_fd = -1;
 
 /* fsync_dir makes a rename in the directory of path durable; errors are ignored, as the rename is done. */
 static void
@@ -105,8 +104,10 @@ st_lock(const char *path)
 		errno = e;
 		return -1;
 	}
-	/* Held until the process ends; the kernel drops it even after a crash. */
-	lock_fd = fd;
+	/*
+	 * fd stays open, so the lock is held until the process ends (the kernel
+	 * drops it even after a crash); each call takes a lock of its own.
+	 */
 	sweep(path);
 	return 0;
 }
@@ -355,4 +356,31 @@ st_same_file(const char *path, int fd, const char *b)
 	if (b != NULL && stat(b, &o) == 0 && a.st_dev == o.st_dev && a.st_ino == o.st_ino)
 		return true;
 	return false;
+}
+
+int
+st_int(json_t *o, const char *key, int64_t *v, char *why, size_t whysz)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_is_integer(j)) {
+		snprintf(why, whysz, "member '%s' %s", key, j == NULL ? "is missing" : "is not an integer");
+		return -1;
+	}
+	*v = json_integer_value(j);
+	return 0;
+}
+
+int
+st_str(json_t *o, const char *key, const char **s, size_t *len, char *why, size_t whysz)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_is_string(j)) {
+		snprintf(why, whysz, "member '%s' %s", key, j == NULL ? "is missing" : "is not a string");
+		return -1;
+	}
+	*s = json_string_value(j);
+	*len = json_string_length(j);
+	return 0;
 }

@@ -84,4 +84,13 @@ bool	st_out_pending(void);
  */
 bool	st_same_file(const char *path, int fd, const char *b);
 
+/*
+ * Type-checked getters for a state line's members: st_int and st_str
+ * store the value of member key of o (borrowed) and return 0, or return
+ * -1 with a reason in why ("member 'open' is missing", "member 't' is not
+ * an integer") for the caller to report with the file and line.
+ */
+int	st_int(json_t *o, const char *key, int64_t *v, char *why, size_t whysz);
+int	st_str(json_t *o, const char *key, const char **s, size_t *len, char *why, size_t whysz);
+
 #endif

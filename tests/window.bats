@@ -837,3 +837,15 @@ its window would end after 9999-12-31T23:59:59.999999Z or start before year 0000
 [1,8,"00:50"]
 [2,16,"00:50"]'
 }
+
+@test "a state line with a member of the wrong type is refused whole, with its line and member" {
+	echo '{"timestamp":"2024-01-01T00:00:00Z"}' | window --tumbling 1m --state "$T/st" >/dev/null
+	echo '{"open":"x"}' >>"$T/st"
+	cp "$T/st" "$T/st.before"
+	run -3 --separate-stderr window --tumbling 1m --state "$T/st" <<<'{"timestamp":"2024-01-01T00:00:30Z"}'
+	assert_equal "$stderr" "window: state file $T/st:3: member 'open' is not an integer"
+	cmp "$T/st" "$T/st.before"
+	printf '%s\n' '{"kept":1}' >"$T/st2" && head -1 "$T/st" | cat - "$T/st2" >"$T/st3"
+	run -3 --separate-stderr window --tumbling 1m --state "$T/st3" </dev/null
+	assert_equal "$stderr" "window: state file $T/st3:2: member 'n' is missing"
+}
