@@ -887,7 +887,7 @@ static void
 xacc_save(struct buf *b, struct xacc *a)
 {
 	char t[32];
-	int32_t hi, lo, i;
+	int32_t hi, lo, i, e;
 	bool neg;
 
 	neg = xacc_abs(a);
@@ -902,11 +902,17 @@ xacc_save(struct buf *b, struct xacc *a)
 	buf_adds(b, neg ? "\"-0x" : "\"0x");
 	snprintf(t, sizeof t, "%" PRIx64, (uint64_t)a->l[hi]);
 	buf_adds(b, t);
+	e = 32 * (a->lo + lo);
 	for (i = hi - 1; i >= lo; i--) {
 		snprintf(t, sizeof t, "%08" PRIx64, (uint64_t)a->l[i]);
 		buf_adds(b, t);
 	}
-	snprintf(t, sizeof t, "p%" PRId32 "\"", 32 * (a->lo + lo));
+	/* No trailing zero digits: the exponent takes them. */
+	while (b->len > 0 && b->p[b->len - 1] == '0' && b->p[b->len - 2] != 'x') {
+		b->len--;
+		e += 4;
+	}
+	snprintf(t, sizeof t, "p%" PRId32 "\"", e);
 	buf_adds(b, t);
 }
 

@@ -20,8 +20,8 @@
  * The states of all specs of one group live in one block of memory of
  * aggs->size bytes (the tool keeps it in its group table).  Specs whose
  * functions keep the same kind of state over the same field share it:
- * sum and mean share one compensated sum, var and stddev one Welford
- * state, median and every pN one sorted-values store, mode, distinct and
+ * sum and mean share one compensated sum, var and stddev one state of
+ * exact sums of x and x^2, median and every pN one sorted-values store, mode, distinct and
  * topN one table of counts.
  */
 
