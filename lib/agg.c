@@ -1044,23 +1044,114 @@ vals_push(struct vals_st *s, double x)
 	s->sorted = false;
 }
 
+/* dkey maps a double (not NaN) to an unsigned key of the same order, -0 below +0. */
+static inline uint64_t
+dkey(double d)
+{
+	uint64_t x;
+
+	memcpy(&x, &d, sizeof x);
+	return (x >> 63) ? ~x : x | (uint64_t)1 << 63;
+}
+
+static inline double
+dunkey(uint64_t x)
+{
+	double d;
+
+	x = (x >> 63) ? x & ~((uint64_t)1 << 63) : ~x;
+	memcpy(&d, &x, sizeof d);
+	return d;
+}
+
 static void vals_update(void *st, const struct agg_val *v) { vals_push(st, v->d); }
 
+/* vals_merge appends src's values; when both are sorted, it merges the two runs and dst stays sorted. */
 static void
 vals_merge(void *dst, const void *src)
 {
+	struct vals_st *d = dst;
 	const struct vals_st *s = src;
-	size_t i;
+	double *m;
+	size_t i, j, k;
 
+	if (s->n == 0)
+		return;
+	if ((d->n == 0 || d->sorted) && s->sorted) {
+		m = xmalloc((d->n + s->n) * sizeof(double));
+		for (i = j = k = 0; i < d->n && j < s->n;)
+			m[k++] = dkey(s->v[j]) < dkey(d->v[i]) ? s->v[j++] : d->v[i++];
+		memcpy(m + k, d->v + i, (d->n - i) * sizeof(double));
+		k += d->n - i;
+		memcpy(m + k, s->v + j, (s->n - j) * sizeof(double));
+		free(d->v);
+		d->v = m;
+		d->n = d->cap = d->n + s->n;
+		d->sorted = true;
+		return;
+	}
 	for (i = 0; i < s->n; i++)
 		vals_push(dst, s->v[i]);
 }
 
-static int
-cmpd(const void *a, const void *b)
+/*
+ * sort_doubles sorts n doubles (no NaN) ascending, -0 before +0, so that
+ * the order never depends on the order of arrival: an LSD radix sort of
+ * the keys, 11 bits a pass, skipping a pass whose digit is the same in
+ * every key; an insertion sort for a few values.
+ */
+static void
+sort_doubles(double *v, size_t n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	enum { BITS = 11, R = 1 << BITS, PASSES = (64 + BITS - 1) / BITS };
+	uint64_t *a, *tmp, *sw, k;
+	size_t (*cnt)[R], i, j, sum, c;
+	int p;
+
+	if (n < 64) {
+		for (i = 1; i < n; i++) {
+			double x = v[i];
+			k = dkey(x);
+			for (j = i; j > 0 && dkey(v[j - 1]) > k; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	a = xmalloc(n * sizeof(uint64_t));
+	tmp = xmalloc(n * sizeof(uint64_t));
+	cnt = xcalloc(PASSES, sizeof(*cnt));
+	for (i = 0; i < n; i++) {
+		a[i] = k = dkey(v[i]);
+		for (p = 0; p < PASSES; p++)
+			cnt[p][(k >> (p * BITS)) & (R - 1)]++;
+	}
+	for (p = 0; p < PASSES; p++) {
+		if (cnt[p][(a[0] >> (p * BITS)) & (R - 1)] == n)
+			continue;	/* one digit in every key: the pass would move nothing */
+		for (i = sum = 0; i < R; i++) {
+			c = cnt[p][i];
+			cnt[p][i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[cnt[p][(a[i] >> (p * BITS)) & (R - 1)]++] = a[i];
+		sw = a, a = tmp, tmp = sw;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = dunkey(a[i]);
+	free(cnt);
+	free(tmp);
+	free(a);
+}
+
+static void
+vals_sort(struct vals_st *s)
+{
+	if (!s->sorted) {
+		sort_doubles(s->v, s->n);
+		s->sorted = true;
+	}
 }
 
 double
@@ -1106,10 +1197,7 @@ vals_result(void *st, const struct agg_spec *sp, struct buf *b)
 		buf_adds(b, "null");
 		return 0;
 	}
-	if (!s->sorted) {
-		qsort(s->v, s->n, sizeof(double), cmpd);
-		s->sorted = true;
-	}
+	vals_sort(s);
 	if (sp->pden != 0)
 		jw_real(b, agg_quantile_frac(s->v, s->n, sp->pnum, sp->pden));
 	else
@@ -1117,33 +1205,81 @@ vals_result(void *st, const struct agg_spec *sp, struct buf *b)
 	return 0;
 }
 
+/*
+ * The state is the values sorted, packed in one string: "f64s:" and 16
+ * hexadecimal digits per value, its IEEE 754 bits, most significant
+ * first.  Exact, and cheap to write and read: no decimal conversion,
+ * and a merger of sorted runs need not sort again.  vals_load also
+ * reads the earlier form, a JSON array of numbers.
+ */
 static void
 vals_save(const void *st, struct buf *b)
 {
-	const struct vals_st *s = st;
+	static const char hex[] = "0123456789abcdef";
+	struct vals_st *s = (struct vals_st *)(uintptr_t)st;	/* sorting reorders, as a result may */
+	uint64_t x;
 	size_t i;
+	char *p;
+	int k;
 
-	buf_addc(b, '[');
+	vals_sort(s);
+	buf_adds(b, "\"f64s:");
+	buf_reserve(b, s->n * 16 + 1);
+	p = b->p + b->len;
 	for (i = 0; i < s->n; i++) {
-		if (i)
-			buf_addc(b, ',');
-		jw_real(b, s->v[i]);
+		memcpy(&x, &s->v[i], sizeof x);
+		for (k = 15; k >= 0; k--, x >>= 4)
+			p[k] = hex[x & 15];
+		p += 16;
 	}
-	buf_addc(b, ']');
+	b->len += s->n * 16;
+	buf_addc(b, '"');
+}
+
+static int
+hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 static int
 vals_load(void *st, json_t *v)
 {
-	json_t *x;
-	size_t i;
+	struct vals_st *s = st;
+	const char *p;
+	uint64_t x;
+	size_t i, n, len;
+	json_t *e;
+	double d;
+	int k, h;
 
+	if (json_is_string(v)) {
+		p = json_string_value(v);
+		len = json_string_length(v);
+		if (len < 5 || memcmp(p, "f64s:", 5) != 0 || (len - 5) % 16 != 0)
+			return -1;
+		p += 5;
+		n = (len - 5) / 16;
+		for (i = 0; i < n; i++) {
+			for (x = 0, k = 0; k < 16; k++, p++) {
+				if ((h = hexval((unsigned char)*p)) < 0)
+					return -1;
+				x = x << 4 | (uint64_t)h;
+			}
+			memcpy(&d, &x, sizeof d);
+			if (isnan(d) || (s->n > 0 && dkey(d) < dkey(s->v[s->n - 1])))
+				return -1;	/* not sorted, or not a number */
+			vals_push(s, d);
+		}
+		s->sorted = true;
+		return 0;
+	}
 	if (!json_is_array(v))
 		return -1;
-	json_array_foreach(v, i, x) {
-		if (!json_is_number(x))
+	json_array_foreach(v, i, e) {
+		if (!json_is_number(e))
 			return -1;
-		vals_push(st, json_number_value(x));
+		vals_push(st, json_number_value(e));
 	}
 	return 0;
 }

@@ -86,3 +86,32 @@ naive() {
 	assert_output ''
 	[[ "$stderr" == *"-:1: malformed aggregate state record"* ]]
 }
+
+@test "quantile states are the sorted values packed as IEEE 754 hex; the earlier array form is still read" {
+	printf '{"v":3}\n{"v":-0.5}\n{"v":1e300}\n{"v":2}\n' >"$T/in"
+	run -0 aggregate --partial median:v p100:v -i "$T/in"
+	# -0.5 is bf e0 00..., 2 is 40 00..., 3 is 40 08..., 1e300 is 7e 37 e4 3c 88 00 75 9c.
+	assert_output '{"@agg_state":1,"group":{},"specs":["median:v=v_median","p100:v=v_p100"],"states":["f64s:bfe0000000000000400000000000000040080000000000007e37e43c8800759c",null],"invalid":[0]}'
+	run -0 aggregate --merge median:v p100:v <<<"$output"
+	assert_output '{"v_median":2.5,"v_p100":1e+300}'
+	run -0 aggregate --merge median:v p100:v <<<'{"@agg_state":1,"group":{},"specs":["median:v=v_median","p100:v=v_p100"],"states":[[3,-0.5,1e300,2],null],"invalid":[0]}'
+	assert_output '{"v_median":2.5,"v_p100":1e+300}'
+	# Values out of order, or a length that is not whole values, are refused.
+	run -1 --separate-stderr aggregate --merge median:v <<<'{"@agg_state":1,"group":{},"specs":["median:v=v_median"],"states":["f64s:40000000000000003ff0000000000000"],"invalid":[0]}'
+	[[ "$stderr" == *"malformed aggregate state record"* ]]
+	run -1 --separate-stderr aggregate --merge median:v <<<'{"@agg_state":1,"group":{},"specs":["median:v=v_median"],"states":["f64s:4000"],"invalid":[0]}'
+	[[ "$stderr" == *"malformed aggregate state record"* ]]
+}
+
+@test "quantiles from states merged in 1, 2 and 7 parts equal one run's, zeros of both signs included" {
+	awk 'BEGIN { for (i = 1; i <= 1000; i++) printf "{\"g\":%d,\"v\":%s}\n", i % 2, i % 7 == 0 ? "-0.0" : i % 5 == 0 ? "0.0" : sprintf("%.2f", (i * 37 % 101) - 50) }' >"$T/in"
+	run -0 aggregate -g g median:v p10:v p90:v p99.9:v -i "$T/in"
+	one=$output
+	for k in 1 2 7; do
+		rm -f "$T"/part.*
+		split -n l/$k "$T/in" "$T/part."
+		for f in "$T"/part.*; do aggregate --partial -g g median:v p10:v p90:v p99.9:v -i "$f"; done >"$T/states"
+		run -0 aggregate --merge -g g median:v p10:v p90:v p99.9:v -i "$T/states"
+		assert_equal "$output" "$one"
+	done
+}
