@@ -1242,37 +1242,78 @@ hexval(int c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/*
+ * The side table: gr_load takes the long packed strings out of a state
+ * line before jansson reads it (jansson reads a string a byte at a time,
+ * through calls), leaving "f64s#K" in their place; K indexes the table.
+ */
+static _Thread_local struct {
+	const char	*const *p;
+	const size_t	*len;
+	size_t		 n;
+} side;
+
+void
+agg_side_set(const char *const *p, const size_t *len, size_t n)
+{
+	side.p = p;
+	side.len = len;
+	side.n = n;
+}
+
+/* vals_load_hex appends len bytes of packed values (after "f64s:"); 0, or -1 when malformed. */
+static int
+vals_load_hex(struct vals_st *s, const char *p, size_t len)
+{
+	uint64_t x;
+	size_t i, n;
+	double d;
+	int k, h;
+
+	if (len % 16 != 0)
+		return -1;
+	n = len / 16;
+	if (s->n + n > s->cap) {
+		s->cap = s->n + n;
+		s->v = xrealloc(s->v, s->cap * sizeof(double));
+	}
+	for (i = 0; i < n; i++) {
+		for (x = 0, k = 0; k < 16; k++, p++) {
+			if ((h = hexval((unsigned char)*p)) < 0)
+				return -1;
+			x = x << 4 | (uint64_t)h;
+		}
+		memcpy(&d, &x, sizeof d);
+		if (isnan(d) || (s->n > 0 && dkey(d) < dkey(s->v[s->n - 1])))
+			return -1;	/* not sorted, or not a number */
+		s->v[s->n++] = d;
+	}
+	s->sorted = true;
+	return 0;
+}
+
 static int
 vals_load(void *st, json_t *v)
 {
 	struct vals_st *s = st;
 	const char *p;
-	uint64_t x;
-	size_t i, n, len;
+	char *end;
+	unsigned long k;
+	size_t i, len;
 	json_t *e;
-	double d;
-	int k, h;
 
 	if (json_is_string(v)) {
 		p = json_string_value(v);
 		len = json_string_length(v);
-		if (len < 5 || memcmp(p, "f64s:", 5) != 0 || (len - 5) % 16 != 0)
-			return -1;
-		p += 5;
-		n = (len - 5) / 16;
-		for (i = 0; i < n; i++) {
-			for (x = 0, k = 0; k < 16; k++, p++) {
-				if ((h = hexval((unsigned char)*p)) < 0)
-					return -1;
-				x = x << 4 | (uint64_t)h;
-			}
-			memcpy(&d, &x, sizeof d);
-			if (isnan(d) || (s->n > 0 && dkey(d) < dkey(s->v[s->n - 1])))
-				return -1;	/* not sorted, or not a number */
-			vals_push(s, d);
+		if (len > 5 && memcmp(p, "f64s#", 5) == 0) {
+			k = strtoul(p + 5, &end, 10);
+			if (*end != '\0' || k >= side.n)
+				return -1;
+			return vals_load_hex(s, side.p[k], side.len[k]);
 		}
-		s->sorted = true;
-		return 0;
+		if (len < 5 || memcmp(p, "f64s:", 5) != 0)
+			return -1;
+		return vals_load_hex(s, p + 5, len - 5);
 	}
 	if (!json_is_array(v))
 		return -1;

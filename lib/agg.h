@@ -160,6 +160,13 @@ void	aggs_save_invalid(const struct aggs *, const void *block, struct buf *out);
  */
 int	aggs_load(const struct aggs *, void *block, json_t *states, json_t *inv);
 
+/*
+ * agg_side_set gives the loads of the next aggs_load the packed strings
+ * (the bytes after "f64s:") that the caller took out of the states text,
+ * leaving "f64s#K" for the K-th; n 0 clears it.  gr_load's.
+ */
+void	agg_side_set(const char *const *p, const size_t *len, size_t n);
+
 /* aggs_state_free frees what a group's block points to. */
 void	aggs_state_free(const struct aggs *, void *block);
 
