@@ -9,7 +9,7 @@
 # perf samples per process, since the machine ran at a load average of 16 and
 # wall times varied 2x between runs):
 #                        -j 1 CPU   -j 2: worker + worker, merge   critical path
-#   before (3156f4f~2)    1.59 s    1.47 + 1.37, 0.88 s             2.35 s
+#   before (main 61e4e2f) 1.59 s    1.47 + 1.37, 0.88 s             2.35 s
 #   after                 1.43 s    0.83 + 0.79, 0.23 s             1.06 s
 # Before, a worker printed every metric value (twice: overall and per page) as
 # the shortest decimal (printf + strtod probing) and the merger read them back
