@@ -1081,7 +1081,8 @@ vals_merge(void *dst, const void *src)
 		m = xmalloc((d->n + s->n) * sizeof(double));
 		for (i = j = k = 0; i < d->n && j < s->n;)
 			m[k++] = dkey(s->v[j]) < dkey(d->v[i]) ? s->v[j++] : d->v[i++];
-		memcpy(m + k, d->v + i, (d->n - i) * sizeof(double));
+		if (i < d->n)	/* d->v is NULL when d is empty */
+			memcpy(m + k, d->v + i, (d->n - i) * sizeof(double));
 		k += d->n - i;
 		memcpy(m + k, s->v + j, (s->n - j) * sizeof(double));
 		free(d->v);
