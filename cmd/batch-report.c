@@ -2620,13 +2620,18 @@ merge_sessions(struct rec *rec, const struct rec_val *key)
 static void
 merge_hashes(const struct rec_val *v)
 {
-	char hex[17];
+	const char *p;
+	uint64_t x;
 	size_t i;
+	int k, c;
 
 	for (i = 0; i + 16 <= v->slen; i += 16) {
-		memcpy(hex, v->s + i, 16);
-		hex[16] = '\0';
-		if (!hset_add(&R.dups, strtoull(hex, NULL, 16)))
+		/* 16 hex digits, as save_hashes wrote them (strtoull costs more than the set here). */
+		for (p = v->s + i, x = 0, k = 0; k < 16; k++) {
+			c = (unsigned char)p[k];
+			x = x << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+		}
+		if (!hset_add(&R.dups, x))
 			R.duplicates++;
 	}
 }

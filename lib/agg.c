@@ -1,5 +1,6 @@
 /* agg: the aggregate functions as one table (name, flags, init, update, merge, result, save, load, free). */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -457,98 +458,568 @@ ext_load(void *st, json_t *v)
 	return 0;
 }
 
-/* ---- var and stddev: Welford's update, Chan's merge, sample statistics ---- */
+/*
+ * ---- var and stddev: exact sums of x and x^2, so that a merge gives
+ * the state one run over all the values gives, whatever the split ----
+ *
+ * var = (n * Sx2 - Sx^2) / (n * (n - 1)) with Sx and Sx2 kept exactly:
+ * integers in 128 bits (x) and 192 bits (x^2), every other number in an
+ * exact fixed-point sum (struct xacc): a double is an integer M (53 bits)
+ * times 2^E and its square M^2 times 2^2E, so both add into it without
+ * rounding.  Adding is associative there, so any split of the input into
+ * merged parts gives the same sums bit for bit, and the result, computed
+ * from them once at the end, is the same to the last digit.
+ */
 
-struct wel_st {
-	uint64_t	n;
-	double		mean, m2;
+/*
+ * xacc: an exact sum.  Limb i holds a signed count of units of
+ * 2^(32 * (lo + i)).  An add puts less than 2^32 into a limb, so the
+ * carries are propagated (xacc_norm) only every 2^28 adds; after that
+ * every limb but the top one is in [0, 2^32).
+ */
+struct xacc {
+	int64_t		*l;
+	int32_t		 lo;
+	uint32_t	 len;
+	uint32_t	 adds;
 };
 
-static void wel_init(void *st) { memset(st, 0, sizeof(struct wel_st)); }
+#define XACC_NORM_EVERY	(1u << 28)
 
+/* xacc_span makes limbs kmin..kmax exist. */
 static void
-wel_update(void *st, const struct agg_val *v)
+xacc_span(struct xacc *a, int32_t kmin, int32_t kmax)
 {
-	struct wel_st *s = st;
-	double d;
+	int32_t nlo, nhi;
+	int64_t *nl;
 
-	s->n++;
-	d = v->d - s->mean;
-	s->mean += d / (double)s->n;
-	s->m2 += d * (v->d - s->mean);
+	if (a->len > 0 && kmin >= a->lo && kmax < a->lo + (int32_t)a->len)
+		return;
+	nlo = a->len > 0 && a->lo < kmin ? a->lo : kmin;
+	nhi = a->len > 0 && a->lo + (int32_t)a->len - 1 > kmax ? a->lo + (int32_t)a->len - 1 : kmax;
+	nl = xcalloc((size_t)(nhi - nlo + 1), sizeof(int64_t));
+	if (a->len > 0)
+		memcpy(nl + (a->lo - nlo), a->l, a->len * sizeof(int64_t));
+	free(a->l);
+	a->l = nl;
+	a->lo = nlo;
+	a->len = (uint32_t)(nhi - nlo + 1);
+}
+
+/* xacc_norm propagates carries: limbs below the top in [0, 2^32), the top in [-2^31, 2^31). */
+static void
+xacc_norm(struct xacc *a)
+{
+	uint32_t i;
+	int64_t c, top;
+
+	a->adds = 0;
+	for (;;) {
+		for (i = 0; i + 1 < a->len; i++) {
+			c = a->l[i] >> 32;	/* floor division: the compilers we build with shift arithmetically */
+			a->l[i] -= (int64_t)((uint64_t)c << 32);
+			a->l[i + 1] += c;
+		}
+		if (a->len == 0)
+			return;
+		top = a->l[a->len - 1];
+		if (top >= -((int64_t)1 << 31) && top < ((int64_t)1 << 31))
+			return;
+		xacc_span(a, a->lo, a->lo + (int32_t)a->len);
+	}
+}
+
+/* xacc_add adds (neg ? -m : m) * 2^e exactly. */
+static void
+xacc_add(struct xacc *a, agg_u128 m, bool neg, int e)
+{
+	uint64_t d[5];
+	agg_u128 low;
+	int32_t k, r, top, i;
+	int64_t *l;
+
+	if (m == 0)
+		return;
+	k = e >= 0 ? e / 32 : -((31 - e) / 32);
+	r = e - 32 * k;
+	low = m << r;
+	d[0] = (uint64_t)low & 0xffffffffu;
+	d[1] = (uint64_t)(low >> 32) & 0xffffffffu;
+	d[2] = (uint64_t)(low >> 64) & 0xffffffffu;
+	d[3] = (uint64_t)(low >> 96);
+	d[4] = r ? (uint64_t)(m >> (128 - r)) : 0;
+	for (top = 4; d[top] == 0; top--)
+		;
+	/* One limb more than the digits, for the carries of xacc_norm. */
+	xacc_span(a, k, k + top + 1);
+	l = a->l + (k - a->lo);
+	for (i = 0; i <= top; i++)
+		l[i] += neg ? -(int64_t)d[i] : (int64_t)d[i];
+	if (++a->adds >= XACC_NORM_EVERY)
+		xacc_norm(a);
+}
+
+/* xacc_merge adds s into d. */
+static void
+xacc_merge(struct xacc *d, const struct xacc *s)
+{
+	uint32_t i;
+	int64_t *l;
+
+	if (s->len == 0)
+		return;
+	xacc_span(d, s->lo, s->lo + (int32_t)s->len - 1);
+	l = d->l + (s->lo - d->lo);
+	for (i = 0; i < s->len; i++)
+		l[i] += s->l[i];
+	d->adds += s->adds + 1;
+	if (d->adds >= XACC_NORM_EVERY)
+		xacc_norm(d);
+}
+
+/* xacc_copy makes d (uninitialised) a copy of s. */
+static void
+xacc_copy(struct xacc *d, const struct xacc *s)
+{
+	*d = *s;
+	d->l = NULL;
+	if (s->len > 0) {
+		d->l = xmalloc(s->len * sizeof(int64_t));
+		memcpy(d->l, s->l, s->len * sizeof(int64_t));
+	}
+}
+
+/* xacc_abs normalises a and makes it its absolute value; returns whether it was negative. */
+static bool
+xacc_abs(struct xacc *a)
+{
+	uint32_t i;
+
+	xacc_norm(a);
+	if (a->len == 0 || a->l[a->len - 1] >= 0)
+		return false;
+	for (i = 0; i < a->len; i++)
+		a->l[i] = -a->l[i];
+	xacc_norm(a);
+	return true;
+}
+
+/* xacc_mul adds sign * x * y to out; x and y normalised and not negative (digits < 2^32). */
+static void
+xacc_mul(struct xacc *out, bool neg, const struct xacc *x, const struct xacc *y)
+{
+	uint64_t *p, t, c;
+	uint32_t i, j, n;
+
+	if (x->len == 0 || y->len == 0)
+		return;
+	n = x->len + y->len;
+	p = xcalloc(n, sizeof(uint64_t));
+	for (i = 0; i < x->len; i++) {
+		c = 0;
+		for (j = 0; j < y->len; j++) {
+			t = (uint64_t)x->l[i] * (uint64_t)y->l[j] + p[i + j] + c;
+			p[i + j] = t & 0xffffffffu;
+			c = t >> 32;
+		}
+		p[i + y->len] = c;
+	}
+	xacc_span(out, x->lo + y->lo, x->lo + y->lo + (int32_t)n);
+	for (i = 0; i < n; i++)
+		out->l[x->lo + y->lo - out->lo + (int32_t)i] += neg ? -(int64_t)p[i] : (int64_t)p[i];
+	free(p);
+	xacc_norm(out);
+}
+
+/* xacc_ld returns the value (normalised a) as a long double, from its top 96 bits: a function of the value alone. */
+static long double
+xacc_ld(struct xacc *a)
+{
+	int32_t t;
+	agg_u128 m;
+	bool neg;
+
+	neg = xacc_abs(a);
+	for (t = (int32_t)a->len - 1; t >= 0 && a->l[t] == 0; t--)
+		;
+	if (t < 0)
+		return 0;
+	m = (agg_u128)(uint64_t)a->l[t] << 64;
+	if (t >= 1)
+		m |= (agg_u128)(uint64_t)a->l[t - 1] << 32;
+	if (t >= 2)
+		m |= (agg_u128)(uint64_t)a->l[t - 2];
+	return (neg ? -1.0L : 1.0L) * ldexpl((long double)m, 32 * (a->lo + t - 2));
+}
+
+/* dsplit writes a finite double as (neg ? -1 : 1) * m * 2^e, m an integer below 2^53. */
+static void
+dsplit(double x, uint64_t *m, int *e, bool *neg)
+{
+	uint64_t b;
+	int ex;
+
+	memcpy(&b, &x, sizeof b);
+	*neg = (b >> 63) != 0;
+	ex = (int)((b >> 52) & 0x7ff);
+	*m = b & (((uint64_t)1 << 52) - 1);
+	if (ex == 0)
+		*e = -1074;
+	else {
+		*m |= (uint64_t)1 << 52;
+		*e = ex - 1075;
+	}
+}
+
+/*
+ * The reals go first into a fixed window: the values m * 2^e with e in
+ * [base, base + VAR_WIN] (base set by the first real) add as m <<
+ * (e - base) into a 192-bit signed sum, their squares into a 256-bit
+ * sum at 2^(2 base), where neither can overflow in 2^64 adds; the
+ * others, and the window itself when a state is merged or read, go to
+ * the exact sums x[] (slower, but of any range).
+ */
+#define VAR_WIN	40
+
+struct var_st {
+	uint64_t	n;
+	agg_i128_a8	i1;		/* the exact sum of the integers */
+	agg_i128_a8	i2;		/* the exact sum of their squares: i2 + i2hi * 2^128 (i2 as unsigned) */
+	uint64_t	i2hi;
+	agg_i128_a8	w1hi;		/* the window: sum of x = (w1hi * 2^64 + w1lo) * 2^base */
+	uint64_t	w1lo;
+	agg_i128_a8	w2lo, w2hi;	/* sum of x^2 = (w2hi * 2^128 + w2lo) * 2^(2 base), both unsigned */
+	int32_t		base;
+	bool		hasbase;
+	bool		bad;		/* an infinite or NaN value: the result is null */
+	struct xacc	*x;		/* x[0], x[1]: sums of the other reals and their squares, or NULL */
+};
+
+static void var_init(void *st) { memset(st, 0, sizeof(struct var_st)); }
+static void var_free(void *st) { struct var_st *s = st; if (s->x) { free(s->x[0].l); free(s->x[1].l); free(s->x); } }
+
+static struct xacc *
+var_x(struct var_st *s)
+{
+	if (s->x == NULL)
+		s->x = xcalloc(2, sizeof(struct xacc));
+	return s->x;
 }
 
 static void
-wel_merge(void *dst, const void *src)
+var_addi2(struct var_st *s, agg_u128 sq)
 {
-	struct wel_st *d = dst;
-	const struct wel_st *s = src;
-	double n, delta;
+	agg_u128 lo = (agg_u128)s->i2;
 
-	if (s->n == 0)
+	lo += sq;
+	s->i2hi += lo < sq;
+	s->i2 = (agg_i128)lo;
+}
+
+/* var_win_add adds (neg ? -m : m) * 2^sh to the window's sum and m^2 * 2^(2 sh) to its squares (sh <= VAR_WIN). */
+static inline void
+var_win_add(struct var_st *s, uint64_t m, bool neg, int sh)
+{
+	agg_u128 a = (agg_u128)m << sh, sq = (agg_u128)m * m, lo, hi;
+	uint64_t t = s->w1lo;
+
+	if (neg) {
+		s->w1lo = t - (uint64_t)a;
+		s->w1hi -= (agg_i128)(a >> 64) + (t < (uint64_t)a);
+	} else {
+		s->w1lo = t + (uint64_t)a;
+		s->w1hi += (agg_i128)(a >> 64) + (s->w1lo < t);
+	}
+	/* 2 sh <= 80 < 128: the square shifted spans the two halves. */
+	hi = sh ? sq >> (128 - 2 * sh) : 0;
+	lo = (agg_u128)s->w2lo + (sq << (2 * sh));
+	hi += lo < (sq << (2 * sh));
+	s->w2lo = (agg_i128)lo;
+	s->w2hi = (agg_i128)((agg_u128)s->w2hi + hi);
+}
+
+/* var_win_fold adds s's window to the exact sums x1 and x2 (the window is only read). */
+static void
+var_win_fold(const struct var_st *s, struct xacc *x1, struct xacc *x2)
+{
+	if (!s->hasbase)
 		return;
-	if (d->n == 0) {
-		*d = *s;
+	xacc_add(x1, s->w1lo, false, s->base);
+	xacc_add(x1, s->w1hi < 0 ? -(agg_u128)s->w1hi : (agg_u128)s->w1hi, s->w1hi < 0, s->base + 64);
+	xacc_add(x2, (agg_u128)s->w2lo, false, 2 * s->base);
+	xacc_add(x2, (agg_u128)s->w2hi, false, 2 * s->base + 128);
+}
+
+static void
+var_update(void *st, const struct agg_val *v)
+{
+	struct var_st *s = st;
+	struct xacc *x;
+	uint64_t m;
+	int e;
+	bool neg;
+
+	s->n++;
+	if (v->isint) {
+		agg_u128 a = v->i < 0 ? -(agg_u128)v->i : (agg_u128)v->i;
+
+		s->i1 += v->i;
+		var_addi2(s, a * a);
 		return;
 	}
-	n = (double)d->n + (double)s->n;
-	delta = s->mean - d->mean;
-	d->mean += delta * (double)s->n / n;
-	d->m2 += s->m2 + delta * delta * (double)d->n * (double)s->n / n;
+	if (!isfinite(v->d)) {
+		s->bad = true;
+		return;
+	}
+	dsplit(v->d, &m, &e, &neg);
+	if (m == 0)
+		return;
+	if (!s->hasbase) {
+		s->hasbase = true;
+		s->base = e - VAR_WIN / 2;
+	}
+	if (e >= s->base && e - s->base <= VAR_WIN) {
+		var_win_add(s, m, neg, e - s->base);
+		return;
+	}
+	x = var_x(s);
+	xacc_add(&x[0], m, neg, e);
+	xacc_add(&x[1], (agg_u128)m * m, false, 2 * e);
+}
+
+static void
+var_merge(void *dst, const void *src)
+{
+	struct var_st *d = dst;
+	const struct var_st *s = src;
+	struct xacc *x;
+
 	d->n += s->n;
+	d->i1 += s->i1;
+	d->i2hi += s->i2hi;
+	var_addi2(d, (agg_u128)s->i2);
+	d->bad = d->bad || s->bad;
+	if (s->hasbase) {
+		x = var_x(d);
+		var_win_fold(s, &x[0], &x[1]);
+	}
+	if (s->x != NULL) {
+		x = var_x(d);
+		xacc_merge(&x[0], &s->x[0]);
+		xacc_merge(&x[1], &s->x[1]);
+	}
+}
+
+/* var_sums fills s1 and s2 (uninitialised) with the exact sums of x and x^2, normalised. */
+static void
+var_sums(const struct var_st *s, struct xacc *s1, struct xacc *s2)
+{
+	static const struct xacc zero;
+
+	xacc_copy(s1, s->x ? &s->x[0] : &zero);
+	xacc_copy(s2, s->x ? &s->x[1] : &zero);
+	xacc_add(s1, s->i1 < 0 ? -(agg_u128)s->i1 : (agg_u128)s->i1, s->i1 < 0, 0);
+	xacc_add(s2, (agg_u128)s->i2, false, 0);
+	xacc_add(s2, s->i2hi, false, 128);
+	var_win_fold(s, s1, s2);
+	xacc_norm(s1);
+	xacc_norm(s2);
+}
+
+/* var_value returns the sample variance (n >= 2) from the exact sums: n*S2 - S1^2 exactly, one division. */
+static long double
+var_value(const struct var_st *s)
+{
+	struct xacc s1, s2, nn = { 0 }, num = { 0 };
+	long double r;
+
+	var_sums(s, &s1, &s2);
+	xacc_add(&nn, s->n, false, 0);
+	xacc_norm(&nn);
+	xacc_abs(&s1);
+	xacc_abs(&s2);
+	xacc_mul(&num, false, &nn, &s2);
+	xacc_mul(&num, true, &s1, &s1);
+	r = xacc_ld(&num);
+	free(s1.l);
+	free(s2.l);
+	free(nn.l);
+	free(num.l);
+	if (r < 0)
+		r = 0;	/* cannot happen with exact sums; a hand-made state could */
+	return r / ((long double)s->n * (long double)(s->n - 1));
 }
 
 static int
 var_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
-	struct wel_st *s = st;
+	struct var_st *s = st;
 
 	if (s->n < 2) {
 		buf_adds(b, "null");
 		return 0;
 	}
-	return put_real(b, s->m2 / (double)(s->n - 1));
+	if (s->bad) {
+		buf_adds(b, "null");
+		return AGG_OVERFLOW;
+	}
+	return put_real(b, var_value(s));
 }
 
 static int
 stddev_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
-	struct wel_st *s = st;
+	struct var_st *s = st;
 
 	if (s->n < 2) {
 		buf_adds(b, "null");
 		return 0;
 	}
-	return put_real(b, sqrt(s->m2 / (double)(s->n - 1)));
+	if (s->bad) {
+		buf_adds(b, "null");
+		return AGG_OVERFLOW;
+	}
+	return put_real(b, sqrtl(var_value(s)));
 }
 
+/* xacc_save writes a normalised exact sum as "0xHEXpE" (value HEX * 2^E, with a '-' first when negative), or 0. */
 static void
-wel_save(const void *st, struct buf *b)
+xacc_save(struct buf *b, struct xacc *a)
 {
-	const struct wel_st *s = st;
+	char t[32];
+	int32_t hi, lo, i, e;
+	bool neg;
 
-	buf_addc(b, '[');
+	neg = xacc_abs(a);
+	for (hi = (int32_t)a->len - 1; hi >= 0 && a->l[hi] == 0; hi--)
+		;
+	if (hi < 0) {
+		buf_addc(b, '0');
+		return;
+	}
+	for (lo = 0; a->l[lo] == 0; lo++)
+		;
+	buf_adds(b, neg ? "\"-0x" : "\"0x");
+	snprintf(t, sizeof t, "%" PRIx64, (uint64_t)a->l[hi]);
+	buf_adds(b, t);
+	e = 32 * (a->lo + lo);
+	for (i = hi - 1; i >= lo; i--) {
+		snprintf(t, sizeof t, "%08" PRIx64, (uint64_t)a->l[i]);
+		buf_adds(b, t);
+	}
+	/* No trailing zero digits: the exponent takes them. */
+	while (b->len > 0 && b->p[b->len - 1] == '0' && b->p[b->len - 2] != 'x') {
+		b->len--;
+		e += 4;
+	}
+	snprintf(t, sizeof t, "p%" PRId32 "\"", e);
+	buf_adds(b, t);
+}
+
+/* xacc_load adds a value written by xacc_save (a string, or the integer 0); 0, or -1 when malformed. */
+static int
+xacc_load(struct xacc *a, json_t *v)
+{
+	const char *p, *q, *h;
+	long e;
+	char *end;
+	bool neg;
+	int d;
+
+	if (json_is_integer(v) && json_integer_value(v) == 0)
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	p = json_string_value(v);
+	neg = *p == '-';
+	p += neg;
+	if (strncmp(p, "0x", 2) != 0 || (q = strchr(p, 'p')) == NULL || q == p + 2)
+		return -1;
+	errno = 0;
+	e = strtol(q + 1, &end, 10);
+	if (*end != '\0' || end == q + 1 || errno != 0 || e < -8192 || e > 8192 ||
+	    (q - p - 2) > 2400)
+		return -1;
+	for (h = q - 1; h >= p + 2; h--, e += 4) {
+		if (*h >= '0' && *h <= '9')
+			d = *h - '0';
+		else if (*h >= 'a' && *h <= 'f')
+			d = *h - 'a' + 10;
+		else
+			return -1;
+		xacc_add(a, (agg_u128)d, neg, (int)e);
+	}
+	return 0;
+}
+
+/* The state is ["sums", n, Sx, Sx2, bad]: the sums exact, as xacc_save writes them. */
+static void
+var_save(const void *st, struct buf *b)
+{
+	const struct var_st *s = st;
+	struct xacc s1, s2;
+
+	var_sums(s, &s1, &s2);
+	buf_adds(b, "[\"sums\",");
 	jw_uint(b, s->n);
 	buf_addc(b, ',');
-	jw_real(b, s->mean);
+	xacc_save(b, &s1);
 	buf_addc(b, ',');
-	jw_real(b, s->m2);
-	buf_addc(b, ']');
+	xacc_save(b, &s2);
+	buf_adds(b, s->bad ? ",true]" : ",false]");
+	free(s1.l);
+	free(s2.l);
+}
+
+/*
+ * var_load_welford converts a state of the releases before the exact
+ * sums, [n, mean, m2]: Sx = n * mean and Sx2 = m2 + n * mean^2, computed
+ * exactly from those doubles (so the state is as exact as it was).
+ */
+static int
+var_load_welford(struct var_st *s, double mean, double m2)
+{
+	struct xacc *x = var_x(s);
+	uint64_t m, mm;
+	int e, ee;
+	bool neg, neg2;
+	agg_u128 nm;
+
+	if (!isfinite(mean) || !isfinite(m2)) {
+		s->bad = true;
+		return 0;
+	}
+	dsplit(mean, &m, &e, &neg);
+	nm = (agg_u128)s->n * m;	/* below 2^117 */
+	xacc_add(&x[0], nm, neg, e);
+	xacc_add(&x[1], (agg_u128)(uint64_t)nm * m, false, 2 * e);
+	xacc_add(&x[1], (agg_u128)(uint64_t)(nm >> 64) * m, false, 2 * e + 64);
+	dsplit(m2, &mm, &ee, &neg2);
+	xacc_add(&x[1], mm, neg2, ee);
+	return 0;
 }
 
 static int
-wel_load(void *st, json_t *v)
+var_load(void *st, json_t *v)
 {
-	struct wel_st *s = st;
+	struct var_st *s = st;
+	json_t *n = json_array_get(v, json_is_string(json_array_get(v, 0)) ? 1 : 0);
 
-	if (!json_is_array(v) || json_array_size(v) != 3 ||
-	    !json_is_integer(json_array_get(v, 0)) ||
-	    !json_is_number(json_array_get(v, 1)) ||
-	    !json_is_number(json_array_get(v, 2)))
+	if (!json_is_array(v) || !json_is_integer(n) || json_integer_value(n) < 0)
 		return -1;
-	s->n = (uint64_t)json_integer_value(json_array_get(v, 0));
-	s->mean = json_number_value(json_array_get(v, 1));
-	s->m2 = json_number_value(json_array_get(v, 2));
+	s->n = (uint64_t)json_integer_value(n);
+	if (json_array_size(v) == 3 && json_is_number(json_array_get(v, 1)) &&
+	    json_is_number(json_array_get(v, 2)))
+		return var_load_welford(s, json_number_value(json_array_get(v, 1)),
+		    json_number_value(json_array_get(v, 2)));
+	if (json_array_size(v) != 5 || !json_is_string(json_array_get(v, 0)) ||
+	    strcmp(json_string_value(json_array_get(v, 0)), "sums") != 0 ||
+	    !json_is_boolean(json_array_get(v, 4)))
+		return -1;
+	s->bad = json_is_true(json_array_get(v, 4));
+	if (xacc_load(&var_x(s)[0], json_array_get(v, 2)) != 0 ||
+	    xacc_load(&var_x(s)[1], json_array_get(v, 3)) != 0)
+		return -1;
 	return 0;
 }
 
@@ -573,23 +1044,115 @@ vals_push(struct vals_st *s, double x)
 	s->sorted = false;
 }
 
+/* dkey maps a double (not NaN) to an unsigned key of the same order, -0 below +0. */
+static inline uint64_t
+dkey(double d)
+{
+	uint64_t x;
+
+	memcpy(&x, &d, sizeof x);
+	return (x >> 63) ? ~x : x | (uint64_t)1 << 63;
+}
+
+static inline double
+dunkey(uint64_t x)
+{
+	double d;
+
+	x = (x >> 63) ? x & ~((uint64_t)1 << 63) : ~x;
+	memcpy(&d, &x, sizeof d);
+	return d;
+}
+
 static void vals_update(void *st, const struct agg_val *v) { vals_push(st, v->d); }
 
+/* vals_merge appends src's values; when both are sorted, it merges the two runs and dst stays sorted. */
 static void
 vals_merge(void *dst, const void *src)
 {
+	struct vals_st *d = dst;
 	const struct vals_st *s = src;
-	size_t i;
+	double *m;
+	size_t i, j, k;
 
+	if (s->n == 0)
+		return;
+	if ((d->n == 0 || d->sorted) && s->sorted) {
+		m = xmalloc((d->n + s->n) * sizeof(double));
+		for (i = j = k = 0; i < d->n && j < s->n;)
+			m[k++] = dkey(s->v[j]) < dkey(d->v[i]) ? s->v[j++] : d->v[i++];
+		if (i < d->n)	/* d->v is NULL when d is empty */
+			memcpy(m + k, d->v + i, (d->n - i) * sizeof(double));
+		k += d->n - i;
+		memcpy(m + k, s->v + j, (s->n - j) * sizeof(double));
+		free(d->v);
+		d->v = m;
+		d->n = d->cap = d->n + s->n;
+		d->sorted = true;
+		return;
+	}
 	for (i = 0; i < s->n; i++)
 		vals_push(dst, s->v[i]);
 }
 
-static int
-cmpd(const void *a, const void *b)
+/*
+ * sort_doubles sorts n doubles (no NaN) ascending, -0 before +0, so that
+ * the order never depends on the order of arrival: an LSD radix sort of
+ * the keys, 11 bits a pass, skipping a pass whose digit is the same in
+ * every key; an insertion sort for a few values.
+ */
+static void
+sort_doubles(double *v, size_t n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	enum { BITS = 11, R = 1 << BITS, PASSES = (64 + BITS - 1) / BITS };
+	uint64_t *a, *tmp, *sw, k;
+	size_t (*cnt)[R], i, j, sum, c;
+	int p;
+
+	if (n < 64) {
+		for (i = 1; i < n; i++) {
+			double x = v[i];
+			k = dkey(x);
+			for (j = i; j > 0 && dkey(v[j - 1]) > k; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	a = xmalloc(n * sizeof(uint64_t));
+	tmp = xmalloc(n * sizeof(uint64_t));
+	cnt = xcalloc(PASSES, sizeof(*cnt));
+	for (i = 0; i < n; i++) {
+		a[i] = k = dkey(v[i]);
+		for (p = 0; p < PASSES; p++)
+			cnt[p][(k >> (p * BITS)) & (R - 1)]++;
+	}
+	for (p = 0; p < PASSES; p++) {
+		if (cnt[p][(a[0] >> (p * BITS)) & (R - 1)] == n)
+			continue;	/* one digit in every key: the pass would move nothing */
+		for (i = sum = 0; i < R; i++) {
+			c = cnt[p][i];
+			cnt[p][i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[cnt[p][(a[i] >> (p * BITS)) & (R - 1)]++] = a[i];
+		sw = a, a = tmp, tmp = sw;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = dunkey(a[i]);
+	free(cnt);
+	free(tmp);
+	free(a);
+}
+
+static void
+vals_sort(struct vals_st *s)
+{
+	if (!s->sorted) {
+		sort_doubles(s->v, s->n);
+		s->sorted = true;
+	}
 }
 
 double
@@ -635,10 +1198,7 @@ vals_result(void *st, const struct agg_spec *sp, struct buf *b)
 		buf_adds(b, "null");
 		return 0;
 	}
-	if (!s->sorted) {
-		qsort(s->v, s->n, sizeof(double), cmpd);
-		s->sorted = true;
-	}
+	vals_sort(s);
 	if (sp->pden != 0)
 		jw_real(b, agg_quantile_frac(s->v, s->n, sp->pnum, sp->pden));
 	else
@@ -646,33 +1206,122 @@ vals_result(void *st, const struct agg_spec *sp, struct buf *b)
 	return 0;
 }
 
+/*
+ * The state is the values sorted, packed in one string: "f64s:" and 16
+ * hexadecimal digits per value, its IEEE 754 bits, most significant
+ * first.  Exact, and cheap to write and read: no decimal conversion,
+ * and a merger of sorted runs need not sort again.  vals_load also
+ * reads the earlier form, a JSON array of numbers.
+ */
 static void
 vals_save(const void *st, struct buf *b)
 {
-	const struct vals_st *s = st;
+	static const char hex[] = "0123456789abcdef";
+	struct vals_st *s = (struct vals_st *)(uintptr_t)st;	/* sorting reorders, as a result may */
+	uint64_t x;
 	size_t i;
+	char *p;
+	int k;
 
-	buf_addc(b, '[');
+	vals_sort(s);
+	buf_adds(b, "\"f64s:");
+	buf_reserve(b, s->n * 16 + 1);
+	p = b->p + b->len;
 	for (i = 0; i < s->n; i++) {
-		if (i)
-			buf_addc(b, ',');
-		jw_real(b, s->v[i]);
+		memcpy(&x, &s->v[i], sizeof x);
+		for (k = 15; k >= 0; k--, x >>= 4)
+			p[k] = hex[x & 15];
+		p += 16;
 	}
-	buf_addc(b, ']');
+	b->len += s->n * 16;
+	buf_addc(b, '"');
+}
+
+static int
+hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * The side table: gr_load takes the long packed strings out of a state
+ * line before jansson reads it (jansson reads a string a byte at a time,
+ * through calls), leaving "f64s#K" in their place; K indexes the table.
+ */
+static _Thread_local struct {
+	const char	*const *p;
+	const size_t	*len;
+	size_t		 n;
+} side;
+
+void
+agg_side_set(const char *const *p, const size_t *len, size_t n)
+{
+	side.p = p;
+	side.len = len;
+	side.n = n;
+}
+
+/* vals_load_hex appends len bytes of packed values (after "f64s:"); 0, or -1 when malformed. */
+static int
+vals_load_hex(struct vals_st *s, const char *p, size_t len)
+{
+	uint64_t x;
+	size_t i, n;
+	double d;
+	int k, h;
+
+	if (len % 16 != 0)
+		return -1;
+	n = len / 16;
+	if (s->n + n > s->cap) {
+		s->cap = s->n + n;
+		s->v = xrealloc(s->v, s->cap * sizeof(double));
+	}
+	for (i = 0; i < n; i++) {
+		for (x = 0, k = 0; k < 16; k++, p++) {
+			if ((h = hexval((unsigned char)*p)) < 0)
+				return -1;
+			x = x << 4 | (uint64_t)h;
+		}
+		memcpy(&d, &x, sizeof d);
+		if (isnan(d) || (s->n > 0 && dkey(d) < dkey(s->v[s->n - 1])))
+			return -1;	/* not sorted, or not a number */
+		s->v[s->n++] = d;
+	}
+	s->sorted = true;
+	return 0;
 }
 
 static int
 vals_load(void *st, json_t *v)
 {
-	json_t *x;
-	size_t i;
+	struct vals_st *s = st;
+	const char *p;
+	char *end;
+	unsigned long k;
+	size_t i, len;
+	json_t *e;
 
+	if (json_is_string(v)) {
+		p = json_string_value(v);
+		len = json_string_length(v);
+		if (len > 5 && memcmp(p, "f64s#", 5) == 0) {
+			k = strtoul(p + 5, &end, 10);
+			if (*end != '\0' || k >= side.n)
+				return -1;
+			return vals_load_hex(s, side.p[k], side.len[k]);
+		}
+		if (len < 5 || memcmp(p, "f64s:", 5) != 0)
+			return -1;
+		return vals_load_hex(s, p + 5, len - 5);
+	}
 	if (!json_is_array(v))
 		return -1;
-	json_array_foreach(v, i, x) {
-		if (!json_is_number(x))
+	json_array_foreach(v, i, e) {
+		if (!json_is_number(e))
 			return -1;
-		vals_push(st, json_number_value(x));
+		vals_push(st, json_number_value(e));
 	}
 	return 0;
 }
@@ -1035,10 +1684,10 @@ const struct agg_func agg_funcs[] = {
 	    ext_init, min_update, min_merge, ext_result, ext_save, ext_load, ext_free, NULL),
 	ROW("max", AGG_FIELD | AGG_NUMERIC, struct ext_st, "max",
 	    ext_init, max_update, max_merge, ext_result, ext_save, ext_load, ext_free, NULL),
-	ROW("var", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct wel_st, "welford",
-	    wel_init, wel_update, wel_merge, var_result, wel_save, wel_load, nofree, NULL),
-	ROW("stddev", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct wel_st, "welford",
-	    wel_init, wel_update, wel_merge, stddev_result, wel_save, wel_load, nofree, NULL),
+	ROW("var", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct var_st, "sums2",
+	    var_init, var_update, var_merge, var_result, var_save, var_load, var_free, NULL),
+	ROW("stddev", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct var_st, "sums2",
+	    var_init, var_update, var_merge, stddev_result, var_save, var_load, var_free, NULL),
 	ROWP("median", AGG_FIELD | AGG_NUMERIC | AGG_SHARE, struct vals_st, "values",
 	    vals_init, vals_update, vals_merge, vals_result, vals_save, vals_load, vals_free, "median~", 0.5),
 	ROW("p", AGG_FIELD | AGG_NUMERIC | AGG_SHARE | AGG_PCT, struct vals_st, "values",

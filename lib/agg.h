@@ -20,8 +20,8 @@
  * The states of all specs of one group live in one block of memory of
  * aggs->size bytes (the tool keeps it in its group table).  Specs whose
  * functions keep the same kind of state over the same field share it:
- * sum and mean share one compensated sum, var and stddev one Welford
- * state, median and every pN one sorted-values store, mode, distinct and
+ * sum and mean share one compensated sum, var and stddev one state of
+ * exact sums of x and x^2, median and every pN one sorted-values store, mode, distinct and
  * topN one table of counts.
  */
 
@@ -159,6 +159,13 @@ void	aggs_save_invalid(const struct aggs *, const void *block, struct buf *out);
  * is malformed (the block is then still safe to free).
  */
 int	aggs_load(const struct aggs *, void *block, json_t *states, json_t *inv);
+
+/*
+ * agg_side_set gives the loads of the next aggs_load the packed strings
+ * (the bytes after "f64s:") that the caller took out of the states text,
+ * leaving "f64s#K" for the K-th; n 0 clears it.  gr_load's.
+ */
+void	agg_side_set(const char *const *p, const size_t *len, size_t n);
 
 /* aggs_state_free frees what a group's block points to. */
 void	aggs_state_free(const struct aggs *, void *block);

@@ -4,6 +4,20 @@
 # access log of 200,000 lines (the Elastic sample repeated; ../shared/data is for
 # benchmarks only) against GoAccess's JSON report.  batch-report must be at
 # least 4x faster than GoAccess with -j 1.
+#
+# Figures (2 cores, 1M events of build/gen 1000000 1, 141 MB; CPU seconds from
+# perf samples per process, since the machine ran at a load average of 16 and
+# wall times varied 2x between runs):
+#                        -j 1 CPU   -j 2: worker + worker, merge   critical path
+#   before (main 61e4e2f) 1.59 s    1.47 + 1.37, 0.88 s             2.35 s
+#   after                 1.43 s    0.83 + 0.79, 0.23 s             1.06 s
+# Before, a worker printed every metric value (twice: overall and per page) as
+# the shortest decimal (printf + strtod probing) and the merger read them back
+# through jansson and sorted them again; now a quantile state is the values
+# sorted, as IEEE 754 bits in one hex string that gr_load takes out of the line
+# before jansson, and the merger joins sorted runs.  The rest of a worker's time
+# is its half of the reading and grouping, plus counting the lines before its
+# piece (for line numbers in diagnostics).  -j 2 output is -j 1's byte for byte.
 set -eu
 . tests/bench/lib.sh
 F=$BENCH_FILE
