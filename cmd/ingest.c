@@ -181,20 +181,6 @@ static struct {
 	uint64_t		 rdev, rino;
 } I;
 
-/* is_gzip reports whether path starts with the gzip magic bytes (an offset in it would mean nothing). */
-static bool
-is_gzip(const char *path)
-{
-	unsigned char m[2];
-	FILE *f = fopen(path, "rb");
-	bool gz;
-
-	if (f == NULL)
-		return false;
-	gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-	fclose(f);
-	return gz;
-}
 
 /* commit promotes F.pending to F: the whole "ingest --commit F" run. */
 static int
@@ -225,7 +211,7 @@ offset_begin(const char *offset_file, char **paths, int npaths, struct off_state
 
 	if (npaths != 1 || strcmp(paths[0], "-") == 0)
 		diag_usage_error("--offset-file: expected exactly one file operand, not standard input");
-	if (is_gzip(paths[0]))
+	if (in_is_gzip(paths[0]) == 1)
 		diag_usage_error("--offset-file: cannot resume a compressed file: %s", paths[0]);
 	/* A failed run must not leave an older pending offset for --commit to find. */
 	if (off_drop_pending(offset_file) != 0)

@@ -580,3 +580,17 @@ in_tell(const struct input *in, struct diag_pos *pos)
 	pos->line = in->lineno;
 	pos->offset = in->off;
 }
+
+int
+in_is_gzip(const char *path)
+{
+	unsigned char m[2];
+	FILE *f = fopen(path, "rb");
+	int gz;
+
+	if (f == NULL)
+		return -1;
+	gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	fclose(f);
+	return gz;
+}

@@ -95,4 +95,11 @@ void	in_read_max(struct input *, size_t n);
 /* in_file_id gives the device and inode of the file opened last (0 before any), to tell a rotated file apart. */
 void	in_file_id(const struct input *, uint64_t *dev, uint64_t *ino);
 
+/*
+ * in_is_gzip reports whether the file at path starts with the gzip magic
+ * bytes (byte offsets in it are then not file offsets, so it cannot be
+ * resumed).  Returns 1 or 0, or -1 with errno when it cannot be read.
+ */
+int	in_is_gzip(const char *path);
+
 #endif

@@ -71,20 +71,6 @@ state_header(bool complete)
 	return h;
 }
 
-/* is_gzip reports whether path starts with the gzip magic bytes: offsets in it are not file offsets. */
-static bool
-is_gzip(const char *path)
-{
-	unsigned char m[2];
-	FILE *f = fopen(path, "rb");
-	bool gz;
-
-	if (f == NULL)
-		return true;
-	gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-	fclose(f);
-	return gz;
-}
 
 /*
  * resume_point records in hdr where a checkpoint taken now leaves the
@@ -102,7 +88,7 @@ resume_point(json_t *hdr, bool complete)
 	char hash[17];
 
 	if (R.in == NULL || R.spec->npaths != 1 || strcmp(R.spec->paths[0], "-") == 0 ||
-	    is_gzip(R.spec->paths[0]))
+	    in_is_gzip(R.spec->paths[0]) != 0)
 		return;
 	in_tell(R.in, &pos);
 	in_file_id(R.in, &dev, &ino);
