@@ -1754,17 +1754,6 @@ aggs_init(struct aggs *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int
-fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /*
  * pct_decimal reads a percentage written as digits[.digits] as the exact
  * fraction *num / *den of 1 (99.9 is 999/1000); anything else, or more
@@ -1866,7 +1855,7 @@ aggs_add(struct aggs *a, const char *spec, char *why, size_t whylen)
 				eq = p;
 		}
 	if (fend == spec)
-		return fail(why, whylen, "missing function in spec '%s'", spec);
+		return why_fail(why, whylen, "missing function in spec '%s'", spec);
 	fn = findfunc(spec, (size_t)(fend - spec), &param, &pnum, &pden, &bad);
 	if (fn != NULL && !(fn->flags & (AGG_PCT | AGG_NUM)))
 		param = fn->param;
@@ -1875,28 +1864,28 @@ aggs_add(struct aggs *a, const char *spec, char *why, size_t whylen)
 		pden = 2;
 	}
 	if (fn == NULL)
-		return fail(why, whylen, "unknown function '%.*s' in spec '%s'", (int)(fend - spec), spec, spec);
+		return why_fail(why, whylen, "unknown function '%.*s' in spec '%s'", (int)(fend - spec), spec, spec);
 	if (bad && (fn->flags & AGG_PCT))
-		return fail(why, whylen, "percentile must be from 0 to 100 in spec '%s'", spec);
+		return why_fail(why, whylen, "percentile must be from 0 to 100 in spec '%s'", spec);
 	if (bad)
-		return fail(why, whylen, "top needs a whole count from 1 to 1000000 in spec '%s'", spec);
+		return why_fail(why, whylen, "top needs a whole count from 1 to 1000000 in spec '%s'", spec);
 	if (colon) {
 		field = xstrndup(colon + 1, (size_t)((eq ? eq : colon + 1 + strlen(colon + 1)) - colon - 1));
 		if (*field == '\0') {
 			free(field);
-			return fail(why, whylen, "empty field in spec '%s'", spec);
+			return why_fail(why, whylen, "empty field in spec '%s'", spec);
 		}
 		if ((path = rec_path_compile(field, &perr)) == NULL) {
-			fail(why, whylen, "bad field '%s' in spec '%s': %s", field, spec, perr.text);
+			why_fail(why, whylen, "bad field '%s' in spec '%s': %s", field, spec, perr.text);
 			free(field);
 			return -1;
 		}
 		rec_path_free(path);
 	} else if (fn->flags & AGG_FIELD)
-		return fail(why, whylen, "function '%s' needs a field: '%s:FIELD'", fn->name, spec);
+		return why_fail(why, whylen, "function '%s' needs a field: '%s:FIELD'", fn->name, spec);
 	if (eq && eq[1] == '\0') {
 		free(field);
-		return fail(why, whylen, "empty name in spec '%s'", spec);
+		return why_fail(why, whylen, "empty name in spec '%s'", spec);
 	}
 	func = xstrndup(spec, (size_t)(fend - spec));
 	if (eq)
@@ -1908,7 +1897,7 @@ aggs_add(struct aggs *a, const char *spec, char *why, size_t whylen)
 		name = xstrdup(func);
 	for (i = 0; i < a->nspecs; i++)
 		if (strcmp(a->specs[i].name, name) == 0) {
-			fail(why, whylen, "duplicate output name '%s' in spec '%s'", name, spec);
+			why_fail(why, whylen, "duplicate output name '%s' in spec '%s'", name, spec);
 			free(name);
 			free(field);
 			free(func);

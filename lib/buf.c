@@ -1,5 +1,6 @@
 /* buf: a growable byte buffer and the JSON value writers every tool uses to build output. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,4 +355,15 @@ b64_decode(const char *s, size_t len, uint8_t *out)
 		}
 	}
 	return (long)n;
+}
+
+int
+why_fail(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return -1;
 }

@@ -67,4 +67,11 @@ int	 utf8_valid(const char *, size_t);
  */
 size_t	 real_shortest(char *out, double d);
 
+/*
+ * why_fail writes a reason into the caller's buffer why (whylen bytes,
+ * printf-style) and returns -1: the one way lib/ modules that return a
+ * code and a reason the caller owns say why they failed.
+ */
+int	 why_fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

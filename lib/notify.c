@@ -23,17 +23,6 @@ extern char **environ;
 
 /* ---- word splitting ---- */
 
-static int
-fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 void
 nt_argv_free(char **argv)
 {
@@ -78,7 +67,7 @@ nt_split(const char *cmd, char ***argvp, char *why, size_t whylen)
 			continue;
 		}
 		if (!inword && (c == '~' || c == '#')) {
-			rc = fail(why, whylen, "a word starting with '%c' would be %s by a shell: quote it", c,
+			rc = why_fail(why, whylen, "a word starting with '%c' would be %s by a shell: quote it", c,
 			    c == '~' ? "expanded" : "a comment");
 			goto bad;
 		}
@@ -87,7 +76,7 @@ nt_split(const char *cmd, char ***argvp, char *why, size_t whylen)
 			const char *q = strchr(p + 1, '\'');
 
 			if (q == NULL) {
-				rc = fail(why, whylen, "unterminated single quote");
+				rc = why_fail(why, whylen, "unterminated single quote");
 				goto bad;
 			}
 			buf_add(&w, p + 1, (size_t)(q - p - 1));
@@ -95,11 +84,11 @@ nt_split(const char *cmd, char ***argvp, char *why, size_t whylen)
 		} else if (c == '"') {
 			for (p++; *p != '"'; p++) {
 				if (*p == '\0') {
-					rc = fail(why, whylen, "unterminated double quote");
+					rc = why_fail(why, whylen, "unterminated double quote");
 					goto bad;
 				}
 				if (*p == '$' || *p == '`') {
-					rc = fail(why, whylen, "'%c' inside double quotes would be expanded by a shell: use single quotes", *p);
+					rc = why_fail(why, whylen, "'%c' inside double quotes would be expanded by a shell: use single quotes", *p);
 					goto bad;
 				}
 				if (*p == '\\' && p[1] != '\0' && strchr("$`\"\\\n", p[1]) != NULL) {
@@ -112,7 +101,7 @@ nt_split(const char *cmd, char ***argvp, char *why, size_t whylen)
 			p++;
 		} else if (c == '\\') {
 			if (p[1] == '\0') {
-				rc = fail(why, whylen, "backslash at the end of the command");
+				rc = why_fail(why, whylen, "backslash at the end of the command");
 				goto bad;
 			}
 			if (p[1] != '\n')
@@ -121,7 +110,7 @@ nt_split(const char *cmd, char ***argvp, char *why, size_t whylen)
 				inword = false;
 			p += 2;
 		} else if (strchr("|&;<>()$`", c) != NULL) {
-			rc = fail(why, whylen, "'%c' would need a shell: quote it, or put the pipeline in a script", c);
+			rc = why_fail(why, whylen, "'%c' would need a shell: quote it, or put the pipeline in a script", c);
 			goto bad;
 		} else {
 			buf_addc(&w, c);
@@ -131,7 +120,7 @@ nt_split(const char *cmd, char ***argvp, char *why, size_t whylen)
 	buf_free(&w);
 	if (n == 0) {
 		nt_argv_free(argv);
-		return fail(why, whylen, "empty command");
+		return why_fail(why, whylen, "empty command");
 	}
 	*argvp = argv;
 	return (int)n;
@@ -197,7 +186,7 @@ nt_new(const struct nt_opts *o, char *why, size_t whylen)
 	char **argv;
 
 	if (o->cmd == NULL) {
-		fail(why, whylen, "empty command");
+		why_fail(why, whylen, "empty command");
 		return NULL;
 	}
 	if (nt_split(o->cmd, &argv, why, whylen) == -1)

@@ -181,17 +181,6 @@ struct rl_kind {
 	void	(*free)(struct rl_st *);
 };
 
-static int
-fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* sat_add returns a + b saturated to [TV_MIN, TV_MAX]. */
 static int64_t
 sat_add(int64_t a, int64_t b)
@@ -490,11 +479,11 @@ static int
 an_check(const struct rl_rule *r, char *why, size_t whylen)
 {
 	if (!(r->set & (M_WINDOW | M_ALPHA)))
-		return fail(why, whylen, "'zscore' needs 'window' or 'alpha'");
+		return why_fail(why, whylen, "'zscore' needs 'window' or 'alpha'");
 	if ((r->set & M_WINDOW) && (r->set & M_ALPHA))
-		return fail(why, whylen, "'window' and 'alpha' cannot both be given");
+		return why_fail(why, whylen, "'window' and 'alpha' cannot both be given");
 	if ((r->set & M_WARMUP) && (r->set & M_WINDOW))
-		return fail(why, whylen, "'warmup' goes with 'alpha'; with 'window' the window must be full");
+		return why_fail(why, whylen, "'warmup' goes with 'alpha'; with 'window' the window must be full");
 	return 0;
 }
 
@@ -660,7 +649,7 @@ static int
 sp_check(const struct rl_rule *r, char *why, size_t whylen)
 {
 	if (!(r->spike >= 1))
-		return fail(why, whylen, "'spike' must be at least 1");
+		return why_fail(why, whylen, "'spike' must be at least 1");
 	return 0;
 }
 
@@ -878,10 +867,10 @@ add_by(struct rl_rule *r, const char *spec, size_t len, char *why, size_t whylen
 
 	if (len == 0) {
 		free(s);
-		return fail(why, whylen, "empty field name");
+		return why_fail(why, whylen, "empty field name");
 	}
 	if ((p = rec_path_compile(s, &e)) == NULL) {
-		fail(why, whylen, "bad field '%s': %s", s, e.text);
+		why_fail(why, whylen, "bad field '%s': %s", s, e.text);
 		free(s);
 		return -1;
 	}
@@ -901,10 +890,10 @@ add_label(struct rl_rule *r, const char *k, size_t klen, const char *v, char *wh
 	size_t i;
 
 	if (klen == 0)
-		return fail(why, whylen, "a label needs a name: K=V");
+		return why_fail(why, whylen, "a label needs a name: K=V");
 	for (i = 0; i < r->nlabels; i++)
 		if (strlen(r->lkey[i]) == klen && memcmp(r->lkey[i], k, klen) == 0)
-			return fail(why, whylen, "label '%.*s' given twice", (int)klen, k);
+			return why_fail(why, whylen, "label '%.*s' given twice", (int)klen, k);
 	r->lkey = xrealloc(r->lkey, (r->nlabels + 1) * sizeof(*r->lkey));
 	r->lval = xrealloc(r->lval, (r->nlabels + 1) * sizeof(*r->lval));
 	r->lkey[r->nlabels] = xstrndup(k, klen);
@@ -922,10 +911,10 @@ parse_uint(const struct member *m, const char *arg, uint64_t *out, char *why, si
 
 	errno = 0;
 	if (arg[0] < '0' || arg[0] > '9')
-		return fail(why, whylen, "must be a whole number from %" PRIu64 " to %" PRIu64 ": %s", m->lo, m->hi, arg);
+		return why_fail(why, whylen, "must be a whole number from %" PRIu64 " to %" PRIu64 ": %s", m->lo, m->hi, arg);
 	v = strtoull(arg, &end, 10);
 	if (*end != '\0' || errno != 0 || v < m->lo || v > m->hi)
-		return fail(why, whylen, "must be a whole number from %" PRIu64 " to %" PRIu64 ": %s", m->lo, m->hi, arg);
+		return why_fail(why, whylen, "must be a whole number from %" PRIu64 " to %" PRIu64 ": %s", m->lo, m->hi, arg);
 	*out = v;
 	return 0;
 }
@@ -936,11 +925,11 @@ parse_num(const struct member *m, const char *arg, double *out, char *why, size_
 	struct rec_val v;
 
 	if (rec_number(arg, strlen(arg), &v) == RT_MISSING || !isfinite(v.d))
-		return fail(why, whylen, "must be a number: %s", arg);
+		return why_fail(why, whylen, "must be a number: %s", arg);
 	if (m->bit == M_ALPHA && !(v.d > 0 && v.d <= 1))
-		return fail(why, whylen, "must be a number greater than 0 and at most 1: %s", arg);
+		return why_fail(why, whylen, "must be a number greater than 0 and at most 1: %s", arg);
 	if (m->bit != M_ALPHA && !(v.d > 0))
-		return fail(why, whylen, "must be a number greater than 0: %s", arg);
+		return why_fail(why, whylen, "must be a number greater than 0: %s", arg);
 	*out = v.d;
 	return 0;
 }
@@ -951,11 +940,11 @@ parse_dur(const struct member *m, const char *arg, int64_t *out, char *why, size
 	const char *w;
 
 	if (tv_duration(arg, out, &w) == -1)
-		return fail(why, whylen, "bad duration '%s': %s", arg, w);
+		return why_fail(why, whylen, "bad duration '%s': %s", arg, w);
 	if (*out < 0)
-		return fail(why, whylen, "duration must not be negative: %s", arg);
+		return why_fail(why, whylen, "duration must not be negative: %s", arg);
 	if (m->type == O_DUR_POS && *out == 0)
-		return fail(why, whylen, "duration must be positive: %s", arg);
+		return why_fail(why, whylen, "duration must be positive: %s", arg);
 	return 0;
 }
 
@@ -965,7 +954,7 @@ set_expr(struct expr **slot, const char *arg, char *why, size_t whylen)
 	struct expr_err e;
 
 	if ((*slot = expr_compile(arg, &e)) == NULL)
-		return fail(why, whylen, "column %zu: %s", e.column, e.text);
+		return why_fail(why, whylen, "column %zu: %s", e.column, e.text);
 	return 0;
 }
 
@@ -980,11 +969,11 @@ set_member(struct rl_rule *r, const struct member *m, const char *arg, char *why
 	const char *p, *q;
 
 	if (m->type != O_FLAG && arg == NULL)
-		return fail(why, whylen, "needs a value");
+		return why_fail(why, whylen, "needs a value");
 	switch (m->bit) {
 	case M_NAME:
 		if (arg[0] == '\0')
-			return fail(why, whylen, "a name cannot be empty");
+			return why_fail(why, whylen, "a name cannot be empty");
 		r->name = xstrdup(arg);
 		return 0;
 	case M_SEVERITY:
@@ -1003,7 +992,7 @@ set_member(struct rl_rule *r, const struct member *m, const char *arg, char *why
 		break;
 	case M_FIELD:
 		if ((r->field = rec_path_compile(arg, &e)) == NULL)
-			return fail(why, whylen, "bad field '%s': column %zu: %s", arg, e.column, e.text);
+			return why_fail(why, whylen, "bad field '%s': column %zu: %s", arg, e.column, e.text);
 		break;
 	case M_BY:
 		if (json_object_get(r->def, "by") == NULL)
@@ -1021,14 +1010,14 @@ set_member(struct rl_rule *r, const struct member *m, const char *arg, char *why
 		return 0;
 	case M_LABEL:
 		if ((p = strchr(arg, '=')) == NULL)
-			return fail(why, whylen, "a label is K=V: %s", arg);
+			return why_fail(why, whylen, "a label is K=V: %s", arg);
 		if (add_label(r, arg, (size_t)(p - arg), p + 1, why, whylen) == -1)
 			return -1;
 		r->set |= m->bit;
 		return 0;
 	case M_SPIKEDOWN:
 		if (arg != NULL)
-			return fail(why, whylen, "takes no value");
+			return why_fail(why, whylen, "takes no value");
 		r->spike_down = true;
 		break;
 	default:
@@ -1096,9 +1085,9 @@ rl_option(struct rl_set *s, const char *opt, const char *arg, char *why, size_t 
 		rl_begin(s);
 	r = &s->rules[s->n];
 	if (m == NULL)
-		return fail(why, whylen, "unknown option");
+		return why_fail(why, whylen, "unknown option");
 	if ((r->set & m->bit) && m->type != O_LABEL && m->type != O_BY)
-		return fail(why, whylen, "given twice");
+		return why_fail(why, whylen, "given twice");
 	return set_member(r, m, arg, why, whylen);
 }
 
@@ -1117,7 +1106,7 @@ check_summary(const struct rl_rule *r, char *why, size_t whylen)
 
 	while (p != NULL && (p = strstr(p, "{{")) != NULL) {
 		if ((q = strstr(p + 2, "}}")) == NULL)
-			return fail(why, whylen, "'summary': '{{' without '}}'");
+			return why_fail(why, whylen, "'summary': '{{' without '}}'");
 		for (b = p + 2; *b == ' '; b++)
 			;
 		for (e = q; e > b && e[-1] == ' '; e--)
@@ -1126,14 +1115,14 @@ check_summary(const struct rl_rule *r, char *why, size_t whylen)
 		if (n == 5 && memcmp(b, "value", 5) == 0)
 			goto next;
 		if (n < 2 || b[0] != '.')
-			return fail(why, whylen, "'summary': unknown placeholder {{%.*s}}: use {{value}} or {{.FIELD}}", (int)n, b);
+			return why_fail(why, whylen, "'summary': unknown placeholder {{%.*s}}: use {{value}} or {{.FIELD}}", (int)n, b);
 		for (i = 0; notice_members[i] != NULL; i++)
 			if (strlen(notice_members[i]) == n - 1 && memcmp(notice_members[i], b + 1, n - 1) == 0)
 				goto next;
 		for (i = 0; i < r->nby; i++)
 			if (strlen(r->byname[i]) == n - 1 && memcmp(r->byname[i], b + 1, n - 1) == 0)
 				goto next;
-		return fail(why, whylen, "'summary': {{%.*s}} is neither a 'by' field nor a notice member", (int)n, b);
+		return why_fail(why, whylen, "'summary': {{%.*s}} is neither a 'by' field nor a notice member", (int)n, b);
 next:
 		p = q + 2;
 	}
@@ -1155,14 +1144,14 @@ rl_end(struct rl_set *s, char *why, size_t whylen)
 	for (i = 0; i < NKINDS; i++)
 		if (r->set & rl_kinds[i].select) {
 			if (k != NULL) {
-				rc = fail(why, whylen, "'%s' and '%s' choose different kinds (%s, %s); give one",
+				rc = why_fail(why, whylen, "'%s' and '%s' choose different kinds (%s, %s); give one",
 				    member_name(k->select), member_name(rl_kinds[i].select), k->name, rl_kinds[i].name);
 				goto out;
 			}
 			k = &rl_kinds[i];
 		}
 	if (k == NULL) {
-		rc = fail(why, whylen, "a rule needs one of when, count, repeat, absent, zscore, spike");
+		rc = why_fail(why, whylen, "a rule needs one of when, count, repeat, absent, zscore, spike");
 		goto out;
 	}
 	r->kind = k;
@@ -1173,11 +1162,11 @@ rl_end(struct rl_set *s, char *why, size_t whylen)
 		unsigned b = members[i].bit;
 
 		if ((k->needs & b) && !(r->set & b)) {
-			rc = fail(why, whylen, "%s'%s' needs '%s'", pre, member_name(k->select), members[i].name);
+			rc = why_fail(why, whylen, "%s'%s' needs '%s'", pre, member_name(k->select), members[i].name);
 			goto out;
 		}
 		if ((r->set & b) && !(b & (M_COMMON | k->select | k->needs | k->takes))) {
-			rc = fail(why, whylen, "%s'%s' does not apply to a %s rule", pre, members[i].name, k->name);
+			rc = why_fail(why, whylen, "%s'%s' does not apply to a %s rule", pre, members[i].name, k->name);
 			goto out;
 		}
 	}
@@ -1185,7 +1174,7 @@ rl_end(struct rl_set *s, char *why, size_t whylen)
 		char tmp[256];
 
 		snprintf(tmp, sizeof(tmp), "%s", why);
-		rc = fail(why, whylen, "%s%s", pre, tmp);
+		rc = why_fail(why, whylen, "%s%s", pre, tmp);
 		goto out;
 	}
 	if (r->window == 0 && r->warmup == 0)
@@ -1194,12 +1183,12 @@ rl_end(struct rl_set *s, char *why, size_t whylen)
 		char tmp[256];
 
 		snprintf(tmp, sizeof(tmp), "%s", why);
-		rc = fail(why, whylen, "%s%s", pre, tmp);
+		rc = why_fail(why, whylen, "%s%s", pre, tmp);
 		goto out;
 	}
 	for (i = 0; i < s->n; i++)
 		if (strcmp(s->rules[i].name, r->name) == 0) {
-			rc = fail(why, whylen, "duplicate rule name '%s'", r->name);
+			rc = why_fail(why, whylen, "duplicate rule name '%s'", r->name);
 			goto out;
 		}
 	json_object_set_new(r->def, "kind", json_string(k->name));
@@ -1241,34 +1230,34 @@ file_member(struct rl_set *s, const struct member *m, json_t *v, char *why, size
 	switch (m->type) {
 	case O_STR: case O_EXPR: case O_PATH: case O_DUR: case O_DUR_POS:
 		if (!json_is_string(v))
-			return fail(why, whylen, "must be a string%s, not %s",
+			return why_fail(why, whylen, "must be a string%s, not %s",
 			    m->type == O_DUR || m->type == O_DUR_POS ? " duration like \"10m\"" : "", jtype(v));
 		if (strlen(json_string_value(v)) != json_string_length(v))
-			return fail(why, whylen, "must not contain a NUL character");
+			return why_fail(why, whylen, "must not contain a NUL character");
 		return set_member(r, m, json_string_value(v), why, whylen);
 	case O_UINT:
 		if (!json_is_integer(v))
-			return fail(why, whylen, "must be a whole number, not %s", jtype(v));
+			return why_fail(why, whylen, "must be a whole number, not %s", jtype(v));
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return set_member(r, m, num, why, whylen);
 	case O_NUM:
 		if (!json_is_number(v))
-			return fail(why, whylen, "must be a number, not %s", jtype(v));
+			return why_fail(why, whylen, "must be a number, not %s", jtype(v));
 		snprintf(num, sizeof(num), "%.17g", json_number_value(v));
 		return set_member(r, m, num, why, whylen);
 	case O_FLAG:
 		if (!json_is_boolean(v))
-			return fail(why, whylen, "must be true or false, not %s", jtype(v));
+			return why_fail(why, whylen, "must be true or false, not %s", jtype(v));
 		return json_is_true(v) ? set_member(r, m, NULL, why, whylen) : 0;
 	case O_BY:
 		if (json_is_string(v))
 			return set_member(r, m, json_string_value(v), why, whylen);
 		if (!json_is_array(v))
-			return fail(why, whylen, "must be an array of field names, not %s", jtype(v));
+			return why_fail(why, whylen, "must be an array of field names, not %s", jtype(v));
 		json_object_set_new(r->def, "by", json_array());
 		json_array_foreach(v, i, e) {
 			if (!json_is_string(e))
-				return fail(why, whylen, "element %zu must be a string, not %s", i + 1, jtype(e));
+				return why_fail(why, whylen, "element %zu must be a string, not %s", i + 1, jtype(e));
 			if (add_by(r, json_string_value(e), strlen(json_string_value(e)), why, whylen) == -1)
 				return -1;
 		}
@@ -1280,17 +1269,17 @@ file_member(struct rl_set *s, const struct member *m, json_t *v, char *why, size
 		if (json_is_array(v)) {
 			json_array_foreach(v, i, e) {
 				if (!json_is_string(e))
-					return fail(why, whylen, "element %zu must be a \"K=V\" string, not %s", i + 1, jtype(e));
+					return why_fail(why, whylen, "element %zu must be a \"K=V\" string, not %s", i + 1, jtype(e));
 				if (set_member(r, m, json_string_value(e), why, whylen) == -1)
 					return -1;
 			}
 			return 0;
 		}
 		if (!json_is_object(v))
-			return fail(why, whylen, "must be an object of strings, not %s", jtype(v));
+			return why_fail(why, whylen, "must be an object of strings, not %s", jtype(v));
 		json_object_foreach(v, k, e) {
 			if (!json_is_string(e))
-				return fail(why, whylen, "label '%s' must be a string, not %s", k, jtype(e));
+				return why_fail(why, whylen, "label '%s' must be a string, not %s", k, jtype(e));
 			if (add_label(r, k, strlen(k), json_string_value(e), why, whylen) == -1)
 				return -1;
 		}
@@ -1315,20 +1304,20 @@ file_rule(struct rl_set *s, const char *path, size_t idx, json_t *obj, char *why
 	else
 		rname[0] = '\0';
 	if (!json_is_object(obj))
-		return fail(why, whylen, "%s: rule %zu: must be an object, not %s", path, idx, jtype(obj));
+		return why_fail(why, whylen, "%s: rule %zu: must be an object, not %s", path, idx, jtype(obj));
 	rl_begin(s);
 	json_object_foreach(obj, k, v) {
 		if ((m = find_member(k)) == NULL) {
-			fail(why, whylen, "%s: rule %zu%s: unknown member '%s'", path, idx, rname, k);
+			why_fail(why, whylen, "%s: rule %zu%s: unknown member '%s'", path, idx, rname, k);
 			goto bad;
 		}
 		if (file_member(s, m, v, inner, sizeof(inner)) == -1) {
-			fail(why, whylen, "%s: rule %zu%s: member '%s': %s", path, idx, rname, k, inner);
+			why_fail(why, whylen, "%s: rule %zu%s: member '%s': %s", path, idx, rname, k, inner);
 			goto bad;
 		}
 	}
 	if (rl_end(s, inner, sizeof(inner)) == -1)
-		return fail(why, whylen, "%s: rule %zu%s: %s", path, idx, rname,
+		return why_fail(why, whylen, "%s: rule %zu%s: %s", path, idx, rname,
 		    strncmp(inner, "rule '", 6) == 0 && strstr(inner, "': ") ? strstr(inner, "': ") + 3 : inner);
 	return 0;
 bad:
@@ -1350,11 +1339,11 @@ rl_load_file(struct rl_set *s, const char *path, char *why, size_t whylen)
 	size_t before = s->n;
 
 	if (f == NULL)
-		return fail(why, whylen, "%s: cannot open: %s", path, strerror(errno));
+		return why_fail(why, whylen, "%s: cannot open: %s", path, strerror(errno));
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		buf_add(&b, chunk, n);
 	if (ferror(f)) {
-		rc = fail(why, whylen, "%s: read error: %s", path, strerror(errno));
+		rc = why_fail(why, whylen, "%s: read error: %s", path, strerror(errno));
 		fclose(f);
 		buf_free(&b);
 		return rc;
@@ -1365,7 +1354,7 @@ rl_load_file(struct rl_set *s, const char *path, char *why, size_t whylen)
 	if (i < b.len && b.p[i] == '[') {
 		doc = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, &je);
 		if (doc == NULL) {
-			rc = fail(why, whylen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+			rc = why_fail(why, whylen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
 			goto done;
 		}
 		json_array_foreach(doc, i, e)
@@ -1386,7 +1375,7 @@ rl_load_file(struct rl_set *s, const char *path, char *why, size_t whylen)
 			continue;
 		doc = json_loadb(b.p + start, i - start, JSON_REJECT_DUPLICATES, &je);
 		if (doc == NULL) {
-			rc = fail(why, whylen, "%s:%zu:%d: %s", path, line, je.column, je.text);
+			rc = why_fail(why, whylen, "%s:%zu:%d: %s", path, line, je.column, je.text);
 			goto done;
 		}
 		rc = file_rule(s, path, ++idx, doc, why, whylen);
@@ -1397,7 +1386,7 @@ rl_load_file(struct rl_set *s, const char *path, char *why, size_t whylen)
 done:
 	buf_free(&b);
 	if (rc == 0 && s->n == before)
-		rc = fail(why, whylen, "%s: no rules", path);
+		rc = why_fail(why, whylen, "%s: no rules", path);
 	return rc;
 }
 
@@ -2372,14 +2361,14 @@ rl_load(struct rl_engine *e, json_t *o, char *why, size_t whylen)
 	char what[64] = "";
 
 	if (!json_is_object(o) || !json_is_object(rules))
-		return fail(why, whylen, "malformed state: no rules");
+		return why_fail(why, whylen, "malformed state: no rules");
 	json_object_foreach(rules, name, def) {
 		for (i = 0; i < e->set->n && strcmp(e->set->rules[i].name, name) != 0; i++)
 			;
 		if (i == e->set->n)
-			return fail(why, whylen, "the state has rule '%s', which is not among the rules", name);
+			return why_fail(why, whylen, "the state has rule '%s', which is not among the rules", name);
 		if (!json_equal(def, e->set->rules[i].def))
-			return fail(why, whylen, "rule '%s' is not defined the same way as when the state was saved", name);
+			return why_fail(why, whylen, "rule '%s' is not defined the same way as when the state was saved", name);
 	}
 	if (untime(json_object_get(o, "T"), &e->T, TV_MIN) == -1 ||
 	    untime(json_object_get(o, "max"), &e->maxt, TV_MIN) == -1 ||
@@ -2412,7 +2401,7 @@ bad:
 	items_clear(e);
 	e->T = e->maxt = e->wm = TV_MIN;
 	e->seq = 0;
-	return what[0] ? fail(why, whylen, "malformed state: %s", what) : fail(why, whylen, "malformed state");
+	return what[0] ? why_fail(why, whylen, "malformed state: %s", what) : why_fail(why, whylen, "malformed state");
 }
 
 /* ---- notices ---- */
