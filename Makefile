@@ -18,7 +18,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib
 CFLAGS	?=
 CFLAGS	+= -std=c11 $(OPT) $(WARN) $(SAN)
-LDLIBS	 = -ljansson -lz -lm
+LDLIBS	 = -ljansson -lpcre2-8 -lz -lm
 
 # B is the build directory: build/ normally, build/san for sanitizers.
 B	?= build

@@ -2,7 +2,7 @@
 # Install the Debian packages ndflow needs to build and test, when any is missing.
 # As root it runs apt-get; otherwise it prints the command and fails.
 set -u
-pkgs="gcc make libc6-dev pkg-config libjansson-dev zlib1g-dev bats bats-assert bats-support jq datamash mandoc parallel prometheus-alertmanager curl chromium fonts-dejavu-core"
+pkgs="gcc make libc6-dev pkg-config libjansson-dev zlib1g-dev libpcre2-dev tzdata openssh-server openssh-client bats bats-assert bats-support jq datamash mandoc parallel prometheus-alertmanager curl chromium fonts-dejavu-core"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
