@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -17,6 +18,7 @@
 #include "table.h"
 #include "timeval.h"
 #include "windowing.h"
+#include "winfill.h"
 
 enum {
 	OPT_PARTIAL = CLI_TOOL_BASE,
@@ -28,7 +30,11 @@ enum {
 	OPT_EVERY,
 	OPT_STATE,
 	OPT_WHERE,
-	OPT_ALLOWED_LATENESS
+	OPT_ALLOWED_LATENESS,
+	OPT_PRECISION,
+	OPT_FINAL,
+	OPT_FILL,
+	OPT_ROUND
 };
 
 static const struct option longopts[] = {
@@ -44,15 +50,21 @@ static const struct option longopts[] = {
 	{ "state",	required_argument,	NULL, OPT_STATE },
 	{ "where",	required_argument,	NULL, OPT_WHERE },
 	{ "allowed-lateness", required_argument, NULL, OPT_ALLOWED_LATENESS },
+	{ "precision",	required_argument,	NULL, OPT_PRECISION },
+	{ "round",	required_argument,	NULL, OPT_ROUND },
+	{ "final",	no_argument,		NULL, OPT_FINAL },
+	{ "fill",	no_argument,		NULL, OPT_FILL },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
 static const struct cli_help help = {
-	"[options] SPEC ...",
+	"[options] SPEC ... [FILE ...]",
 	"Group records and compute aggregates.  SPEC is FUNC[:FIELD][=NAME] with FUNC one of\n"
 	"count sum min max mean var stddev median pN first last mode distinct\n"
-	"approx_distinct topN.  Reads standard input, or the -i files in order.",
+	"approx_distinct topN.  An operand whose FUNC part is not one of these is an input\n"
+	"file (- is standard input).  Reads standard input, or the -i files and the file\n"
+	"operands in order.",
 	"  -g, --group-by F,...     group by these fields\n"
 	"  -i, --input FILE         read FILE (repeatable; - is standard input)\n"
 	"      --partial            write mergeable state records instead of results\n"
@@ -60,6 +72,12 @@ static const struct cli_help help = {
 	"      --approx             quantiles by KLL sketch, distinct by HyperLogLog\n"
 	"      --sort [-]COL,...    sort each batch of results (- for descending)\n"
 	"      --top N              keep the first N results of each batch\n"
+	"      --final              write the results of every window at the end, as one\n"
+	"                           batch: --sort and --top rank all windows together\n"
+	"      --precision N        round computed reals to N digits after the point\n"
+	"                           (0 to 20, half away from zero); also --round N\n"
+	"      --fill               after window: a row with count 0 for each window\n"
+	"                           without events, per group, from its first window on\n"
 	"      --format FMT         ndjson (default), json, csv, tsv, table, markdown\n"
 	"                           or html\n"
 	"      --every N|DURATION   also emit running results every N records or\n"
@@ -72,6 +90,9 @@ static const struct cli_help help = {
 	"Examples:\n"
 	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
 	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
+	"  aggregate -g page --precision 2 mean:ms p99:ms events.ndjson\n"
+	"  window --tumbling 1h < ev.ndjson | aggregate --final --sort -count --top 10 count\n"
+	"  window --tumbling 1m < ev.ndjson | aggregate -g page --fill count\n"
 };
 
 enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
@@ -88,6 +109,7 @@ struct group {
 };
 #define GHDR	((sizeof(struct group) + 15) & ~(size_t)15)
 #define GBLOCK(g)	((char *)(g) + GHDR)
+#define FILL_MAX_GAP	10000000	/* --fill: empty windows in one gap; more is taken for a wrong time */
 
 /* The run: options, the group table, the output table and reused buffers. */
 static struct {
@@ -137,9 +159,20 @@ static struct {
 	struct rec_val		*gvals;		/* a state record's group values */
 	struct rec_path		**gs_paths, *ws_path, *we_path;	/* a state record's group members */
 	void			*scratch;	/* a state record's aggregate block */
-} A = { .gspec = "", .next_tick = TV_MIN, .state_line = 1 };
+	int			 precision;	/* --precision, or -1 */
+	bool			 final;		/* --final: one batch at the end */
+	bool			 fill;		/* --fill */
+	int64_t			 final_wm;	/* --final: the last watermark, written after the results */
+	struct wf		*fillst;	/* --fill: the windows and groups seen (lib/winfill) */
+	void			*fill_block;	/* --fill: an empty group's aggregate block */
+	bool			 fill_open;	/* --fill: a window's rows are being written */
+	int64_t			 fill_wend;	/* its end */
+} A = { .gspec = "", .next_tick = TV_MIN, .state_line = 1, .precision = -1, .final_wm = TV_MIN };
 
 static void	parse_options(int, char *[]);
+static void	check_output_options(void);
+static bool	is_spec(const char *);
+static void	add_file_operand(const char *);
 static void	setup(void);
 static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *windowed);
 static struct group	*group_get(bool windowed, int64_t wend);
@@ -155,6 +188,11 @@ static void	on_event(void *, struct rec *, const struct in_line *);
 static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
 static void	on_end(void *, bool);
 static void	on_free(void *);
+static void	final_results(void);
+static void	fill_note(struct group *);
+static void	fill_check(bool windowed, const struct diag_pos *);
+static void	fill_batch_row(struct group *, bool last);
+static void	csv_columns(void);
 
 static const struct run_ops ops = {
 	.event = on_event,
@@ -228,6 +266,16 @@ option(int c)
 	case OPT_ALLOWED_LATENESS:	/* --allowed-lateness D: keep closed windows for revisions */
 		A.allowed = cli_duration("--allowed-lateness", optarg, CLI_DUR_ZERO_OK);
 		break;
+	case OPT_PRECISION:	/* --precision N (--round N): digits of computed reals */
+	case OPT_ROUND:
+		A.precision = (int)cli_uint(c == OPT_ROUND ? "--round" : "--precision", optarg, 0, 20);
+		break;
+	case OPT_FINAL:		/* --final: every window's results in one batch at the end */
+		A.final = true;
+		break;
+	case OPT_FILL:		/* --fill: rows for the windows a group has no events in */
+		A.fill = true;
+		break;
 	case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
 		expr_free(A.where);
 		A.where = cli_expr("--where", optarg);
@@ -243,6 +291,7 @@ option(int c)
 static void
 parse_options(int argc, char *argv[])
 {
+	const char **typed;	/* each spec as given, for messages */
 	size_t i, j;
 	int c;
 	char why[512];
@@ -251,11 +300,16 @@ parse_options(int argc, char *argv[])
 	aggs_init(&A.aggs);
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "g:i:", longopts, NULL)) != -1)
 		option(c);
-	if (optind == argc)
-		diag_usage_error("no aggregate given (for example: count, sum:value, p99:value)");
+	typed = xcalloc((size_t)argc, sizeof(*typed));
 	for (; optind < argc; optind++)
-		if (aggs_add(&A.aggs, argv[optind], why, sizeof(why)) != 0)
+		if (!is_spec(argv[optind]))
+			add_file_operand(argv[optind]);
+		else if (aggs_add(&A.aggs, argv[optind], why, sizeof(why)) != 0)
 			diag_usage_error("%s", why);
+		else
+			typed[A.aggs.nspecs - 1] = argv[optind];
+	if (A.aggs.nspecs == 0)
+		diag_usage_error("no aggregate given (for example: count, sum:value, p99:value)");
 	aggs_finish(&A.aggs, A.approx);
 	A.gnames = xcalloc(A.ng ? A.ng : 1, sizeof(*A.gnames));
 	for (i = 0; i < A.ng; i++) {
@@ -267,7 +321,8 @@ parse_options(int argc, char *argv[])
 		for (j = 0; j < A.aggs.nspecs; j++)
 			if (strcmp(A.gnames[i], A.aggs.specs[j].name) == 0)
 				diag_usage_error("duplicate output name '%s' in spec '%s'",
-				    A.aggs.specs[j].name, argv[argc - (int)A.aggs.nspecs + (int)j]);
+				    A.aggs.specs[j].name, typed[j]);
+	free(typed);
 	if (A.partial && ((A.format && A.format != tb_format("ndjson")) || A.nsorts || A.top))
 		diag_usage_error("--partial writes state records: --format, --sort and --top do not apply");
 	if (A.partial && A.every_n + (uint64_t)A.every_d)
@@ -276,6 +331,65 @@ parse_options(int argc, char *argv[])
 		diag_usage_error("--merge and --every cannot be combined");
 	if (A.merge && A.where)
 		diag_usage_error("--where does not apply to --merge: filter the --partial runs");
+	check_output_options();
+}
+
+/* check_output_options refuses --precision, --final and --fill where they mean nothing. */
+static void
+check_output_options(void)
+{
+	if (A.partial && A.precision >= 0)
+		diag_usage_error("--partial writes state records: --precision does not apply");
+	if (A.partial && (A.final || A.fill))
+		diag_usage_error("--partial writes state records: use --%s on the --merge run",
+		    A.final ? "final" : "fill");
+	if (A.final && A.every_n + (uint64_t)A.every_d)
+		diag_usage_error("--final and --every cannot be combined");
+	if ((A.final || A.fill) && A.state_path)
+		diag_usage_error("--%s and --state cannot be combined", A.final ? "final" : "fill");
+	if (A.final && A.allowed > 0)
+		diag_usage_error("--final and --allowed-lateness cannot be combined: "
+		    "a revised window would be ranked twice");
+}
+
+/*
+ * is_spec tells an operand that is a spec from an input file: a spec's
+ * FUNC part (up to its first ':' or '=') is a function's name, or the
+ * name of pN or topN followed by digits and dots.  Anything else, such
+ * as "events.ndjson", "./count" or "-", is a file.
+ */
+static bool
+is_spec(const char *arg)
+{
+	size_t len = strcspn(arg, ":="), nl, i;
+	const struct agg_func *fn;
+
+	for (i = 0; i < agg_nfuncs; i++) {
+		fn = &agg_funcs[i];
+		nl = strlen(fn->name);
+		if (fn->flags & AGG_HIDDEN || len < nl || memcmp(arg, fn->name, nl) != 0)
+			continue;
+		if (len == nl && !(fn->flags & (AGG_PCT | AGG_NUM)))
+			return true;
+		if (len > nl && (fn->flags & (AGG_PCT | AGG_NUM)) && arg[nl] >= '0' && arg[nl] <= '9' &&
+		    strspn(arg + nl, "0123456789.") == len - nl)
+			return true;
+	}
+	return false;
+}
+
+/* add_file_operand takes an operand that is not a spec as an input file; one that does not exist is more likely a mistyped spec. */
+static void
+add_file_operand(const char *arg)
+{
+	struct stat st;
+
+	if (strcmp(arg, "-") != 0 && stat(arg, &st) != 0 && errno == ENOENT)
+		diag_usage_error("'%s' is neither an aggregate (FUNC[:FIELD][=NAME], FUNC one of count sum min "
+		    "max mean var stddev median pN first last mode distinct approx_distinct topN) "
+		    "nor a file; give input files as operands that exist or with -i", arg);
+	A.inputs = xrealloc(A.inputs, (size_t)(A.ninputs + 1) * sizeof(*A.inputs));
+	A.inputs[A.ninputs++] = (char *)arg;
 }
 
 /* is_column reports whether col is an output column some batch can have. */
@@ -320,6 +434,10 @@ make_table(void)
 	if (A.top && tb_nsort(A.table) == 0)
 		tb_sort(A.table, A.aggs.specs[0].name, true);
 	tb_top(A.table, A.top);
+	/* --precision: the numeric functions' results; counts are integers, first/last/mode/topN values as they came. */
+	for (i = 0; A.precision >= 0 && i < A.aggs.nspecs; i++)
+		if (A.aggs.specs[i].fn->flags & AGG_NUMERIC)
+			tb_round(A.table, A.aggs.specs[i].name, (unsigned)A.precision);
 }
 
 /* setup makes what the run needs once the options are known. */
@@ -343,6 +461,10 @@ setup(void)
 	A.ngroups_stat = diag_counter("groups");
 	A.overflows = diag_counter("overflows");
 	A.visited = diag_counter("groups_visited");
+	if (A.fill) {
+		A.fillst = wf_new(FILL_MAX_GAP);
+		A.fill_block = xmalloc(A.aggs.size ? A.aggs.size : 1);
+	}
 }
 
 /* on_watermark emits the results of the windows it closes first, then passes it on. */
@@ -350,6 +472,11 @@ static void
 on_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
 {
 	emit(EMIT_CLOSED, t);
+	/* --final: the results come at the end, so the watermark that follows them does too. */
+	if (A.final) {
+		A.final_wm = t > A.final_wm ? t : A.final_wm;
+		return;
+	}
 	/* Only NDJSON has a place for a control record. */
 	if (!A.cli.no_watermarks && A.ndjson)
 		rec_emit(rec, stdout, NULL, 0);
@@ -387,6 +514,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	}
 	if (key_of(rec, ln, &wend, &windowed) != 0)
 		return;
+	fill_check(windowed, &ln->pos);
 	g = group_get(windowed, wend);
 	update(rec, ln, g);
 	if (A.every_n && ++A.nrec % A.every_n == 0)
@@ -412,7 +540,27 @@ on_end(void *ctx, bool keep)
 		emit(EMIT_BATCH, 0);
 	else
 		emit(EMIT_ALL, TV_MAX);
+	if (A.final)
+		final_results();
 	tb_end(A.table);
+}
+
+/* final_results writes --final's one batch: every window's rows, sorted and cut together, then the last watermark. */
+static void
+final_results(void)
+{
+	struct buf wm = BUF_INIT;
+
+	csv_columns();
+	tb_flush(A.table);
+	diag_out += tb_written(A.table);
+	if (A.final_wm != TV_MIN && !A.cli.no_watermarks && A.ndjson) {
+		buf_adds(&wm, "{\"@watermark\":");
+		jw_time(&wm, A.final_wm);
+		buf_adds(&wm, "}\n");
+		fwrite(wm.p, 1, wm.len, stdout);
+		buf_free(&wm);
+	}
 }
 
 static void
@@ -612,6 +760,8 @@ group_get(bool windowed, int64_t wend)
 		aggs_state_init(&A.aggs, GBLOCK(g));
 		if (windowed)
 			wh_push(g);
+		if (windowed && A.fill)
+			fill_note(g);
 		(*A.ngroups_stat)++;
 	}
 	if (A.cur_rev > g->rev)
@@ -805,6 +955,7 @@ merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz
 	if (state_group(rec, pos, &s) != 0)
 		goto bad;
 	state_specs(pos, &s);
+	fill_check(s.windowed, pos);
 
 	/* The key as key_of would build it for an event of this group. */
 	key_begin(s.windowed ? &s.ws : NULL, s.windowed ? &s.we : NULL);
@@ -968,6 +1119,8 @@ put_results(enum emit_kind kind)
 
 	for (i = 0; i < A.nbatch; i++) {
 		g = A.batch[i];
+		if (A.fill && kind != EMIT_RUNNING)
+			fill_batch_row(g, false);
 		agg_cols_reset(&A.row);
 		group_cols(g, &A.row);
 		if (aggs_result(&A.aggs, GBLOCK(g), &A.row) > 0) {
@@ -986,6 +1139,10 @@ put_results(enum emit_kind kind)
 			agg_cols_add(&A.row, "final", final ? "true" : "false", final ? 4 : 5);
 		put_row(&A.row);
 	}
+	if (A.fill && kind != EMIT_RUNNING)
+		fill_batch_row(NULL, true);
+	if (A.final)
+		return;	/* the rows wait in the table for the end */
 	csv_columns();
 	tb_flush(A.table);	/* a failed write stays in ferror(stdout), which lib/run checks */
 	diag_out += tb_written(A.table) - before;
@@ -1075,6 +1232,102 @@ emit(enum emit_kind kind, int64_t wm)
 		close_batch(kind, wm);
 }
 
+/* ---- --fill: rows for the windows a group has no events in (lib/winfill finds them) ---- */
+
+/* fill_check ends the run with status 2 when --fill meets a record without windows: there is nothing to fill. */
+static void
+fill_check(bool windowed, const struct diag_pos *pos)
+{
+	if (A.fill && !windowed)
+		diag_die(EX_USAGE, "%s:%llu: --fill needs windows, and this record has no window_start and "
+		    "window_end: pipe the input through window(1) first", pos->file, (unsigned long long)pos->line);
+}
+
+/* gkey returns the -g part of a windowed group's key (after 'W' and the two window bounds). */
+static const char *
+gkey(const struct group *g, size_t *len)
+{
+	size_t klen;
+	const char *k = hm_key(g, &klen), *p = k + 1;
+
+	p += strlen(p) + 1;
+	p += strlen(p) + 1;
+	*len = klen - (size_t)(p - k);
+	return p;
+}
+
+/* fill_note tells lib/winfill of a new window group; a window of another length ends the run. */
+static void
+fill_note(struct group *g)
+{
+	static const struct tv_format iso = { TV_ISO, NULL };
+	const char *k = (const char *)hm_key(g, &(size_t){ 0 }) + 1, *why, *key;
+	int64_t start;
+	size_t len;
+
+	/* The window_start text is a JSON string: its inside is the time. */
+	if (k[0] != '"' || tv_parse(&iso, k + 1, strlen(k) - 2, &start, &why) != 0)
+		diag_die(EX_REJECTED, "--fill: window_start %s is not a time", k);
+	key = gkey(g, &len);
+	if (wf_note(A.fillst, start, g->wend, key, len, &why) != 0)
+		diag_die(EX_USAGE, "--fill: %s", why);
+}
+
+/* put_fill_row adds the row of a group in a window without its events: the results of an empty group. */
+static void
+put_fill_row(void *ctx, int64_t start, int64_t end, const char *key, size_t keylen)
+{
+	const char *k = key, *e;
+	size_t i;
+
+	agg_cols_reset(&A.row);
+	buf_reset(&A.out);
+	jw_time(&A.out, start);
+	agg_cols_add(&A.row, "window_start", A.out.p, A.out.len);
+	buf_reset(&A.out);
+	jw_time(&A.out, end);
+	agg_cols_add(&A.row, "window_end", A.out.p, A.out.len);
+	for (i = 0; i < A.ng && k < key + keylen; i++) {
+		e = strchr(k, '\0');
+		agg_cols_add(&A.row, A.gnames[i], k, (size_t)(e - k));
+		k = e + 1;
+	}
+	aggs_state_init(&A.aggs, A.fill_block);
+	aggs_result(&A.aggs, A.fill_block, &A.row);
+	aggs_state_free(&A.aggs, A.fill_block);
+	if (A.every_n || A.every_d)
+		agg_cols_add(&A.row, "final", "true", 4);
+	put_row(&A.row);
+}
+
+/*
+ * fill_batch_row is called before each group of a batch is written (and
+ * with last after the batch): when the group starts another window, the
+ * window before it gets the rows of its missing groups, and the windows
+ * without events up to the new one are filled.
+ */
+static void
+fill_batch_row(struct group *g, bool last)
+{
+	const char *why, *key;
+	size_t len;
+
+	if (A.fill_open && (last || !g->windowed || g->wend != A.fill_wend)) {
+		wf_end(A.fillst, put_fill_row, NULL);
+		A.fill_open = false;
+	}
+	if (last || !g->windowed)
+		return;
+	if (!A.fill_open) {
+		if (wf_begin(A.fillst, g->wend - wf_length(A.fillst), g->wend, put_fill_row, NULL, &why) != 0)
+			diag_die(EX_REJECTED, "--fill: %s; is a time wrong?", why);
+		A.fill_open = true;
+		A.fill_wend = g->wend;
+	}
+	key = gkey(g, &len);
+	wf_present(A.fillst, key, len);
+}
+
 /* group_del frees a group and takes it out of the table. */
 static void
 group_del(struct group *g)
@@ -1152,6 +1405,8 @@ free_groups(void)
 	free(A.fpaths);
 	free(A.vals);
 	free(A.sorts);
+	wf_free(A.fillst);
+	free(A.fill_block);
 	buf_free(&A.key);
 	buf_free(&A.out);
 	aggs_free(&A.aggs);

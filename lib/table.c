@@ -33,6 +33,7 @@ struct column {
 	size_t	 width;		/* table: terminal columns, once the name has been printed */
 	bool	 numeric;	/* right-aligned: decided when the name is first printed */
 	bool	 hasnum, hasother;	/* what the batch that first prints the name holds */
+	int	 digits;	/* tb_round: digits after the point for its reals, or -1 */
 };
 
 struct sortkey {
@@ -73,6 +74,10 @@ struct tb {
 	struct sortkey	*keys;
 	size_t		 nkeys;
 	uint64_t	 top;
+	struct sortkey	*rounds;	/* tb_round: column names, digits in .desc's place */
+	int		*rdigits;
+	size_t		 nrounds;
+	struct buf	 rbuf;		/* a rounded cell's text */
 	size_t		*order, *tmp;	/* the batch in output order; merge-sort scratch */
 	size_t		*keycell;	/* nkeys x nrows: the cell each key compares, or NONE */
 	size_t		 caporder, capkeycell;
@@ -442,6 +447,18 @@ col_find(const struct tb *t, const char *name)
 	return NONE;
 }
 
+/* round_of returns the digits tb_round gave a column name, or -1. */
+static int
+round_of(const struct tb *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrounds; i++)
+		if (strcmp(t->rounds[i].name, name) == 0)
+			return t->rdigits[i];
+	return -1;
+}
+
 static size_t
 col_get(struct tb *t, const char *name)
 {
@@ -459,6 +476,7 @@ col_get(struct tb *t, const char *name)
 		c = &t->cols[i];
 		memset(c, 0, sizeof(*c));
 		c->name = xstrdup(name);
+		c->digits = round_of(t, name);
 		jw_cstr(&j, name);
 		c->jlen = j.len;
 		c->jname = buf_cstr(&j);
@@ -637,6 +655,18 @@ classify(const char *s, size_t n, struct cell *c)
 	return 0;
 }
 
+/* strpbrk_n reports whether any byte of set is in s[0..n). */
+static bool
+strpbrk_n(const char *s, size_t n, const char *set)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strchr(set, s[i]) != NULL)
+			return true;
+	return false;
+}
+
 /* add_cell appends a classified cell (c->type and its value filled) with its JSON text to the current row. */
 static void
 add_cell(struct tb *t, const char *column, const char *json, size_t len, struct cell *c)
@@ -644,6 +674,14 @@ add_cell(struct tb *t, const char *column, const char *json, size_t len, struct 
 	if (!t->inrow)
 		tb_row(t);
 	c->col = col_get(t, column);
+	/* A real in a rounded column is kept rounded; c->d keeps its exact value for sorting. */
+	if (t->cols[c->col].digits >= 0 && c->type == C_NUMBER && strpbrk_n(json, len, ".eE")) {
+		buf_reset(&t->rbuf);
+		if (tb_round_text(&t->rbuf, json, len, (unsigned)t->cols[c->col].digits) == 0) {
+			json = t->rbuf.p;
+			len = t->rbuf.len;
+		}
+	}
 	c->off = t->bytes.len;
 	c->len = len;
 	buf_add(&t->bytes, json, len);
@@ -844,6 +882,120 @@ void
 tb_top(struct tb *t, uint64_t n)
 {
 	t->top = n;
+}
+
+void
+tb_round(struct tb *t, const char *column, unsigned digits)
+{
+	size_t i;
+
+	t->rounds = xrealloc(t->rounds, (t->nrounds + 1) * sizeof(*t->rounds));
+	t->rdigits = xrealloc(t->rdigits, (t->nrounds + 1) * sizeof(*t->rdigits));
+	t->rounds[t->nrounds].name = xstrdup(column);
+	t->rdigits[t->nrounds++] = (int)digits;
+	for (i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, column) == 0)
+			t->cols[i].digits = (int)digits;
+}
+
+/*
+ * tb_round_text: the number's digits go to d[0..nd) without leading
+ * zeros, its decimal point after `point` of them (point may be negative
+ * or past nd); they are cut after the point + digits'th, rounding half
+ * away from zero, and written back in fixed notation.
+ */
+#define ROUND_MAXPOINT	1000	/* a number beyond 10^1000 or below 10^-1000 is kept as it is */
+
+int
+tb_round_text(struct buf *out, const char *s, size_t n, unsigned digits)
+{
+	char small[64], *d;
+	const char *p = s, *e = s + n;
+	long point = 0, exp = 0, keep, i;
+	size_t nd = 0;
+	bool neg = false, any = false, eneg = false, zero;
+
+	if (p < e && *p == '-') {
+		neg = true;
+		p++;
+	}
+	d = n <= sizeof(small) ? small : xmalloc(n);
+	for (; p < e && *p >= '0' && *p <= '9'; p++, any = true) {
+		if (nd > 0 || *p != '0')
+			d[nd++] = *p;
+		if (nd > 0)
+			point++;
+	}
+	if (p < e && *p == '.') {
+		for (p++; p < e && *p >= '0' && *p <= '9'; p++, any = true) {
+			if (nd > 0 || *p != '0')
+				d[nd++] = *p;
+			else
+				point--;
+		}
+	}
+	if (any && p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		if (p == e)
+			any = false;
+		for (; p < e && *p >= '0' && *p <= '9'; p++)
+			if (exp < 10 * ROUND_MAXPOINT)
+				exp = exp * 10 + (*p - '0');
+	}
+	if (!any || p != e || digits > ROUND_MAXPOINT) {
+		if (d != small)
+			free(d);
+		errno = EINVAL;
+		return -1;
+	}
+	point += eneg ? -exp : exp;
+	if (nd > 0 && (point > ROUND_MAXPOINT || point < -ROUND_MAXPOINT)) {
+		buf_add(out, s, n);
+		if (d != small)
+			free(d);
+		return 0;
+	}
+	keep = point + (long)digits;
+	if (keep < 0)
+		nd = 0;
+	else if ((size_t)keep < nd) {
+		bool up = d[keep] >= '5';	/* a tie (5 and nothing after, or more) rounds away from zero */
+
+		nd = (size_t)keep;
+		for (i = keep - 1; up && i >= 0; i--) {
+			if (d[i] == '9')
+				d[i] = '0';
+			else {
+				d[i]++;
+				up = false;
+			}
+		}
+		if (up) {	/* 9.99 -> 10.0: a new first digit */
+			if (nd > 0)
+				memmove(d + 1, d, nd);
+			d[0] = '1';
+			nd++;
+			point++;
+		}
+	}
+	for (zero = true, i = 0; i < (long)nd; i++)
+		if (d[i] != '0')
+			zero = false;
+	if (neg && !zero)	/* a result of zero is written without its sign */
+		buf_addc(out, '-');
+	if (point <= 0)
+		buf_addc(out, '0');
+	for (i = 0; i < point; i++)
+		buf_addc(out, i < (long)nd ? d[i] : '0');
+	if (digits > 0)
+		buf_addc(out, '.');
+	for (i = point; i < point + (long)digits; i++)
+		buf_addc(out, i >= 0 && i < (long)nd ? d[i] : '0');
+	if (d != small)
+		free(d);
+	return 0;
 }
 
 /* cmp_cells orders two non-null cells ascending. */
@@ -1425,6 +1577,11 @@ tb_free(struct tb *t)
 	}
 	for (i = 0; i < t->nkeys; i++)
 		free(t->keys[i].name);
+	for (i = 0; i < t->nrounds; i++)
+		free(t->rounds[i].name);
+	free(t->rounds);
+	free(t->rdigits);
+	buf_free(&t->rbuf);
 	free(t->cols);
 	free(t->map);
 	free(t->keys);

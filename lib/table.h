@@ -145,6 +145,29 @@ const char	*tb_sort_key(const struct tb *, size_t i, bool *desc);
 void	tb_top(struct tb *, uint64_t n);
 
 /*
+ * tb_round writes the reals of a column (a number whose text has a
+ * fraction or an exponent; an integer's text is kept) rounded to digits
+ * after the point, by tb_round_text.  Sorting still compares the exact
+ * values.  The column need not exist yet; the setting applies to cells
+ * added from now on.  The name is copied.
+ */
+void	tb_round(struct tb *, const char *column, unsigned digits);
+
+/*
+ * tb_round_text appends the JSON number s[0..n) rounded to digits after
+ * the point, in fixed notation with exactly that many digits ("2.50",
+ * "3" for 0 digits, "0.00" for a result of zero, never "-0.00").  The
+ * rounding is done on the decimal digits of the text, half away from
+ * zero: "2.675" gives "2.68" and "0.125" gives "0.13" (printf's %.2f and
+ * python's round() work on the nearest double and round those to 2.67
+ * and 0.12).  A number past 10^1000 or below 10^-1000 is appended as it
+ * is.  Returns 0, or -1 with errno EINVAL (nothing appended) when s is
+ * not a JSON number or digits is over 1000.
+ */
+struct buf;
+int	tb_round_text(struct buf *out, const char *s, size_t n, unsigned digits);
+
+/*
  * tb_row starts a new row in the pending batch.  A cell added when no row
  * is open (at the start, or after a flush) starts one itself.
  */
