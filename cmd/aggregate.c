@@ -62,9 +62,9 @@ static const struct cli_help help = {
 	"[options] SPEC ... [FILE ...]",
 	"Group records and compute aggregates.  SPEC is FUNC[:FIELD][=NAME] with FUNC one of\n"
 	"count sum min max mean var stddev median pN first last mode distinct\n"
-	"approx_distinct topN.  An operand whose FUNC part is not one of these is an input\n"
-	"file (- is standard input).  Reads standard input, or the -i files and the file\n"
-	"operands in order.",
+	"approx_distinct topN.  An operand with no ':' or '=' that is not a FUNC is an\n"
+	"input file (- is standard input).  Reads standard input, or the -i files and then\n"
+	"the file operands, in order.",
 	"  -g, --group-by F,...     group by these fields\n"
 	"  -i, --input FILE         read FILE (repeatable; - is standard input)\n"
 	"      --partial            write mergeable state records instead of results\n"
@@ -353,17 +353,19 @@ check_output_options(void)
 }
 
 /*
- * is_spec tells an operand that is a spec from an input file: a spec's
- * FUNC part (up to its first ':' or '=') is a function's name, or the
- * name of pN or topN followed by digits and dots.  Anything else, such
+ * is_spec tells an operand that is a spec from an input file, by its
+ * text alone: a spec holds a ':' or a '=', or is a function's name (or
+ * pN or topN: the name followed by digits and dots).  Anything else, such
  * as "events.ndjson", "./count" or "-", is a file.
  */
 static bool
 is_spec(const char *arg)
 {
-	size_t len = strcspn(arg, ":="), nl, i;
+	size_t len = strlen(arg), nl, i;
 	const struct agg_func *fn;
 
+	if (strpbrk(arg, ":=") != NULL)
+		return true;
 	for (i = 0; i < agg_nfuncs; i++) {
 		fn = &agg_funcs[i];
 		nl = strlen(fn->name);
@@ -385,9 +387,7 @@ add_file_operand(const char *arg)
 	struct stat st;
 
 	if (strcmp(arg, "-") != 0 && stat(arg, &st) != 0 && errno == ENOENT)
-		diag_usage_error("'%s' is neither an aggregate (FUNC[:FIELD][=NAME], FUNC one of count sum min "
-		    "max mean var stddev median pN first last mode distinct approx_distinct topN) "
-		    "nor a file; give input files as operands that exist or with -i", arg);
+		diag_usage_error("'%s' is neither a file nor an aggregate (unknown function '%s')", arg, arg);
 	A.inputs = xrealloc(A.inputs, (size_t)(A.ninputs + 1) * sizeof(*A.inputs));
 	A.inputs[A.ninputs++] = (char *)arg;
 }

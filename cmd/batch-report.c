@@ -46,7 +46,9 @@ enum {
 	OPT_TOP,
 	OPT_APPROX,
 	OPT_PROGRESS,
-	OPT_NO_PROGRESS
+	OPT_NO_PROGRESS,
+	OPT_PRECISION,
+	OPT_ROUND
 };
 
 static const struct option longopts[] = {
@@ -69,6 +71,8 @@ static const struct option longopts[] = {
 	{ "approx",		no_argument,		NULL, OPT_APPROX },
 	{ "progress",		no_argument,		NULL, OPT_PROGRESS },
 	{ "no-progress",	no_argument,		NULL, OPT_NO_PROGRESS },
+	{ "precision",		required_argument,	NULL, OPT_PRECISION },
+	{ "round",		required_argument,	NULL, OPT_ROUND },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -96,11 +100,16 @@ static const struct cli_help help = {
 	"  -j, --jobs N             read regular files with N worker processes\n"
 	"      --top N              rows in top lists (default 10)\n"
 	"      --approx             distinct counts and quantiles from sketches\n"
+	"      --precision N        reals with N digits after the point in every format\n"
+	"                           (0 to 20, half away from zero; default: shortest in\n"
+	"                           json and csv, 3 digits in text, markdown, html);\n"
+	"                           also --round N\n"
 	"      --progress           show progress on stderr even when not a terminal\n"
 	"      --no-progress        never show progress\n",
 	"Examples:\n"
 	"  batch-report --date 2024-03-15 events.ndjson\n"
 	"  batch-report --input-format combined --format html -o report.html access.log\n"
+	"  batch-report --precision 2 --format csv events.ndjson\n"
 };
 
 /* What a section needs while records are read. */
@@ -158,6 +167,7 @@ static struct {
 	const char		*format;
 	const char		*compare, *output;
 	uint64_t		 jobs, top;
+	int			 precision;	/* --precision, or -1 */
 	bool			 approx;
 	int			 progress;	/* -1 never, 0 on a terminal, 1 always */
 	const char		*worker;	/* -j: in a worker, the file its states go to */
@@ -175,7 +185,7 @@ static struct {
 	struct groups		*g_hours, *g_hist, *g_dist;
 	struct hm		*sessions;	/* session key -> struct sess_list */
 	struct hset		 dups;
-	struct buf		 key, txt;
+	struct buf		 key, txt, num;
 	struct rec_val		 vals[2];
 
 	uint64_t		 w_rejected, w_blank;	/* -j: the workers' rejected and blank lines */
@@ -254,6 +264,7 @@ static double	mean_of(const double *v, size_t n);
 static void	jwrite(struct buf *b, json_t *v, int depth);
 static void	jcompact(struct buf *b, json_t *v, int depth);
 static void	jscalar(struct buf *b, json_t *v);
+static void	real_text(struct buf *b, double d, int digits, bool human);
 static void	cell(struct tb *t, const char *name, json_t *v, bool exact);
 static void	html_text(const char *s);
 static struct tb *	table_open(const char *title);
@@ -361,6 +372,7 @@ parse_options(int argc, char *argv[])
 	cli_init(&R.cli);
 	R.top = 10;
 	R.jobs = 1;
+	R.precision = -1;
 	R.tz = "UTC";
 	R.since = TV_MIN;
 	R.until = TV_MAX;
@@ -393,6 +405,8 @@ parse_options(int argc, char *argv[])
 		case 'j':		R.jobs = cli_uint("--jobs", optarg, 1, 64); break;
 		case OPT_TOP:		R.top = cli_uint("--top", optarg, 1, 1000000); break;
 		case OPT_APPROX:	R.approx = true; break;
+		case OPT_PRECISION:	R.precision = (int)cli_uint("--precision", optarg, 0, 20); break;
+		case OPT_ROUND:		R.precision = (int)cli_uint("--round", optarg, 0, 20); break;
 		case OPT_PROGRESS:	R.progress = 1; break;
 		case OPT_NO_PROGRESS:	R.progress = -1; break;
 		default:
@@ -1667,7 +1681,7 @@ jscalar(struct buf *b, json_t *v)
 		jw_int(b, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		jw_real(b, json_real_value(v));
+		real_text(b, json_real_value(v), R.precision, false);
 		break;
 	case JSON_TRUE:
 		buf_adds(b, "true");
@@ -1680,28 +1694,49 @@ jscalar(struct buf *b, json_t *v)
 	}
 }
 
-/* human is how a format for people shows a cell: reals to three decimals, strings as they are. */
+/*
+ * real_text appends a real: with --precision (digits >= 0) rounded to
+ * that many digits after the point, as aggregate rounds (tb_round_text);
+ * otherwise, for people (human), to three digits without trailing zeros,
+ * and else in its shortest form.  NaN and infinities are null.
+ */
+static void
+real_text(struct buf *b, double d, int digits, bool human)
+{
+	size_t at = b->len;
+
+	if (digits < 0 && !human) {
+		jw_real(b, d);
+		return;
+	}
+	/* The shortest text that reads back as d is what is rounded: 2.675 is 2.68 at 2 digits. */
+	buf_reset(&R.num);
+	jw_real(&R.num, d);
+	if (!isfinite(d) || tb_round_text(b, R.num.p, R.num.len, (unsigned)(digits < 0 ? 3 : digits)) != 0) {
+		buf_adds(b, "null");
+		return;
+	}
+	if (digits >= 0 || memchr(b->p + at, '.', b->len - at) == NULL)
+		return;
+	while (b->p[b->len - 1] == '0')
+		b->len--;
+	if (b->p[b->len - 1] == '.')
+		b->len--;
+}
+
+/* cell is how a format shows a value: for people (not exact), reals to three decimals; strings as they are. */
 static void
 cell(struct tb *t, const char *name, json_t *v, bool exact)
 {
-	char b[64];
-	int n;
-
 	R.txt.len = 0;
-	if (json_is_real(v) && !exact) {
-		n = snprintf(b, sizeof(b), "%.3f", json_real_value(v));
-		while (n > 1 && b[n - 1] == '0' && strchr(b, '.') != NULL)
-			n--;
-		if (b[n - 1] == '.')
-			n--;
-		if (!isfinite(json_real_value(v)))
-			tb_cell_null(t, name);
-		else
-			tb_cell(t, name, b, (size_t)n);
-		return;
-	}
-	jscalar(&R.txt, v);
-	tb_cell(t, name, R.txt.p, R.txt.len);
+	if (json_is_real(v))
+		real_text(&R.txt, json_real_value(v), R.precision, !exact);
+	else
+		jscalar(&R.txt, v);
+	if (R.txt.len == 4 && memcmp(R.txt.p, "null", 4) == 0)
+		tb_cell_null(t, name);
+	else
+		tb_cell(t, name, R.txt.p, R.txt.len);
 }
 
 enum outkind { OUT_TEXT, OUT_MARKDOWN, OUT_JSON, OUT_CSV, OUT_HTML };
@@ -2899,6 +2934,7 @@ on_free(void *ctx)
 	free(R.dups.slot);
 	buf_free(&R.key);
 	buf_free(&R.txt);
+	buf_free(&R.num);
 	agg_cols_free(&cols);
 	json_decref(R.prev);
 	hm_free(R.reasons);

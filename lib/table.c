@@ -99,6 +99,11 @@ struct tb {
 #define SPILL_AT	65536
 
 static void	write_rows(struct tb *);
+static void	compact(struct tb *);
+static void	sort_batch(struct tb *);
+
+#define COMPACT_TOP	(1u << 20)	/* a larger top is kept whole */
+#define COMPACT_SLACK	4096
 
 /* ---- Terminal widths ---- */
 
@@ -511,6 +516,8 @@ tb_row(struct tb *t)
 {
 	if (t->nrows > 0 && t->fmt->streams && t->nkeys == 0 && t->top == 0)
 		write_rows(t);	/* a finished row that no batch can reorder: out now */
+	if (t->top > 0 && t->nkeys > 0 && t->top <= COMPACT_TOP && t->nrows >= 2 * t->top + COMPACT_SLACK)
+		compact(t);	/* a batch with top N holds at most about 2N + slack rows */
 	if (t->nrows == t->caprows) {
 		t->caprows = t->caprows ? 2 * t->caprows : 64;
 		t->rows = xrealloc(t->rows, t->caprows * sizeof(*t->rows));
@@ -1102,6 +1109,55 @@ sort_batch(struct tb *t)
 	}
 	if (src != t->order)
 		memcpy(t->order, src, n * sizeof(*src));
+}
+
+/*
+ * compact keeps only the first top rows of the pending batch, in sorted
+ * order, and drops the others with their bytes.  The rows that follow are
+ * added after them, so the batch's stable sort at the flush still ranks
+ * a later row after an earlier one it ties with: the flush writes what
+ * it would have written from every row.
+ */
+static void
+compact(struct tb *t)
+{
+	struct buf nb = BUF_INIT;
+	struct cell *nc, c;
+	struct row *nr;
+	size_t keep = (size_t)t->top, i, k, r, ncells = 0, off;
+
+	sort_batch(t);
+	for (i = 0; i < keep; i++)
+		ncells += t->rows[t->order[i]].ncells;
+	nc = xmalloc(t->capcells * sizeof(*nc));
+	nr = xmalloc(t->caprows * sizeof(*nr));
+	ncells = 0;
+	for (i = 0; i < keep; i++) {
+		r = t->order[i];
+		nr[i].cell0 = ncells;
+		nr[i].ncells = t->rows[r].ncells;
+		for (k = 0; k < t->rows[r].ncells; k++) {
+			c = t->cells[t->rows[r].cell0 + k];
+			off = nb.len;
+			buf_add(&nb, t->bytes.p + c.off, c.len);
+			if (c.toff >= c.off && c.toff + c.tlen <= c.off + c.len)
+				c.toff = off + (c.toff - c.off);	/* the text is inside the JSON */
+			else {
+				buf_add(&nb, t->bytes.p + c.toff, c.tlen);	/* unescaped, after it */
+				c.toff = off + c.len;
+			}
+			c.off = off;
+			nc[ncells++] = c;
+		}
+	}
+	free(t->cells);
+	free(t->rows);
+	buf_free(&t->bytes);
+	t->cells = nc;
+	t->rows = nr;
+	t->bytes = nb;
+	t->ncells = ncells;
+	t->nrows = keep;
 }
 
 /* ---- Formats ---- */

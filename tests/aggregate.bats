@@ -552,7 +552,7 @@ EOF
 @test "--help shows the usage and -V the version" {
 	run aggregate --help
 	assert_success
-	assert_line --index 0 'Usage: aggregate [options] SPEC ...'
+	assert_line --index 0 'Usage: aggregate [options] SPEC ... [FILE ...]'
 	assert_output --partial '--partial'
 	run aggregate -V
 	assert_success
