@@ -380,13 +380,17 @@ is_spec(const char *arg)
 	return false;
 }
 
-/* add_file_operand takes an operand that is not a spec as an input file; one that does not exist is more likely a mistyped spec. */
+/*
+ * add_file_operand takes an operand that is not a spec as an input file.
+ * A bare word (no '/' or '.') that is no file is more likely a mistyped
+ * function: that is a usage error; a missing path is lib/run's to report.
+ */
 static void
 add_file_operand(const char *arg)
 {
 	struct stat st;
 
-	if (strcmp(arg, "-") != 0 && stat(arg, &st) != 0 && errno == ENOENT)
+	if (strpbrk(arg, "/.") == NULL && strcmp(arg, "-") != 0 && stat(arg, &st) != 0 && errno == ENOENT)
 		diag_usage_error("'%s' is neither a file nor an aggregate (unknown function '%s')", arg, arg);
 	A.inputs = xrealloc(A.inputs, (size_t)(A.ninputs + 1) * sizeof(*A.inputs));
 	A.inputs[A.ninputs++] = (char *)arg;
