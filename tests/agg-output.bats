@@ -29,7 +29,9 @@ for line in sys.stdin:
 	# min of a one-value group is the value's text as it came: the rounding alone is under test.
 	{
 		printf '%s\n' 2.675 0.125 -0.125 1.005 -2.5 0.5 9.995 -9.995 99.5 0.0049 -0.004 1e-7 1.5e3 \
-		    -2.5E-3 123456.785 0.000 -0.0 3.14159265358979 1e+21 7.0E+1 0.9999999999999999
+		    -2.5E-3 123456.785 0.000 -0.0 3.14159265358979 1e+21 7.0E+1 0.9999999999999999 \
+		    99999999999999999999999999999999999999999999999999999999999999999999999.99999999999995 \
+		    -0.000000000000000000000000000000000000000000000000000000000000000000000000000004999e74
 		awk 'BEGIN { srand(11); for (i = 0; i < 400; i++)
 			printf "%s%d.%0" int(1 + rand() * 8) "d\n", rand() < 0.3 ? "-" : "", int(rand() * 1000), int(rand() * 99999999) }'
 	} > "$T/nums"
@@ -306,6 +308,25 @@ for m in range(300):
 	run -0 aggregate -g u --fill count mean:x < <(grep -v '@watermark' "$T/win")
 	printf '%s\n' "$output" | jq -r 'select(.window_start) | "\(.window_start) \(.window_end) \(.u) \(.count)"' > "$T/got2"
 	run diff "$T/want" "$T/got2"
+	assert_success
+}
+
+@test "--fill with 150 groups (past the first growth of the group list) over sparse windows" {
+	python3 -c '
+import random, datetime
+random.seed(8)
+base = datetime.datetime(2024, 3, 15, 10, tzinfo=datetime.timezone.utc)
+for m in range(60):
+    for i in range(random.randint(0, 12)):
+        t = base + datetime.timedelta(minutes=m, seconds=random.randint(0, 59))
+        print("{\"timestamp\":\"%s\",\"u\":\"g%d\"}" % (t.strftime("%Y-%m-%dT%H:%M:%SZ"), random.randint(0, 149)))
+' | sort > "$T/ev"
+	window --tumbling 1m < "$T/ev" > "$T/win"
+	fill_expect "$T/win" > "$T/want"
+	(( $(wc -l < "$T/want") > 3000 ))
+	run -0 aggregate -g u --fill count < "$T/win"
+	printf '%s\n' "$output" | jq -r 'select(.window_start) | "\(.window_start) \(.window_end) \(.u) \(.count)"' > "$T/got"
+	run diff "$T/want" "$T/got"
 	assert_success
 }
 

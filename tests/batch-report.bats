@@ -403,3 +403,70 @@ batch-report: 2 records rejected (use --dead-letter FILE to keep them)"
 	run -2 --separate-stderr batch-report --top 0 "$EV"
 	[[ ${stderr_lines[0]} == "batch-report: --top: "* ]]
 }
+
+# ---- --precision ----
+
+@test "--precision 2: every real of the JSON report is the unrounded one rounded half away from zero, by python's Decimal" {
+	run -0 batch-report --format json "$EV"
+	printf '%s\n' "$output" > "$T/exact.json"
+	run -0 batch-report --format json --precision 2 "$EV"
+	printf '%s\n' "$output" > "$T/r2.json"
+	run -0 python3 -c '
+import sys, json
+from decimal import Decimal, ROUND_HALF_UP
+# Parse reals as their text: the exact report as Decimals, the rounded one as written.
+a = json.load(open(sys.argv[1]), parse_float=Decimal)
+b = json.load(open(sys.argv[2]), parse_float=lambda s: ("real", s))
+reals = 0
+def walk(x, y, path):
+    global reals
+    if isinstance(x, dict):
+        assert isinstance(y, dict) and list(x) == list(y), path
+        for k in x: walk(x[k], y[k], path + "." + k)
+    elif isinstance(x, list):
+        assert isinstance(y, list) and len(x) == len(y), path
+        for i, (p, q) in enumerate(zip(x, y)): walk(p, q, "%s[%d]" % (path, i))
+    elif isinstance(x, Decimal):
+        want = x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        want = format(abs(want) if want == 0 else want, "f")
+        assert y == ("real", want), (path, x, y, want)
+        reals += 1
+    else:
+        assert x == y, (path, x, y)
+walk(a, b, "")
+print(reals)
+' "$T/exact.json" "$T/r2.json"
+	(( output > 50 ))	# means, shares, quantiles, histogram bounds: many reals were compared
+}
+
+@test "--precision N gives N digits after the point in csv, text, markdown and html; integers stay integers" {
+	run -0 batch-report --format json --precision 1 --sections metric "$EV"
+	mean=$(printf '%s\n' "$output" | jq -r '.metric.mean')
+	count=$(printf '%s\n' "$output" | jq -r '.metric.count')
+	run -0 batch-report --format json --sections metric "$EV"
+	want=$(printf '%s\n' "$output" | jq -r '.metric.mean' | python3 -c '
+import sys
+from decimal import Decimal, ROUND_HALF_UP
+print(Decimal(sys.stdin.read().strip()).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))')
+	assert_equal "$mean" "$want"
+	run -0 batch-report --format csv --precision 1 --sections metric "$EV"
+	assert_line "metric,mean,$want"
+	assert_line "metric,count,$count"
+	# Every real cell of the csv has one digit after the point.
+	run -0 bash -c "batch-report --format csv --precision 1 --sections metric '$EV' | tr ',' '\n' |
+	    awk '/^-?[0-9]+\\.[0-9]+\$/ { n++; if (\$0 !~ /\\.[0-9]\$/) bad++ } END { print n + 0, bad + 0 }'"
+	assert_output --regexp '^[1-9][0-9]* 0$'
+	run -0 batch-report --format text --precision 1 --sections metric "$EV"
+	assert_line --regexp "^mean +$want\$"
+	run -0 batch-report --format markdown --precision 1 --sections metric "$EV"
+	assert_line "| mean | $want |"
+	run -0 batch-report --format html --precision 1 --sections metric "$EV"
+	assert_output --partial "<td class=\"num\">$want</td>"
+}
+
+@test "--precision and --round out of range are usage errors naming the option" {
+	run -2 --separate-stderr batch-report --precision 21 "$EV"
+	assert_equal "${stderr_lines[0]}" "batch-report: --precision: must be from 0 to 20: 21"
+	run -2 --separate-stderr batch-report --round x "$EV"
+	assert_equal "${stderr_lines[0]:0:21}" "batch-report: --round"
+}

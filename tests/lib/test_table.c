@@ -789,6 +789,57 @@ test_write_errors(void)
 	fclose(f);
 }
 
+/* rounded returns tb_round_text's text for s at n digits, or "ERR". */
+static const char *
+rounded(const char *s, unsigned n)
+{
+	static struct buf b;
+
+	buf_reset(&b);
+	if (tb_round_text(&b, s, strlen(s), n) != 0)
+		return "ERR";
+	return buf_cstr(&b);
+}
+
+static void
+test_round(void)
+{
+	struct tb *t;
+
+	is_str(rounded("2.675", 2), "2.68", "2.675 is 2.68: the decimal text is rounded, not the double below it");
+	is_str(rounded("0.125", 2), "0.13", "a tie goes away from zero");
+	is_str(rounded("-0.125", 2), "-0.13", "also below zero");
+	is_str(rounded("9.995", 2), "10.00", "a carry adds a digit");
+	is_str(rounded("-0.004", 2), "0.00", "a zero result has no sign");
+	is_str(rounded("0.5", 0), "1", "0 digits: no point");
+	is_str(rounded("0.49999", 0), "0", "0.49999 is 0");
+	is_str(rounded("1.5e-7", 8), "0.00000015", "an exponent below");
+	is_str(rounded("1.5E+3", 1), "1500.0", "an exponent above");
+	is_str(rounded("12", 2), "12.00", "an integer text is padded (tb_round keeps integers as they are)");
+	is_str(rounded("1e+2000", 2), "1e+2000", "a number past 10^1000 is kept");
+	is_str(rounded("\"1.5\"", 2), "ERR", "a string is not a number");
+	is_str(rounded("1.5x", 2), "ERR", "nor is 1.5x");
+	is_str(rounded("1e", 2), "ERR", "nor 1e");
+	is_str(rounded("1.5", 1001), "ERR", "more than 1000 digits is refused");
+	is_str(rounded("0.000000000000000000000000000000000000000000000000000000000000000000000000000000000000005", 86),
+	    "0.00000000000000000000000000000000000000000000000000000000000000000000000000000000000001",
+	    "a text longer than the small buffer");
+
+	t = open_tb("ndjson");
+	tb_round(t, "m", 1);
+	tb_sort(t, "m", true);
+	tb_row(t); cell(t, "k", "1.25"); cell(t, "m", "1.25"); cell(t, "n", "0.5");
+	tb_row(t); cell(t, "k", "2"); cell(t, "m", "2"); cell(t, "n", "7");
+	tb_row(t); cell(t, "k", "3"); cell(t, "m", "1.26"); cell(t, "n", "0.5");
+	is_str(close_tb(t), "{\"k\":2,\"m\":2,\"n\":7}\n{\"k\":3,\"m\":1.3,\"n\":0.5}\n"
+	    "{\"k\":1.25,\"m\":1.3,\"n\":0.5}\n",
+	    "tb_round: only its column's reals are rounded, and rows sort by the exact values");
+	t = open_tb("csv");
+	tb_round(t, "m", 2);
+	tb_row(t); cell(t, "m", "-0.001"); cell(t, "n", "-0.001");
+	is_str(close_tb(t), "m,n\n0.00,-0.001\n", "tb_round in csv");
+}
+
 int
 main(void)
 {
@@ -804,6 +855,7 @@ main(void)
 	test_cells();
 	test_big();
 	test_write_errors();
+	test_round();
 	tb_free(NULL);
 	return tap_done();
 }
