@@ -11,7 +11,7 @@
  * 16 bytes.  Two different strings have the same fingerprint with
  * probability about 2^-128 when the hash behaves as a random function,
  * so among n distinct strings some two collide with probability about
- * n^2 / 2^129 (the birthday bound): 3e-27 for a billion.  It is not a
+ * n^2 / 2^129 (the birthday bound): 1.5e-21 for a billion.  It is not a
  * cryptographic hash: input crafted against it can collide.
  */
 #define FP_BYTES	16
