@@ -176,6 +176,20 @@ test_paths_agree(void)
 	buf_free(&o);
 }
 
+/* Keys and strings, worked out by hand: escapes undone and redone minimally, the last of equal keys kept. */
+static void
+test_strings(void)
+{
+	is_str(root("{\"a\\u0062\":1,\"k\\u0031\":2,\"k1\":3,\"\\u00e9\":4}"),
+	    "{\"ab\":1,\"k1\":3,\"\xc3\xa9\":4}", "escaped keys are unescaped, sorted and merged");
+	is_str(nested("{\"a\\u0062\":1,\"k\\u0031\":2,\"k1\":3}"), "{\"ab\":1,\"k1\":3}",
+	    "the same in a nested object");
+	is_str(root("{\"q\\\"\":\"a\\u0022\\\\\\/\\u001f\"}"), "{\"q\\\"\":\"a\\\"\\\\/\\u001f\"}",
+	    "quotes, backslashes and controls stay escaped, a solidus does not");
+	is_str(root("{\"s\":\"\\ud83d\\ude00 \xe2\x82\xac\"}"), "{\"s\":\"\xf0\x9f\x98\x80 \xe2\x82\xac\"}",
+	    "a surrogate pair becomes UTF-8; UTF-8 is copied");
+}
+
 static void
 test_without(void)
 {
@@ -203,6 +217,7 @@ main(void)
 	r = rec_new();
 	test_numbers();
 	test_paths_agree();
+	test_strings();
 	test_without();
 	rec_free(r);
 	buf_free(&b);
