@@ -779,6 +779,19 @@ Try 'dedupe --help' for more information."
 	assert_equal "$stderr" "dedupe: state file $T/s:3: a key is there twice"
 }
 
+@test "a state of a plain whole-record run and of a --max-keys run carry on in each other" {
+	gen 2000 >"$T/in.ndjson"
+	head -n 900 "$T/in.ndjson" >"$T/a"
+	tail -n +901 "$T/in.ndjson" >"$T/b"
+	dedupe "$T/in.ndjson" >"$T/one"
+	{ dedupe --state "$T/s1" "$T/a"; dedupe --max-keys 100000 --state "$T/s1" "$T/b"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	{ dedupe --max-keys 100000 --state "$T/s2" "$T/a"; dedupe --state "$T/s2" "$T/b"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+}
+
 @test "two runs with --state and --approx equal one run" {
 	gen 2000 >"$T/in.ndjson"
 	head -n 1000 "$T/in.ndjson" >"$T/a"
