@@ -137,8 +137,8 @@ static struct {
 	struct expr	*where;
 	const char	*state_path;
 
-	struct ks	*ks;		/* the keys with a horizon, a bound or a held record */
-	struct fpset	*fps;		/* the whole records' fingerprints when nothing else is kept */
+	struct ks	*ks;		/* keys with a horizon, a bound or a held record; short -k keys */
+	struct fpset	*fps;		/* keys kept as fingerprints alone, when "seen before?" is all a key needs */
 	struct bloom	*bloom;
 	struct held	**hheap;	/* held records: min-heap on (t, seq) */
 	size_t		 nhheap, caphheap;
@@ -228,10 +228,18 @@ setup(void)
 			    D.capacity, D.error);
 		if ((D.bloom = bloom_new(D.capacity, D.error)) == NULL)
 			diag_die(EX_IOERR, "--approx: cannot allocate %" PRIu64 " bytes", (m + 7) / 8);
-	} else if (D.nkeys == 0 && D.within < 0 && D.max_keys == 0 && !D.hold)
-		D.fps = fps_new();	/* only "seen before?": 16 bytes and an index slot a record */
-	else
-		D.ks = ks_new(sizeof(struct ent), (size_t)D.max_keys, D.max_keys > 0 ? on_evict : NULL, NULL);
+	} else {
+		/*
+		 * When a key needs no more than "seen before?", a fingerprint
+		 * in the fpset is all it takes: 16 bytes and an index slot.
+		 * Short -k keys, kept exactly, still go to the keyset.
+		 */
+		if (D.within < 0 && D.max_keys == 0 && !D.hold)
+			D.fps = fps_new();
+		if (D.fps == NULL || D.nkeys > 0)
+			D.ks = ks_new(sizeof(struct ent), (size_t)D.max_keys,
+			    D.max_keys > 0 ? on_evict : NULL, NULL);
+	}
 	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
 	/* --stats shows the counters that mean something for these options. */
 	D.n_dupes = diag_counter("duplicates");
@@ -812,8 +820,8 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		}
 		return;
 	}
-	if (D.fps != NULL) {
-		first_fp(ln);
+	if (D.fps != NULL && (D.nkeys == 0 || D.key.len >= FP_BYTES)) {
+		first_fp(ln);	/* a key stored as its fingerprint (store_key) */
 		return;
 	}
 
@@ -1035,7 +1043,7 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 	}
 	if ((k = state_key(fpb, &klen, why, whysz)) == NULL)
 		return -1;
-	if (D.fps != NULL) {
+	if (D.fps != NULL && klen == FP_BYTES) {
 		struct fp f = fp_from_bytes(k);
 
 		if (fps_add(D.fps, &f) != 1) {
@@ -1141,19 +1149,12 @@ state_save(void *ctx, FILE *f)
 		jw_b64(&b, bloom_data(D.bloom), bloom_bytes(D.bloom));
 		buf_adds(&b, "}\n");
 		fwrite(b.p, 1, b.len, f);
-	} else if (D.fps != NULL) {
-		char hex[2 * FP_BYTES + 1];
-
-		for (size_t i = 0; i < fps_count(D.fps); i++) {
-			fp_hex(fps_at(D.fps, i), hex);
-			fprintf(f, "{\"fp\":\"%s\"}\n", hex);
-		}
 	} else if (D.max_keys > 0) {
 		struct ent *e;
 
 		for (e = ks_first(D.ks); e != NULL; e = ks_next(D.ks, e))
 			state_line(f, &b, e);
-	} else {
+	} else if (D.ks != NULL) {
 		struct ent **all = xmalloc((ks_count(D.ks) + 1) * sizeof(*all));
 		struct ent *e;
 		size_t i, n = 0;
@@ -1164,6 +1165,15 @@ state_save(void *ctx, FILE *f)
 		for (i = 0; i < n; i++)
 			state_line(f, &b, all[i]);
 		free(all);
+	}
+	/* The keys kept as fingerprints alone, in order of first occurrence (after the short -k keys). */
+	if (D.fps != NULL) {
+		char hex[2 * FP_BYTES + 1];
+
+		for (size_t i = 0; i < fps_count(D.fps); i++) {
+			fp_hex(fps_at(D.fps, i), hex);
+			fprintf(f, "{\"fp\":\"%s\"}\n", hex);
+		}
 	}
 	/* Records whose horizon closed but that wait behind earlier held ones (release). */
 	for (size_t i = 0; i < D.nhheap; i++) {

@@ -779,7 +779,7 @@ Try 'dedupe --help' for more information."
 	assert_equal "$stderr" "dedupe: state file $T/s:3: a key is there twice"
 }
 
-@test "a state of a plain whole-record run and of a --max-keys run carry on in each other" {
+@test "a state of a plain run and of a --max-keys run carry on in each other, whole records and -k keys" {
 	gen 2000 >"$T/in.ndjson"
 	head -n 900 "$T/in.ndjson" >"$T/a"
 	tail -n +901 "$T/in.ndjson" >"$T/b"
@@ -788,6 +788,25 @@ Try 'dedupe --help' for more information."
 	run diff "$T/one" "$T/two"
 	assert_success
 	{ dedupe --max-keys 100000 --state "$T/s2" "$T/a"; dedupe --state "$T/s2" "$T/b"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	# -k keys, short ones kept exactly and long ones as fingerprints, both ways too.
+	awk 'BEGIN { srand(5); for (i = 0; i < 2000; i++) { k = int(rand() * 300)
+		printf "{\"id\":\"%s%d\",\"n\":%d}\n", k % 3 ? "u" : "a long user name, user ", k, i } }' >"$T/k.ndjson"
+	head -n 900 "$T/k.ndjson" >"$T/ka"
+	tail -n +901 "$T/k.ndjson" >"$T/kb"
+	dedupe -k id "$T/k.ndjson" >"$T/one"
+	[ "$(grep -c 'a long user' "$T/one")" -gt 5 ] && [ "$(grep -vc 'a long user' "$T/one")" -gt 5 ]
+	awk -F'"' '!seen[$4]++' "$T/k.ndjson" >"$T/want"
+	run diff "$T/want" "$T/one"
+	assert_success
+	{ dedupe -k id --state "$T/s3" "$T/ka"; dedupe -k id --max-keys 100000 --state "$T/s3" "$T/kb"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	{ dedupe -k id --max-keys 100000 --state "$T/s4" "$T/ka"; dedupe -k id --state "$T/s4" "$T/kb"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	{ dedupe -k id --state "$T/s5" "$T/ka"; dedupe -k id --state "$T/s5" "$T/kb"; } >"$T/two"
 	run diff "$T/one" "$T/two"
 	assert_success
 }
