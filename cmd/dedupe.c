@@ -138,7 +138,7 @@ static struct {
 	const char	*state_path;
 
 	struct ks	*ks;		/* keys with a horizon, a bound or a held record; short -k keys */
-	struct fpset	*fps;		/* keys kept as fingerprints alone, when "seen before?" is all a key needs */
+	struct fpset	*fps;		/* keys that need only "seen before?": fingerprints */
 	struct bloom	*bloom;
 	struct held	**hheap;	/* held records: min-heap on (t, seq) */
 	size_t		 nhheap, caphheap;
