@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "expr.h"
+#include "fpset.h"
 #include "input.h"
 #include "keyset.h"
 #include "record.h"
@@ -30,7 +31,8 @@ enum {
 	OPT_DUPES,
 	OPT_WHERE,
 	OPT_STATE,
-	OPT_MISSING
+	OPT_MISSING,
+	OPT_IGNORE
 };
 
 static const struct option longopts[] = {
@@ -47,6 +49,7 @@ static const struct option longopts[] = {
 	{ "where",	required_argument,	NULL, OPT_WHERE },
 	{ "state",	required_argument,	NULL, OPT_STATE },
 	{ "missing",	required_argument,	NULL, OPT_MISSING },
+	{ "ignore",	required_argument,	NULL, OPT_IGNORE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -54,6 +57,7 @@ static const struct cli_help help = {
 	"[options] [file ...]",
 	"Drop repeated records: the first of each key passes, later ones are dropped.",
 	"  -k, --key F,...          compare these fields (default: the whole record)\n"
+	"      --ignore F,...       compare the whole record less these fields\n"
 	"      --missing WHAT       a record without a key field is rejected (reject,\n"
 	"                           the default) or has null for it (null)\n"
 	"      --within D           a key repeats only within D of event time after its\n"
@@ -74,10 +78,13 @@ static const struct cli_help help = {
 	"  dedupe events.ndjson > unique.ndjson\n"
 	"  dedupe -k user_id,session_id --within 10m --dupes repeats.ndjson events.ndjson\n"
 	"  dedupe -k event_id --approx --capacity 10000000 --error 0.001 --stats\n"
+	"  dedupe --ignore ts,_write_ts dns.ndjson\n"
 };
 /*
  * dedupe's part of the state of one key: its value in the keyset, whose
- * key is the key's canonical bytes.  The keyset holds the rest: the
+ * key is the key's canonical bytes when they are shorter than a
+ * fingerprint (a short -k key, kept exactly), else their fingerprint
+ * (every whole record).  The keyset holds the rest: the
  * key's timer is the event time of its first occurrence (--within, or 0
  * when records are held without it), so closing horizons as the
  * watermark advances takes only the keys that are due; its LRU list
@@ -114,6 +121,8 @@ static struct {
 	struct cli	 cli;
 	struct rec_path	**keys;		/* -k; none: the whole record */
 	size_t		 nkeys;
+	struct rec_path	**ignore;	/* --ignore: fields the whole record is compared without */
+	size_t		 nignore;
 	bool		 missing_null;
 	int64_t		 within;	/* -1: no horizon */
 	uint64_t	 max_keys;	/* 0: no limit */
@@ -128,7 +137,8 @@ static struct {
 	struct expr	*where;
 	const char	*state_path;
 
-	struct ks	*ks;		/* the keys, unless --approx */
+	struct ks	*ks;		/* keys with a horizon, a bound or a held record; short -k keys */
+	struct fpset	*fps;		/* keys that need only "seen before?": fingerprints */
 	struct bloom	*bloom;
 	struct held	**hheap;	/* held records: min-heap on (t, seq) */
 	size_t		 nhheap, caphheap;
@@ -218,8 +228,18 @@ setup(void)
 			    D.capacity, D.error);
 		if ((D.bloom = bloom_new(D.capacity, D.error)) == NULL)
 			diag_die(EX_IOERR, "--approx: cannot allocate %" PRIu64 " bytes", (m + 7) / 8);
-	} else
-		D.ks = ks_new(sizeof(struct ent), (size_t)D.max_keys, D.max_keys > 0 ? on_evict : NULL, NULL);
+	} else {
+		/*
+		 * When a key needs no more than "seen before?", a fingerprint
+		 * in the fpset is all it takes: 16 bytes and an index slot.
+		 * Short -k keys, kept exactly, still go to the keyset.
+		 */
+		if (D.within < 0 && D.max_keys == 0 && !D.hold)
+			D.fps = fps_new();
+		if (D.fps == NULL || D.nkeys > 0)
+			D.ks = ks_new(sizeof(struct ent), (size_t)D.max_keys,
+			    D.max_keys > 0 ? on_evict : NULL, NULL);
+	}
 	D.dupes = D.dupes_path != NULL ? diag_side_open(D.dupes_path, "duplicates", "duplicate") : NULL;
 	/* --stats shows the counters that mean something for these options. */
 	D.n_dupes = diag_counter("duplicates");
@@ -258,6 +278,9 @@ check_options(bool have_error, bool have_capacity)
 	}
 	if (D.count && D.state_path != NULL && D.within < 0)
 		diag_usage_error("--count with --state needs --within");
+	/* -k names exactly what is compared: there is nothing to leave out of it. */
+	if (D.nignore > 0 && D.nkeys > 0)
+		diag_usage_error("--ignore cannot be used with --key");
 }
 
 static void
@@ -276,6 +299,9 @@ parse_options(int argc, char **argv)
 		switch (c) {
 		case 'k':		/* key fields, comma-separated, repeatable */
 			cli_paths("--key", optarg, &D.keys, &D.nkeys);
+			break;
+		case OPT_IGNORE:	/* fields left out of the whole record, repeatable */
+			cli_paths("--ignore", optarg, &D.ignore, &D.nignore);
 			break;
 		case OPT_MISSING:	/* what a record without a key field means */
 			if (strcmp(optarg, "null") == 0)
@@ -665,8 +691,12 @@ make_key(const struct in_line *ln)
 
 	buf_reset(&D.key);
 	if (D.nkeys == 0) {
-		rec_root(D.rec, &v);
-		rec_val_canon(D.rec, &v, &D.key);
+		if (D.nignore > 0)
+			rec_canon_without(D.rec, D.ignore, D.nignore, &D.key);
+		else {
+			rec_root(D.rec, &v);
+			rec_val_canon(D.rec, &v, &D.key);
+		}
 		return 0;
 	}
 	buf_addc(&D.key, '[');
@@ -684,6 +714,27 @@ make_key(const struct in_line *ln)
 	return 0;
 }
 
+/*
+ * store_key returns the bytes a key is stored under in the keyset, and
+ * their length in *len: its canonical bytes p[0..n) when they are a -k
+ * key shorter than a fingerprint, else their fingerprint, written to fpb.
+ * The two never meet: a fingerprint is longer than any key kept as it is.
+ */
+static const void *
+store_key(const char *p, size_t n, unsigned char fpb[FP_BYTES], size_t *len)
+{
+	struct fp f;
+
+	if (D.nkeys > 0 && n < FP_BYTES) {
+		*len = n;
+		return p;
+	}
+	f = fp_of(p, n);
+	fp_bytes(&f, fpb);
+	*len = FP_BYTES;
+	return fpb;
+}
+
 /* drop sends a duplicate to --dupes, or only counts it. */
 static void
 drop(const struct diag_pos *pos, const char *p, size_t len)
@@ -695,6 +746,26 @@ drop(const struct diag_pos *pos, const char *p, size_t len)
 }
 
 /* ---- the record loop ---- */
+
+/* first_fp passes the first record of each fingerprint and drops the others (only fingerprints kept). */
+static void
+first_fp(const struct in_line *ln)
+{
+	struct fp f = fp_of(D.key.p, D.key.len);
+
+	switch (fps_add(D.fps, &f)) {
+	case 0:
+		drop(&ln->pos, ln->data, ln->len);
+		return;
+	case -1:
+		diag_die(EX_IOERR, "more than %zu distinct records: use --within, --max-keys or --approx",
+		    (size_t)FPS_MAX);
+	}
+	rec_emit(D.rec, stdout, NULL, 0);
+	diag_out++;
+	(*D.n_keys)++;
+	D.seq++;
+}
 
 /* on_watermark closes what the watermark passes before passing it on, so everything it covers precedes it. */
 static void
@@ -721,6 +792,9 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	int64_t t = 0;
 	const char *why;
 	bool created;
+	unsigned char fpb[FP_BYTES];
+	const void *k;
+	size_t klen;
 
 	D.rec = rec;
 	if (D.where != NULL && !expr_test(D.where, D.rec)) {
@@ -746,11 +820,16 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		}
 		return;
 	}
+	if (D.fps != NULL && (D.nkeys == 0 || D.key.len >= FP_BYTES)) {
+		first_fp(ln);	/* a key stored as its fingerprint (store_key) */
+		return;
+	}
 
 	/* Close the horizons this event's time passes first: a key they held is then new. */
 	if (D.within >= 0)
 		advance(t);
-	e = ks_put(D.ks, D.key.p, D.key.len, &created);
+	k = store_key(D.key.p, D.key.len, fpb, &klen);
+	e = ks_put(D.ks, k, klen, &created);
 	if (!created) {
 		e->count++;
 		if (D.keep_last) {
@@ -801,6 +880,16 @@ state_options(void)
 		buf_adds(&b, rec_path_str(D.keys[i]));
 	}
 	json_object_set_new(o, "--key", json_string(D.nkeys ? buf_cstr(&b) : "(the whole record)"));
+	/* Only when given, so states of runs before --ignore existed still load. */
+	if (D.nignore > 0) {
+		buf_reset(&b);
+		for (i = 0; i < D.nignore; i++) {
+			if (i > 0)
+				buf_addc(&b, ',');
+			buf_adds(&b, rec_path_str(D.ignore[i]));
+		}
+		json_object_set_new(o, "--ignore", json_string(buf_cstr(&b)));
+	}
 	json_object_set_new(o, "--within", json_string(D.within >= 0 ? "(given)" : "(not given)"));
 	json_object_set_new(o, "--keep", json_string(D.keep_last ? "last" : "first"));
 	json_object_set_new(o, "--count", json_string(D.count ? "(given)" : "(not given)"));
@@ -869,9 +958,40 @@ loaded_held(const struct held *h)
 }
 
 /*
+ * state_key reads the key of a state line: "fp", the 32 hex digits of a
+ * fingerprint, or "key", canonical JSON, as every key was saved before
+ * fingerprints (and short -k keys still are), stored as a new key with
+ * those bytes would be (store_key).  Returns NULL with a reason in why.
+ */
+static const void *
+state_key(unsigned char fpb[FP_BYTES], size_t *len, char *why, size_t whysz)
+{
+	struct rec_val v;
+	struct fp f;
+
+	if (rec_get_key(D.staterec, "fp", 2, &v) != RT_MISSING) {
+		if (v.type != RT_STRING || fp_parse_hex(v.s, v.slen, &f) == -1) {
+			snprintf(why, whysz, "fp: not a fingerprint of 32 hex digits");
+			return NULL;
+		}
+		fp_bytes(&f, fpb);
+		*len = FP_BYTES;
+		return fpb;
+	}
+	if (rec_get_key(D.staterec, "key", 3, &v) == RT_MISSING) {
+		snprintf(why, whysz, "no key");
+		return NULL;
+	}
+	buf_reset(&D.key);
+	buf_add(&D.key, v.raw, v.rawlen);
+	return store_key(D.key.p, D.key.len, fpb, len);
+}
+
+/*
  * state_load loads one key a previous run left: a line
- * {"key":K,"seq":N,"count":N[,"first":T][,"record":{...}]}, or one
- * {"bloom":"<base64>"} line with --approx.
+ * {"key":K,"seq":N,"count":N[,"first":T][,"record":{...}]} (or "fp":F for
+ * "key":K, see state_key), a line {"fp":F} when only fingerprints are
+ * kept, or one {"bloom":"<base64>"} line with --approx.
  */
 static int
 state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
@@ -883,6 +1003,9 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 	int64_t first;
 	bool created;
 	long got;
+	unsigned char fpb[FP_BYTES];
+	const void *k;
+	size_t klen;
 
 	if (D.staterec == NULL)
 		D.staterec = rec_new();
@@ -918,13 +1041,18 @@ state_load(void *ctx, const char *line, size_t n, char *why, size_t whysz)
 		loaded_held(tmp.h);
 		return 0;
 	}
-	if (rec_get_key(D.staterec, "key", 3, &v) == RT_MISSING) {
-		snprintf(why, whysz, "no key");
+	if ((k = state_key(fpb, &klen, why, whysz)) == NULL)
 		return -1;
+	if (D.fps != NULL && klen == FP_BYTES) {
+		struct fp f = fp_from_bytes(k);
+
+		if (fps_add(D.fps, &f) != 1) {
+			snprintf(why, whysz, "a key is there twice");
+			return -1;
+		}
+		return 0;
 	}
-	buf_reset(&D.key);
-	buf_add(&D.key, v.raw, v.rawlen);
-	e = ks_put(D.ks, D.key.p, D.key.len, &created);
+	e = ks_put(D.ks, k, klen, &created);
 	if (!created) {
 		snprintf(why, whysz, "a key is there twice");
 		return -1;
@@ -961,11 +1089,21 @@ state_line(FILE *f, struct buf *b, const struct ent *e)
 	const void *k;
 	size_t klen;
 	int64_t first;
+	char hex[2 * FP_BYTES + 1];
 
 	buf_reset(b);
 	k = ks_key(e, &klen);
-	buf_adds(b, "{\"key\":");
-	buf_add(b, k, klen);
+	if (klen == FP_BYTES) {	/* a fingerprint (store_key) */
+		struct fp fk = fp_from_bytes(k);
+
+		fp_hex(&fk, hex);
+		buf_adds(b, "{\"fp\":\"");
+		buf_adds(b, hex);
+		buf_addc(b, '"');
+	} else {
+		buf_adds(b, "{\"key\":");
+		buf_add(b, k, klen);
+	}
 	buf_adds(b, ",\"seq\":");
 	jw_uint(b, e->seq);
 	buf_adds(b, ",\"count\":");
@@ -1016,7 +1154,7 @@ state_save(void *ctx, FILE *f)
 
 		for (e = ks_first(D.ks); e != NULL; e = ks_next(D.ks, e))
 			state_line(f, &b, e);
-	} else {
+	} else if (D.ks != NULL) {
 		struct ent **all = xmalloc((ks_count(D.ks) + 1) * sizeof(*all));
 		struct ent *e;
 		size_t i, n = 0;
@@ -1027,6 +1165,15 @@ state_save(void *ctx, FILE *f)
 		for (i = 0; i < n; i++)
 			state_line(f, &b, all[i]);
 		free(all);
+	}
+	/* The keys kept as fingerprints alone, in order of first occurrence (after the short -k keys). */
+	if (D.fps != NULL) {
+		char hex[2 * FP_BYTES + 1];
+
+		for (size_t i = 0; i < fps_count(D.fps); i++) {
+			fp_hex(fps_at(D.fps, i), hex);
+			fprintf(f, "{\"fp\":\"%s\"}\n", hex);
+		}
 	}
 	/* Records whose horizon closed but that wait behind earlier held ones (release). */
 	for (size_t i = 0; i < D.nhheap; i++) {
@@ -1069,6 +1216,10 @@ finish(void *ctx)
 	}
 	/* The held records are all in the hold heap: on_evict only marks them, before they are freed. */
 	ks_free(D.ks);
+	fps_free(D.fps);
+	for (i = 0; i < D.nignore; i++)
+		rec_path_free(D.ignore[i]);
+	free(D.ignore);
 	while (D.nhheap > 0)
 		held_free(D.hheap[--D.nhheap]);
 	free(D.hheap);

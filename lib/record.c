@@ -63,6 +63,7 @@ struct centry {
 	size_t		 pos;
 	const uchar	*v;
 	size_t		 vlen;
+	bool		 quoted;	/* k is in the line, between its quotes, and needs no escaping */
 };
 
 struct rec {
@@ -80,6 +81,8 @@ struct rec {
 	struct buf	 out;		/* rec_emit's output line */
 	struct centry	*cs;		/* rec_val_canon's stack of members */
 	size_t		 ncs, cscap;
+	const uchar	**skip;		/* rec_canon_without: the values it leaves out */
+	size_t		 nskip, skipcap;
 };
 
 struct rec_path {
@@ -711,6 +714,7 @@ rec_free(struct rec *r)
 	free(r->blk);
 	free(r->m);
 	free(r->cs);
+	free(r->skip);
 	buf_free(&r->tmp);
 	buf_free(&r->out);
 	free(r);
@@ -1728,100 +1732,310 @@ centry_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* put appends n bytes to out: the hot path's buf_add, inlined. */
+static inline void
+put(struct buf *out, const void *p, size_t n)
+{
+	if (out->cap - out->len <= n)
+		buf_reserve(out, n);
+	memcpy(out->p + out->len, p, n);
+	out->len += n;
+}
+
+static inline void
+putc1(struct buf *out, char c)
+{
+	if (out->cap - out->len <= 1)
+		buf_reserve(out, 1);
+	out->p[out->len++] = c;
+}
+
+/*
+ * real_canonical finds the canonical form of the text of a valid
+ * non-integer number when it is a prefix of the text, and returns its
+ * length (0 when it is not): a plain decimal (no exponent) with at most
+ * 15 significant digits and a magnitude of at least 1e-6, less the
+ * trailing zeros of its fraction (and the point when nothing is left of
+ * it).  Any decimal of at most 15 significant digits reads back from the
+ * double nearest to it (DBL_DIG), so no shorter decimal names that double
+ * and real_shortest finds these digits, written as a plain decimal from
+ * 1e-6 up; a whole one (12.00) is canon's integer, and -0.0 is 0.
+ */
+static size_t
+real_canonical(const uchar *p, size_t n)
+{
+	size_t i = p[0] == '-', dot, end, sig, lead;
+
+	for (dot = i; dot < n && p[dot] != '.'; dot++)
+		if (p[dot] < '0' || p[dot] > '9')
+			return 0;
+	if (dot == n)
+		return 0;
+	for (end = dot + 1; end < n; end++)
+		if (p[end] < '0' || p[end] > '9')
+			return 0;
+	while (p[end - 1] == '0')
+		end--;
+	if (end == dot + 1) {
+		/* Whole: the integer part, at most 15 digits so the double is exact; not -0. */
+		if (dot - i > 15 || (dot - i == 1 && p[i] == '0' && i == 1))
+			return 0;
+		return dot;
+	}
+	if (dot - i == 1 && p[i] == '0') {
+		/* 0.000ddd: the zeros after the point are not significant. */
+		for (lead = dot + 1; p[lead] == '0'; lead++)
+			;
+		if (lead - (dot + 1) > 5)
+			return 0;	/* under 1e-6: written with an exponent */
+		sig = end - lead;
+	} else
+		sig = (dot - i) + (end - dot - 1);
+	return sig <= 15 ? end : 0;
+}
+
+/*
+ * canon_skipped reports whether the value at raw is one of the fields
+ * rec_canon_without leaves out (the values its paths found, by address).
+ */
+static inline bool
+canon_skipped(const struct rec *r, const uchar *raw)
+{
+	for (size_t i = 0; i < r->nskip; i++)
+		if (r->skip[i] == raw)
+			return true;
+	return false;
+}
+
+/* member_cmp is centry_cmp that settles most pairs on their first key bytes without a call. */
+static inline int
+member_cmp(const struct centry *x, const struct centry *y)
+{
+	if (x->klen > 0 && y->klen > 0 && x->k[0] != y->k[0])
+		return (uchar)x->k[0] < (uchar)y->k[0] ? -1 : 1;
+	return centry_cmp(x, y);
+}
+
+/*
+ * sort_members sorts the members cs[0..n) by key bytes, equal keys in
+ * line order: an insertion sort for the few members of a usual object,
+ * which are often in order already, qsort past that.
+ */
+static void
+sort_members(struct centry *cs, size_t n)
+{
+	size_t i, j;
+	struct centry t;
+
+	if (n > 24) {
+		qsort(cs, n, sizeof(*cs), centry_cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		if (member_cmp(&cs[i - 1], &cs[i]) <= 0)
+			continue;
+		t = cs[i];
+		for (j = i; j > 0 && member_cmp(&cs[j - 1], &t) > 0; j--)
+			cs[j] = cs[j - 1];
+		cs[j] = t;
+	}
+}
+
+static void	canon(struct rec *, const uchar *, size_t, struct buf *);
+
+/* put_key writes a member's key and its colon: a key without escapes as it is in the line. */
+static inline void
+put_key(struct buf *out, const struct centry *c)
+{
+	if (c->quoted)
+		put(out, c->k - 1, c->klen + 2);
+	else
+		jw_str(out, c->k, c->klen);
+	putc1(out, ':');
+}
+
+/* push_member puts one member on the stack canon sorts, its key unescaped when it has escapes. */
+static void
+push_member(struct rec *r, const uchar *k, size_t klen, bool kesc, size_t pos,
+    const uchar *v, size_t vlen)
+{
+	struct centry *c;
+	char *u;
+
+	if (r->ncs == r->cscap) {
+		r->cscap = r->cscap ? 2 * r->cscap : 64;
+		r->cs = xrealloc(r->cs, r->cscap * sizeof(*r->cs));
+	}
+	c = &r->cs[r->ncs++];
+	if (kesc) {
+		u = arena_alloc(r, klen);
+		c->klen = unescape(k, klen, u);
+		c->k = u;
+	} else {
+		c->k = (const char *)k;
+		c->klen = klen;
+	}
+	c->quoted = !kesc;
+	c->pos = pos;
+	c->v = v;
+	c->vlen = vlen;
+}
+
+/* canon_members writes the object whose members are on the stack from base, sorted, and pops them. */
+static void
+canon_members(struct rec *r, size_t base, struct buf *out)
+{
+	size_t i, top = r->ncs;
+	bool first = true;
+
+	sort_members(r->cs + base, top - base);
+	putc1(out, '{');
+	for (i = base; i < top; i++) {
+		/* Of equal keys only the last occurrence counts. */
+		if (i + 1 < top && r->cs[i + 1].klen == r->cs[i].klen &&
+		    memcmp(r->cs[i + 1].k, r->cs[i].k, r->cs[i].klen) == 0)
+			continue;
+		if (r->nskip > 0 && canon_skipped(r, r->cs[i].v))
+			continue;
+		if (!first)
+			putc1(out, ',');
+		first = false;
+		put_key(out, &r->cs[i]);
+		canon(r, r->cs[i].v, r->cs[i].vlen, out);
+	}
+	putc1(out, '}');
+	r->ncs = base;
+}
+
+/* canon_number writes a valid number: integers and plain decimals as they are when that is their canonical form. */
+static void
+canon_number(struct rec *r, const uchar *raw, size_t rawlen, struct buf *out)
+{
+	double d;
+	size_t n;
+
+	switch (num_kind(raw, rawlen)) {
+	case N_INT:
+		/* JSON integers have no leading zeros or plus sign: only -0 is spelled otherwise. */
+		if (rawlen == 2 && raw[0] == '-' && raw[1] == '0')
+			putc1(out, '0');
+		else
+			put(out, raw, rawlen);
+		break;
+	case N_BIG:	/* its digits are already canonical */
+		put(out, raw, rawlen);
+		break;
+	default:
+		if ((n = real_canonical(raw, rawlen)) > 0) {
+			put(out, raw, n);
+			break;
+		}
+		d = parse_real(&r->tmp, raw, rawlen);
+		/* 1.0 and 1 are the same JSON number. */
+		if (d > -9.2e18 && d < 9.2e18 && d == (double)(int64_t)d)
+			jw_int(out, (int64_t)d);
+		else
+			jw_real(out, d);
+		break;
+	}
+}
+
+/* canon writes the canonical JSON of one valid value. */
 static void
 canon(struct rec *r, const uchar *raw, size_t rawlen, struct buf *out)
 {
 	struct walk w;
 	struct rec_val v;
-	size_t base, top, i, pos;
-	char *k;
+	size_t base, pos;
 	bool first;
-	double d;
 
 	switch (raw[0]) {
 	case '{':
 		base = r->ncs;
 		walk_init(&w, raw, rawlen);
-		for (pos = 0; walk_next(&w); pos++) {
-			if (r->ncs == r->cscap) {
-				r->cscap = r->cscap ? 2 * r->cscap : 64;
-				r->cs = xrealloc(r->cs, r->cscap * sizeof(*r->cs));
-			}
-			if (w.kesc) {
-				k = arena_alloc(r, w.klen);
-				r->cs[r->ncs].klen = unescape(w.k, w.klen, k);
-				r->cs[r->ncs].k = k;
-			} else {
-				r->cs[r->ncs].k = (const char *)w.k;
-				r->cs[r->ncs].klen = w.klen;
-			}
-			r->cs[r->ncs].pos = pos;
-			r->cs[r->ncs].v = w.v;
-			r->cs[r->ncs].vlen = w.vlen;
-			r->ncs++;
-		}
-		top = r->ncs;
-		if (top - base > 1)
-			qsort(r->cs + base, top - base, sizeof(*r->cs), centry_cmp);
-		buf_addc(out, '{');
-		first = true;
-		for (i = base; i < top; i++) {
-			/* Of equal keys only the last occurrence counts. */
-			if (i + 1 < top && r->cs[i + 1].klen == r->cs[i].klen &&
-			    memcmp(r->cs[i + 1].k, r->cs[i].k, r->cs[i].klen) == 0)
-				continue;
-			if (!first)
-				buf_addc(out, ',');
-			first = false;
-			jw_str(out, r->cs[i].k, r->cs[i].klen);
-			buf_addc(out, ':');
-			canon(r, r->cs[i].v, r->cs[i].vlen, out);
-		}
-		buf_addc(out, '}');
-		r->ncs = base;
+		for (pos = 0; walk_next(&w); pos++)
+			push_member(r, w.k, w.klen, w.kesc, pos, w.v, w.vlen);
+		canon_members(r, base, out);
 		break;
 	case '[':
-		buf_addc(out, '[');
+		putc1(out, '[');
 		walk_init(&w, raw, rawlen);
-		for (first = true; walk_next(&w); first = false) {
+		for (first = true; walk_next(&w);) {
+			if (r->nskip > 0 && canon_skipped(r, w.v))
+				continue;
 			if (!first)
-				buf_addc(out, ',');
+				putc1(out, ',');
+			first = false;
 			canon(r, w.v, w.vlen, out);
 		}
-		buf_addc(out, ']');
+		putc1(out, ']');
 		break;
 	case '"':
-		fill_val(r, RT_STRING, raw, rawlen, -1, &v);
+		/* Without escapes the raw string is already minimal: rec_parse checked its bytes. */
+		if (memchr(raw + 1, '\\', rawlen - 2) == NULL) {
+			put(out, raw, rawlen);
+			break;
+		}
+		fill_val(r, RT_STRING, raw, rawlen, 1, &v);
 		jw_str(out, v.s, v.slen);
 		break;
 	case 't':
-		buf_add(out, "true", 4);
+		put(out, "true", 4);
 		break;
 	case 'f':
-		buf_add(out, "false", 5);
+		put(out, "false", 5);
 		break;
 	case 'n':
-		buf_add(out, "null", 4);
+		put(out, "null", 4);
 		break;
 	default:
-		switch (num_kind(raw, rawlen)) {
-		case N_INT:
-			jw_int(out, parse_int(raw, rawlen));
-			break;
-		case N_BIG:	/* its digits are already canonical */
-			buf_add(out, raw, rawlen);
-			break;
-		default:
-			d = parse_real(&r->tmp, raw, rawlen);
-			/* 1.0 and 1 are the same JSON number. */
-			if (d > -9.2e18 && d < 9.2e18 && d == (double)(int64_t)d)
-				jw_int(out, (int64_t)d);
-			else
-				jw_real(out, d);
-			break;
-		}
+		canon_number(r, raw, rawlen, out);
 		break;
 	}
+}
+
+/*
+ * canon_root writes the whole record from the members rec_parse indexed,
+ * without walking the line again; strings without escapes and integers
+ * are copied, knowing their type already.
+ */
+static void
+canon_root(struct rec *r, struct buf *out)
+{
+	const struct member *m;
+	const uchar *L = (const uchar *)r->line, *v;
+	size_t i, base = r->ncs;
+	bool first = true;
+
+	for (i = 0; i < r->nm; i++) {
+		m = &r->m[i];
+		push_member(r, L + m->koff, m->klen, (m->flags & MF_KEYESC) != 0, i,
+		    L + m->voff, m->vlen);
+	}
+	sort_members(r->cs + base, r->nm);
+	putc1(out, '{');
+	for (i = base; i < r->ncs; i++) {
+		const struct centry *c = &r->cs[i];
+
+		if (i + 1 < r->ncs && r->cs[i + 1].klen == c->klen &&
+		    memcmp(r->cs[i + 1].k, c->k, c->klen) == 0)
+			continue;
+		if (r->nskip > 0 && canon_skipped(r, c->v))
+			continue;
+		if (!first)
+			putc1(out, ',');
+		first = false;
+		put_key(out, c);
+		v = c->v;
+		m = &r->m[c->pos];
+		if ((m->type == RT_STRING && !(m->flags & MF_VALESC)) ||
+		    (m->type == RT_INT && !(c->vlen == 2 && v[1] == '0')))
+			put(out, v, c->vlen);
+		else
+			canon(r, v, c->vlen, out);
+	}
+	putc1(out, '}');
+	r->ncs = base;
 }
 
 void
@@ -1829,12 +2043,37 @@ rec_val_canon(struct rec *r, const struct rec_val *v, struct buf *out)
 {
 	switch (v->type) {
 	case RT_MISSING:
-		buf_add(out, "null", 4);
+		put(out, "null", 4);
 		break;
 	default:
-		canon(r, (const uchar *)v->raw, v->rawlen, out);
+		if (r->ok && v->raw == r->line + r->ostart && v->rawlen == r->oend - r->ostart)
+			canon_root(r, out);
+		else
+			canon(r, (const uchar *)v->raw, v->rawlen, out);
 		break;
 	}
+}
+
+void
+rec_canon_without(struct rec *r, struct rec_path *const *paths, size_t npaths, struct buf *out)
+{
+	struct rec_val v;
+	size_t i;
+
+	if (!r->ok) {
+		put(out, "null", 4);
+		return;
+	}
+	if (npaths > r->skipcap) {
+		r->skip = xrealloc(r->skip, npaths * sizeof(*r->skip));
+		r->skipcap = npaths;
+	}
+	r->nskip = 0;
+	for (i = 0; i < npaths; i++)
+		if (rec_get(r, paths[i], &v) != RT_MISSING)
+			r->skip[r->nskip++] = (const uchar *)v.raw;
+	canon_root(r, out);
+	r->nskip = 0;
 }
 
 const char *

@@ -149,6 +149,16 @@ void	rec_emit(struct rec *, FILE *out, const struct rec_edit *edits, size_t nedi
 void	rec_val_canon(struct rec *, const struct rec_val *, struct buf *out);
 
 /*
+ * rec_canon_without appends the canonical JSON of the whole last-parsed
+ * record, as rec_root and rec_val_canon give it, leaving out the fields
+ * the paths find (each the value rec_get would return: a top-level or
+ * nested member, an array element, or a top-level key spelled with dots).
+ * A path that finds nothing leaves nothing out.  For dedupe --ignore.
+ */
+void	rec_canon_without(struct rec *, struct rec_path *const *paths, size_t npaths,
+	    struct buf *out);
+
+/*
  * rec_number reads text[0..len) when it is exactly one JSON number (no
  * whitespace around it), the way rec_parse reads a number in a record:
  * RT_INT with .i for an integer that fits int64, RT_REAL with .d for any

@@ -47,6 +47,124 @@ gen() {
 	assert_success
 }
 
+@test "whole records from a pipe, past many growths of the table, equal awk '!seen[\$0]++' on canonical lines" {
+	# 50,000 lines of 20,000 distinct records, each already canonical (keys sorted, no spaces).
+	awk 'BEGIN { srand(3); for (i = 0; i < 50000; i++) { k = i < 20000 ? i : int(rand() * 20000)
+		printf "{\"a\":\"%s\",\"n\":%d,\"v\":%d.%d}\n", "x" (k % 97), k, k % 13, 1 + k % 9 } }' >"$T/in"
+	awk '!seen[$0]++' "$T/in" >"$T/want"
+	[ "$(wc -l <"$T/want")" -eq 20000 ]
+	run -0 bash -c 'cat "$1" | dedupe' - "$T/in"
+	assert_output "$(cat "$T/want")"
+}
+
+# ---- --ignore ----
+
+# zeek N [awk args]: Zeek-DNS-like records, many repeated with only their times new (tests/data/dedupe-zeek.awk).
+zeek() {
+	local n=$1; shift
+	awk -v N="$n" -v S=7 "$@" -f "$DATA/dedupe-zeek.awk"
+}
+
+# py_dedupe IN FIELDS KEPT DROPPED: the first record of each value of the record
+# less FIELDS (comma-separated; a dotted name is a nested member, or else a
+# top-level key spelled with the dots), by python3's json: kept and dropped lines.
+py_dedupe() {
+	python3 - "$@" <<'PY'
+import json, sys
+src, fields, kept, dropped = sys.argv[1:5]
+seen = set()
+with open(kept, "w") as k, open(dropped, "w") as d:
+    for line in open(src):
+        r = json.loads(line)
+        for f in fields.split(","):
+            parts, o = f.split("."), r
+            for p in parts[:-1]:
+                o = o.get(p) if isinstance(o, dict) else None
+            if isinstance(o, dict) and parts[-1] in o:
+                del o[parts[-1]]
+            else:
+                r.pop(f, None)
+        c = json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        (d if c in seen else k).write(line)
+        seen.add(c)
+PY
+}
+
+@test "--ignore ts,_write_ts drops exactly the records python3 finds equal but for those fields" {
+	zeek 3000 >"$T/in"
+	py_dedupe "$T/in" ts,_write_ts "$T/want" "$T/want.dupes"
+	# Sizes where the table has grown several times, and both outputs non-trivial.
+	[ "$(wc -l <"$T/want")" -gt 1500 ] && [ "$(wc -l <"$T/want.dupes")" -gt 500 ]
+	run -0 dedupe --ignore ts,_write_ts --dupes "$T/dupes" "$T/in"
+	assert_output "$(cat "$T/want")"
+	run diff "$T/want.dupes" "$T/dupes"
+	assert_success
+	# From a pipe, and with the option given twice, the same.
+	run -0 bash -c 'cat "$1" | dedupe --ignore ts --ignore _write_ts' - "$T/in"
+	assert_output "$(cat "$T/want")"
+	# Without --ignore the times make every record distinct.
+	run -0 bash -c 'dedupe "$1" | wc -l' - "$T/in"
+	assert_output 3000
+}
+
+@test "--ignore takes nested paths and Zeek's dotted top-level names" {
+	zeek 2000 -v NESTED=1 >"$T/in"
+	py_dedupe "$T/in" ts,_write_ts,conn.ts,id.orig_p "$T/want" "$T/want.dupes"
+	py_dedupe "$T/in" ts,_write_ts "$T/fewer" /dev/null
+	[ "$(wc -l <"$T/want")" -lt "$(wc -l <"$T/fewer")" ]
+	run -0 dedupe --ignore ts,_write_ts,conn.ts,id.orig_p "$T/in"
+	assert_output "$(cat "$T/want")"
+	# conn.ts leaves conn's other members compared: a record whose conn.proto differs stays.
+	printf '%s\n' '{"conn":{"ts":1,"proto":"udp"},"q":1}' '{"conn":{"ts":2,"proto":"udp"},"q":1}' \
+	    '{"conn":{"ts":3,"proto":"tcp"},"q":1}' '{"conn":{"proto":"udp"},"q":1}' >"$T/small"
+	run -0 dedupe --ignore conn.ts "$T/small"
+	assert_output '{"conn":{"ts":1,"proto":"udp"},"q":1}
+{"conn":{"ts":3,"proto":"tcp"},"q":1}'
+}
+
+@test "--ignore of a field a record lacks leaves that record whole; an ignored field's value does not matter" {
+	printf '%s\n' '{"a":1}' '{"a":1,"t":null}' '{"a":1,"t":[1,2]}' '{"a":2,"t":{"x":1}}' '{"t":5,"a":2}' >"$T/in"
+	run -0 dedupe --ignore t "$T/in"
+	assert_output '{"a":1}
+{"a":2,"t":{"x":1}}'
+	run -0 dedupe --ignore nosuch "$T/in"
+	assert_output "$(cat "$T/in")"
+}
+
+@test "--ignore with -k is a usage error" {
+	run -2 --separate-stderr dedupe -k a --ignore b /dev/null
+	assert_equal "$(err_line 0)" "dedupe: --ignore cannot be used with --key"
+	run -2 --separate-stderr dedupe --ignore 'a[' /dev/null
+	assert_equal "$(cut -d: -f1-2 <<<"$(err_line 0)")" "dedupe: --ignore"
+}
+
+@test "--ignore works with --within, --max-keys, --count and --approx" {
+	zeek 1500 >"$T/in"
+	py_dedupe "$T/in" ts,_write_ts "$T/want" /dev/null
+	# A horizon longer than the stream and a bound above its keys forget nothing.
+	jq -c '. + {timestamp: 1700000000}' "$T/in" >"$T/timed"
+	py_dedupe "$T/timed" ts,_write_ts,timestamp "$T/want.timed" /dev/null
+	run -0 dedupe --ignore ts,_write_ts --within 1h "$T/timed"
+	assert_output "$(cat "$T/want.timed")"
+	run -0 dedupe --ignore ts,_write_ts --max-keys 100000 "$T/in"
+	assert_output "$(cat "$T/want")"
+	run -0 dedupe --ignore ts,_write_ts --approx --error 0.000001 "$T/in"
+	assert_output "$(cat "$T/want")"
+	# --count: each kept record with its number of repeats, as python3 counts them.
+	python3 -c '
+import json, sys
+n, first = {}, {}
+for line in open(sys.argv[1]):
+    r = json.loads(line); r.pop("ts"); r.pop("_write_ts")
+    c = json.dumps(r, sort_keys=True)
+    n[c] = n.get(c, 0) + 1
+    first.setdefault(c, line.rstrip("\n"))
+for c in first:
+    print(n[c])' "$T/in" >"$T/want.counts"
+	run -0 bash -c 'dedupe --ignore ts,_write_ts --count "$1" | jq .dup_count' - "$T/in"
+	assert_output "$(cat "$T/want.counts")"
+}
+
 # ---- -k keys ----
 
 @test "-k keeps the first record of each key" {
@@ -595,6 +713,100 @@ Try 'dedupe --help' for more information."
 	{ dedupe -k user_id,page --max-keys 20 --state "$T/s" "$T/a"
 	  dedupe -k user_id,page --max-keys 20 --state "$T/s" "$T/b"; } >"$T/two"
 	dedupe -k user_id,page --max-keys 20 "$T/in.ndjson" >"$T/one"
+	run diff "$T/one" "$T/two"
+	assert_success
+}
+
+@test "a whole-record state keeps 32-hex-digit fingerprints; a short -k key is kept as it is" {
+	gen 300 >"$T/in"
+	dedupe --state "$T/s" "$T/in" >"$T/out"
+	run -0 bash -c 'tail -n +2 "$1" | jq -r "keys_unsorted | join(\",\")" | sort -u' - "$T/s"
+	assert_output 'fp'
+	run -0 bash -c 'tail -n +2 "$1" | jq -r .fp | grep -c "^[0-9a-f]\{32\}$"' - "$T/s"
+	assert_output "$(wc -l <"$T/out")"
+	printf '%s\n' '{"k":1}' '{"k":"a long key, longer than a fingerprint"}' >"$T/k"
+	dedupe -k k --state "$T/sk" "$T/k" >/dev/null
+	run -0 jq -c 'del(.seq, .count)' <(tail -n +2 "$T/sk")
+	assert_line --index 0 '{"key":[1]}'
+	assert_line --index 1 --regexp '^\{"fp":"[0-9a-f]{32}"\}$'
+}
+
+@test "a state of an older ndflow, with canonical keys, is read: its keys are still known" {
+	gen 400 >"$T/in"
+	dedupe --state "$T/new" "$T/in" >/dev/null
+	# The older form: the same header, each key as its canonical JSON (jq -cS here:
+	# strings, integers and halves, which jq writes as canonically as dedupe did).
+	head -n 1 "$T/new" >"$T/old"
+	jq -c -S . "$T/in" | awk '!seen[$0]++ { printf "{\"key\":%s,\"seq\":%d,\"count\":1}\n", $0, n++ }' >>"$T/old"
+	run -0 --separate-stderr dedupe --stats --state "$T/old" "$T/in"
+	assert_output ''
+	assert_equal "$(jq .duplicates <<<"$stderr")" 400
+	# -k keys of both lengths, with --within.
+	printf '%s\n' '{"u":"a very long user name indeed","timestamp":10}' '{"u":"b","timestamp":11}' \
+	    '{"u":"c","timestamp":12}' >"$T/k"
+	dedupe -k u --within 1h --state "$T/knew" "$T/k" >/dev/null
+	head -n 1 "$T/knew" >"$T/kold"
+	printf '%s\n' '{"key":["a very long user name indeed"],"seq":0,"count":1,"first":10000000}' \
+	    '{"key":["b"],"seq":1,"count":1,"first":11000000}' >>"$T/kold"
+	run -0 dedupe -k u --within 1h --state "$T/kold" "$T/k"
+	assert_output '{"u":"c","timestamp":12}'
+}
+
+@test "two runs with --state and --ignore equal one run; a state of other --ignore fields is refused" {
+	zeek 2000 >"$T/in"
+	head -n 1100 "$T/in" >"$T/a"
+	tail -n +1101 "$T/in" >"$T/b"
+	{ dedupe --ignore ts,_write_ts --state "$T/s" "$T/a"
+	  dedupe --ignore ts,_write_ts --state "$T/s" "$T/b"; } >"$T/two"
+	dedupe --ignore ts,_write_ts "$T/in" >"$T/one"
+	run diff "$T/one" "$T/two"
+	assert_success
+	run -2 --separate-stderr dedupe --ignore ts --state "$T/s" "$T/b"
+	assert_equal "$stderr" "dedupe: state file $T/s: it was saved by a run with --ignore ts,_write_ts; this run has --ignore ts"
+	run -2 --separate-stderr dedupe --state "$T/s" "$T/b"
+	assert_equal "$stderr" "dedupe: state file $T/s: it was saved by a run with --ignore ts,_write_ts; this run has none"
+}
+
+@test "a damaged fingerprint in a state is an I/O error at its line" {
+	printf '%s\n' '{"k":1}' >"$T/in"
+	dedupe --state "$T/s" "$T/in" >/dev/null
+	echo '{"fp":"0123"}' >>"$T/s"
+	run -3 --separate-stderr dedupe --state "$T/s" "$T/in"
+	assert_equal "$stderr" "dedupe: state file $T/s:3: fp: not a fingerprint of 32 hex digits"
+	sed -i '$d' "$T/s"
+	tail -n 1 "$T/s" >>"$T/s"
+	run -3 --separate-stderr dedupe --state "$T/s" "$T/in"
+	assert_equal "$stderr" "dedupe: state file $T/s:3: a key is there twice"
+}
+
+@test "a state of a plain run and of a --max-keys run carry on in each other, whole records and -k keys" {
+	gen 2000 >"$T/in.ndjson"
+	head -n 900 "$T/in.ndjson" >"$T/a"
+	tail -n +901 "$T/in.ndjson" >"$T/b"
+	dedupe "$T/in.ndjson" >"$T/one"
+	{ dedupe --state "$T/s1" "$T/a"; dedupe --max-keys 100000 --state "$T/s1" "$T/b"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	{ dedupe --max-keys 100000 --state "$T/s2" "$T/a"; dedupe --state "$T/s2" "$T/b"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	# -k keys, short ones kept exactly and long ones as fingerprints, both ways too.
+	awk 'BEGIN { srand(5); for (i = 0; i < 2000; i++) { k = int(rand() * 300)
+		printf "{\"id\":\"%s%d\",\"n\":%d}\n", k % 3 ? "u" : "a long user name, user ", k, i } }' >"$T/k.ndjson"
+	head -n 900 "$T/k.ndjson" >"$T/ka"
+	tail -n +901 "$T/k.ndjson" >"$T/kb"
+	dedupe -k id "$T/k.ndjson" >"$T/one"
+	[ "$(grep -c 'a long user' "$T/one")" -gt 5 ] && [ "$(grep -vc 'a long user' "$T/one")" -gt 5 ]
+	awk -F'"' '!seen[$4]++' "$T/k.ndjson" >"$T/want"
+	run diff "$T/want" "$T/one"
+	assert_success
+	{ dedupe -k id --state "$T/s3" "$T/ka"; dedupe -k id --max-keys 100000 --state "$T/s3" "$T/kb"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	{ dedupe -k id --max-keys 100000 --state "$T/s4" "$T/ka"; dedupe -k id --state "$T/s4" "$T/kb"; } >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	{ dedupe -k id --state "$T/s5" "$T/ka"; dedupe -k id --state "$T/s5" "$T/kb"; } >"$T/two"
 	run diff "$T/one" "$T/two"
 	assert_success
 }

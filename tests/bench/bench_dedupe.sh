@@ -14,6 +14,23 @@ fi
 . tests/bench/lib.sh
 W=$BENCH_TMP
 
+# The issue's bar: 1M distinct events (gen's microsecond times make each one
+# distinct), whole-record dedupe against mawk '!seen[$0]++' in the same run,
+# both in time and in peak memory (dedupe keeps a fingerprint a record).
+AWK=awk
+command -v mawk > /dev/null && AWK=mawk
+BENCH_BYTES=$(wc -c < "$BENCH_FILE")
+echo "dedupe, whole record, $(wc -l < "$BENCH_FILE") distinct events ($((BENCH_BYTES / 1000000)) MB), against $AWK:"
+bench awk_distinct     "$AWK '!seen[\$0]++' < '$BENCH_FILE' > /dev/null"
+bench dedupe_distinct  "dedupe < '$BENCH_FILE' > /dev/null"
+bench dedupe_ignore    "dedupe --ignore timestamp < '$BENCH_FILE' > /dev/null"
+report dedupe_distinct awk_distinct
+report dedupe_ignore awk_distinct
+report awk_distinct awk_distinct
+a_m=$(median < "$BENCH_TMP/awk_distinct.m")
+d_m=$(median < "$BENCH_TMP/dedupe_distinct.m")
+awk -v a="$a_m" -v d="$d_m" 'BEGIN { printf "  peak memory: dedupe %.1f MiB, %s %.1f MiB: %.2f of it (bar: 0.25)\n", d / 1024, "'"$AWK"'", a / 1024, d / a }'
+
 # 1M events of which 300k repeat earlier ones byte for byte; the key user_id,page has 5,000 values.
 D="$W/dedupe-dup.ndjson"
 head -n 700000 "$BENCH_FILE" > "$D"
