@@ -12,6 +12,7 @@
 #include "expr.h"
 #include "hashmap.h"
 #include "input.h"
+#include "jobs.h"
 #include "record.h"
 #include "run.h"
 #include "table.h"
@@ -34,6 +35,7 @@ enum {
 static const struct option longopts[] = {
 	{ "group-by",	required_argument,	NULL, 'g' },
 	{ "input",	required_argument,	NULL, 'i' },
+	{ "jobs",	required_argument,	NULL, 'j' },
 	{ "partial",	no_argument,		NULL, OPT_PARTIAL },
 	{ "merge",	no_argument,		NULL, OPT_MERGE },
 	{ "approx",	no_argument,		NULL, OPT_APPROX },
@@ -55,6 +57,7 @@ static const struct cli_help help = {
 	"approx_distinct topN.  Reads standard input, or the -i files in order.",
 	"  -g, --group-by F,...     group by these fields\n"
 	"  -i, --input FILE         read FILE (repeatable; - is standard input)\n"
+	"  -j, --jobs N             read regular files with N worker processes\n"
 	"      --partial            write mergeable state records instead of results\n"
 	"      --merge              read state records from --partial and combine them\n"
 	"      --approx             quantiles by KLL sketch, distinct by HyperLogLog\n"
@@ -137,6 +140,9 @@ static struct {
 	struct rec_val		*gvals;		/* a state record's group values */
 	struct rec_path		**gs_paths, *ws_path, *we_path;	/* a state record's group members */
 	void			*scratch;	/* a state record's aggregate block */
+	uint64_t		 njobs;		/* -j */
+	struct jobs		*jobs;		/* the workers whose states this run merges */
+	struct agg_text		 text;		/* merge_state's states text */
 } A = { .gspec = "", .next_tick = TV_MIN, .state_line = 1 };
 
 static void	parse_options(int, char *[]);
@@ -155,6 +161,7 @@ static void	on_event(void *, struct rec *, const struct in_line *);
 static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
 static void	on_end(void *, bool);
 static void	on_free(void *);
+static int	run_jobs(void);
 
 static const struct run_ops ops = {
 	.event = on_event,
@@ -173,6 +180,8 @@ main(int argc, char *argv[])
 
 	diag_init(argv[0]);
 	parse_options(argc, argv);
+	if (A.njobs > 1 && (c = run_jobs()) >= 0)
+		return c;
 	setup();
 	spec.paths = A.inputs;
 	spec.npaths = A.ninputs;
@@ -191,6 +200,9 @@ option(int c)
 	case 'g':		/* -g F,...: the group key fields */
 		cli_paths("--group-by", optarg, &A.gpaths, &A.ng);
 		A.gspec = optarg;
+		break;
+	case 'j':		/* -j N: worker processes (run_jobs) */
+		A.njobs = cli_uint("--jobs", optarg, 1, JOBS_MAX);
 		break;
 	case 'i':		/* -i FILE: an input, in order */
 		A.inputs = xrealloc(A.inputs, (size_t)(A.ninputs + 1) * sizeof(*A.inputs));
@@ -249,7 +261,7 @@ parse_options(int argc, char *argv[])
 
 	cli_init(&A.cli);
 	aggs_init(&A.aggs);
-	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "g:i:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "g:i:j:", longopts, NULL)) != -1)
 		option(c);
 	if (optind == argc)
 		diag_usage_error("no aggregate given (for example: count, sum:value, p99:value)");
@@ -401,6 +413,10 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 static void
 on_end(void *ctx, bool keep)
 {
+	static const char *const merged[] = { "groups", "groups_visited", "overflows", NULL };
+
+	if (A.jobs != NULL)
+		jobs_account(A.jobs, merged);	/* the workers' rejects, messages and counters */
 	if (A.ng == 0 && A.seq == 0 && !A.merge) {
 		/* Like SQL without GROUP BY: no input still has one (empty) result. */
 		buf_reset(&A.key);
@@ -810,7 +826,7 @@ merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz
 	key_begin(s.windowed ? &s.ws : NULL, s.windowed ? &s.we : NULL);
 	for (i = 0; i < A.ng; i++)
 		key_add(A.gvals[i].raw, A.gvals[i].rawlen);
-	states = json_loadb(s.states.raw, s.states.rawlen, 0, NULL);
+	states = agg_states_parse(&A.text, s.states.raw, s.states.rawlen);
 	inv = json_loadb(s.invalid.raw, s.invalid.rawlen, 0, NULL);
 	aggs_state_init(&A.aggs, A.scratch);
 	if (states && inv && aggs_load(&A.aggs, A.scratch, states, inv) == 0) {
@@ -1147,6 +1163,7 @@ free_groups(void)
 	rec_path_free(A.we_path);
 	free(A.gvals);
 	free(A.scratch);
+	agg_text_free(&A.text);
 	for (i = 0; i < A.aggs.nfields; i++)
 		rec_path_free(A.fpaths[i]);
 	free(A.fpaths);
@@ -1155,4 +1172,76 @@ free_groups(void)
 	buf_free(&A.key);
 	buf_free(&A.out);
 	aggs_free(&A.aggs);
+}
+
+/* ---- -j: worker processes ---- */
+
+/* worker_watermark: a watermark closes windows in the input's order, which pieces cannot keep. */
+static void
+worker_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
+{
+	exit(JOBS_FALLBACK);
+}
+
+/* jobs_worker aggregates piece i into state records on its standard output (a temporary file). */
+static int
+jobs_worker(struct jobs *j, int i, void *ctx)
+{
+	struct run_spec spec = { .tool = "aggregate", .cli = &A.cli };
+	struct run_ops wops = ops;
+
+	A.partial = true;
+	A.format = NULL;
+	A.nsorts = 0;
+	A.top = 0;
+	A.cli.output = NULL;
+	A.cli.dead_letter = j->dead[i];	/* replayed by the merging run, in order */
+	A.cli.strict = false;
+	A.cli.stats = true;		/* its counters, for the merging run's --stats */
+	setup();
+	wops.watermark = worker_watermark;
+	spec.paths = A.inputs + j->piece[i].first;
+	spec.npaths = j->piece[i].last - j->piece[i].first + 1;
+	spec.piece = &j->piece[i];
+	return run_main(&spec, &wops, NULL);
+}
+
+/*
+ * run_jobs reads the -i files with A.njobs worker processes over byte
+ * ranges cut at line starts (lib/jobs), then merges their state records
+ * as --merge does, so the output is the one a single process writes.
+ * Returns the exit status, or -1 when the input is read by one process:
+ * standard input, a FIFO, a gzip file, or a watermark in the input.
+ */
+static int
+run_jobs(void)
+{
+	struct run_spec spec = { .tool = "aggregate", .cli = &A.cli };
+	struct jobs j;
+	int c;
+
+	if (A.every_n + (uint64_t)A.every_d)
+		diag_usage_error("-j and --every cannot be combined (running results follow the input's order)");
+	if (A.state_path != NULL)
+		diag_usage_error("-j and --state cannot be combined");
+	if (jobs_split(&j, A.inputs, A.ninputs, (int)A.njobs, A.cli.output) < 2)
+		return -1;
+	j.capture = true;
+	if (jobs_run(&j, jobs_worker, NULL) != 0)
+		diag_die(EX_IOERR, "-j: %s", strerror(errno));
+	if (j.status == JOBS_FALLBACK || j.status == EX_USAGE) {
+		if (j.status == EX_USAGE)
+			jobs_account(&j, NULL);	/* the worker's message; the run ends as one process's would */
+		jobs_free(&j);
+		return j.status == EX_USAGE ? EX_USAGE : -1;
+	}
+	A.merge = true;
+	A.jobs = &j;
+	setup();
+	spec.paths = j.out;
+	spec.npaths = j.n;
+	c = run_main(&spec, &ops, NULL);
+	jobs_free(&j);
+	free(A.inputs);
+	return c;
 }
