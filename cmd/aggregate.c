@@ -75,6 +75,7 @@ static const struct cli_help help = {
 	"Examples:\n"
 	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
 	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
+	"  aggregate -j 2 -g page -i events.ndjson count p50:value\n"
 };
 
 enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
@@ -1194,11 +1195,11 @@ jobs_worker(struct jobs *j, int i, void *ctx)
 	A.format = NULL;
 	A.nsorts = 0;
 	A.top = 0;
+	setup();			/* with the options as given: what counts as a reject */
 	A.cli.output = NULL;
 	A.cli.dead_letter = j->dead[i];	/* replayed by the merging run, in order */
 	A.cli.strict = false;
 	A.cli.stats = true;		/* its counters, for the merging run's --stats */
-	setup();
 	wops.watermark = worker_watermark;
 	spec.paths = A.inputs + j->piece[i].first;
 	spec.npaths = j->piece[i].last - j->piece[i].first + 1;

@@ -19,6 +19,15 @@
 /* The workers being waited for, so that a signal to the parent reaches them (signal state only). */
 static volatile pid_t	waiting[JOBS_MAX];
 static volatile int	nwaiting;
+/* The temporary files to remove when the process exits before jobs_free (--strict, a usage error). */
+static struct jobs	*at_exit;
+
+static void
+remove_at_exit(void)
+{
+	if (at_exit != NULL)
+		jobs_free(at_exit);
+}
 
 /* splittable: every operand a regular, uncompressed file, not the output; *total is their size. */
 static bool
@@ -203,10 +212,11 @@ make_files(struct jobs *j, int i)
 
 /* worst folds one worker's wait status into j->status: a signal counts as an I/O error (3). */
 static void
-worst(struct jobs *j, int st)
+worst(struct jobs *j, int i, int st)
 {
 	int s = WIFEXITED(st) ? WEXITSTATUS(st) : EX_IOERR;
 
+	j->wstatus[i] = s;
 	if (s == JOBS_FALLBACK || j->status == JOBS_FALLBACK)
 		j->status = JOBS_FALLBACK;
 	else if (s > j->status)
@@ -250,7 +260,7 @@ jobs_run(struct jobs *j, int (*work)(struct jobs *, int i, void *ctx), void *ctx
 	for (i = 0; i < nwaiting; i++) {
 		while ((r = waitpid(waiting[i], &st, 0)) < 0 && errno == EINTR)
 			;
-		worst(j, r < 0 ? EX_IOERR << 8 : st);
+		worst(j, i, r < 0 ? EX_IOERR << 8 : st);
 	}
 	sigaction(SIGTERM, &oterm, NULL);
 	sigaction(SIGINT, &oint, NULL);
@@ -261,6 +271,10 @@ jobs_run(struct jobs *j, int (*work)(struct jobs *, int i, void *ctx), void *ctx
 		errno = e;
 		return -1;
 	}
+	/* Only now: a worker's exit must not remove the files (atexit handlers survive fork). */
+	if (at_exit == NULL)
+		atexit(remove_at_exit);
+	at_exit = j;
 	return 0;
 }
 
@@ -369,8 +383,10 @@ jobs_account(struct jobs *j, const char *const *skip)
 	if (!j->capture)
 		return;
 	for (i = 0; i < j->n; i++) {
-		in += messages(j->err[i], skip);
 		replay(j->dead[i]);
+		in += messages(j->err[i], skip);
+		if (j->wstatus[i] == EX_USAGE)
+			break;
 	}
 	diag_in = in;
 	if (j->ioerr)
@@ -382,6 +398,8 @@ jobs_free(struct jobs *j)
 {
 	int i;
 
+	if (at_exit == j)
+		at_exit = NULL;
 	for (i = 0; i < JOBS_MAX; i++) {
 		char **f[] = { &j->out[i], &j->err[i], &j->dead[i] };
 

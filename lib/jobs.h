@@ -34,6 +34,7 @@ struct jobs {
 	char			*dead[JOBS_MAX];	/* with capture: its rejected lines, as dead-letter records */
 	bool			 capture;		/* see jobs_run */
 	int			 status;		/* the worst worker's exit status */
+	int			 wstatus[JOBS_MAX];	/* each worker's */
 	bool			 ioerr;			/* a worker exited 3 */
 };
 
@@ -70,7 +71,9 @@ int	jobs_run(struct jobs *, int (*work)(struct jobs *, int i, void *ctx), void *
  * this run's, except records_out, rejected and the names in skip
  * (NULL-terminated, may be NULL); the workers' records_in replaces this
  * run's (which counted their outputs).  Call it once the workers'
- * outputs are read.  A worker that exited 3 is noted as an I/O error.
+ * outputs are read.  A worker that exited 3 is noted as an I/O error;
+ * one that exited 2 ends the accounting (one process would have stopped
+ * there).
  */
 void	jobs_account(struct jobs *, const char *const *skip);
 
