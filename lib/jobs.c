@@ -19,6 +19,7 @@
 /* The workers being waited for, so that a signal to the parent reaches them (signal state only). */
 static volatile pid_t	waiting[JOBS_MAX];
 static volatile int	nwaiting;
+static volatile sig_atomic_t stopping;	/* a SIGTERM or SIGINT came while waiting */
 /* The temporary files to remove when the process exits before jobs_free (--strict, a usage error). */
 static struct jobs	*at_exit;
 
@@ -149,11 +150,21 @@ lines_before(const char *path, uint64_t off)
 	return n;
 }
 
+/*
+ * pass_on sends a signal that another process sent to the parent alone
+ * (kill PID) on to the workers, which end their input there.  One the
+ * terminal sent (^C) reached the whole process group, workers included:
+ * a second one would end them at once.
+ */
 static void
-pass_on(int sig)
+pass_on(int sig, siginfo_t *si, void *uc)
 {
 	int i;
 
+	(void)uc;
+	stopping = 1;
+	if (si != NULL && si->si_code != SI_USER && si->si_code != SI_QUEUE)
+		return;
 	for (i = 0; i < nwaiting; i++)
 		if (waiting[i] > 0)
 			kill(waiting[i], sig);
@@ -216,6 +227,12 @@ worst(struct jobs *j, int i, int st)
 {
 	int s = WIFEXITED(st) ? WEXITSTATUS(st) : EX_IOERR;
 
+	/* Stopped by the signal that stops the run, before it could end its input (counting lines): it read nothing. */
+	if (stopping && WIFSIGNALED(st) && (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGINT)) {
+		s = 0;
+		if (truncate(j->out[i], 0) != 0)
+			s = EX_IOERR;
+	}
 	j->wstatus[i] = s;
 	if (s == JOBS_FALLBACK || j->status == JOBS_FALLBACK)
 		j->status = JOBS_FALLBACK;
@@ -240,18 +257,20 @@ jobs_run(struct jobs *j, int (*work)(struct jobs *, int i, void *ctx), void *ctx
 			return -1;
 		}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = pass_on;
+	sa.sa_sigaction = pass_on;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, &oterm);
 	sigaction(SIGINT, &sa, &oint);
 	fflush(NULL);
 	j->status = 0;
+	stopping = 0;
 	for (i = 0; i < j->n; i++) {
 		if ((pid = fork()) == 0)
 			child(j, i, work, ctx);
 		if (pid < 0) {
 			e = errno;
-			pass_on(SIGTERM);	/* no half runs: stop the others */
+			pass_on(SIGTERM, NULL, NULL);	/* no half runs: stop the others */
 			break;
 		}
 		waiting[i] = pid;
