@@ -53,7 +53,7 @@ splittable(char *const *paths, int npaths, const char *output, uint64_t *total, 
 	return *total > 0;
 }
 
-/* line_start gives the start of the line that holds byte off of path: off itself, or just past the next newline (size when there is none). */
+/* line_start gives the first line start at or after byte off of path: off itself, or just past the next newline (size when there is none). */
 static uint64_t
 line_start(const char *path, uint64_t off, uint64_t size)
 {
