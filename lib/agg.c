@@ -1213,15 +1213,29 @@ vals_result(void *st, const struct agg_spec *sp, struct buf *b)
  * and a merger of sorted runs need not sort again.  vals_load also
  * reads the earlier form, a JSON array of numbers.
  */
+/* hex8_put writes x as 8 lowercase hex digits, 8 bytes at a time (hex8's inverse). */
+static void
+hex8_put(char *p, uint32_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t n = x;
+
+	/* One nibble a byte, the last digit in the lowest byte. */
+	n = ((n & 0xFFFF0000ULL) << 16) | (n & 0xFFFFULL);
+	n = ((n & 0x0000FF000000FF00ULL) << 8) | (n & 0x000000FF000000FFULL);
+	n = ((n & 0x00F000F000F000F0ULL) << 4) | (n & 0x000F000F000F000FULL);
+	n += 0x30 * ones + (((n + 6 * ones) >> 4) & ones) * 0x27;
+	n = __builtin_bswap64(n);
+	memcpy(p, &n, 8);
+}
+
 static void
 vals_save(const void *st, struct buf *b)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct vals_st *s = (struct vals_st *)(uintptr_t)st;	/* sorting reorders, as a result may */
 	uint64_t x;
 	size_t i;
 	char *p;
-	int k;
 
 	vals_sort(s);
 	buf_adds(b, "\"f64s:");
@@ -1229,8 +1243,8 @@ vals_save(const void *st, struct buf *b)
 	p = b->p + b->len;
 	for (i = 0; i < s->n; i++) {
 		memcpy(&x, &s->v[i], sizeof x);
-		for (k = 15; k >= 0; k--, x >>= 4)
-			p[k] = hex[x & 15];
+		hex8_put(p, (uint32_t)(x >> 32));
+		hex8_put(p + 8, (uint32_t)x);
 		p += 16;
 	}
 	b->len += s->n * 16;
