@@ -13,6 +13,7 @@
 #include "expr.h"
 #include "hashmap.h"
 #include "input.h"
+#include "jobs.h"
 #include "record.h"
 #include "run.h"
 #include "table.h"
@@ -40,6 +41,7 @@ enum {
 static const struct option longopts[] = {
 	{ "group-by",	required_argument,	NULL, 'g' },
 	{ "input",	required_argument,	NULL, 'i' },
+	{ "jobs",	required_argument,	NULL, 'j' },
 	{ "partial",	no_argument,		NULL, OPT_PARTIAL },
 	{ "merge",	no_argument,		NULL, OPT_MERGE },
 	{ "approx",	no_argument,		NULL, OPT_APPROX },
@@ -67,6 +69,7 @@ static const struct cli_help help = {
 	"the file operands, in order.",
 	"  -g, --group-by F,...     group by these fields\n"
 	"  -i, --input FILE         read FILE (repeatable; - is standard input)\n"
+	"  -j, --jobs N             read regular files with N worker processes\n"
 	"      --partial            write mergeable state records instead of results\n"
 	"      --merge              read state records from --partial and combine them\n"
 	"      --approx             quantiles by KLL sketch, distinct by HyperLogLog\n"
@@ -94,6 +97,7 @@ static const struct cli_help help = {
 	"  aggregate -g page --precision 2 mean:ms p99:ms events.ndjson\n"
 	"  window --tumbling 1h < ev.ndjson | aggregate --final --sort -count --top 10 count\n"
 	"  window --tumbling 1m < ev.ndjson | aggregate -g page --fill count\n"
+	"  aggregate -j 2 -g page -i events.ndjson count p50:value\n"
 };
 
 enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
@@ -168,6 +172,9 @@ static struct {
 	void			*fill_block;	/* --fill: an empty group's aggregate block */
 	bool			 fill_open;	/* --fill: a window's rows are being written */
 	int64_t			 fill_wend;	/* its end */
+	uint64_t		 njobs;		/* -j */
+	struct jobs		*jobs;		/* the workers whose states this run merges */
+	struct agg_text		 text;		/* merge_state's states text */
 } A = { .gspec = "", .next_tick = TV_MIN, .state_line = 1, .precision = -1, .final_wm = TV_MIN };
 
 static void	parse_options(int, char *[]);
@@ -194,6 +201,7 @@ static void	fill_note(struct group *);
 static void	fill_check(bool windowed, const struct diag_pos *);
 static void	fill_batch_row(struct group *, bool last);
 static void	csv_columns(void);
+static int	run_jobs(void);
 
 static const struct run_ops ops = {
 	.event = on_event,
@@ -212,6 +220,8 @@ main(int argc, char *argv[])
 
 	diag_init(argv[0]);
 	parse_options(argc, argv);
+	if (A.njobs > 1 && (c = run_jobs()) >= 0)
+		return c;
 	setup();
 	spec.paths = A.inputs;
 	spec.npaths = A.ninputs;
@@ -230,6 +240,9 @@ option(int c)
 	case 'g':		/* -g F,...: the group key fields */
 		cli_paths("--group-by", optarg, &A.gpaths, &A.ng);
 		A.gspec = optarg;
+		break;
+	case 'j':		/* -j N: worker processes (run_jobs) */
+		A.njobs = cli_uint("--jobs", optarg, 1, JOBS_MAX);
 		break;
 	case 'i':		/* -i FILE: an input, in order */
 		A.inputs = xrealloc(A.inputs, (size_t)(A.ninputs + 1) * sizeof(*A.inputs));
@@ -299,7 +312,7 @@ parse_options(int argc, char *argv[])
 
 	cli_init(&A.cli);
 	aggs_init(&A.aggs);
-	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "g:i:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "g:i:j:", longopts, NULL)) != -1)
 		option(c);
 	typed = xcalloc((size_t)argc, sizeof(*typed));
 	for (; optind < argc; optind++)
@@ -534,6 +547,10 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 static void
 on_end(void *ctx, bool keep)
 {
+	static const char *const merged[] = { "groups", "groups_visited", "overflows", NULL };
+
+	if (A.jobs != NULL)
+		jobs_account(A.jobs, merged);	/* the workers' rejects, messages and counters */
 	if (A.ng == 0 && A.seq == 0 && !A.merge) {
 		/* Like SQL without GROUP BY: no input still has one (empty) result. */
 		buf_reset(&A.key);
@@ -966,7 +983,7 @@ merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz
 	key_begin(s.windowed ? &s.ws : NULL, s.windowed ? &s.we : NULL);
 	for (i = 0; i < A.ng; i++)
 		key_add(A.gvals[i].raw, A.gvals[i].rawlen);
-	states = json_loadb(s.states.raw, s.states.rawlen, 0, NULL);
+	states = agg_states_parse(&A.text, s.states.raw, s.states.rawlen);
 	inv = json_loadb(s.invalid.raw, s.invalid.rawlen, 0, NULL);
 	aggs_state_init(&A.aggs, A.scratch);
 	if (states && inv && aggs_load(&A.aggs, A.scratch, states, inv) == 0) {
@@ -1405,6 +1422,7 @@ free_groups(void)
 	rec_path_free(A.we_path);
 	free(A.gvals);
 	free(A.scratch);
+	agg_text_free(&A.text);
 	for (i = 0; i < A.aggs.nfields; i++)
 		rec_path_free(A.fpaths[i]);
 	free(A.fpaths);
@@ -1415,4 +1433,78 @@ free_groups(void)
 	buf_free(&A.key);
 	buf_free(&A.out);
 	aggs_free(&A.aggs);
+}
+
+/* ---- -j: worker processes ---- */
+
+/* worker_watermark: a watermark closes windows in the input's order, which pieces cannot keep. */
+static void
+worker_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
+{
+	exit(JOBS_FALLBACK);
+}
+
+/* jobs_worker aggregates piece i into state records on its standard output (a temporary file). */
+static int
+jobs_worker(struct jobs *j, int i, void *ctx)
+{
+	struct run_spec spec = { .tool = "aggregate", .cli = &A.cli };
+	struct run_ops wops = ops;
+
+	A.partial = true;
+	A.format = NULL;
+	A.nsorts = 0;
+	A.top = 0;
+	A.precision = -1;	/* output options belong to the merging run */
+	A.final = A.fill = false;
+	setup();			/* with the options as given: what counts as a reject */
+	A.cli.output = NULL;
+	A.cli.dead_letter = j->dead[i];	/* replayed by the merging run, in order */
+	A.cli.strict = false;
+	A.cli.stats = true;		/* its counters, for the merging run's --stats */
+	wops.watermark = worker_watermark;
+	spec.paths = A.inputs + j->piece[i].first;
+	spec.npaths = j->piece[i].last - j->piece[i].first + 1;
+	spec.piece = &j->piece[i];
+	return run_main(&spec, &wops, NULL);
+}
+
+/*
+ * run_jobs reads the -i files with A.njobs worker processes over byte
+ * ranges cut at line starts (lib/jobs), then merges their state records
+ * as --merge does, so the output is the one a single process writes.
+ * Returns the exit status, or -1 when the input is read by one process:
+ * standard input, a FIFO, a gzip file, or a watermark in the input.
+ */
+static int
+run_jobs(void)
+{
+	struct run_spec spec = { .tool = "aggregate", .cli = &A.cli };
+	struct jobs j;
+	int c;
+
+	if (A.every_n + (uint64_t)A.every_d)
+		diag_usage_error("-j and --every cannot be combined (running results follow the input's order)");
+	if (A.state_path != NULL)
+		diag_usage_error("-j and --state cannot be combined");
+	if (jobs_split(&j, A.inputs, A.ninputs, (int)A.njobs, A.cli.output) < 2)
+		return -1;
+	j.capture = true;
+	if (jobs_run(&j, jobs_worker, NULL) != 0)
+		diag_die(EX_IOERR, "-j: %s", strerror(errno));
+	if (j.status == JOBS_FALLBACK || j.status == EX_USAGE) {
+		if (j.status == EX_USAGE)
+			jobs_account(&j, NULL);	/* the worker's message; the run ends as one process's would */
+		jobs_free(&j);
+		return j.status == EX_USAGE ? EX_USAGE : -1;
+	}
+	A.merge = true;
+	A.jobs = &j;
+	setup();
+	spec.paths = j.out;
+	spec.npaths = j.n;
+	c = run_main(&spec, &ops, NULL);
+	jobs_free(&j);
+	free(A.inputs);
+	return c;
 }

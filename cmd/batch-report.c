@@ -20,6 +20,7 @@
 #include "formats.h"
 #include "groups.h"
 #include "hashmap.h"
+#include "jobs.h"
 #include "record.h"
 #include "run.h"
 #include "table.h"
@@ -171,9 +172,6 @@ static struct {
 	bool			 approx;
 	int			 progress;	/* -1 never, 0 on a terminal, 1 always */
 	const char		*worker;	/* -j: in a worker, the file its states go to */
-	off_t			 w_start, w_end;	/* a worker's piece: from w_start of its first file */
-	uint64_t		 w_line;	/* (whose line w_line + 1 starts there) to w_end of w_last */
-	const char		*w_last;
 
 	bool			 merging;	/* -j: reading the workers' states */
 	bool			 log;		/* access-log defaults (a worker tells the merger) */
@@ -211,7 +209,6 @@ static void	setup(void);
 static void	on_event(void *, struct rec *, const struct in_line *);
 static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
 static bool	on_reject(const struct diag_pos *, const char *, void *);
-static bool	past_piece(const struct diag_pos *pos);
 static void	on_end(void *, bool);
 static int	on_after(void *, int);
 static void	on_free(void *);
@@ -301,13 +298,7 @@ static void	merge_line(struct rec *rec, const struct in_line *ln);
 static void	merge_meta(struct rec *rec);
 static void	merge_sessions(struct rec *rec, const struct rec_val *key);
 static void	merge_hashes(const struct rec_val *v);
-static bool	splittable(int npaths, char *const *paths, off_t *total);
-static off_t	line_start(const char *path, off_t off, off_t size);
-static void	cuts(int npaths, char *const *paths, off_t total, size_t *fi, off_t *off);
-static uint64_t	lines_before(const char *path, off_t off);
-static void	on_begin(void *ctx);
-static bool	worker_done(const struct in_line *ln);
-static int	worker(char *const *paths, size_t fa, off_t oa, size_t fb, off_t ob, const char *tmp);
+static int	worker(struct jobs *j, int i, void *ctx);
 static void	build_summary(json_t *);
 static void	build_top(json_t *);
 static void	build_dimensions(json_t *);
@@ -330,7 +321,6 @@ static const struct section sections[] = {
 #define nsections	(sizeof(sections) / sizeof(sections[0]))
 
 static const struct run_ops ops = {
-	.begin = on_begin,
 	.event = on_event,
 	.watermark = on_watermark,
 	.end = on_end,
@@ -729,8 +719,6 @@ on_reject(const struct diag_pos *pos, const char *reason, void *arg)
 
 	if (col != NULL && (size_t)(col - reason) < n)
 		n = (size_t)(col - reason);
-	if (R.worker != NULL && past_piece(pos))
-		return false;
 	(*(uint64_t *)hm_put(R.reasons, reason, n, NULL))++;
 	return true;
 }
@@ -739,8 +727,6 @@ on_reject(const struct diag_pos *pos, const char *reason, void *arg)
 static void
 on_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
 {
-	if (R.worker != NULL)
-		worker_done(ln);
 }
 
 /* on_event folds one record into every table the selected sections need. */
@@ -756,8 +742,6 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		merge_line(rec, ln);
 		return;
 	}
-	if (R.worker != NULL && worker_done(ln))
-		return;
 	setup();
 	R.records++;
 	progress(ln);
@@ -2672,206 +2656,56 @@ merge_hashes(const struct rec_val *v)
 }
 
 
-/* splittable: -j needs regular, uncompressed files of a format without a header row. */
-static bool
-splittable(int npaths, char *const *paths, off_t *total)
-{
-	unsigned char m[2];
-	struct stat st;
-	int i, fd;
-	ssize_t n;
-
-	*total = 0;
-	if (npaths == 0 || R.kind == FMT_CSV || R.kind == FMT_TSV)
-		return false;
-	for (i = 0; i < npaths; i++) {
-		if (strcmp(paths[i], "-") == 0 || stat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
-			return false;
-		if ((fd = open(paths[i], O_RDONLY)) < 0)
-			return false;
-		n = read(fd, m, 2);
-		close(fd);
-		if (n == 2 && m[0] == 0x1f && m[1] == 0x8b)
-			return false;
-		*total += st.st_size;
-	}
-	return *total > 0;
-}
-
-/* line_start moves off forward to the start of a line in path (just after a newline), or to its end. */
-static off_t
-line_start(const char *path, off_t off, off_t size)
-{
-	char b[4096];
-	ssize_t n, i;
-	int fd;
-	bool blank = false;
-	off_t start = size;
-
-	if (off == 0 || off >= size || (fd = open(path, O_RDONLY)) < 0)
-		return off >= size ? size : off;
-	/*
-	 * Past the newline before off, and past blank lines after it: the
-	 * worker before reads them, and stops at the first line it sees
-	 * past its piece (a record, or a line rejected unaccounted).
-	 */
-	for (off--; (n = pread(fd, b, sizeof(b), off)) > 0; off += n)
-		for (i = 0; i < n; i++) {
-			if (b[i] == '\n') {
-				blank = true;
-				start = off + i + 1;
-			} else if (blank && b[i] != ' ' && b[i] != '\t' && b[i] != '\r') {
-				close(fd);
-				return start;
-			}
-		}
-	close(fd);
-	return size;
-}
-
-/* cuts splits the files into jobs pieces at line starts: cut w is (file fi[w], offset off[w]). */
-static void
-cuts(int npaths, char *const *paths, off_t total, size_t *fi, off_t *off)
-{
-	struct stat st;
-	off_t want, acc;
-	size_t w, f;
-
-	fi[0] = 0, off[0] = 0;
-	for (w = 1; w < R.jobs; w++) {
-		want = (off_t)((double)total * (double)w / (double)R.jobs);
-		for (f = 0, acc = 0; f < (size_t)npaths; f++) {
-			stat(paths[f], &st);
-			if (want < acc + st.st_size || f + 1 == (size_t)npaths)
-				break;
-			acc += st.st_size;
-		}
-		fi[w] = f;
-		off[w] = line_start(paths[f], want - acc, st.st_size);
-		if (fi[w] < fi[w - 1] || (fi[w] == fi[w - 1] && off[w] < off[w - 1]))
-			fi[w] = fi[w - 1], off[w] = off[w - 1];
-	}
-	fi[R.jobs] = (size_t)npaths - 1;
-	stat(paths[npaths - 1], &st);
-	off[R.jobs] = st.st_size;
-}
-
 /*
- * worker runs in a child over its piece of the files: from (fa, oa) to
- * (fb, ob), read in place (lines keep their file names and numbers), and
- * writes its states to tmp.
+ * worker runs in a child over piece i of the files (lib/jobs), read in
+ * place (lines keep their file names and numbers), and writes its states
+ * to the piece's temporary file.
  */
 static int
-worker(char *const *paths, size_t fa, off_t oa, size_t fb, off_t ob, const char *tmp)
+worker(struct jobs *j, int i, void *ctx)
 {
 	struct run_spec spec = { .tool = "batch-report", .cli = &R.cli };
+	char *const *paths = ctx;
 
-	R.worker = tmp;
+	R.worker = j->out[i];
 	R.progress = -1;
-	R.w_start = oa;
-	R.w_line = lines_before(paths[fa], oa);
-	R.w_last = paths[fb];
-	R.w_end = ob;
-	spec.paths = paths + fa;
-	spec.npaths = (int)(fb - fa + 1);
+	spec.paths = paths + j->piece[i].first;
+	spec.npaths = j->piece[i].last - j->piece[i].first + 1;
+	spec.piece = &j->piece[i];
 	spec.format = R.kind;
 	spec.fopts = R.kind == FMT_NDJSON ? NULL : &R.fopts;
 	return run_main(&spec, &ops, NULL);
 }
 
-/* lines_before counts the lines that end before byte off of path. */
-static uint64_t
-lines_before(const char *path, off_t off)
-{
-	char b[1 << 16];
-	uint64_t n = 0;
-	off_t at = 0;
-	ssize_t r, i;
-	int fd;
-
-	if (off == 0 || (fd = open(path, O_RDONLY)) < 0)
-		return 0;
-	while (at < off && (r = pread(fd, b, (size_t)(off - at) < sizeof(b) ? (size_t)(off - at) : sizeof(b), at)) > 0) {
-		for (i = 0; i < r; i++)
-			n += b[i] == '\n';
-		at += r;
-	}
-	close(fd);
-	return n;
-}
-
-/* on_begin starts a worker at its piece of the first file. */
-static void
-on_begin(void *ctx)
-{
-	if (R.worker != NULL && R.w_start > 0)
-		in_start_at(run_input(), (uint64_t)R.w_start, R.w_line);
-}
-
-/* worker_done reports whether a line is past a worker's piece (and stops the input there). */
-static bool
-worker_done(const struct in_line *ln)
-{
-	return past_piece(&ln->pos);
-}
-
-/* past_piece reports whether a position is past a worker's piece, and stops the input there. */
-static bool
-past_piece(const struct diag_pos *pos)
-{
-	if (R.w_last == NULL || strcmp(pos->file, R.w_last) != 0 || pos->offset < (uint64_t)R.w_end)
-		return false;
-	in_stop(run_input());
-	return true;
-}
-
 /*
  * run_jobs reads the files with R.jobs worker processes over byte ranges
- * cut at line starts, then merges their states as one run would have
- * made them.  Input it cannot split (stdin, gzip, CSV) is read by one.
+ * cut at line starts (lib/jobs), then merges their states as one run
+ * would have made them.  Input it cannot split (stdin, gzip, CSV) is read
+ * by one.
  */
 static int
 run_jobs(int npaths, char *const *paths)
 {
 	struct run_spec spec = { .tool = "batch-report", .cli = &R.cli };
-	char *tmp[64];
-	size_t fi[65], w;
-	off_t off[65], total;
-	pid_t pid[64];
-	int st, worst = 0, fd, rc;
+	struct jobs j;
+	int rc;
 
-	if (!splittable(npaths, paths, &total)) {
+	if (R.kind == FMT_CSV || R.kind == FMT_TSV || jobs_split(&j, paths, npaths, (int)R.jobs, NULL) < 2) {
 		spec.paths = paths;
 		spec.npaths = npaths;
 		spec.format = R.kind;
 		spec.fopts = R.kind == FMT_NDJSON ? NULL : &R.fopts;
 		return run_main(&spec, &ops, NULL);
 	}
-	cuts(npaths, paths, total, fi, off);
-	fflush(NULL);
-	for (w = 0; w < R.jobs; w++) {
-		if (asprintf(&tmp[w], "%s/batch-report.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") < 0 ||
-		    (fd = mkstemp(tmp[w])) < 0)
-			diag_die(EX_IOERR, "-j: temporary file: %s", strerror(errno));
-		close(fd);
-		if ((pid[w] = fork()) == 0)
-			exit(worker(paths, fi[w], off[w], fi[w + 1], off[w + 1], tmp[w]));
-		if (pid[w] < 0)
-			diag_die(EX_IOERR, "-j: fork: %s", strerror(errno));
-	}
-	for (w = 0; w < R.jobs; w++)
-		if (waitpid(pid[w], &st, 0) == pid[w])
-			worst = WIFEXITED(st) && WEXITSTATUS(st) > worst ? WEXITSTATUS(st) : WIFEXITED(st) ? worst : EX_IOERR;
+	if (jobs_run(&j, worker, (void *)paths) != 0)
+		diag_die(EX_IOERR, "-j: %s", strerror(errno));
 	R.merging = true;
 	R.progress = -1;
-	spec.paths = tmp;
-	spec.npaths = (int)R.jobs;
+	spec.paths = j.out;
+	spec.npaths = j.n;
 	rc = run_main(&spec, &ops, NULL);
-	for (w = 0; w < R.jobs; w++) {
-		unlink(tmp[w]);
-		free(tmp[w]);
-	}
-	return rc > worst ? rc : worst;
+	jobs_free(&j);
+	return rc > j.status ? rc : j.status;
 }
 
 /* ---- the end ---- */

@@ -1213,15 +1213,29 @@ vals_result(void *st, const struct agg_spec *sp, struct buf *b)
  * and a merger of sorted runs need not sort again.  vals_load also
  * reads the earlier form, a JSON array of numbers.
  */
+/* hex8_put writes x as 8 lowercase hex digits, 8 bytes at a time (hex8's inverse). */
+static void
+hex8_put(char *p, uint32_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t n = x;
+
+	/* One nibble a byte, the last digit in the lowest byte. */
+	n = ((n & 0xFFFF0000ULL) << 16) | (n & 0xFFFFULL);
+	n = ((n & 0x0000FF000000FF00ULL) << 8) | (n & 0x000000FF000000FFULL);
+	n = ((n & 0x00F000F000F000F0ULL) << 4) | (n & 0x000F000F000F000FULL);
+	n += 0x30 * ones + (((n + 6 * ones) >> 4) & ones) * 0x27;
+	n = __builtin_bswap64(n);
+	memcpy(p, &n, 8);
+}
+
 static void
 vals_save(const void *st, struct buf *b)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct vals_st *s = (struct vals_st *)(uintptr_t)st;	/* sorting reorders, as a result may */
 	uint64_t x;
 	size_t i;
 	char *p;
-	int k;
 
 	vals_sort(s);
 	buf_adds(b, "\"f64s:");
@@ -1229,18 +1243,12 @@ vals_save(const void *st, struct buf *b)
 	p = b->p + b->len;
 	for (i = 0; i < s->n; i++) {
 		memcpy(&x, &s->v[i], sizeof x);
-		for (k = 15; k >= 0; k--, x >>= 4)
-			p[k] = hex[x & 15];
+		hex8_put(p, (uint32_t)(x >> 32));
+		hex8_put(p + 8, (uint32_t)x);
 		p += 16;
 	}
 	b->len += s->n * 16;
 	buf_addc(b, '"');
-}
-
-static int
-hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /*
@@ -1262,14 +1270,39 @@ agg_side_set(const char *const *p, const size_t *len, size_t n)
 	side.n = n;
 }
 
+/*
+ * hex8 decodes 8 lowercase hex digits (as jw writes them) into *out, 8
+ * bytes at a time: each byte's nibble is (c & 15) + 9 for a letter, and
+ * re-encoding the nibbles must give the bytes back.  Returns 0, or -1
+ * when a byte is not one of 0-9a-f.
+ */
+static int
+hex8(const char *p, uint32_t *out)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t c, n, e;
+
+	memcpy(&c, p, 8);
+	c = __builtin_bswap64(c);	/* the first digit in the top byte */
+	n = (c & 15 * ones) + ((c >> 6) & ones) * 9;
+	/* 0-9 -> '0'-'9', 10-15 -> 'a'-'f': add 0x30, and 0x27 more where n >= 10. */
+	e = n + 0x30 * ones + (((n + 6 * ones) >> 4) & ones) * 0x27;
+	if (e != c || (n & 0xF0F0F0F0F0F0F0F0ULL) != 0)
+		return -1;
+	n = (n | n >> 4) & 0x00FF00FF00FF00FFULL;
+	n = (n | n >> 8) & 0x0000FFFF0000FFFFULL;
+	*out = (uint32_t)(n | n >> 16);
+	return 0;
+}
+
 /* vals_load_hex appends len bytes of packed values (after "f64s:"); 0, or -1 when malformed. */
 static int
 vals_load_hex(struct vals_st *s, const char *p, size_t len)
 {
+	uint32_t hi, lo;
 	uint64_t x;
 	size_t i, n;
 	double d;
-	int k, h;
 
 	if (len % 16 != 0)
 		return -1;
@@ -1278,12 +1311,10 @@ vals_load_hex(struct vals_st *s, const char *p, size_t len)
 		s->cap = s->n + n;
 		s->v = xrealloc(s->v, s->cap * sizeof(double));
 	}
-	for (i = 0; i < n; i++) {
-		for (x = 0, k = 0; k < 16; k++, p++) {
-			if ((h = hexval((unsigned char)*p)) < 0)
-				return -1;
-			x = x << 4 | (uint64_t)h;
-		}
+	for (i = 0; i < n; i++, p += 16) {
+		if (hex8(p, &hi) != 0 || hex8(p + 8, &lo) != 0)
+			return -1;	/* not a hex digit */
+		x = (uint64_t)hi << 32 | lo;
 		memcpy(&d, &x, sizeof d);
 		if (isnan(d) || (s->n > 0 && dkey(d) < dkey(s->v[s->n - 1])))
 			return -1;	/* not sorted, or not a number */
@@ -2146,19 +2177,85 @@ aggs_save_invalid(const struct aggs *a, const void *block, struct buf *out)
 	buf_addc(out, ']');
 }
 
+json_t *
+agg_states_parse(struct agg_text *t, const char *p, size_t len)
+{
+	static const char tag[] = "\"f64s:";
+	struct buf *b = &t->b;
+	size_t i = 0, j, from = 0;
+	bool in = false;
+	char num[32];
+
+	t->n = 0;
+	if (len < 1 << 12)
+		return json_loadb(p, len, 0, NULL);
+	buf_reset(b);
+	while (i < len) {
+		if (in) {
+			if (p[i] == '\\')
+				i += 2;
+			else
+				in = p[i++] != '"';
+			continue;
+		}
+		if (p[i] != '"') {
+			i++;
+			continue;
+		}
+		if (len - i > sizeof tag - 1 && memcmp(p + i, tag, sizeof tag - 1) == 0) {
+			/* The end of the string; its bytes are checked as hex digits when loaded. */
+			const char *q = memchr(p + i + sizeof tag - 1, '"', len - i - (sizeof tag - 1));
+
+			j = q != NULL ? (size_t)(q - p) : len;
+			if (q != NULL && memchr(p + i, '\\', j - i) == NULL) {
+				if (t->n == t->cap) {
+					t->cap = t->cap ? 2 * t->cap : 8;
+					t->p = xrealloc(t->p, t->cap * sizeof(*t->p));
+					t->len = xrealloc(t->len, t->cap * sizeof(*t->len));
+				}
+				t->p[t->n] = p + i + sizeof tag - 1;
+				t->len[t->n] = j - (i + sizeof tag - 1);
+				buf_add(b, p + from, i - from);
+				snprintf(num, sizeof num, "\"f64s#%zu\"", t->n++);
+				buf_adds(b, num);
+				i = from = j + 1;
+				continue;
+			}
+		}
+		in = true;
+		i++;
+	}
+	buf_add(b, p + from, len - from);
+	agg_side_set((const char *const *)t->p, t->len, t->n);
+	return json_loadb(b->p, b->len, 0, NULL);
+}
+
+void
+agg_text_free(struct agg_text *t)
+{
+	buf_free(&t->b);
+	free(t->p);
+	free(t->len);
+	memset(t, 0, sizeof(*t));
+}
+
 int
 aggs_load(const struct aggs *a, void *block, json_t *states, json_t *inv)
 {
 	char *b = block;
 	json_t *x;
 	size_t i;
+	int bad = 0;
 
 	if (!json_is_array(states) || json_array_size(states) != a->nspecs)
-		return -1;
-	for (i = 0; i < a->nspecs; i++)
+		bad = -1;
+	for (i = 0; bad == 0 && i < a->nspecs; i++)
 		if (a->specs[i].owner &&
 		    a->specs[i].fn->load(b + a->specs[i].off, json_array_get(states, i)) != 0)
-			return -1;
+			bad = -1;
+	agg_side_set(NULL, NULL, 0);	/* the side table serves one load */
+	if (bad != 0)
+		return -1;
 	if (inv == NULL)
 		return 0;
 	if (!json_is_array(inv) || json_array_size(inv) != a->nfields)

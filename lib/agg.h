@@ -167,6 +167,23 @@ int	aggs_load(const struct aggs *, void *block, json_t *states, json_t *inv);
  */
 void	agg_side_set(const char *const *p, const size_t *len, size_t n);
 
+/*
+ * agg_states_parse parses a saved states array's JSON text, taking each
+ * string "f64s:HEX" (a packed quantile state, megabytes long) out first
+ * and leaving "f64s#K" (jansson would read it a byte at a time); the
+ * strings go to the next aggs_load through agg_side_set, pointing into
+ * p, which must stay until then.  Returns the array (the caller's), or
+ * NULL when the text is not JSON.  t holds reused buffers: zero it
+ * first, agg_text_free at the end.
+ */
+struct agg_text {
+	struct buf	 b;
+	const char	**p;
+	size_t		*len, n, cap;
+};
+json_t	*agg_states_parse(struct agg_text *t, const char *p, size_t len);
+void	 agg_text_free(struct agg_text *t);
+
 /* aggs_state_free frees what a group's block points to. */
 void	aggs_state_free(const struct aggs *, void *block);
 

@@ -24,9 +24,7 @@ struct groups {
 	struct rec		*line, *grp;	/* gr_load's parsers */
 	struct buf		 key;		/* gr_load's key */
 	void			*scratch;	/* gr_load's block */
-	struct buf		 sbuf;		/* gr_load's states text, packed strings taken out */
-	const char		**sidep;	/* the packed strings taken out (into the line) */
-	size_t			*sidelen, nside, sidecap;
+	struct agg_text		 text;		/* gr_load's states text, packed strings taken out */
 };
 
 struct groups *
@@ -72,9 +70,7 @@ gr_free(struct groups *t)
 	rec_free(t->line);
 	rec_free(t->grp);
 	free(t->scratch);
-	buf_free(&t->sbuf);
-	free(t->sidep);
-	free(t->sidelen);
+	agg_text_free(&t->text);
 	free(t);
 }
 
@@ -284,63 +280,6 @@ load_check(struct groups *t, char *why, size_t whysz)
 	return 0;
 }
 
-/*
- * load_states parses a states array, taking each string "f64s:HEX" (a
- * packed quantile state, megabytes long) out first and leaving "f64s#K":
- * jansson would read it a byte at a time.  The strings go to the loads
- * through agg_side_set.  Returns NULL when the text is not JSON.
- */
-static json_t *
-load_states(struct groups *t, const char *p, size_t len)
-{
-	static const char tag[] = "\"f64s:";
-	struct buf *b = &t->sbuf;
-	size_t i = 0, j, from = 0;
-	bool in = false;
-	char num[32];
-
-	t->nside = 0;
-	if (len < 1 << 12)
-		return json_loadb(p, len, 0, NULL);
-	buf_reset(b);
-	while (i < len) {
-		if (in) {
-			if (p[i] == '\\')
-				i += 2;
-			else
-				in = p[i++] != '"';
-			continue;
-		}
-		if (p[i] != '"') {
-			i++;
-			continue;
-		}
-		if (len - i > sizeof tag - 1 && memcmp(p + i, tag, sizeof tag - 1) == 0) {
-			for (j = i + sizeof tag - 1; j < len && ((p[j] >= '0' && p[j] <= '9') || (p[j] >= 'a' && p[j] <= 'f')); j++)
-				;
-			if (j < len && p[j] == '"') {
-				if (t->nside == t->sidecap) {
-					t->sidecap = t->sidecap ? 2 * t->sidecap : 8;
-					t->sidep = xrealloc(t->sidep, t->sidecap * sizeof(*t->sidep));
-					t->sidelen = xrealloc(t->sidelen, t->sidecap * sizeof(*t->sidelen));
-				}
-				t->sidep[t->nside] = p + i + sizeof tag - 1;
-				t->sidelen[t->nside] = j - (i + sizeof tag - 1);
-				buf_add(b, p + from, i - from);
-				snprintf(num, sizeof num, "\"f64s#%zu\"", t->nside++);
-				buf_adds(b, num);
-				i = from = j + 1;
-				continue;
-			}
-		}
-		in = true;
-		i++;
-	}
-	buf_add(b, p + from, len - from);
-	agg_side_set((const char *const *)t->sidep, t->sidelen, t->nside);
-	return json_loadb(b->p, b->len, 0, NULL);
-}
-
 int
 gr_load(struct groups *t, const char *line, size_t len, struct gr_group **gp,
     char *why, size_t whysz)
@@ -365,7 +304,7 @@ gr_load(struct groups *t, const char *line, size_t len, struct gr_group **gp,
 	}
 	if (load_key(t, &gv, why, whysz) != 0)
 		return -1;
-	states = load_states(t, stv.raw, stv.rawlen);
+	states = agg_states_parse(&t->text, stv.raw, stv.rawlen);
 	inv = json_loadb(iv.raw, iv.rawlen, 0, NULL);
 	if (t->scratch == NULL)
 		t->scratch = xmalloc(t->aggs->size ? t->aggs->size : 1);

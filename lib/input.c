@@ -46,6 +46,8 @@ struct input {
 	uint64_t	 nlines;
 	/* resuming (in_start_at), whole lines only (in_whole_lines), following (in_follow) */
 	uint64_t	 start_off, start_line;
+	uint64_t	 end_off;	/* in_end_at: the last operand ends here */
+	bool		 has_end;
 	bool		 whole_lines;
 	int		 follow_ms;	/* 0: not following */
 	bool		 reopen;	/* open the same operand again (rotation, truncation) */
@@ -273,6 +275,15 @@ read_raw(struct input *in, void *p, size_t n)
 
 	if (in->read_max > 0 && n > in->read_max)
 		n = in->read_max;
+	if (in->has_end && in->next == in->npaths && in->fd > 0) {
+		/* in_end_at: the bytes past end_off of the last operand are another reader's. */
+		off_t at = lseek(in->fd, 0, SEEK_CUR);
+
+		if (at >= 0 && (uint64_t)at >= in->end_off)
+			return 0;
+		if (at >= 0 && n > in->end_off - (uint64_t)at)
+			n = (size_t)(in->end_off - (uint64_t)at);
+	}
 	for (;;) {
 		if (wait_readable(in, in->fd) < 0)
 			return -1;
@@ -546,6 +557,13 @@ in_start_at(struct input *in, uint64_t offset, uint64_t lineno)
 {
 	in->start_off = offset;
 	in->start_line = lineno;
+}
+
+void
+in_end_at(struct input *in, uint64_t offset)
+{
+	in->end_off = offset;
+	in->has_end = true;
 }
 
 void

@@ -60,6 +60,12 @@ void	in_stop(struct input *);
  * looked for.  Call before the first in_next.
  */
 void	in_start_at(struct input *, uint64_t offset, uint64_t lineno);
+/*
+ * in_end_at makes the last operand end at byte offset (a line start): the
+ * bytes after it are not read (a -j worker's piece of a file, lib/jobs).
+ * The operand must be a regular, uncompressed file.
+ */
+void	in_end_at(struct input *, uint64_t offset);
 
 /*
  * in_whole_lines(in, true) leaves a last line without "\n" in the last

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "jobs.h"
 #include "offsets.h"
 #include "run.h"
 #include "source.h"
@@ -367,6 +368,11 @@ run_main(const struct run_spec *spec, const struct run_ops *ops, void *ctx)
 	R.in = in_open(spec->paths, spec->npaths, spec->cli->max_line);
 	if (R.resume)
 		in_start_at(R.in, R.resume_off, R.resume_line);	/* where the checkpoint left it */
+	if (spec->piece != NULL) {
+		if (spec->piece->start > 0)
+			in_start_at(R.in, spec->piece->start, spec->piece->line);
+		in_end_at(R.in, spec->piece->end);
+	}
 	R.src = src_new(R.in, spec->format, spec->fopts != NULL ? spec->fopts : &plain,
 	    spec->cli->max_line);
 	catch_term();

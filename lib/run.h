@@ -13,6 +13,8 @@
 #include "record.h"
 #include "source.h"
 
+struct jobs_piece;
+
 /*
  * A tool is an operator: a context and a table of callbacks.  lib/run
  * reads the input, classifies every line the one way the stream protocol
@@ -109,6 +111,12 @@ struct run_spec {
 	const struct fmt_opts *fopts;	/* NULL for NDJSON */
 	int64_t		 tick_us;	/* ops->tick period while idle; 0 = none */
 	int64_t		 checkpoint_us;	/* --checkpoint-every; 0 = save only at the end */
+	/*
+	 * piece: a -j worker's byte range of paths (lib/jobs): the first
+	 * path is read from piece->start (its lines numbered from
+	 * piece->line + 1), the last up to piece->end.  NULL: all of them.
+	 */
+	const struct jobs_piece *piece;
 };
 
 /*

@@ -33,3 +33,12 @@ report() {
 		    n, t, bytes / t / 1e6, m / 1024, b / t, base
 	}'
 }
+
+# measure NAME CMD    runs CMD once and appends its wall time and peak RSS to
+#                     NAME's lists (as bench does), for runs paired by the caller.
+measure() {
+	/usr/bin/time -f '%e %M' -o "$BENCH_TMP/time" sh -c "$2" || {
+		echo "bench: $1 failed: $2" >&2; return 1; }
+	awk 'END { print $1 }' "$BENCH_TMP/time" >> "$BENCH_TMP/$1.t"
+	awk 'END { print $2 }' "$BENCH_TMP/time" >> "$BENCH_TMP/$1.m"
+}
