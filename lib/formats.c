@@ -19,10 +19,20 @@ struct fmt_reader {
 	struct buf	 keys;
 	size_t		*koff;
 	size_t		 nkeys, capkeys;
-	/* the fields of the row being read, unescaped, back to back; field i ends at fend[i] */
+	/*
+	 * The fields of the row being read: each a span of the text being
+	 * parsed (most fields, copied nowhere) or of the scratch buffer
+	 * fields, where those that had to be unescaped are, back to back
+	 * from fstart on.  Spans are offsets, so that they stay valid when
+	 * the text of a resumed record (FMT_MORE) has moved.
+	 */
 	struct buf	 fields;
-	size_t		*fend;
-	size_t		 nf, capf;
+	struct fspan {
+		size_t	 off, len;
+		bool	 text;		/* a span of text, else of fields */
+	}		*fsp;
+	size_t		 nf, capf, fstart;
+	const char	*text;		/* the text fmt_parse was given */
 	char		 why[160];
 	/* A CSV record left open by FMT_MORE: its text had open_len bytes, beginning with open_head. */
 	bool		 open;
@@ -125,8 +135,8 @@ fmt_new(enum fmt_kind kind, const struct fmt_opts *opts)
 	struct fmt_reader *r = xcalloc(1, sizeof *r);
 
 	r->opts = *opts;
-	if (r->opts.delim == 0)
-		r->opts.delim = ',';
+	if (r->opts.delim == NULL || r->opts.delim[0] == '\0')
+		r->opts.delim = ",";
 	fmt_set_kind(r, kind);
 	return r;
 }
@@ -140,7 +150,7 @@ fmt_free(struct fmt_reader *r)
 	buf_free(&r->keys);
 	buf_free(&r->fields);
 	free(r->koff);
-	free(r->fend);
+	free(r->fsp);
 	free(r);
 }
 
@@ -178,24 +188,51 @@ bad(struct fmt_reader *r, const char *fmt, ...)
 
 /* --- fields and keys ---------------------------------------------------- */
 
+/* fields_reset forgets the fields of the last row; text is the one being split. */
 static void
-field_end(struct fmt_reader *r)
+fields_reset(struct fmt_reader *r, const char *text)
+{
+	buf_reset(&r->fields);
+	r->nf = 0;
+	r->fstart = 0;
+	r->text = text;
+}
+
+static void
+field_push(struct fmt_reader *r, size_t off, size_t len, bool text)
 {
 	if (r->nf == r->capf) {
 		r->capf = r->capf ? 2 * r->capf : 32;
-		r->fend = xrealloc(r->fend, r->capf * sizeof *r->fend);
+		r->fsp = xrealloc(r->fsp, r->capf * sizeof *r->fsp);
 	}
-	r->fend[r->nf++] = r->fields.len;
+	r->fsp[r->nf++] = (struct fspan){ off, len, text };
 }
 
-/* field returns field i of the split row; "" when every field so far is empty (the buffer is still NULL). */
+/* field_end ends a field made in the scratch buffer: the bytes added since the last one ended. */
+static void
+field_end(struct fmt_reader *r)
+{
+	field_push(r, r->fstart, r->fields.len - r->fstart, false);
+	r->fstart = r->fields.len;
+}
+
+/* field_text adds a field that is the bytes text[off..off+len) as they are. */
+static void
+field_text(struct fmt_reader *r, size_t off, size_t len)
+{
+	field_push(r, off, len, true);
+}
+
+/* field returns field i of the split row. */
 static const char *
 field(const struct fmt_reader *r, size_t i, size_t *len)
 {
-	size_t start = i ? r->fend[i - 1] : 0;
+	const struct fspan *f = &r->fsp[i];
 
-	*len = r->fend[i] - start;
-	return r->fields.p != NULL ? r->fields.p + start : "";
+	*len = f->len;
+	if (f->len == 0)
+		return "";
+	return (f->text ? r->text : r->fields.p) + f->off;
 }
 
 static void
@@ -311,29 +348,147 @@ fmt_json_number(const char *s, size_t len)
 	}
 }
 
-/* row writes the split fields as an object keyed by the header, or fails on a ragged row. */
+/*
+ * special reports whether any of the 8 bytes in x is one a JSON string
+ * must escape: below 0x20, '"' or '\\'.  (Each test finds whether any byte
+ * is below a bound or zero exactly, though not which one.)
+ */
+static inline bool
+special(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+}
+
+/*
+ * put_str writes s[0..n), valid UTF-8, as a JSON string at w, which has
+ * room for 6 * n + 2 bytes; returns the end.  Eight clean bytes at a
+ * time: CSV cells rarely hold anything to escape.
+ */
+static char *
+put_str(char *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
+	uint64_t x;
+	unsigned char c;
+
+	*w++ = '"';
+	while (i < n) {
+		for (; i + 8 <= n; i += 8, w += 8) {
+			memcpy(&x, s + i, 8);
+			if (special(x))
+				break;
+			memcpy(w, &x, 8);
+		}
+		for (; i < n; i++) {
+			c = (unsigned char)s[i];
+			if (c >= 0x20 && c != '"' && c != '\\') {
+				*w++ = (char)c;
+				continue;
+			}
+			*w++ = '\\';
+			switch (c) {
+			case '"':	*w++ = '"'; break;
+			case '\\':	*w++ = '\\'; break;
+			case '\n':	*w++ = 'n'; break;
+			case '\r':	*w++ = 'r'; break;
+			case '\t':	*w++ = 't'; break;
+			case '\b':	*w++ = 'b'; break;
+			case '\f':	*w++ = 'f'; break;
+			default:
+				memcpy(w, "u00", 3);
+				w[3] = hex[c >> 4];
+				w[4] = hex[c & 15];
+				w += 5;
+			}
+			i++;
+			break;	/* back to eight at a time */
+		}
+	}
+	*w++ = '"';
+	return w;
+}
+
+/* put_value writes one field as value() does, at w with room for 6 * len + 6 bytes. */
+static char *
+put_value(const struct fmt_reader *r, char *w, const char *s, size_t len)
+{
+	if (r->opts.infer) {
+		if (len == 0) {
+			memcpy(w, "null", 4);
+			return w + 4;
+		}
+		if ((len == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "True", 4) == 0 ||
+		    memcmp(s, "TRUE", 4) == 0))) {
+			memcpy(w, "true", 4);
+			return w + 4;
+		}
+		if ((len == 5 && (memcmp(s, "false", 5) == 0 || memcmp(s, "False", 5) == 0 ||
+		    memcmp(s, "FALSE", 5) == 0))) {
+			memcpy(w, "false", 5);
+			return w + 5;
+		}
+		if (((s[0] >= '0' && s[0] <= '9') || s[0] == '-') && fmt_json_number(s, len)) {
+			memcpy(w, s, len);
+			return w + len;
+		}
+	}
+	return put_str(w, s, len);
+}
+
+/*
+ * row writes the split fields as an object keyed by the header.  A row
+ * with another number of fields fails, unless --ragged: then the missing
+ * fields are absent and the extra ones go in an "_extra" array.  The
+ * bytes are written straight into room reserved once for the worst case.
+ */
 static enum fmt_result
 row(struct fmt_reader *r, struct buf *out)
 {
-	size_t i, len;
+	size_t i, len, n, need = r->keys.len + 16;
 	const char *s;
+	char *w;
 
 	if (!r->have_header) {
 		header_from_fields(r);
 		return FMT_SKIP;
 	}
-	if (r->nf != r->nkeys)
+	if (r->nf != r->nkeys && !r->opts.ragged)
 		return bad(r, "expected %zu field%s, got %zu", r->nkeys, r->nkeys == 1 ? "" : "s",
 		    r->nf);
-	buf_addc(out, '{');
-	for (i = 0; i < r->nf; i++) {
+	for (i = 0; i < r->nf; i++)
+		need += 6 * r->fsp[i].len + 8;
+	buf_reserve(out, need);
+	w = out->p + out->len;
+	*w++ = '{';
+	n = r->nf < r->nkeys ? r->nf : r->nkeys;
+	for (i = 0; i < n; i++) {
 		if (i > 0)
-			buf_addc(out, ',');
-		buf_add(out, r->keys.p + r->koff[i], r->koff[i + 1] - r->koff[i]);
+			*w++ = ',';
+		len = r->koff[i + 1] - r->koff[i];
+		memcpy(w, r->keys.p + r->koff[i], len);
+		w += len;
 		s = field(r, i, &len);
-		value(r, out, s, len);
+		w = put_value(r, w, s, len);
 	}
-	buf_addc(out, '}');
+	if (r->nf > r->nkeys) {
+		if (n > 0)
+			*w++ = ',';
+		memcpy(w, "\"_extra\":[", 10);
+		w += 10;
+		for (i = n; i < r->nf; i++) {
+			if (i > n)
+				*w++ = ',';
+			s = field(r, i, &len);
+			w = put_value(r, w, s, len);
+		}
+		*w++ = ']';
+	}
+	*w++ = '}';
+	out->len = (size_t)(w - out->p);
 	return FMT_RECORD;
 }
 
@@ -349,20 +504,28 @@ row(struct fmt_reader *r, struct buf *out)
  * scan goes on inside that field at byte r->open_len.
  */
 static enum fmt_result
-csv_split(struct fmt_reader *r, const char *s, size_t len, char delim, bool resume)
+csv_split(struct fmt_reader *r, const char *s, size_t len, const char *delim, bool resume)
 {
-	size_t i = 0, start;
+	size_t i = 0, start, q0, dlen = strlen(delim);
 	const char *q, *d;
 
 	if (resume) {
+		r->text = s;
 		i = r->open_len;
 		goto quoted;
 	}
-	buf_reset(&r->fields);
-	r->nf = 0;
+	fields_reset(r, s);
 	for (;;) {
 		if (i < len && s[i] == '"') {
-			i++;
+			q0 = ++i;
+			/* A quoted field without "" is a span of the text, like an unquoted one. */
+			q = memchr(s + i, '"', len - i);
+			if (q != NULL && ((size_t)(q - s) + 1 == len || s[q - s + 1] != '"')) {
+				r->st.scanned += (size_t)(q - s) - i + 1;
+				i = (size_t)(q - s) + 1;
+				field_text(r, q0, i - 1 - q0);
+				goto closed;
+			}
 quoted:
 			for (;;) {
 				q = memchr(s + i, '"', len - i);
@@ -384,20 +547,21 @@ quoted:
 				}
 				break;
 			}
-			if (i < len && s[i] != delim)
+			field_end(r);
+closed:
+			if (i < len && (len - i < dlen || memcmp(s + i, delim, dlen) != 0))
 				return bad(r, "unexpected character after a closing quote in field %zu",
-				    r->nf + 1);
+				    r->nf);
 		} else {
 			start = i;
-			d = memchr(s + i, delim, len - i);
+			d = dlen == 1 ? memchr(s + i, delim[0], len - i) : memmem(s + i, len - i, delim, dlen);
 			i = d ? (size_t)(d - s) : len;
 			r->st.scanned += i - start;
-			buf_add(&r->fields, s + start, i - start);
+			field_text(r, start, i - start);
 		}
-		field_end(r);
 		if (i >= len)
 			return FMT_RECORD;
-		i++;	/* the delimiter */
+		i += dlen;	/* the delimiter */
 	}
 }
 
@@ -434,28 +598,36 @@ parse_csv(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 static void
 tsv_split(struct fmt_reader *r, const char *s, size_t len)
 {
-	size_t i;
+	size_t i = 0, f0, f1;
+	const char *tab;
 	char c;
 
-	buf_reset(&r->fields);
-	r->nf = 0;
-	for (i = 0; i < len; i++) {
-		c = s[i];
-		if (c == '\t') {
-			field_end(r);
-			continue;
-		}
-		if (c == '\\' && i + 1 < len) {
-			switch (s[i + 1]) {
-			case 't':	c = '\t'; i++; break;
-			case 'n':	c = '\n'; i++; break;
-			case 'r':	c = '\r'; i++; break;
-			case '\\':	c = '\\'; i++; break;
+	fields_reset(r, s);
+	for (;;) {
+		f0 = i;
+		tab = memchr(s + i, '\t', len - i);
+		f1 = tab != NULL ? (size_t)(tab - s) : len;
+		if (memchr(s + f0, '\\', f1 - f0) == NULL) {
+			field_text(r, f0, f1 - f0);
+		} else {
+			for (i = f0; i < f1; i++) {
+				c = s[i];
+				if (c == '\\' && i + 1 < f1) {
+					switch (s[i + 1]) {
+					case 't':	c = '\t'; i++; break;
+					case 'n':	c = '\n'; i++; break;
+					case 'r':	c = '\r'; i++; break;
+					case '\\':	c = '\\'; i++; break;
+					}
+				}
+				buf_addc(&r->fields, c);
 			}
+			field_end(r);
 		}
-		buf_addc(&r->fields, c);
+		if (tab == NULL)
+			return;
+		i = f1 + 1;
 	}
-	field_end(r);
 }
 
 static enum fmt_result
@@ -544,8 +716,7 @@ parse_logfmt(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 {
 	size_t i = 0, k0, k1, v0, n = 0;
 
-	buf_reset(&r->fields);
-	r->nf = 0;
+	fields_reset(r, s);
 	ks_clear(&r->lkeys);
 	while (i < len && is_space(s[i]))
 		i++;
@@ -764,7 +935,7 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 	int64_t us;
 	int q;
 
-	buf_reset(&r->fields);
+	fields_reset(r, s);
 	while (len > 0 && s[len - 1] == ' ')
 		len--;
 	if (len == 0)
@@ -954,24 +1125,42 @@ fmt_start(struct fmt_reader *r)
 	buf_reset(&r->keys);
 	r->nkeys = 0;
 	if (r->opts.header != NULL && (r->kind == FMT_CSV || r->kind == FMT_TSV)) {
-		csv_split(r, r->opts.header, strlen(r->opts.header), ',', false);
+		csv_split(r, r->opts.header, strlen(r->opts.header), ",", false);
 		r->open = false;
 		header_from_fields(r);
 	}
+}
+
+/* ascii_run returns the length of the ASCII bytes s begins with, eight at a time (they need no UTF-8 check). */
+static size_t
+ascii_run(const char *s, size_t len)
+{
+	size_t i = 0;
+	uint64_t x;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, s + i, 8);
+		if (x & 0x8080808080808080ULL)
+			break;
+	}
+	while (i < len && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
 }
 
 enum fmt_result
 fmt_parse(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 {
 	/* A resumed record was checked up to where it stopped: "\n" keeps UTF-8 in step. */
-	size_t from = r->kind == FMT_CSV && resumes(r, s, len) ? r->open_len : 0;
+	size_t from = r->kind == FMT_CSV && resumes(r, s, len) ? r->open_len : 0, ok;
 	const char *nul;
 
 	buf_reset(out);
 	r->why[0] = '\0';
 	if (r->kind != FMT_NDJSON && len > from) {
 		r->st.scanned += len - from;
-		if (!utf8_valid(s + from, len - from)) {
+		ok = from + ascii_run(s + from, len - from);
+		if (ok < len && !utf8_valid(s + ok, len - ok)) {
 			r->open = false;
 			return bad(r, "not valid UTF-8");
 		}

@@ -18,7 +18,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum fmt_kind kinds[] = { FMT_CSV, FMT_TSV, FMT_LOGFMT, FMT_CLF, FMT_COMBINED };
-	struct fmt_opts o = { ',', false, NULL };
+	struct fmt_opts o = { .delim = "," };
 	struct fmt_reader *r;
 	struct buf out = BUF_INIT, acc = BUF_INIT;
 	const char *s, *e, *end;
@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	o.infer = data[0] & 8;
-	o.delim = data[0] & 16 ? ';' : ',';
+	o.delim = data[0] & 16 ? ";" : data[0] & 64 ? "|&|" : ",";
 	o.header = data[0] & 32 ? "a,b,a," : NULL;
 	r = fmt_new(kinds[data[0] % 5], &o);
 	(void)fmt_detect((const char *)data + 1, size - 1);
