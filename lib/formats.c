@@ -198,7 +198,7 @@ fields_reset(struct fmt_reader *r, const char *text)
 	r->text = text;
 }
 
-static void
+static inline void
 field_push(struct fmt_reader *r, size_t off, size_t len, bool text)
 {
 	if (r->nf == r->capf) {
@@ -217,7 +217,7 @@ field_end(struct fmt_reader *r)
 }
 
 /* field_text adds a field that is the bytes text[off..off+len) as they are. */
-static void
+static inline void
 field_text(struct fmt_reader *r, size_t off, size_t len)
 {
 	field_push(r, off, len, true);
@@ -329,13 +329,50 @@ value(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
 	jw_str(out, s, len);
 }
 
+/*
+ * plain_number reports 1 when s is a JSON number of the common plain
+ * shape, -?(0|[1-9][0-9]{0,17})(\.[0-9]+)?, which is always within
+ * range; 0 when it cannot be a number; -1 when rec_number must decide.
+ */
+static int
+plain_number(const char *s, size_t len)
+{
+	size_t i = s[0] == '-', d0;
+
+	if (i == len || s[i] < '0' || s[i] > '9')
+		return s[0] == '-' ? -1 : 0;
+	d0 = i;
+	if (s[i] == '0')
+		i++;
+	else
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	if (i - d0 > 18 || len > 64)
+		return -1;
+	if (i == len)
+		return 1;
+	if (s[i] == '.') {
+		if (++i == len)
+			return 0;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == len)
+			return 1;
+	}
+	/* Only an exponent may follow: "2024-03-15" is no number. */
+	return s[i] == 'e' || s[i] == 'E' ? -1 : 0;
+}
+
 bool
 fmt_json_number(const char *s, size_t len)
 {
 	struct rec_val v;
+	int plain;
 
 	if (len == 0)
 		return false;
+	if ((plain = plain_number(s, len)) >= 0)
+		return plain;
 	switch (rec_number(s, len, &v)) {
 	case RT_INT:
 		return true;
@@ -431,7 +468,7 @@ put_value(const struct fmt_reader *r, char *w, const char *s, size_t len)
 			memcpy(w, "false", 5);
 			return w + 5;
 		}
-		if (((s[0] >= '0' && s[0] <= '9') || s[0] == '-') && fmt_json_number(s, len)) {
+		if (fmt_json_number(s, len)) {
 			memcpy(w, s, len);
 			return w + len;
 		}
