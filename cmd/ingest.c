@@ -28,7 +28,11 @@ enum {
 	OPT_INFER,
 	OPT_DELIMITER,
 	OPT_OFFSET_FILE,
-	OPT_COMMIT
+	OPT_COMMIT,
+	OPT_PATTERN,
+	OPT_RAGGED,
+	OPT_SKIP_COMMENTS,
+	OPT_LENIENT
 };
 
 #define FOLLOW_POLL_MS	5	/* how often --follow looks for appended lines */
@@ -46,6 +50,10 @@ static const struct option longopts[] = {
 	{ "follow",		no_argument,		NULL, 'F' },
 	{ "offset-file",	required_argument,	NULL, OPT_OFFSET_FILE },
 	{ "commit",		required_argument,	NULL, OPT_COMMIT },
+	{ "pattern",		required_argument,	NULL, OPT_PATTERN },
+	{ "ragged",		no_argument,		NULL, OPT_RAGGED },
+	{ "skip-comments",	no_argument,		NULL, OPT_SKIP_COMMENTS },
+	{ "lenient",		no_argument,		NULL, OPT_LENIENT },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -435,6 +443,8 @@ static const struct run_ops ops = {
 };
 
 static void	parse_options(int, char **);
+static void	format_option(int, const char *);
+static void	format_check(void);
 static void	time_key(void);
 
 int
@@ -494,24 +504,9 @@ parse_options(int argc, char *argv[])
 		case OPT_NORMALIZE_TIME: /* --normalize-time: rewrite the time field as RFC 3339 UTC */
 			I.normalize = true;
 			break;
-		case OPT_FORMAT:	/* --format NAME: how to read the input */
-			if (fmt_by_name(optarg, &I.kind) != 0)
-				diag_usage_error("--format: unknown format '%s' (%s)", optarg, fmt_names());
-			break;
-		case OPT_HEADER:	/* --header a,b,c: CSV/TSV column names; the files have no header row */
-			I.fopts.header = optarg;
-			break;
-		case OPT_INFER:		/* --infer: numbers, booleans and empty fields as JSON values */
-			I.fopts.infer = true;
-			break;
-		case OPT_DELIMITER:	/* --delimiter C: the CSV field separator */
-			if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0)
-				I.fopts.delim = "\t";
-			else if (optarg[0] == '\0' || strpbrk(optarg, "\"\n\r") != NULL)
-				diag_usage_error("--delimiter: expected one or more characters, no quote "
-				    "or newline: '%s'", optarg);
-			else
-				I.fopts.delim = optarg;
+		case OPT_FORMAT: case OPT_HEADER: case OPT_INFER: case OPT_DELIMITER:
+		case OPT_PATTERN: case OPT_RAGGED: case OPT_SKIP_COMMENTS: case OPT_LENIENT:
+			format_option(c, optarg);
 			break;
 		case OPT_WHERE:		/* --where EXPR: drop records for which EXPR is false */
 			expr_free(I.where);
@@ -536,6 +531,7 @@ parse_options(int argc, char *argv[])
 				diag_usage_error("unhandled option");
 		}
 	}
+	format_check();
 }
 
 static void
@@ -560,4 +556,55 @@ time_key(void)
 		I.tkey = xstrndup(I.tkey, I.tkeylen);
 
 	rec_path_free(tp);
+}
+
+/* format_option takes one of the options that say how to read the input (lib/formats). */
+static void
+format_option(int c, const char *arg)
+{
+	switch (c) {
+	case OPT_FORMAT:	/* --format NAME: how to read the input */
+		if (fmt_by_name(arg, &I.kind) != 0)
+			diag_usage_error("--format: unknown format '%s' (%s)", arg, fmt_names());
+		break;
+	case OPT_HEADER:	/* --header a,b,c: CSV/TSV column names; the files have no header row */
+		I.fopts.header = arg;
+		break;
+	case OPT_INFER:		/* --infer: numbers, booleans and empty fields as JSON values */
+		I.fopts.infer = true;
+		break;
+	case OPT_DELIMITER:	/* --delimiter S: the CSV field separator, one or more bytes */
+		if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0)
+			I.fopts.delim = "\t";
+		else if (arg[0] == '\0' || strpbrk(arg, "\"\n\r") != NULL)
+			diag_usage_error("--delimiter: expected one or more characters, no quote "
+			    "or newline: '%s'", arg);
+		else
+			I.fopts.delim = arg;
+		break;
+	case OPT_PATTERN:	/* --pattern RE: the PCRE2 pattern of --format regex */
+		I.fopts.pattern = arg;
+		break;
+	case OPT_RAGGED:	/* --ragged: rows of another width than the header are kept */
+		I.fopts.ragged = true;
+		break;
+	case OPT_SKIP_COMMENTS:	/* --skip-comments: lines starting with '#' are skipped */
+		I.fopts.skip_comments = true;
+		break;
+	case OPT_LENIENT:	/* --lenient: access-log lines with a malformed request are kept */
+		I.fopts.lenient = true;
+		break;
+	}
+}
+
+/* format_check refuses format options that do not go together, before anything is read. */
+static void
+format_check(void)
+{
+	char why[256];
+
+	if (I.fopts.pattern != NULL && I.kind != FMT_REGEX)
+		diag_usage_error("--pattern: only with --format regex");
+	if (fmt_check(I.kind, &I.fopts, why, sizeof why) != 0)
+		diag_usage_error("%s", why);
 }

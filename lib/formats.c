@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "formats.h"
 #include "hashmap.h"
 #include "record.h"
@@ -48,7 +51,17 @@ struct fmt_reader {
 		uint32_t	 gen;
 	}		 lkeys;
 	struct fmt_stats st;
+	/* FMT_REGEX: the compiled pattern, and its named groups in the order they open (keys holds their names) */
+	pcre2_code		*re;
+	pcre2_match_data	*md;
+	struct rgroup {
+		uint32_t	 no;	/* the group's number */
+		int		 hint;	/* what the name's suffix asks for: HINT_* */
+	}			*groups;
+	size_t			 ngroups;
 };
+
+enum { HINT_NONE, HINT_INT, HINT_NUM };
 
 typedef enum fmt_result (*fmt_parse_fn)(struct fmt_reader *, const char *, size_t, struct buf *);
 
@@ -58,7 +71,10 @@ static enum fmt_result	parse_tsv(struct fmt_reader *, const char *, size_t, stru
 static enum fmt_result	parse_logfmt(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_clf(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_combined(struct fmt_reader *, const char *, size_t, struct buf *);
+static enum fmt_result	parse_regex(struct fmt_reader *, const char *, size_t, struct buf *);
 static bool	detect_ndjson(const char *, size_t);
+static bool	int_text(const char *, size_t);
+static int	regex_setup(struct fmt_reader *, char *, size_t);
 static bool	detect_combined(const char *, size_t);
 static bool	detect_clf(const char *, size_t);
 static bool	detect_logfmt(const char *, size_t);
@@ -78,6 +94,7 @@ static const struct fmt_def {
 	{ "logfmt",	FMT_LOGFMT,	detect_logfmt,		parse_logfmt },
 	{ "tsv",	FMT_TSV,	detect_tsv,		parse_tsv },
 	{ "csv",	FMT_CSV,	detect_csv,		parse_csv },
+	{ "regex",	FMT_REGEX,	NULL,			parse_regex },
 	{ "auto",	FMT_AUTO,	NULL,			NULL },
 };
 #define NFORMATS	(sizeof formats / sizeof formats[0])
@@ -115,7 +132,7 @@ fmt_name(enum fmt_kind k)
 const char *
 fmt_names(void)
 {
-	return "ndjson, csv, tsv, logfmt, clf, combined, auto";
+	return "ndjson, csv, tsv, logfmt, clf, combined, regex, auto";
 }
 
 enum fmt_kind
@@ -138,6 +155,8 @@ fmt_new(enum fmt_kind kind, const struct fmt_opts *opts)
 	if (r->opts.delim == NULL || r->opts.delim[0] == '\0')
 		r->opts.delim = ",";
 	fmt_set_kind(r, kind);
+	if (kind == FMT_REGEX && regex_setup(r, r->why, sizeof r->why) != 0)
+		abort();	/* fmt_check refuses such options first */
 	return r;
 }
 
@@ -147,6 +166,9 @@ fmt_free(struct fmt_reader *r)
 	if (r == NULL)
 		return;
 	free(r->lkeys.slot);
+	pcre2_match_data_free(r->md);
+	pcre2_code_free(r->re);
+	free(r->groups);
 	buf_free(&r->keys);
 	buf_free(&r->fields);
 	free(r->koff);
@@ -1061,6 +1083,149 @@ parse_ndjson(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 	return FMT_RECORD;
 }
 
+/* --- regex: named groups of a PCRE2 pattern ---------------------------- */
+
+/* compile_pattern compiles p with JIT where the platform has it; NULL with a reason on failure. */
+static pcre2_code *
+compile_pattern(const char *p, char *why, size_t whylen)
+{
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	pcre2_code *re;
+	int err;
+
+	re = pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(err, msg, sizeof msg);
+		why_fail(why, whylen, "--pattern: at column %zu: %s", (size_t)off + 1, (char *)msg);
+		return NULL;
+	}
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);	/* no JIT: the interpreter, same results */
+	return re;
+}
+
+/*
+ * regex_setup compiles opts.pattern and makes its named groups the keys,
+ * in the order the groups open.  A name ending in "_int" or "_num" asks
+ * for an integer or a number; the suffix is not part of the key.  Returns
+ * 0, or -1 with a reason.
+ */
+static int
+regex_setup(struct fmt_reader *r, char *why, size_t whylen)
+{
+	uint32_t n, esz, i, j;
+	PCRE2_SPTR tab, e;
+	const char *name;
+	size_t nlen;
+	struct rgroup g;
+
+	if (r->opts.pattern == NULL)
+		return why_fail(why, whylen, "--format regex needs --pattern");
+	if ((r->re = compile_pattern(r->opts.pattern, why, whylen)) == NULL)
+		return -1;
+	pcre2_pattern_info(r->re, PCRE2_INFO_NAMECOUNT, &n);
+	pcre2_pattern_info(r->re, PCRE2_INFO_NAMEENTRYSIZE, &esz);
+	pcre2_pattern_info(r->re, PCRE2_INFO_NAMETABLE, &tab);
+	if (n == 0)
+		return why_fail(why, whylen, "--pattern: no named group: name the fields as in "
+		    "(?<name>...)");
+	r->groups = xcalloc(n, sizeof *r->groups);
+	r->md = pcre2_match_data_create_from_pattern(r->re, NULL);
+	/* The name table is sorted by name: put the groups in the order they open. */
+	for (i = 0; i < n; i++) {
+		e = tab + (size_t)i * esz;
+		g.no = (uint32_t)e[0] << 8 | e[1];
+		for (j = r->ngroups; j > 0 && r->groups[j - 1].no > g.no; j--)
+			r->groups[j] = r->groups[j - 1];
+		r->groups[j] = g;
+		r->ngroups++;
+	}
+	buf_reset(&r->keys);
+	r->nkeys = 0;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n; j++) {
+			e = tab + (size_t)j * esz;
+			if (((uint32_t)e[0] << 8 | e[1]) == r->groups[i].no)
+				break;
+		}
+		name = (const char *)e + 2;
+		nlen = strlen(name);
+		r->groups[i].hint = HINT_NONE;
+		if (nlen > 4 && strcmp(name + nlen - 4, "_int") == 0)
+			r->groups[i].hint = HINT_INT;
+		else if (nlen > 4 && strcmp(name + nlen - 4, "_num") == 0)
+			r->groups[i].hint = HINT_NUM;
+		key_add(r, name, r->groups[i].hint != HINT_NONE ? nlen - 4 : nlen);
+	}
+	r->have_header = true;
+	return 0;
+}
+
+int
+fmt_check(enum fmt_kind kind, const struct fmt_opts *opts, char *why, size_t whylen)
+{
+	struct fmt_reader *r;
+	int rc = 0;
+
+	if (kind != FMT_REGEX)
+		return 0;
+	r = xcalloc(1, sizeof *r);
+	r->opts = *opts;
+	rc = regex_setup(r, why, whylen);
+	r->opts.header = NULL;
+	fmt_free(r);
+	return rc;
+}
+
+static enum fmt_result
+parse_regex(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	PCRE2_SIZE *ov;
+	size_t i, n = 0, klen, a, b;
+	const struct rgroup *g;
+	int rc;
+
+	if (len == 0)
+		return FMT_SKIP;
+	rc = pcre2_match(r->re, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, r->md, NULL);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return bad(r, "does not match --pattern");
+	if (rc < 0)
+		return bad(r, "--pattern: match failed (PCRE2 error %d)", rc);
+	ov = pcre2_get_ovector_pointer(r->md);
+	buf_addc(out, '{');
+	for (i = 0; i < r->ngroups; i++) {
+		g = &r->groups[i];
+		a = ov[2 * g->no];
+		b = ov[2 * g->no + 1];
+		if (a == PCRE2_UNSET)
+			continue;	/* a group that took no part in the match: no field */
+		klen = r->koff[i + 1] - r->koff[i];
+		if (g->hint != HINT_NONE && !(g->hint == HINT_INT ? int_text(s + a, b - a) :
+		    fmt_json_number(s + a, b - a)))
+			return bad(r, "field %.*s is not %s: '%.*s'", (int)klen - 1, r->keys.p + r->koff[i],
+			    g->hint == HINT_INT ? "an integer" : "a number", (int)(b - a), s + a);
+		if (n++ > 0)
+			buf_addc(out, ',');
+		buf_add(out, r->keys.p + r->koff[i], klen);
+		if (g->hint != HINT_NONE)
+			buf_add(out, s + a, b - a);
+		else
+			value(r, out, s + a, b - a);
+	}
+	buf_addc(out, '}');
+	return FMT_RECORD;
+}
+
+/* int_text reports whether s is a JSON integer within int64. */
+static bool
+int_text(const char *s, size_t len)
+{
+	struct rec_val v;
+
+	return len > 0 && rec_number(s, len, &v) == RT_INT;
+}
+
 /* --- detection ---------------------------------------------------------- */
 
 static bool
@@ -1194,6 +1359,10 @@ fmt_parse(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 
 	buf_reset(out);
 	r->why[0] = '\0';
+	if (r->opts.skip_comments && len > 0 && s[0] == '#' && from == 0 && r->kind != FMT_NDJSON) {
+		r->open = false;
+		return FMT_COMMENT;
+	}
 	if (r->kind != FMT_NDJSON && len > from) {
 		r->st.scanned += len - from;
 		ok = from + ascii_run(s + from, len - from);

@@ -14,6 +14,7 @@ enum fmt_kind {
 	FMT_LOGFMT,
 	FMT_CLF,
 	FMT_COMBINED,
+	FMT_REGEX,	/* a line matched by a PCRE2 pattern: each named group a field */
 	FMT_AUTO	/* detected per input file by fmt_detect */
 };
 
@@ -22,7 +23,8 @@ enum fmt_result {
 	FMT_RECORD,	/* *out holds one JSON object (no newline) */
 	FMT_SKIP,	/* not a record: a header row or a blank line */
 	FMT_MORE,	/* a quoted field runs past the end: append "\n" and the next line, call again */
-	FMT_BAD		/* the text is malformed: fmt_why() says why */
+	FMT_BAD,	/* the text is malformed: fmt_why() says why */
+	FMT_COMMENT	/* a line starting with '#' under skip_comments: skipped, and counted */
 };
 
 struct fmt_opts {
@@ -55,9 +57,17 @@ const char	*fmt_names(void);
 enum fmt_kind	 fmt_detect(const char *line, size_t len);
 
 /*
+ * fmt_check checks the options for a format before any reader is made:
+ * FMT_REGEX needs a pattern that compiles and has named groups.  Returns
+ * 0, or -1 with a reason in why ("--pattern: at column 4: missing closing
+ * parenthesis") for a usage error.
+ */
+int		 fmt_check(enum fmt_kind, const struct fmt_opts *, char *why, size_t whylen);
+
+/*
  * fmt_new makes a reader for one format (not FMT_AUTO: detect first, then
  * fmt_set_kind).  opts is copied; opts->header must stay valid.  Aborts on
- * allocation failure only.
+ * allocation failure, and on options fmt_check refuses.
  */
 struct fmt_reader	*fmt_new(enum fmt_kind, const struct fmt_opts *);
 void		 fmt_free(struct fmt_reader *);

@@ -19,6 +19,7 @@ struct source {
 	struct buf		 json;
 	size_t			 max;			/* longest record text */
 	uint64_t		*blank;			/* blank lines, counted under --stats */
+	uint64_t		*comments;		/* '#' lines skipped (--skip-comments) */
 	bool			 hold_open;		/* a record open at the end is left for the next run */
 	char			 formats[128];		/* what --format auto chose, for --stats */
 };
@@ -60,6 +61,8 @@ src_new(struct input *in, enum fmt_kind kind, const struct fmt_opts *opts, size_
 	src->plain = kind == FMT_NDJSON;
 	src->max = max ? max : IN_MAX_LINE_DEFAULT;
 	src->blank = diag_counter("blank_lines");
+	if (opts->skip_comments)
+		src->comments = diag_counter("comment_lines");
 	if (!src->autodetect)
 		note_format(src, kind);
 	return src;
@@ -195,6 +198,10 @@ src_next(struct source *src, struct src_record *r)
 		src->open = false;
 		if (res == FMT_SKIP)
 			continue;
+		if (res == FMT_COMMENT) {
+			(*src->comments)++;
+			continue;
+		}
 		diag_in++;
 		if (res == FMT_BAD) {
 			diag_reject(&r->text.pos, text, len, "%s", fmt_why(src->fr));
@@ -213,6 +220,7 @@ src_resume(struct source *src, char *path, size_t max_line, uint64_t line)
 	struct input *in = in_open(&path, 1, max_line);
 	struct in_line ln;
 	struct buf acc = BUF_INIT;
+	enum fmt_result res;
 
 	src->detect_pending = src->autodetect;
 	fmt_start(src->fr);
@@ -230,7 +238,12 @@ src_resume(struct source *src, char *path, size_t max_line, uint64_t line)
 			buf_addc(&acc, '\n');
 		buf_add(&acc, ln.data, ln.len);
 		/* The header row is the first record; it comes back as FMT_SKIP. */
-		if (fmt_parse(src->fr, acc.p, acc.len, &src->json) != FMT_MORE || acc.len > src->max)
+		res = fmt_parse(src->fr, acc.p, acc.len, &src->json);
+		if (res == FMT_COMMENT) {
+			buf_reset(&acc);
+			continue;
+		}
+		if (res != FMT_MORE || acc.len > src->max)
 			break;
 	}
 	in_close(in);

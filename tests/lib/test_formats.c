@@ -17,6 +17,7 @@ parse(struct fmt_reader *r, const char *text)
 		snprintf(res, sizeof res, "%.*s", (int)out.len, out.p);
 		break;
 	case FMT_SKIP:	return "SKIP";
+	case FMT_COMMENT: return "COMMENT";
 	case FMT_MORE:	return "MORE";
 	case FMT_BAD:
 		snprintf(res, sizeof res, "BAD: %s", fmt_why(r));
