@@ -990,7 +990,7 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 {
 	static const struct tv_format clf = { TV_CLF, NULL };
 	size_t i = 0, t0, t1, q0 = 0, q1 = 0, st0, st1, b0, b1, rq0, rq1;
-	const char *close, *why = NULL;
+	const char *close, *why = NULL, *malformed = NULL;
 	int64_t us;
 	int q;
 
@@ -1028,8 +1028,15 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 		return bad(r, "expected '\"' before the request line");
 	if (q < 0)
 		return bad(r, "request line has no closing quote");
-	if (!request(r, out, s + rq0, rq1 - rq0))
-		return bad(r, "malformed request line: not METHOD PATH [PROTOCOL]");
+	if (!request(r, out, s + rq0, rq1 - rq0)) {
+		if (!r->opts.lenient)
+			return bad(r, "malformed request line: not METHOD PATH [PROTOCOL]");
+		/* --lenient: the line counts (its status, its bytes); the request is kept as it came. */
+		buf_add(out, ",\"method\":null,\"path\":null,\"protocol\":null", 42);
+		key(out, "request");
+		str_or_null(r, out, s + rq0, rq1 - rq0);
+		malformed = "request line is not METHOD PATH [PROTOCOL]";
+	}
 	if (!token(s, len, &i, &st0, &st1))
 		return bad(r, "missing status");
 	key(out, "status");
@@ -1049,8 +1056,13 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 		str_or_null(r, out, s + q0, q1 - q0);
 		if ((q = quoted(s, len, &i, &q0, &q1)) == 0)
 			return bad(r, "missing user agent");
-		if (q < 0)
+		if (q < 0 && !r->opts.lenient)
 			return bad(r, "user agent has no closing quote");
+		if (q < 0) {
+			/* --lenient: a user agent cut short runs to the end of the line. */
+			q1 = len;
+			malformed = "user agent has no closing quote";
+		}
 		key(out, "user_agent");
 		str_or_null(r, out, s + q0, q1 - q0);
 	}
@@ -1060,6 +1072,10 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 		return bad(r, combined ? "unexpected text after the user agent at column %zu" :
 		    "unexpected text after the byte count at column %zu (combined log? try --format combined)",
 		    i + 1);
+	if (malformed != NULL) {
+		key(out, "_malformed");
+		jw_cstr(out, malformed);
+	}
 	buf_addc(out, '}');
 	return FMT_RECORD;
 }
