@@ -608,7 +608,7 @@ set_defaults(void)
 
 	if (k == FMT_AUTO && run_source() != NULL)
 		k = src_kind(run_source());
-	log = k == FMT_CLF || k == FMT_COMBINED || R.log;
+	log = fmt_is_access_log(k) || R.log;
 	R.log = log;
 	if (!R.entity_set)
 		R.entity = log ? "host" : "user_id";

@@ -331,7 +331,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	 * (access logs already carry RFC 3339).
 	 */
 	if (I.tkey != NULL && (I.normalize || (I.kind != FMT_NDJSON &&
-	    (k = src_kind(run_source())) != FMT_NDJSON && k != FMT_CLF && k != FMT_COMBINED))) {
+	    (k = src_kind(run_source())) != FMT_NDJSON && !fmt_is_access_log(k)))) {
 		if (cli_time(&I.cli, rec, &t, &why) == 0) {
 			buf_reset(&I.tbuf);
 			jw_time(&I.tbuf, t);
@@ -357,12 +357,10 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 static bool
 on_built(void *ctx, const char *json, size_t len, const struct in_line *ln)
 {
-	enum fmt_kind k;
-
 	if (I.nreq > 0 || I.ntc > 0 || I.check != NULL || I.where != NULL)
 		return false;
 	if (I.tkey != NULL && (I.normalize ||
-	    ((k = src_kind(run_source())) != FMT_CLF && k != FMT_COMBINED)))
+	    !fmt_is_access_log(src_kind(run_source()))))
 		return false;
 	fwrite_unlocked(json, 1, len, stdout);
 	putc_unlocked('\n', stdout);

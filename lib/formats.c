@@ -71,11 +71,16 @@ static enum fmt_result	parse_tsv(struct fmt_reader *, const char *, size_t, stru
 static enum fmt_result	parse_logfmt(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_clf(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_combined(struct fmt_reader *, const char *, size_t, struct buf *);
+static enum fmt_result	parse_nginx_timed(struct fmt_reader *, const char *, size_t, struct buf *);
+static enum fmt_result	parse_apache_timed(struct fmt_reader *, const char *, size_t, struct buf *);
+static void	str_or_number(struct buf *, const char *, size_t);
 static enum fmt_result	parse_regex(struct fmt_reader *, const char *, size_t, struct buf *);
 static bool	detect_ndjson(const char *, size_t);
 static bool	int_text(const char *, size_t);
 static int	regex_setup(struct fmt_reader *, char *, size_t);
 static bool	detect_combined(const char *, size_t);
+static bool	detect_nginx_timed(const char *, size_t);
+static bool	detect_apache_timed(const char *, size_t);
 static bool	detect_clf(const char *, size_t);
 static bool	detect_logfmt(const char *, size_t);
 static bool	detect_tsv(const char *, size_t);
@@ -89,6 +94,8 @@ static const struct fmt_def {
 	fmt_parse_fn	 parse;
 } formats[] = {
 	{ "ndjson",	FMT_NDJSON,	detect_ndjson,		parse_ndjson },
+	{ "nginx-timed", FMT_NGINX_TIMED, detect_nginx_timed,	parse_nginx_timed },
+	{ "apache-timed", FMT_APACHE_TIMED, detect_apache_timed, parse_apache_timed },
 	{ "combined",	FMT_COMBINED,	detect_combined,	parse_combined },
 	{ "clf",	FMT_CLF,	detect_clf,		parse_clf },
 	{ "logfmt",	FMT_LOGFMT,	detect_logfmt,		parse_logfmt },
@@ -132,7 +139,7 @@ fmt_name(enum fmt_kind k)
 const char *
 fmt_names(void)
 {
-	return "ndjson, csv, tsv, logfmt, clf, combined, regex, auto";
+	return "ndjson, csv, tsv, logfmt, clf, combined, nginx-timed, apache-timed, regex, auto";
 }
 
 enum fmt_kind
@@ -985,8 +992,71 @@ request(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
 	return true;
 }
 
+/*
+ * timed reads what the timed variants add after the user agent, at *i:
+ * nginx's "$request_time $upstream_response_time" (seconds; the upstream
+ * time is "-" without an upstream, and a list such as "0.010, 0.020" when
+ * several were tried, kept as a string) or Apache's "%D" (microseconds,
+ * written in seconds).  Both become "request_time" in seconds, so that
+ * either log answers the same query.  Returns false with the reason set.
+ */
+static bool
+timed(struct fmt_reader *r, const char *s, size_t len, size_t *i, struct buf *out,
+    enum fmt_kind kind)
+{
+	size_t t0, t1, u0;
+	uint64_t us;
+	size_t k;
+
+	if (!token(s, len, i, &t0, &t1)) {
+		bad(r, "missing request time after the user agent");
+		return false;
+	}
+	key(out, "request_time");
+	if (kind == FMT_APACHE_TIMED) {
+		if (!all_digits(s + t0, t1 - t0) || t1 - t0 > 15) {
+			bad(r, "request time (%%D) is not a number of microseconds: '%.*s'",
+			    (int)(t1 - t0), s + t0);
+			return false;
+		}
+		for (us = 0, k = t0; k < t1; k++)
+			us = us * 10 + (uint64_t)(s[k] - '0');
+		jw_real(out, (double)us / 1e6);
+		return true;
+	}
+	if (!fmt_json_number(s + t0, t1 - t0) && !(t1 - t0 == 1 && s[t0] == '-')) {
+		bad(r, "request time is not a number: '%.*s'", (int)(t1 - t0), s + t0);
+		return false;
+	}
+	str_or_number(out, s + t0, t1 - t0);
+	while (*i < len && s[*i] == ' ')
+		(*i)++;
+	if (*i == len) {
+		bad(r, "missing upstream response time after the request time");
+		return false;
+	}
+	/* The upstream time is the rest of the line: a list has spaces in it. */
+	u0 = *i;
+	*i = len;
+	key(out, "upstream_response_time");
+	str_or_number(out, s + u0, len - u0);
+	return true;
+}
+
+/* str_or_number writes "-" as null, a number as itself, anything else as a string. */
+static void
+str_or_number(struct buf *out, const char *s, size_t len)
+{
+	if (len == 1 && s[0] == '-')
+		buf_add(out, "null", 4);
+	else if (fmt_json_number(s, len))
+		buf_add(out, s, len);
+	else
+		jw_str(out, s, len);
+}
+
 static enum fmt_result
-parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, bool combined)
+parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, enum fmt_kind kind)
 {
 	static const struct tv_format clf = { TV_CLF, NULL };
 	size_t i = 0, t0, t1, q0 = 0, q1 = 0, st0, st1, b0, b1, rq0, rq1;
@@ -1047,7 +1117,7 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 	key(out, "bytes");
 	if (!number(out, s + b0, b1 - b0))
 		return bad(r, "byte count is not a number: '%.*s'", (int)(b1 - b0), s + b0);
-	if (combined) {
+	if (kind != FMT_CLF) {
 		if ((q = quoted(s, len, &i, &q0, &q1)) == 0)
 			return bad(r, "missing referrer (a CLF line? try --format clf)");
 		if (q < 0)
@@ -1066,10 +1136,12 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 		key(out, "user_agent");
 		str_or_null(r, out, s + q0, q1 - q0);
 	}
+	if ((kind == FMT_NGINX_TIMED || kind == FMT_APACHE_TIMED) && !timed(r, s, len, &i, out, kind))
+		return FMT_BAD;
 	while (i < len && s[i] == ' ')
 		i++;
 	if (i < len)
-		return bad(r, combined ? "unexpected text after the user agent at column %zu" :
+		return bad(r, kind != FMT_CLF ? "unexpected text after the user agent at column %zu" :
 		    "unexpected text after the byte count at column %zu (combined log? try --format combined)",
 		    i + 1);
 	if (malformed != NULL) {
@@ -1083,13 +1155,31 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, b
 static enum fmt_result
 parse_clf(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 {
-	return parse_access(r, s, len, out, false);
+	return parse_access(r, s, len, out, FMT_CLF);
 }
 
 static enum fmt_result
 parse_combined(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 {
-	return parse_access(r, s, len, out, true);
+	return parse_access(r, s, len, out, FMT_COMBINED);
+}
+
+static enum fmt_result
+parse_nginx_timed(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	return parse_access(r, s, len, out, FMT_NGINX_TIMED);
+}
+
+static enum fmt_result
+parse_apache_timed(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	return parse_access(r, s, len, out, FMT_APACHE_TIMED);
+}
+
+bool
+fmt_is_access_log(enum fmt_kind k)
+{
+	return k == FMT_CLF || k == FMT_COMBINED || k == FMT_NGINX_TIMED || k == FMT_APACHE_TIMED;
 }
 
 static enum fmt_result
@@ -1255,9 +1345,10 @@ detect_ndjson(const char *s, size_t len)
 }
 
 /*
- * access_shape reports 2 for a combined line, 1 for a CLF line, 0 for
- * neither: three words, a [bracketed] time, a quoted request, a status and
- * a byte count, then for combined two quoted strings.
+ * access_shape reports 2 for a combined line, 1 for a CLF line, 3 and 4
+ * for nginx-timed and apache-timed, 0 for none: three words, a [bracketed]
+ * time, a quoted request, a status and a byte count, then for combined two
+ * quoted strings, then for the timed ones one or two numbers.
  */
 static int
 access_shape(const char *s, size_t len)
@@ -1282,13 +1373,37 @@ access_shape(const char *s, size_t len)
 		return 0;
 	while (i < len && s[i] == ' ')
 		i++;
-	return i < len && s[i] == '"' ? 2 : 1;
+	if (i == len || s[i] != '"')
+		return 1;
+	if (quoted(s, len, &i, &q0, &q1) != 1 || quoted(s, len, &i, &q0, &q1) != 1 ||
+	    !token(s, len, &i, &t0, &t1))
+		return 2;
+	/* After the user agent: Apache's %D alone, or nginx's two times. */
+	if (all_digits(s + t0, t1 - t0) && !token(s, len, &i, &q0, &q1))
+		return 4;
+	if (fmt_json_number(s + t0, t1 - t0) && token(s, len, &i, &q0, &q1) &&
+	    (fmt_json_number(s + q0, q1 - q0) || (q1 - q0 == 1 && s[q0] == '-') ||
+	    (s[q1 - 1] == ',' && fmt_json_number(s + q0, q1 - q0 - 1))))
+		return 3;
+	return 2;
 }
 
 static bool
 detect_combined(const char *s, size_t len)
 {
 	return access_shape(s, len) == 2;
+}
+
+static bool
+detect_nginx_timed(const char *s, size_t len)
+{
+	return access_shape(s, len) == 3;
+}
+
+static bool
+detect_apache_timed(const char *s, size_t len)
+{
+	return access_shape(s, len) == 4;
 }
 
 static bool

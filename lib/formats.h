@@ -14,6 +14,8 @@ enum fmt_kind {
 	FMT_LOGFMT,
 	FMT_CLF,
 	FMT_COMBINED,
+	FMT_NGINX_TIMED,	/* combined + nginx's $request_time $upstream_response_time */
+	FMT_APACHE_TIMED,	/* combined + Apache's %D */
 	FMT_REGEX,	/* a line matched by a PCRE2 pattern: each named group a field */
 	FMT_AUTO	/* detected per input file by fmt_detect */
 };
@@ -55,6 +57,9 @@ const char	*fmt_names(void);
  * CSV.  Never returns FMT_AUTO.
  */
 enum fmt_kind	 fmt_detect(const char *line, size_t len);
+
+/* fmt_is_access_log reports whether k is CLF, combined or a timed variant of combined (their records carry RFC 3339 times). */
+bool		 fmt_is_access_log(enum fmt_kind k);
 
 /*
  * fmt_check checks the options for a format before any reader is made:
