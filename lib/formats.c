@@ -14,6 +14,18 @@
 #include "record.h"
 #include "timeval.h"
 
+/* Zeek's TSV: what the header lines of the file being read said (they apply until the next file). */
+struct zeek {
+	char		 sep[16], setsep[16], empty[32], unset[32];
+	size_t		 seplen, setseplen, emptylen, unsetlen;
+	char		*path;		/* #path, written as "_path" */
+	uint8_t		*types;		/* one per #fields column: ZT_* | ZT_LIST for a set or vector */
+	size_t		 ntypes;
+	bool		 have_fields;
+};
+
+enum { ZT_STRING, ZT_NUMBER, ZT_BOOL, ZT_TIME, ZT_LIST = 0x10 };
+
 struct fmt_reader {
 	enum fmt_kind	 kind;
 	struct fmt_opts	 opts;
@@ -59,6 +71,7 @@ struct fmt_reader {
 		int		 hint;	/* what the name's suffix asks for: HINT_* */
 	}			*groups;
 	size_t			 ngroups;
+	struct zeek		 z;
 };
 
 enum { HINT_NONE, HINT_INT, HINT_NUM };
@@ -74,12 +87,14 @@ static enum fmt_result	parse_combined(struct fmt_reader *, const char *, size_t,
 static enum fmt_result	parse_nginx_timed(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_apache_timed(struct fmt_reader *, const char *, size_t, struct buf *);
 static void	str_or_number(struct buf *, const char *, size_t);
+static enum fmt_result	parse_zeek(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_regex(struct fmt_reader *, const char *, size_t, struct buf *);
 static bool	detect_ndjson(const char *, size_t);
 static bool	int_text(const char *, size_t);
 static int	regex_setup(struct fmt_reader *, char *, size_t);
 static bool	detect_combined(const char *, size_t);
 static bool	detect_nginx_timed(const char *, size_t);
+static bool	detect_zeek(const char *, size_t);
 static bool	detect_apache_timed(const char *, size_t);
 static bool	detect_clf(const char *, size_t);
 static bool	detect_logfmt(const char *, size_t);
@@ -94,6 +109,7 @@ static const struct fmt_def {
 	fmt_parse_fn	 parse;
 } formats[] = {
 	{ "ndjson",	FMT_NDJSON,	detect_ndjson,		parse_ndjson },
+	{ "zeek",	FMT_ZEEK,	detect_zeek,		parse_zeek },
 	{ "nginx-timed", FMT_NGINX_TIMED, detect_nginx_timed,	parse_nginx_timed },
 	{ "apache-timed", FMT_APACHE_TIMED, detect_apache_timed, parse_apache_timed },
 	{ "combined",	FMT_COMBINED,	detect_combined,	parse_combined },
@@ -139,7 +155,7 @@ fmt_name(enum fmt_kind k)
 const char *
 fmt_names(void)
 {
-	return "ndjson, csv, tsv, logfmt, clf, combined, nginx-timed, apache-timed, regex, auto";
+	return "ndjson, csv, tsv, logfmt, clf, combined, nginx-timed, apache-timed, zeek, regex, auto";
 }
 
 enum fmt_kind
@@ -176,6 +192,8 @@ fmt_free(struct fmt_reader *r)
 	pcre2_match_data_free(r->md);
 	pcre2_code_free(r->re);
 	free(r->groups);
+	free(r->z.path);
+	free(r->z.types);
 	buf_free(&r->keys);
 	buf_free(&r->fields);
 	free(r->koff);
@@ -1189,6 +1207,320 @@ parse_ndjson(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 	return FMT_RECORD;
 }
 
+/* --- Zeek's TSV logs ---------------------------------------------------- */
+
+static void
+zeek_reset(struct zeek *z)
+{
+	free(z->path);
+	free(z->types);
+	memset(z, 0, sizeof *z);
+	memcpy(z->sep, "\t", z->seplen = 1);
+	memcpy(z->setsep, ",", z->setseplen = 1);
+	memcpy(z->empty, "(empty)", z->emptylen = 7);
+	memcpy(z->unset, "-", z->unsetlen = 1);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * unhex undoes Zeek's \xHH escapes of s into the scratch buffer from
+ * mark on; returns false (nothing kept) when the bytes would not be
+ * UTF-8: Zeek's JSON writer keeps such bytes as "\xHH" text, and so do we.
+ */
+static bool
+unhex(struct fmt_reader *r, const char *s, size_t len, size_t mark)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
+		    (hi = hexval(s[i + 2])) >= 0 && (lo = hexval(s[i + 3])) >= 0) {
+			buf_addc(&r->fields, (char)(hi << 4 | lo));
+			i += 3;
+		} else
+			buf_addc(&r->fields, s[i]);
+	}
+	if (utf8_valid(r->fields.p + mark, r->fields.len - mark) &&
+	    memchr(r->fields.p + mark, '\0', r->fields.len - mark) == NULL)
+		return true;
+	r->fields.len = mark;
+	return false;
+}
+
+/* zeek_str writes a Zeek string (escapes undone where they give UTF-8 text). */
+static void
+zeek_str(struct fmt_reader *r, struct buf *out, const char *s, size_t len)
+{
+	size_t mark = r->fields.len;
+
+	if (memchr(s, '\\', len) == NULL || !unhex(r, s, len, mark)) {
+		jw_str(out, s, len);
+		return;
+	}
+	jw_str(out, r->fields.p + mark, r->fields.len - mark);
+	r->fields.len = mark;
+}
+
+/*
+ * zeek_time writes epoch seconds "1521911720.865716" as Zeek's JSON writer
+ * does with JSON::TS_ISO8601: "2018-03-24T17:15:20.865716Z", the fraction
+ * in microseconds.  Returns false when s is no such time.
+ */
+static bool
+zeek_time(struct buf *out, const char *s, size_t len)
+{
+	size_t i = 0, f;
+	int64_t sec = 0;
+	char frac[7] = "000000", t[TV_BUFSZ];
+	size_t n;
+
+	if (len == 0 || len > 40)
+		return false;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (sec > (INT64_MAX / TV_US_PER_S - 9) / 10)
+			return false;
+		sec = sec * 10 + (s[i] - '0');
+	}
+	if (i == 0)
+		return false;
+	if (i < len) {
+		if (s[i++] != '.')
+			return false;
+		for (f = 0; i < len; i++, f++) {
+			if (s[i] < '0' || s[i] > '9')
+				return false;
+			if (f < 6)
+				frac[f] = s[i];
+		}
+	}
+	/* The whole seconds as RFC 3339, then the six digits of the fraction. */
+	n = tv_format_rfc3339(sec * TV_US_PER_S, t);
+	if (n < 1 || t[n - 1] != 'Z')
+		return false;
+	buf_addc(out, '"');
+	buf_add(out, t, n - 1);
+	buf_addc(out, '.');
+	buf_add(out, frac, 6);
+	buf_add(out, "Z\"", 2);
+	return true;
+}
+
+/* zeek_atom writes one value of Zeek type t. */
+static void
+zeek_atom(struct fmt_reader *r, struct buf *out, int t, const char *s, size_t len)
+{
+	switch (t) {
+	case ZT_BOOL:
+		if (len == 1 && (s[0] == 'T' || s[0] == 'F')) {
+			buf_adds(out, s[0] == 'T' ? "true" : "false");
+			return;
+		}
+		break;
+	case ZT_NUMBER:
+		if (fmt_json_number(s, len)) {
+			buf_add(out, s, len);
+			return;
+		}
+		break;
+	case ZT_TIME:
+		if (zeek_time(out, s, len))
+			return;
+		break;
+	}
+	zeek_str(r, out, s, len);	/* strings, addresses, enums, and what does not read as its type */
+}
+
+/* zeek_type maps a #types name to ZT_*: "vector[interval]" is a list of numbers. */
+static uint8_t
+zeek_type(const char *s, size_t len)
+{
+	uint8_t list = 0;
+	const char *open;
+
+	if ((len > 4 && memcmp(s, "set[", 4) == 0) || (len > 7 && memcmp(s, "vector[", 7) == 0)) {
+		open = memchr(s, '[', len);
+		list = ZT_LIST;
+		len -= (size_t)(open + 1 - s) + 1;
+		s = open + 1;
+	}
+#define IS(name)	(len == sizeof name - 1 && memcmp(s, name, len) == 0)
+	if (IS("count") || IS("int") || IS("double") || IS("interval") || IS("port"))
+		return list | ZT_NUMBER;
+	if (IS("bool"))
+		return list | ZT_BOOL;
+	if (IS("time"))
+		return list | ZT_TIME;
+#undef IS
+	return list | ZT_STRING;
+}
+
+/* zeek_next finds the next field of s from *i on; returns false when there is none. */
+static bool
+zeek_next(const struct zeek *z, const char *s, size_t len, size_t *i, size_t *f0, size_t *f1)
+{
+	const char *d;
+
+	if (*i > len)
+		return false;
+	*f0 = *i;
+	d = z->seplen == 1 ? memchr(s + *i, z->sep[0], len - *i) :
+	    memmem(s + *i, len - *i, z->sep, z->seplen);
+	*f1 = d != NULL ? (size_t)(d - s) : len;
+	*i = *f1 + z->seplen;
+	if (d == NULL)
+		*i = len + 1;
+	return true;
+}
+
+/* zeek_set copies a directive's value (at most cap - 1 bytes) into dst. */
+static enum fmt_result
+zeek_set(struct fmt_reader *r, char *dst, size_t cap, size_t *dlen, const char *v, size_t vlen,
+    const char *name)
+{
+	if (vlen == 0 || vlen >= cap)
+		return bad(r, "#%s: expected 1 to %zu bytes", name, cap - 1);
+	memcpy(dst, v, vlen);
+	*dlen = vlen;
+	return FMT_SKIP;
+}
+
+/* zeek_header reads a '#' line: a directive of Zeek's header (or #close), which makes no record. */
+static enum fmt_result
+zeek_header(struct fmt_reader *r, const char *s, size_t len)
+{
+	struct zeek *z = &r->z;
+	size_t i = 0, f0, f1, n, vlen;
+	const char *v;
+	char sep[16];
+	int hi, lo;
+
+	if (len > 11 && memcmp(s, "#separator ", 11) == 0) {
+		/* The one directive not separated by the separator: "#separator \x09". */
+		for (n = 0, i = 11; i < len && n < sizeof sep; n++) {
+			if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
+			    (hi = hexval(s[i + 2])) >= 0 && (lo = hexval(s[i + 3])) >= 0) {
+				sep[n] = (char)(hi << 4 | lo);
+				i += 4;
+			} else
+				sep[n] = s[i++];
+		}
+		return zeek_set(r, z->sep, sizeof z->sep, &z->seplen, sep, i < len ? sizeof sep : n,
+		    "separator");
+	}
+	if (!zeek_next(z, s, len, &i, &f0, &f1))
+		return FMT_SKIP;
+	v = s + i;
+	vlen = i <= len ? len - i : 0;
+#define DIRECTIVE(name)	(f1 - f0 == sizeof name - 1 && memcmp(s + f0, name, f1 - f0) == 0)
+	if (DIRECTIVE("#set_separator"))
+		return zeek_set(r, z->setsep, sizeof z->setsep, &z->setseplen, v, vlen, "set_separator");
+	if (DIRECTIVE("#empty_field"))
+		return zeek_set(r, z->empty, sizeof z->empty, &z->emptylen, v, vlen, "empty_field");
+	if (DIRECTIVE("#unset_field"))
+		return zeek_set(r, z->unset, sizeof z->unset, &z->unsetlen, v, vlen, "unset_field");
+	if (DIRECTIVE("#path")) {
+		free(z->path);
+		z->path = xstrndup(v, vlen);
+		return FMT_SKIP;
+	}
+	if (DIRECTIVE("#fields")) {
+		buf_reset(&r->keys);
+		r->nkeys = 0;
+		if (z->path != NULL)
+			key_add(r, "_path", 5);
+		while (zeek_next(z, s, len, &i, &f0, &f1))
+			key_add(r, s + f0, f1 - f0);
+		z->have_fields = true;
+		return FMT_SKIP;
+	}
+	if (DIRECTIVE("#types")) {
+		free(z->types);
+		z->types = xcalloc(len + 1, 1);
+		for (n = 0; zeek_next(z, s, len, &i, &f0, &f1); n++)
+			z->types[n] = zeek_type(s + f0, f1 - f0);
+		z->ntypes = n;
+		return FMT_SKIP;
+	}
+#undef DIRECTIVE
+	return FMT_SKIP;	/* #open, #close and any other: nothing to keep */
+}
+
+static enum fmt_result
+parse_zeek(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	struct zeek *z = &r->z;
+	size_t i = 0, col = 0, f0, f1, e0, e1, j, k, n = 0, klen, base = z->path != NULL;
+	uint8_t t;
+
+	if (!r->have_header) {
+		zeek_reset(z);
+		r->have_header = true;
+	}
+	if (len == 0)
+		return FMT_SKIP;
+	if (s[0] == '#')
+		return zeek_header(r, s, len);
+	if (!z->have_fields)
+		return bad(r, "a record before the #fields line");
+	buf_addc(out, '{');
+	if (base) {
+		buf_add(out, r->keys.p, r->koff[1]);
+		jw_cstr(out, z->path);
+		n++;
+	}
+	while (zeek_next(z, s, len, &i, &f0, &f1)) {
+		if (base + col >= r->nkeys)
+			return bad(r, "more fields than #fields names (%zu)", r->nkeys - base);
+		t = col < z->ntypes ? z->types[col] : ZT_STRING;
+		k = base + col++;
+		if (f1 - f0 == z->unsetlen && memcmp(s + f0, z->unset, f1 - f0) == 0)
+			continue;	/* unset: no field, as in Zeek's JSON */
+		if (n++ > 0)
+			buf_addc(out, ',');
+		klen = r->koff[k + 1] - r->koff[k];
+		buf_add(out, r->keys.p + r->koff[k], klen);
+		if (f1 - f0 == z->emptylen && memcmp(s + f0, z->empty, f1 - f0) == 0) {
+			buf_add(out, t & ZT_LIST ? "[]" : "\"\"", 2);
+			continue;
+		}
+		if (!(t & ZT_LIST)) {
+			zeek_atom(r, out, t, s + f0, f1 - f0);
+			continue;
+		}
+		buf_addc(out, '[');
+		for (j = f0, e0 = f0; j <= f1; j++) {
+			if (j < f1 && !(f1 - j >= z->setseplen && memcmp(s + j, z->setsep, z->setseplen) == 0))
+				continue;
+			e1 = j;
+			if (e0 > f0)
+				buf_addc(out, ',');
+			if (e1 - e0 == z->unsetlen && memcmp(s + e0, z->unset, e1 - e0) == 0)
+				buf_add(out, "null", 4);
+			else
+				zeek_atom(r, out, t & ~ZT_LIST, s + e0, e1 - e0);
+			j += z->setseplen - 1;
+			e0 = j + 1;
+		}
+		buf_addc(out, ']');
+	}
+	if (base + col != r->nkeys)
+		return bad(r, "expected %zu fields, got %zu", r->nkeys - base, col);
+	buf_addc(out, '}');
+	return FMT_RECORD;
+}
+
 /* --- regex: named groups of a PCRE2 pattern ---------------------------- */
 
 /* compile_pattern compiles p with JIT where the platform has it; NULL with a reason on failure. */
@@ -1392,6 +1724,13 @@ static bool
 detect_combined(const char *s, size_t len)
 {
 	return access_shape(s, len) == 2;
+}
+
+/* A Zeek log starts with its "#separator" line. */
+static bool
+detect_zeek(const char *s, size_t len)
+{
+	return len > 11 && memcmp(s, "#separator ", 11) == 0;
 }
 
 static bool

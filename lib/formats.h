@@ -16,6 +16,7 @@ enum fmt_kind {
 	FMT_COMBINED,
 	FMT_NGINX_TIMED,	/* combined + nginx's $request_time $upstream_response_time */
 	FMT_APACHE_TIMED,	/* combined + Apache's %D */
+	FMT_ZEEK,	/* Zeek's TSV logs, their # header lines giving names and types */
 	FMT_REGEX,	/* a line matched by a PCRE2 pattern: each named group a field */
 	FMT_AUTO	/* detected per input file by fmt_detect */
 };
