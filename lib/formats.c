@@ -72,6 +72,20 @@ struct fmt_reader {
 	}			*groups;
 	size_t			 ngroups;
 	struct zeek		 z;
+	/* FMT_JSON: documents that span lines, or share one */
+	struct jscan {
+		const char	*line;		/* the text being scanned, from pos on */
+		size_t		 len, pos;
+		int		 depth;		/* of the open document; 0: none open */
+		bool		 in_str, esc;
+		bool		 in_array;	/* inside a top-level [...] of documents */
+		bool		 want_comma;	/* in that array, after a document */
+		bool		 here;		/* the open document began in this text */
+		bool		 began_here;	/* the last result's document did */
+		size_t		 column;	/* where the open document began, 1-based */
+		struct buf	 raw;		/* the open document's text, lines joined by "\n" */
+		struct rec	*rec;		/* to check a document whole */
+	}			 js;
 };
 
 enum { HINT_NONE, HINT_INT, HINT_NUM };
@@ -87,6 +101,7 @@ static enum fmt_result	parse_combined(struct fmt_reader *, const char *, size_t,
 static enum fmt_result	parse_nginx_timed(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_apache_timed(struct fmt_reader *, const char *, size_t, struct buf *);
 static void	str_or_number(struct buf *, const char *, size_t);
+static enum fmt_result	parse_json(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_zeek(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_regex(struct fmt_reader *, const char *, size_t, struct buf *);
 static bool	detect_ndjson(const char *, size_t);
@@ -110,6 +125,7 @@ static const struct fmt_def {
 } formats[] = {
 	{ "ndjson",	FMT_NDJSON,	detect_ndjson,		parse_ndjson },
 	{ "zeek",	FMT_ZEEK,	detect_zeek,		parse_zeek },
+	{ "json",	FMT_JSON,	NULL,			parse_json },
 	{ "nginx-timed", FMT_NGINX_TIMED, detect_nginx_timed,	parse_nginx_timed },
 	{ "apache-timed", FMT_APACHE_TIMED, detect_apache_timed, parse_apache_timed },
 	{ "combined",	FMT_COMBINED,	detect_combined,	parse_combined },
@@ -155,7 +171,7 @@ fmt_name(enum fmt_kind k)
 const char *
 fmt_names(void)
 {
-	return "ndjson, csv, tsv, logfmt, clf, combined, nginx-timed, apache-timed, zeek, regex, auto";
+	return "ndjson, csv, tsv, logfmt, clf, combined, nginx-timed, apache-timed, zeek, json, regex, auto";
 }
 
 enum fmt_kind
@@ -193,6 +209,8 @@ fmt_free(struct fmt_reader *r)
 	pcre2_code_free(r->re);
 	free(r->groups);
 	free(r->z.path);
+	buf_free(&r->js.raw);
+	rec_free(r->js.rec);
 	free(r->z.types);
 	buf_free(&r->keys);
 	buf_free(&r->fields);
@@ -1205,6 +1223,171 @@ parse_ndjson(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 {
 	buf_add(out, s, len);
 	return FMT_RECORD;
+}
+
+/* --- JSON documents: arrays of objects, concatenated, pretty-printed --- */
+
+static bool
+json_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * json_done checks the document just closed (its text in js.raw) as one
+ * JSON object and writes it to out on one line: the whitespace between
+ * its tokens dropped, the rest as it is.
+ */
+static enum fmt_result
+json_done(struct fmt_reader *r, struct buf *out)
+{
+	struct jscan *j = &r->js;
+	struct rec_err e;
+	bool in_str = false, esc = false;
+	size_t i;
+	char c;
+
+	j->began_here = j->here;
+	buf_reserve(out, j->raw.len);
+	for (i = 0; i < j->raw.len; i++) {
+		c = j->raw.p[i];
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"')
+			in_str = true;
+		else if (json_ws(c))
+			continue;
+		out->p[out->len++] = c;
+	}
+	if (j->rec == NULL)
+		j->rec = rec_new();
+	if (rec_parse(j->rec, out->p, out->len, &e) != 0)
+		return bad(r, "invalid JSON in the document at column %zu: %s", j->column, e.text);
+	return FMT_RECORD;
+}
+
+/*
+ * json_scan goes on through the text from js.pos: it returns FMT_RECORD
+ * when a document closes (the text may hold more: fmt_doc says so),
+ * FMT_MORE when the text ends inside one, FMT_SKIP when it ends between
+ * documents, FMT_BAD on text that is not a document.
+ */
+static enum fmt_result
+json_scan(struct fmt_reader *r, struct buf *out)
+{
+	struct jscan *j = &r->js;
+	const char *s = j->line;
+	size_t start;
+	char c;
+
+	while (j->pos < j->len) {
+		if (j->depth == 0) {
+			c = s[j->pos++];
+			if (json_ws(c))
+				continue;
+			if (c == '{' && !(j->in_array && j->want_comma)) {
+				j->depth = 1;
+				j->here = true;
+				j->column = j->pos;
+				buf_reset(&j->raw);
+				buf_addc(&j->raw, c);
+				continue;
+			}
+			if (c == '[' && !j->in_array) {
+				j->in_array = true;
+				j->want_comma = false;
+				continue;
+			}
+			if (j->in_array && c == ',' && j->want_comma) {
+				j->want_comma = false;
+				continue;
+			}
+			if (j->in_array && c == ']') {
+				j->in_array = false;
+				continue;
+			}
+			j->began_here = true;
+			start = j->pos;		/* the column of c */
+			buf_reset(&j->raw);	/* the line is the text to keep */
+			j->pos = j->len;	/* the rest of the text is no use */
+			j->in_array = false;
+			return bad(r, "expected a JSON object or an array of objects at column %zu", start);
+		}
+		/* Inside a document: only strings and brackets matter until it closes. */
+		start = j->pos;
+		for (; j->pos < j->len; j->pos++) {
+			c = s[j->pos];
+			if (j->in_str) {
+				if (j->esc)
+					j->esc = false;
+				else if (c == '\\')
+					j->esc = true;
+				else if (c == '"')
+					j->in_str = false;
+			} else if (c == '"')
+				j->in_str = true;
+			else if (c == '{' || c == '[')
+				j->depth++;
+			else if ((c == '}' || c == ']') && --j->depth == 0)
+				break;
+		}
+		if (j->pos == j->len) {
+			buf_add(&j->raw, s + start, j->len - start);
+			break;
+		}
+		buf_add(&j->raw, s + start, ++j->pos - start);
+		j->want_comma = j->in_array;
+		return json_done(r, out);
+	}
+	if (j->depth > 0) {
+		buf_addc(&j->raw, '\n');
+		return FMT_MORE;
+	}
+	return FMT_SKIP;
+}
+
+static enum fmt_result
+parse_json(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
+{
+	struct jscan *j = &r->js;
+
+	if (!r->have_header) {
+		/* A new file: nothing carries over. */
+		j->depth = 0;
+		j->in_str = j->esc = j->in_array = j->want_comma = false;
+		r->have_header = true;
+	}
+	j->line = s;
+	j->len = len;
+	j->pos = 0;
+	j->here = false;
+	return json_scan(r, out);
+}
+
+enum fmt_result
+fmt_parse_more(struct fmt_reader *r, struct buf *out)
+{
+	buf_reset(out);
+	r->why[0] = '\0';
+	return json_scan(r, out);
+}
+
+void
+fmt_doc(const struct fmt_reader *r, struct fmt_doc *d)
+{
+	const struct jscan *j = &r->js;
+
+	d->more = r->kind == FMT_JSON && j->pos < j->len;
+	d->began_here = j->began_here;
+	d->open = r->kind == FMT_JSON && j->depth > 0;
+	d->open_here = d->open && j->here;
+	d->text = j->raw.p;
+	d->len = j->raw.len;
 }
 
 /* --- Zeek's TSV logs ---------------------------------------------------- */

@@ -16,6 +16,7 @@ enum fmt_kind {
 	FMT_COMBINED,
 	FMT_NGINX_TIMED,	/* combined + nginx's $request_time $upstream_response_time */
 	FMT_APACHE_TIMED,	/* combined + Apache's %D */
+	FMT_JSON,	/* JSON documents, one per object: arrays of them, concatenated, pretty-printed */
 	FMT_ZEEK,	/* Zeek's TSV logs, their # header lines giving names and types */
 	FMT_REGEX,	/* a line matched by a PCRE2 pattern: each named group a field */
 	FMT_AUTO	/* detected per input file by fmt_detect */
@@ -98,6 +99,27 @@ void		 fmt_start(struct fmt_reader *);
  */
 enum fmt_result	 fmt_parse(struct fmt_reader *, const char *text, size_t len, struct buf *out);
 const char	*fmt_why(const struct fmt_reader *);
+
+/*
+ * FMT_JSON reads documents, not lines: fmt_parse is given each line on
+ * its own (never the lines joined), and keeps a document that spans lines
+ * itself, answering FMT_MORE until it closes.  After FMT_RECORD, when
+ * fmt_doc says the line holds more, fmt_parse_more goes on in the same
+ * line (which must be unchanged).  fmt_doc tells where the documents are:
+ * whether the last result's document began in the current line, whether
+ * one is still open (and began in this line), and the text of the last
+ * (or open) document, for a dead-letter; valid until the next call.
+ */
+struct fmt_doc {
+	bool		 more;		/* the line holds more: call fmt_parse_more */
+	bool		 began_here;	/* the last result's document began in the current line */
+	bool		 open;		/* a document is open at the end of the line */
+	bool		 open_here;	/* and it began in the current line */
+	const char	*text;		/* the last or open document's text */
+	size_t		 len;
+};
+enum fmt_result	 fmt_parse_more(struct fmt_reader *, struct buf *out);
+void		 fmt_doc(const struct fmt_reader *, struct fmt_doc *);
 
 /*
  * After FMT_MORE the reader remembers where it stopped: the next call,
