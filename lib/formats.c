@@ -1824,7 +1824,7 @@ parse_regex(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 		klen = r->koff[i + 1] - r->koff[i];
 		if (g->hint != HINT_NONE && !(g->hint == HINT_INT ? int_text(s + a, b - a) :
 		    fmt_json_number(s + a, b - a)))
-			return bad(r, "field %.*s is not %s: '%.*s'", (int)klen - 1, r->keys.p + r->koff[i],
+			return bad(r, "field '%.*s' is not %s: '%.*s'", (int)klen - 3, r->keys.p + r->koff[i] + 1,
 			    g->hint == HINT_INT ? "an integer" : "a number", (int)(b - a), s + a);
 		if (n++ > 0)
 			buf_addc(out, ',');
