@@ -1793,7 +1793,6 @@ fmt_check(enum fmt_kind kind, const struct fmt_opts *opts, char *why, size_t why
 	r = xcalloc(1, sizeof *r);
 	r->opts = *opts;
 	rc = regex_setup(r, why, whylen);
-	r->opts.header = NULL;
 	fmt_free(r);
 	return rc;
 }
@@ -1975,8 +1974,10 @@ fmt_set_kind(struct fmt_reader *r, enum fmt_kind kind)
 void
 fmt_start(struct fmt_reader *r)
 {
-	r->have_header = false;
 	r->open = false;
+	if (r->kind == FMT_REGEX)
+		return;		/* the keys are the pattern's, the same for every file */
+	r->have_header = false;
 	buf_reset(&r->keys);
 	r->nkeys = 0;
 	if (r->opts.header != NULL && (r->kind == FMT_CSV || r->kind == FMT_TSV)) {

@@ -311,6 +311,13 @@ src_resume(struct source *src, char *path, size_t max_line, uint64_t line)
 			note_format(src, fmt_kind(src->fr));
 			src->detect_pending = false;
 		}
+		if (fmt_kind(src->fr) == FMT_ZEEK) {
+			/* Zeek's header lines name and type the columns of the whole file. */
+			if (ln.len == 0 || ln.data[0] != '#')
+				break;
+			(void)fmt_parse(src->fr, ln.data, ln.len, &src->json);
+			continue;
+		}
 		if (fmt_kind(src->fr) != FMT_CSV && fmt_kind(src->fr) != FMT_TSV)
 			break;
 		if (acc.len > 0)
