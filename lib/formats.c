@@ -2013,7 +2013,9 @@ fmt_parse(struct fmt_reader *r, const char *s, size_t len, struct buf *out)
 
 	buf_reset(out);
 	r->why[0] = '\0';
-	if (r->opts.skip_comments && len > 0 && s[0] == '#' && from == 0 && r->kind != FMT_NDJSON) {
+	/* Zeek's '#' lines are its header, not comments. */
+	if (r->opts.skip_comments && len > 0 && s[0] == '#' && from == 0 && r->kind != FMT_NDJSON &&
+	    r->kind != FMT_ZEEK) {
 		r->open = false;
 		return FMT_COMMENT;
 	}

@@ -36,7 +36,7 @@ struct fmt_opts {
 	bool		 infer;		/* numbers, true/false and empty fields become JSON numbers, booleans, null */
 	const char	*header;	/* "a,b,c": the column names when the files have no header row */
 	bool		 ragged;	/* CSV/TSV rows of fewer fields lack the rest; more: the rest in "_extra" */
-	bool		 skip_comments;	/* CSV/TSV/logfmt/regex: lines starting with '#' are FMT_COMMENT */
+	bool		 skip_comments;	/* all but NDJSON and Zeek: lines starting with '#' are FMT_COMMENT */
 	bool		 lenient;	/* access logs: a malformed request gives nulls and "_malformed" */
 	const char	*pattern;	/* FMT_REGEX: a PCRE2 pattern with named groups */
 };

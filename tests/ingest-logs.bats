@@ -238,3 +238,25 @@ OUT
 	run -0 jq -c '[.dimensions.status[] | [.value, .count]]' <<< "$output"
 	assert_output '[[200,1],[400,1]]'
 }
+
+# --- across files and runs -----------------------------------------------------
+
+@test "regex reads every file with the same pattern, and zeek each file with its own header under --skip-comments" {
+	printf 'a 1\n' > "$T/1.log"
+	printf 'b 2\n' > "$T/2.log"
+	run -0 ingest --format regex --pattern '(?<k>\w) (?<v_int>\d)' "$T/1.log" "$T/2.log"
+	assert_output $'{"k":"a","v":1}\n{"k":"b","v":2}'
+	printf '#fields\tx\n#types\tcount\n1\n' > "$T/a.zeek"
+	run -0 ingest --format zeek --skip-comments "$T/a.zeek"
+	assert_output '{"x":1}'
+}
+
+@test "--offset-file resumes a Zeek log with the names and types of its header" {
+	printf '#separator \\x09\n#fields\tn\ts\n#types\tcount\tset[string]\n1\ta,b\n' > "$T/z.log"
+	run -0 ingest --format zeek --offset-file "$T/off" "$T/z.log"
+	assert_output '{"n":1,"s":["a","b"]}'
+	run -0 ingest --commit "$T/off"
+	printf '2\t(empty)\n' >> "$T/z.log"
+	run -0 ingest --format zeek --offset-file "$T/off" "$T/z.log"
+	assert_output '{"n":2,"s":[]}'
+}
