@@ -101,6 +101,7 @@ static enum fmt_result	parse_combined(struct fmt_reader *, const char *, size_t,
 static enum fmt_result	parse_nginx_timed(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_apache_timed(struct fmt_reader *, const char *, size_t, struct buf *);
 static void	str_or_number(struct buf *, const char *, size_t);
+static bool	agent(struct fmt_reader *, const char *, size_t, size_t *, struct buf *, const char **);
 static enum fmt_result	parse_json(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_zeek(struct fmt_reader *, const char *, size_t, struct buf *);
 static enum fmt_result	parse_regex(struct fmt_reader *, const char *, size_t, struct buf *);
@@ -1079,6 +1080,38 @@ timed(struct fmt_reader *r, const char *s, size_t len, size_t *i, struct buf *ou
 	return true;
 }
 
+/*
+ * agent reads combined's "referrer" "user agent" at *i.  Returns false
+ * with the reason set; under --lenient a user agent without its closing
+ * quote runs to the end of the line and *malformed says so.
+ */
+static bool
+agent(struct fmt_reader *r, const char *s, size_t len, size_t *i, struct buf *out,
+    const char **malformed)
+{
+	size_t q0, q1;
+	int q;
+
+	if ((q = quoted(s, len, i, &q0, &q1)) <= 0) {
+		bad(r, q == 0 ? "missing referrer (a CLF line? try --format clf)" :
+		    "referrer has no closing quote");
+		return false;
+	}
+	key(out, "referrer");
+	str_or_null(r, out, s + q0, q1 - q0);
+	if ((q = quoted(s, len, i, &q0, &q1)) == 0 || (q < 0 && !r->opts.lenient)) {
+		bad(r, q == 0 ? "missing user agent" : "user agent has no closing quote");
+		return false;
+	}
+	if (q < 0) {
+		q1 = len;
+		*malformed = "user agent has no closing quote";
+	}
+	key(out, "user_agent");
+	str_or_null(r, out, s + q0, q1 - q0);
+	return true;
+}
+
 /* str_or_number writes "-" as null, a number as itself, anything else as a string. */
 static void
 str_or_number(struct buf *out, const char *s, size_t len)
@@ -1095,7 +1128,7 @@ static enum fmt_result
 parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, enum fmt_kind kind)
 {
 	static const struct tv_format clf = { TV_CLF, NULL };
-	size_t i = 0, t0, t1, q0 = 0, q1 = 0, st0, st1, b0, b1, rq0, rq1;
+	size_t i = 0, t0, t1, st0, st1, b0, b1, rq0, rq1;
 	const char *close, *why = NULL, *malformed = NULL;
 	int64_t us;
 	int q;
@@ -1153,25 +1186,8 @@ parse_access(struct fmt_reader *r, const char *s, size_t len, struct buf *out, e
 	key(out, "bytes");
 	if (!number(out, s + b0, b1 - b0))
 		return bad(r, "byte count is not a number: '%.*s'", (int)(b1 - b0), s + b0);
-	if (kind != FMT_CLF) {
-		if ((q = quoted(s, len, &i, &q0, &q1)) == 0)
-			return bad(r, "missing referrer (a CLF line? try --format clf)");
-		if (q < 0)
-			return bad(r, "referrer has no closing quote");
-		key(out, "referrer");
-		str_or_null(r, out, s + q0, q1 - q0);
-		if ((q = quoted(s, len, &i, &q0, &q1)) == 0)
-			return bad(r, "missing user agent");
-		if (q < 0 && !r->opts.lenient)
-			return bad(r, "user agent has no closing quote");
-		if (q < 0) {
-			/* --lenient: a user agent cut short runs to the end of the line. */
-			q1 = len;
-			malformed = "user agent has no closing quote";
-		}
-		key(out, "user_agent");
-		str_or_null(r, out, s + q0, q1 - q0);
-	}
+	if (kind != FMT_CLF && !agent(r, s, len, &i, out, &malformed))
+		return FMT_BAD;
 	if ((kind == FMT_NGINX_TIMED || kind == FMT_APACHE_TIMED) && !timed(r, s, len, &i, out, kind))
 		return FMT_BAD;
 	while (i < len && s[i] == ' ')
