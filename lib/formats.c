@@ -82,6 +82,7 @@ struct fmt_reader {
 		bool		 want_comma;	/* in that array, after a document */
 		bool		 here;		/* the open document began in this text */
 		bool		 began_here;	/* the last result's document did */
+		bool		 too_long;	/* past max_record: raw keeps only its start */
 		size_t		 column;	/* where the open document began, 1-based */
 		struct buf	 raw;		/* the open document's text, lines joined by "\n" */
 		struct rec	*rec;		/* to check a document whole */
@@ -1288,6 +1289,24 @@ json_done(struct fmt_reader *r, struct buf *out)
 }
 
 /*
+ * json_keep adds text to the open document; past max_record it is marked
+ * too long and keeps only its first max_record bytes (for the dead-letter),
+ * so that memory stays bounded while the scan goes on to its end.
+ */
+static void
+json_keep(struct fmt_reader *r, const char *s, size_t n)
+{
+	struct jscan *j = &r->js;
+	size_t max = r->opts.max_record;
+
+	if (max > 0 && j->raw.len + n > max) {
+		j->too_long = true;
+		n = j->raw.len < max ? max - j->raw.len : 0;
+	}
+	buf_add(&j->raw, s, n);
+}
+
+/*
  * json_scan goes on through the text from js.pos: it returns FMT_RECORD
  * when a document closes (the text may hold more: fmt_doc says so),
  * FMT_MORE when the text ends inside one, FMT_SKIP when it ends between
@@ -1310,6 +1329,7 @@ json_scan(struct fmt_reader *r, struct buf *out)
 				j->depth = 1;
 				j->here = true;
 				j->column = j->pos;
+				j->too_long = false;
 				buf_reset(&j->raw);
 				buf_addc(&j->raw, c);
 				continue;
@@ -1353,15 +1373,19 @@ json_scan(struct fmt_reader *r, struct buf *out)
 				break;
 		}
 		if (j->pos == j->len) {
-			buf_add(&j->raw, s + start, j->len - start);
+			json_keep(r, s + start, j->len - start);
 			break;
 		}
-		buf_add(&j->raw, s + start, ++j->pos - start);
+		json_keep(r, s + start, ++j->pos - start);
 		j->want_comma = j->in_array;
+		if (j->too_long) {
+			j->began_here = j->here;
+			return bad(r, "record longer than %zu bytes (--max-line-bytes)", r->opts.max_record);
+		}
 		return json_done(r, out);
 	}
 	if (j->depth > 0) {
-		buf_addc(&j->raw, '\n');
+		json_keep(r, "\n", 1);
 		return FMT_MORE;
 	}
 	return FMT_SKIP;

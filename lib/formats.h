@@ -39,6 +39,7 @@ struct fmt_opts {
 	bool		 skip_comments;	/* all but NDJSON and Zeek: lines starting with '#' are FMT_COMMENT */
 	bool		 lenient;	/* access logs: a malformed request gives nulls and "_malformed" */
 	const char	*pattern;	/* FMT_REGEX: a PCRE2 pattern with named groups */
+	size_t		 max_record;	/* FMT_JSON: a longer document is FMT_BAD (kept in part); 0: no limit */
 };
 
 struct fmt_reader;

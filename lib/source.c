@@ -57,12 +57,14 @@ struct source *
 src_new(struct input *in, enum fmt_kind kind, const struct fmt_opts *opts, size_t max)
 {
 	struct source *src = xcalloc(1, sizeof(*src));
+	struct fmt_opts o = *opts;
 
 	src->in = in;
-	src->fr = fmt_new(kind == FMT_AUTO ? FMT_NDJSON : kind, opts);
+	src->max = max ? max : IN_MAX_LINE_DEFAULT;
+	o.max_record = src->max;
+	src->fr = fmt_new(kind == FMT_AUTO ? FMT_NDJSON : kind, &o);
 	src->autodetect = kind == FMT_AUTO;
 	src->plain = kind == FMT_NDJSON;
-	src->max = max ? max : IN_MAX_LINE_DEFAULT;
 	src->blank = diag_counter("blank_lines");
 	if (opts->skip_comments)
 		src->comments = diag_counter("comment_lines");

@@ -260,3 +260,11 @@ OUT
 	run -0 ingest --format zeek --offset-file "$T/off" "$T/z.log"
 	assert_output '{"n":2,"s":[]}'
 }
+
+@test "json rejects a document longer than --max-line-bytes, keeping its start, and reads on" {
+	awk 'BEGIN { print "{\"v\": ["; for (i = 0; i < 1000; i++) print i ","; print "0]}"; print "{\"ok\":1}" }' > "$T/in.json"
+	run -0 ingest --format json --max-line-bytes 100 --dead-letter "$T/dl" "$T/in.json"
+	assert_output '{"ok":1}'
+	run -0 jq -c '[.line, .reason, (.raw | length), (.raw | startswith("{\"v\": [\n0,\n1,"))]' "$T/dl"
+	assert_output '[1,"record longer than 100 bytes (--max-line-bytes)",100,true]'
+}
