@@ -49,12 +49,16 @@ enum {
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_PRECISION,
-	OPT_ROUND
+	OPT_ROUND,
+	OPT_PATTERN,
+	OPT_LENIENT
 };
 
 static const struct option longopts[] = {
 	CLI_LONGOPTS,
 	{ "input-format",	required_argument,	NULL, OPT_INPUT_FORMAT },
+	{ "pattern",		required_argument,	NULL, OPT_PATTERN },
+	{ "lenient",		no_argument,		NULL, OPT_LENIENT },
 	{ "entity",		required_argument,	NULL, OPT_ENTITY },
 	{ "dimension",		required_argument,	NULL, OPT_DIMENSION },
 	{ "metric",		required_argument,	NULL, OPT_METRIC },
@@ -80,7 +84,12 @@ static const struct option longopts[] = {
 static const struct cli_help help = {
 	"[options] [file ...]",
 	"Write the daily report of an event stream or access log: summary, top entities, dimensions, metric, hours, sessions, data quality.",
-	"      --input-format FMT   ndjson (default), csv, tsv, logfmt, clf, combined, auto\n"
+	"      --input-format FMT   ndjson (default), csv, tsv, logfmt, clf, combined,\n"
+	"                           nginx-timed, apache-timed, zeek, json, regex, auto\n"
+	"      --pattern RE         the PCRE2 pattern of --input-format regex: each named\n"
+	"                           group a field (ingest(1))\n"
+	"      --lenient            access logs: keep lines with a malformed request, their\n"
+	"                           request fields null\n"
 	"      --entity F           the field that names who did it (default user_id;\n"
 	"                           host for access logs)\n"
 	"      --dimension F        a field to count values of; repeatable (default page\n"
@@ -111,6 +120,7 @@ static const struct cli_help help = {
 	"  batch-report --date 2024-03-15 events.ndjson\n"
 	"  batch-report --input-format combined --format html -o report.html access.log\n"
 	"  batch-report --precision 2 --format csv events.ndjson\n"
+	"  batch-report --input-format combined --lenient --sections dimensions access.log\n"
 };
 
 /* What a section needs while records are read. */
@@ -375,6 +385,12 @@ parse_options(int argc, char *argv[])
 			if (fmt_by_name(optarg, &R.kind) != 0)
 				diag_usage_error("--input-format: unknown format '%s' (%s)", optarg, fmt_names());
 			break;
+		case OPT_PATTERN:	/* --pattern RE: the pattern of --input-format regex */
+			R.fopts.pattern = optarg;
+			break;
+		case OPT_LENIENT:	/* --lenient: keep access-log lines with a malformed request */
+			R.fopts.lenient = true;
+			break;
 		case OPT_ENTITY:	R.entity = optarg; R.entity_set = true; break;
 		case OPT_METRIC:	R.metric = optarg; R.metric_set = true; break;
 		case OPT_SESSION:	R.session = optarg; R.session_set = true; break;
@@ -514,7 +530,14 @@ static void
 check_options(void)
 {
 	static const char *const formats[] = { "text", "markdown", "json", "csv", "html" };
+	char why[256];
 	size_t i;
+
+	if (R.fopts.pattern != NULL && R.kind != FMT_REGEX)
+		diag_usage_error("--pattern: only with --input-format regex");
+	if (fmt_check(R.kind, &R.fopts, why, sizeof why) != 0)
+		diag_usage_error("%s", why[0] == '-' && strncmp(why, "--format", 8) == 0 ?
+		    "--input-format regex needs --pattern" : why);
 
 	if (R.format == NULL)
 		R.format = format_default();
@@ -612,7 +635,7 @@ set_defaults(void)
 
 	if (k == FMT_AUTO && run_source() != NULL)
 		k = src_kind(run_source());
-	log = k == FMT_CLF || k == FMT_COMBINED || R.log;
+	log = fmt_is_access_log(k) || R.log;
 	R.log = log;
 	if (!R.entity_set)
 		R.entity = log ? "host" : "user_id";

@@ -28,7 +28,11 @@ enum {
 	OPT_INFER,
 	OPT_DELIMITER,
 	OPT_OFFSET_FILE,
-	OPT_COMMIT
+	OPT_COMMIT,
+	OPT_PATTERN,
+	OPT_RAGGED,
+	OPT_SKIP_COMMENTS,
+	OPT_LENIENT
 };
 
 #define FOLLOW_POLL_MS	5	/* how often --follow looks for appended lines */
@@ -46,6 +50,10 @@ static const struct option longopts[] = {
 	{ "follow",		no_argument,		NULL, 'F' },
 	{ "offset-file",	required_argument,	NULL, OPT_OFFSET_FILE },
 	{ "commit",		required_argument,	NULL, OPT_COMMIT },
+	{ "pattern",		required_argument,	NULL, OPT_PATTERN },
+	{ "ragged",		no_argument,		NULL, OPT_RAGGED },
+	{ "skip-comments",	no_argument,		NULL, OPT_SKIP_COMMENTS },
+	{ "lenient",		no_argument,		NULL, OPT_LENIENT },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -55,12 +63,21 @@ static const struct cli_help help = {
 	"Read records as NDJSON, CSV, TSV, logfmt or access logs, validate them and pass the\n"
 	"good ones on as NDJSON (NDJSON byte-identical).\n"
 	"Reads the files in order (- or none: standard input; .gz is read transparently).",
-	"      --format FMT         ndjson (default), csv, tsv, logfmt, clf, combined, or auto\n"
+	"      --format FMT         ndjson (default), csv, tsv, logfmt, clf, combined,\n"
+	"                           nginx-timed, apache-timed, zeek, json, regex, or auto\n"
 	"                           (detected per file from its first line)\n"
 	"      --header A,B,...     CSV/TSV column names; the files have no header row\n"
 	"      --infer              CSV/TSV/logfmt: numbers, true/false and empty fields become\n"
 	"                           JSON numbers, booleans and null (else all strings)\n"
-	"      --delimiter C        the CSV field separator (default ,)\n"
+	"      --delimiter SEP      the CSV field separator, one or more characters\n"
+	"                           (default ,)\n"
+	"      --ragged             CSV/TSV rows with fewer fields than the header lack the\n"
+	"                           rest; more: the rest in an _extra array\n"
+	"      --skip-comments      skip (and count) lines starting with #\n"
+	"      --lenient            access logs: keep lines with a malformed request, their\n"
+	"                           method, path and protocol null, with a _malformed reason\n"
+	"      --pattern RE         --format regex: a PCRE2 pattern, each named group\n"
+	"                           (?<name>...) a field; names ending _int or _num are numbers\n"
 	"  -F, --follow             like tail -F: wait for lines appended to the last file,\n"
 	"                           follow rename rotation and truncation; SIGTERM or\n"
 	"                           SIGINT ends the run\n"
@@ -84,6 +101,9 @@ static const struct cli_help help = {
 	"  ingest --require user_id,timestamp --type value=number --stats < events.ndjson\n"
 	"  ingest --format csv --infer trades.csv\n"
 	"  ingest --format combined --dead-letter bad.ndjson access.log\n"
+	"  ingest --format regex --pattern '^(?<ip>\\S+) (?<ms_int>\\d+)$' app.log\n"
+	"  ingest --format csv --delimiter '|&|' --ragged --header a,b,c data.log\n"
+	"  ingest --format zeek dns.log.gz\n"
 	"  ingest --offset-file app.off app.log > batch.ndjson && ingest --commit app.off\n"
 };
 
@@ -323,7 +343,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	 * (access logs already carry RFC 3339).
 	 */
 	if (I.tkey != NULL && (I.normalize || (I.kind != FMT_NDJSON &&
-	    (k = src_kind(run_source())) != FMT_NDJSON && k != FMT_CLF && k != FMT_COMBINED))) {
+	    (k = src_kind(run_source())) != FMT_NDJSON && !fmt_is_access_log(k)))) {
 		if (cli_time(&I.cli, rec, &t, &why) == 0) {
 			buf_reset(&I.tbuf);
 			jw_time(&I.tbuf, t);
@@ -339,6 +359,25 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	}
 	rec_emit(rec, stdout, NULL, 0);
 	diag_out++;
+}
+
+/*
+ * on_built writes a record a format reader built straight from its bytes
+ * when nothing needs it parsed: no --require, --type, --check or --where,
+ * and no time field to rewrite.
+ */
+static bool
+on_built(void *ctx, const char *json, size_t len, const struct in_line *ln)
+{
+	if (I.nreq > 0 || I.ntc > 0 || I.check != NULL || I.where != NULL)
+		return false;
+	if (I.tkey != NULL && (I.normalize ||
+	    !fmt_is_access_log(src_kind(run_source()))))
+		return false;
+	fwrite_unlocked(json, 1, len, stdout);
+	putc_unlocked('\n', stdout);
+	diag_out++;
+	return true;
 }
 
 /* on_begin readies the input: resume where the offset file says, or follow the last file. */
@@ -407,12 +446,15 @@ on_after(void *ctx, int status)
 static const struct run_ops ops = {
 	.begin = on_begin,
 	.event = on_event,
+	.built = on_built,
 	.end = on_end,
 	.free = on_free,
 	.after = on_after,
 };
 
 static void	parse_options(int, char **);
+static void	format_option(int, const char *);
+static void	format_check(void);
 static void	time_key(void);
 
 int
@@ -460,7 +502,7 @@ parse_options(int argc, char *argv[])
 
 	cli_init(&I.cli);
 	I.kind = FMT_NDJSON;
-	I.fopts.delim = ',';
+	I.fopts.delim = ",";
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "F", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_REQUIRE:	/* --require F,...: these fields must be present */
@@ -472,25 +514,9 @@ parse_options(int argc, char *argv[])
 		case OPT_NORMALIZE_TIME: /* --normalize-time: rewrite the time field as RFC 3339 UTC */
 			I.normalize = true;
 			break;
-		case OPT_FORMAT:	/* --format NAME: how to read the input */
-			if (fmt_by_name(optarg, &I.kind) != 0)
-				diag_usage_error("--format: unknown format '%s' (%s)", optarg, fmt_names());
-			break;
-		case OPT_HEADER:	/* --header a,b,c: CSV/TSV column names; the files have no header row */
-			I.fopts.header = optarg;
-			break;
-		case OPT_INFER:		/* --infer: numbers, booleans and empty fields as JSON values */
-			I.fopts.infer = true;
-			break;
-		case OPT_DELIMITER:	/* --delimiter C: the CSV field separator */
-			if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0)
-				I.fopts.delim = '\t';
-			else if (strlen(optarg) != 1 || optarg[0] == '"' || optarg[0] == '\n' ||
-			    optarg[0] == '\r')
-				diag_usage_error("--delimiter: expected one character other than a quote: %s",
-				    optarg);
-			else
-				I.fopts.delim = optarg[0];
+		case OPT_FORMAT: case OPT_HEADER: case OPT_INFER: case OPT_DELIMITER:
+		case OPT_PATTERN: case OPT_RAGGED: case OPT_SKIP_COMMENTS: case OPT_LENIENT:
+			format_option(c, optarg);
 			break;
 		case OPT_WHERE:		/* --where EXPR: drop records for which EXPR is false */
 			expr_free(I.where);
@@ -515,6 +541,7 @@ parse_options(int argc, char *argv[])
 				diag_usage_error("unhandled option");
 		}
 	}
+	format_check();
 }
 
 static void
@@ -539,4 +566,55 @@ time_key(void)
 		I.tkey = xstrndup(I.tkey, I.tkeylen);
 
 	rec_path_free(tp);
+}
+
+/* format_option takes one of the options that say how to read the input (lib/formats). */
+static void
+format_option(int c, const char *arg)
+{
+	switch (c) {
+	case OPT_FORMAT:	/* --format NAME: how to read the input */
+		if (fmt_by_name(arg, &I.kind) != 0)
+			diag_usage_error("--format: unknown format '%s' (%s)", arg, fmt_names());
+		break;
+	case OPT_HEADER:	/* --header a,b,c: CSV/TSV column names; the files have no header row */
+		I.fopts.header = arg;
+		break;
+	case OPT_INFER:		/* --infer: numbers, booleans and empty fields as JSON values */
+		I.fopts.infer = true;
+		break;
+	case OPT_DELIMITER:	/* --delimiter S: the CSV field separator, one or more bytes */
+		if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0)
+			I.fopts.delim = "\t";
+		else if (arg[0] == '\0' || strpbrk(arg, "\"\n\r") != NULL)
+			diag_usage_error("--delimiter: expected one or more characters, no quote "
+			    "or newline: '%s'", arg);
+		else
+			I.fopts.delim = arg;
+		break;
+	case OPT_PATTERN:	/* --pattern RE: the PCRE2 pattern of --format regex */
+		I.fopts.pattern = arg;
+		break;
+	case OPT_RAGGED:	/* --ragged: rows of another width than the header are kept */
+		I.fopts.ragged = true;
+		break;
+	case OPT_SKIP_COMMENTS:	/* --skip-comments: lines starting with '#' are skipped */
+		I.fopts.skip_comments = true;
+		break;
+	case OPT_LENIENT:	/* --lenient: access-log lines with a malformed request are kept */
+		I.fopts.lenient = true;
+		break;
+	}
+}
+
+/* format_check refuses format options that do not go together, before anything is read. */
+static void
+format_check(void)
+{
+	char why[256];
+
+	if (I.fopts.pattern != NULL && I.kind != FMT_REGEX)
+		diag_usage_error("--pattern: only with --format regex");
+	if (fmt_check(I.kind, &I.fopts, why, sizeof why) != 0)
+		diag_usage_error("%s", why);
 }

@@ -14,6 +14,11 @@ enum fmt_kind {
 	FMT_LOGFMT,
 	FMT_CLF,
 	FMT_COMBINED,
+	FMT_NGINX_TIMED,	/* combined + nginx's $request_time $upstream_response_time */
+	FMT_APACHE_TIMED,	/* combined + Apache's %D */
+	FMT_JSON,	/* JSON documents, one per object: arrays of them, concatenated, pretty-printed */
+	FMT_ZEEK,	/* Zeek's TSV logs, their # header lines giving names and types */
+	FMT_REGEX,	/* a line matched by a PCRE2 pattern: each named group a field */
 	FMT_AUTO	/* detected per input file by fmt_detect */
 };
 
@@ -22,13 +27,19 @@ enum fmt_result {
 	FMT_RECORD,	/* *out holds one JSON object (no newline) */
 	FMT_SKIP,	/* not a record: a header row or a blank line */
 	FMT_MORE,	/* a quoted field runs past the end: append "\n" and the next line, call again */
-	FMT_BAD		/* the text is malformed: fmt_why() says why */
+	FMT_BAD,	/* the text is malformed: fmt_why() says why */
+	FMT_COMMENT	/* a line starting with '#' under skip_comments: skipped, and counted */
 };
 
 struct fmt_opts {
-	char		 delim;		/* CSV field separator; 0 means ',' */
+	const char	*delim;		/* CSV field separator, one or more bytes ("|&|"); NULL means "," */
 	bool		 infer;		/* numbers, true/false and empty fields become JSON numbers, booleans, null */
 	const char	*header;	/* "a,b,c": the column names when the files have no header row */
+	bool		 ragged;	/* CSV/TSV rows of fewer fields lack the rest; more: the rest in "_extra" */
+	bool		 skip_comments;	/* all but NDJSON and Zeek: lines starting with '#' are FMT_COMMENT */
+	bool		 lenient;	/* access logs: a malformed request gives nulls and "_malformed" */
+	const char	*pattern;	/* FMT_REGEX: a PCRE2 pattern with named groups */
+	size_t		 max_record;	/* FMT_JSON: a longer document is FMT_BAD (kept in part); 0: no limit */
 };
 
 struct fmt_reader;
@@ -50,10 +61,21 @@ const char	*fmt_names(void);
  */
 enum fmt_kind	 fmt_detect(const char *line, size_t len);
 
+/* fmt_is_access_log reports whether k is CLF, combined or a timed variant of combined (their records carry RFC 3339 times). */
+bool		 fmt_is_access_log(enum fmt_kind k);
+
+/*
+ * fmt_check checks the options for a format before any reader is made:
+ * FMT_REGEX needs a pattern that compiles and has named groups.  Returns
+ * 0, or -1 with a reason in why ("--pattern: at column 4: missing closing
+ * parenthesis") for a usage error.
+ */
+int		 fmt_check(enum fmt_kind, const struct fmt_opts *, char *why, size_t whylen);
+
 /*
  * fmt_new makes a reader for one format (not FMT_AUTO: detect first, then
  * fmt_set_kind).  opts is copied; opts->header must stay valid.  Aborts on
- * allocation failure only.
+ * allocation failure, and on options fmt_check refuses.
  */
 struct fmt_reader	*fmt_new(enum fmt_kind, const struct fmt_opts *);
 void		 fmt_free(struct fmt_reader *);
@@ -78,6 +100,27 @@ void		 fmt_start(struct fmt_reader *);
  */
 enum fmt_result	 fmt_parse(struct fmt_reader *, const char *text, size_t len, struct buf *out);
 const char	*fmt_why(const struct fmt_reader *);
+
+/*
+ * FMT_JSON reads documents, not lines: fmt_parse is given each line on
+ * its own (never the lines joined), and keeps a document that spans lines
+ * itself, answering FMT_MORE until it closes.  After FMT_RECORD, when
+ * fmt_doc says the line holds more, fmt_parse_more goes on in the same
+ * line (which must be unchanged).  fmt_doc tells where the documents are:
+ * whether the last result's document began in the current line, whether
+ * one is still open (and began in this line), and the text of the last
+ * (or open) document, for a dead-letter; valid until the next call.
+ */
+struct fmt_doc {
+	bool		 more;		/* the line holds more: call fmt_parse_more */
+	bool		 began_here;	/* the last result's document began in the current line */
+	bool		 open;		/* a document is open at the end of the line */
+	bool		 open_here;	/* and it began in the current line */
+	const char	*text;		/* the last or open document's text */
+	size_t		 len;
+};
+enum fmt_result	 fmt_parse_more(struct fmt_reader *, struct buf *out);
+void		 fmt_doc(const struct fmt_reader *, struct fmt_doc *);
 
 /*
  * After FMT_MORE the reader remembers where it stopped: the next call,

@@ -305,6 +305,8 @@ record(const struct src_record *r)
 	int64_t t;
 	int wm;
 
+	if (r->built && R.ops->built != NULL && R.ops->built(R.ctx, r->json, r->jsonlen, ln))
+		return;
 	if (rec_parse(R.rec, r->json, r->jsonlen, &perr) != 0) {
 		if (perr.not_object)
 			diag_reject(&ln->pos, ln->data, ln->len, "%s", perr.text);

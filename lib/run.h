@@ -51,6 +51,14 @@ struct run_ops {
 	 */
 	void	(*event)(void *ctx, struct rec *rec, const struct in_line *ln);
 	/*
+	 * built, when set, is offered each record a format reader built (a
+	 * CSV row, a log line: one well-formed JSON object, never a control
+	 * record) before it is parsed.  It returns true when it handled the
+	 * record from its bytes alone, false to have it parsed and passed to
+	 * event as usual (ingest writes the bytes when no check needs them).
+	 */
+	bool	(*built)(void *ctx, const char *json, size_t len, const struct in_line *ln);
+	/*
 	 * watermark handles {"@watermark":T}; t is TV_MAX for "+inf".  NULL:
 	 * the line is forwarded as it is (unless --no-watermarks).  A tool that
 	 * holds records forwards a watermark no later than its earliest held

@@ -19,8 +19,12 @@ struct source {
 	struct buf		 json;
 	size_t			 max;			/* longest record text */
 	uint64_t		*blank;			/* blank lines, counted under --stats */
+	uint64_t		*comments;		/* '#' lines skipped (--skip-comments) */
 	bool			 hold_open;		/* a record open at the end is left for the next run */
 	char			 formats[128];		/* what --format auto chose, for --stats */
+	/* --format json: the line being read, and whether it holds more documents */
+	struct in_line		 jl;
+	bool			 draining;
 };
 
 /* note_format adds a format to the "format" stat, once. */
@@ -53,13 +57,17 @@ struct source *
 src_new(struct input *in, enum fmt_kind kind, const struct fmt_opts *opts, size_t max)
 {
 	struct source *src = xcalloc(1, sizeof(*src));
+	struct fmt_opts o = *opts;
 
 	src->in = in;
-	src->fr = fmt_new(kind == FMT_AUTO ? FMT_NDJSON : kind, opts);
+	src->max = max ? max : IN_MAX_LINE_DEFAULT;
+	o.max_record = src->max;
+	src->fr = fmt_new(kind == FMT_AUTO ? FMT_NDJSON : kind, &o);
 	src->autodetect = kind == FMT_AUTO;
 	src->plain = kind == FMT_NDJSON;
-	src->max = max ? max : IN_MAX_LINE_DEFAULT;
 	src->blank = diag_counter("blank_lines");
+	if (opts->skip_comments)
+		src->comments = diag_counter("comment_lines");
 	if (!src->autodetect)
 		note_format(src, kind);
 	return src;
@@ -130,6 +138,80 @@ next_ndjson(struct source *src, struct src_record *r)
 	return 0;
 }
 
+/* json_open_at_end rejects a JSON document still open when its file ended. */
+static void
+json_open_at_end(struct source *src)
+{
+	struct fmt_doc d;
+
+	fmt_doc(src->fr, &d);
+	if (!d.open || src->hold_open)
+		return;
+	diag_in++;
+	diag_reject(&src->accpos, d.text, d.len > 0 && d.text[d.len - 1] == '\n' ? d.len - 1 : d.len,
+	    "JSON document not closed at the end of the file");
+}
+
+/*
+ * next_json is src_next for --format json: the reader is given each line
+ * once and says where its documents begin and end, so that a record's
+ * position is the line its document began on.
+ */
+static int
+next_json(struct source *src, struct src_record *r)
+{
+	enum fmt_result res;
+	struct fmt_doc d;
+
+	for (;;) {
+		if (src->draining) {
+			res = fmt_parse_more(src->fr, &src->json);
+		} else {
+			if (!in_next(src->in, &src->jl)) {
+				json_open_at_end(src);
+				return 0;
+			}
+			diag_poll();
+			if (src->jl.pos.file != src->file || src->jl.pos.line <= src->line) {
+				json_open_at_end(src);
+				fmt_start(src->fr);
+			}
+			src->file = src->jl.pos.file;
+			src->line = src->jl.pos.line;
+			if (blank_line(src->jl.data, src->jl.len)) {
+				fmt_doc(src->fr, &d);
+				if (!d.open) {
+					(*src->blank)++;
+					continue;
+				}
+			}
+			res = fmt_parse(src->fr, src->jl.data, src->jl.len, &src->json);
+		}
+		fmt_doc(src->fr, &d);
+		src->draining = d.more;
+		if (res == FMT_COMMENT) {
+			(*src->comments)++;
+			continue;
+		}
+		if (res == FMT_RECORD || res == FMT_BAD) {
+			diag_in++;
+			*r = (struct src_record){ { d.text, d.len, d.began_here ? src->jl.pos : src->accpos },
+			    src->json.p, src->json.len, true };
+			if (res == FMT_BAD && r->text.len == 0) {
+				r->text.data = src->jl.data;
+				r->text.len = src->jl.len;
+			}
+		}
+		fmt_doc(src->fr, &d);
+		if (d.open_here)
+			src->accpos = src->jl.pos;
+		if (res == FMT_RECORD)
+			return 1;
+		if (res == FMT_BAD)
+			diag_reject(&r->text.pos, r->text.data, r->text.len, "%s", fmt_why(src->fr));
+	}
+}
+
 int
 src_next(struct source *src, struct src_record *r)
 {
@@ -140,6 +222,8 @@ src_next(struct source *src, struct src_record *r)
 
 	if (src->plain)
 		return next_ndjson(src, r);
+	if (fmt_kind(src->fr) == FMT_JSON)
+		return next_json(src, r);
 	while (in_next(src->in, &ln)) {
 		diag_poll();
 		if (ln.pos.file != src->file || ln.pos.line <= src->line) {
@@ -195,6 +279,10 @@ src_next(struct source *src, struct src_record *r)
 		src->open = false;
 		if (res == FMT_SKIP)
 			continue;
+		if (res == FMT_COMMENT) {
+			(*src->comments)++;
+			continue;
+		}
 		diag_in++;
 		if (res == FMT_BAD) {
 			diag_reject(&r->text.pos, text, len, "%s", fmt_why(src->fr));
@@ -213,6 +301,7 @@ src_resume(struct source *src, char *path, size_t max_line, uint64_t line)
 	struct input *in = in_open(&path, 1, max_line);
 	struct in_line ln;
 	struct buf acc = BUF_INIT;
+	enum fmt_result res;
 
 	src->detect_pending = src->autodetect;
 	fmt_start(src->fr);
@@ -224,13 +313,25 @@ src_resume(struct source *src, char *path, size_t max_line, uint64_t line)
 			note_format(src, fmt_kind(src->fr));
 			src->detect_pending = false;
 		}
+		if (fmt_kind(src->fr) == FMT_ZEEK) {
+			/* Zeek's header lines name and type the columns of the whole file. */
+			if (ln.len == 0 || ln.data[0] != '#')
+				break;
+			(void)fmt_parse(src->fr, ln.data, ln.len, &src->json);
+			continue;
+		}
 		if (fmt_kind(src->fr) != FMT_CSV && fmt_kind(src->fr) != FMT_TSV)
 			break;
 		if (acc.len > 0)
 			buf_addc(&acc, '\n');
 		buf_add(&acc, ln.data, ln.len);
 		/* The header row is the first record; it comes back as FMT_SKIP. */
-		if (fmt_parse(src->fr, acc.p, acc.len, &src->json) != FMT_MORE || acc.len > src->max)
+		res = fmt_parse(src->fr, acc.p, acc.len, &src->json);
+		if (res == FMT_COMMENT) {
+			buf_reset(&acc);
+			continue;
+		}
+		if (res != FMT_MORE || acc.len > src->max)
 			break;
 	}
 	in_close(in);

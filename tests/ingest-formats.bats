@@ -121,11 +121,12 @@ OUT
 	assert_output '{"a":"1","b":"x\ty"}'
 }
 
-@test "csv --delimiter refuses a quote or more than one character" {
+@test "csv --delimiter refuses a quote, and takes several characters as one separator" {
 	run -2 --separate-stderr ingest --format csv --delimiter '"'
-	assert_equal "${stderr_lines[0]}" "ingest: --delimiter: expected one character other than a quote: \""
-	run -2 --separate-stderr ingest --format csv --delimiter ab
-	assert_equal "${stderr_lines[0]}" "ingest: --delimiter: expected one character other than a quote: ab"
+	assert_equal "${stderr_lines[0]}" "ingest: --delimiter: expected one or more characters, no quote or newline: '\"'"
+	printf 'xabyab\n1ab2a3ab\n' > "$T/in.csv"
+	run -0 ingest --format csv --delimiter ab "$T/in.csv"
+	assert_output '{"x":"1","y":"2a3","3":""}'
 }
 
 @test "csv rejects a row that is not UTF-8" {
@@ -151,7 +152,7 @@ OUT
 
 @test "an unknown format is a usage error that lists the formats" {
 	run -2 --separate-stderr ingest --format xml
-	assert_equal "${stderr_lines[0]}" "ingest: --format: unknown format 'xml' (ndjson, csv, tsv, logfmt, clf, combined, auto)"
+	assert_equal "${stderr_lines[0]}" "ingest: --format: unknown format 'xml' (ndjson, csv, tsv, logfmt, clf, combined, nginx-timed, apache-timed, zeek, json, regex, auto)"
 }
 
 # --- TSV ---------------------------------------------------------------------
@@ -306,4 +307,123 @@ OUT
 	run -1 --separate-stderr ingest --format logfmt "$T/dup.log"
 	assert_output ''
 	assert_equal "${stderr_lines[0]}" "ingest: $T/dup.log:1: duplicate key 'k19998'"
+}
+
+# --- the record written straight from the cells ------------------------------
+
+# csv_oracle FILE [infer]: what ingest --format csv must write, worked out by Python's csv and json.
+csv_oracle() {
+	python3 - "$@" <<'PY'
+import csv, json, re, sys
+infer = len(sys.argv) > 2
+def num(s):
+    if not re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?", s):
+        return False
+    if re.search(r"[.eE]", s):
+        return abs(float(s)) != float("inf")
+    return -2**63 <= int(s) < 2**63
+def val(s):
+    if not infer:
+        return json.dumps(s, ensure_ascii=False)
+    if s == "":
+        return "null"
+    if s in ("true", "True", "TRUE"):
+        return "true"
+    if s in ("false", "False", "FALSE"):
+        return "false"
+    return s if num(s) else json.dumps(s, ensure_ascii=False)
+with open(sys.argv[1], newline="") as f:
+    rows = list(csv.reader(f))
+for row in rows[1:]:
+    print("{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + val(v) for k, v in zip(rows[0], row)) + "}")
+PY
+}
+
+@test "csv cells are written as Python's csv and json modules write them, past the buffers' first growth" {
+	python3 - "$T/in.csv" <<'PY'
+import csv, random, sys
+random.seed(7)
+alphabet = ['a', 'Z', ' ', ',', '"', '\\', '\t', '\x01', '\x1f', '\x7f', 'é', '€', '😀', '\n', '0', '-', '.']
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(["id", "text", "n", "flag", "long"])
+    for i in range(5000):
+        text = "".join(random.choice(alphabet) for _ in range(random.randint(0, 40)))
+        n = random.choice(["12", "-3.25", "007", "1e5", "", "0", "-0.5", "123456789012345678"])
+        flag = random.choice(["true", "FALSE", "x", ""])
+        w.writerow([i, text, n, flag, "y" * random.choice([0, 7, 8, 9, 300, 5000])])
+PY
+	csv_oracle "$T/in.csv" > "$T/want"
+	ingest --format csv -t x.y "$T/in.csv" > "$T/got"
+	cmp "$T/want" "$T/got"
+	csv_oracle "$T/in.csv" infer > "$T/want"
+	ingest --format csv --infer -t x.y "$T/in.csv" > "$T/got"
+	cmp "$T/want" "$T/got"
+	# A check that needs the parsed record gives the same bytes.
+	ingest --format csv --infer -t x.y --require id "$T/in.csv" > "$T/parsed"
+	cmp "$T/want" "$T/parsed"
+}
+
+# --- several-byte delimiters, ragged rows, comments --------------------------
+
+@test "csv --delimiter takes a separator of several bytes, quotes still working around it" {
+	printf 'a|&|b|&|c\n1|&|x|y&z|&|\n"q|&|q"|&|"2"|&|3|&\n' > "$T/in.csv"
+	run -0 ingest --format csv --delimiter '|&|' "$T/in.csv"
+	assert_output - <<'OUT'
+{"a":"1","b":"x|y&z","c":""}
+{"a":"q|&|q","b":"2","c":"3|&"}
+OUT
+}
+
+@test "csv --delimiter refuses an empty separator and one with a quote, with status 2" {
+	run -2 --separate-stderr ingest --format csv --delimiter '' /dev/null
+	assert_equal "${stderr_lines[0]}" "ingest: --delimiter: expected one or more characters, no quote or newline: ''"
+	run -2 --separate-stderr ingest --format csv --delimiter 'a"' /dev/null
+	assert_equal "${stderr_lines[0]}" "ingest: --delimiter: expected one or more characters, no quote or newline: 'a\"'"
+}
+
+@test "csv --ragged leaves out the fields a short row lacks and keeps a long row's extra fields in _extra" {
+	printf 'a,b,c\n1,2\n1,2,3,4,\n1\n,,\n' > "$T/in.csv"
+	run -0 ingest --format csv --ragged --infer "$T/in.csv"
+	assert_output - <<'OUT'
+{"a":1,"b":2}
+{"a":1,"b":2,"c":3,"_extra":[4,null]}
+{"a":1}
+{"a":null,"b":null,"c":null}
+OUT
+	printf 'a\tb\n1\t2\t3\n' > "$T/in.tsv"
+	run -0 ingest --format tsv --ragged "$T/in.tsv"
+	assert_output '{"a":"1","b":"2","_extra":["3"]}'
+}
+
+@test "csv --ragged with --header: the header is the width; without --ragged the rows go to the dead-letter" {
+	printf '1|&|2\n1|&|2|&|3\n' > "$T/in.log"
+	run -0 ingest --format csv --delimiter '|&|' --header x,y --ragged "$T/in.log"
+	assert_output $'{"x":"1","y":"2"}\n{"x":"1","y":"2","_extra":["3"]}'
+	run -0 ingest --format csv --delimiter '|&|' --header x,y --dead-letter "$T/dl" "$T/in.log"
+	assert_output '{"x":"1","y":"2"}'
+	run -0 jq -r .reason "$T/dl"
+	assert_output 'expected 2 fields, got 3'
+}
+
+@test "--skip-comments skips lines starting with # before and after the header, and counts them" {
+	printf '# exported 2024-03-15\na,b\n#note\n1,"x\n# not a comment"\n 2,y\n' > "$T/in.csv"
+	run -0 --separate-stderr ingest --format csv --skip-comments --stats "$T/in.csv"
+	assert_output $'{"a":"1","b":"x\\n# not a comment"}\n{"a":" 2","b":"y"}'
+	run -0 jq -c '{records_in, records_out, comment_lines}' <<< "$stderr"
+	assert_output '{"records_in":2,"records_out":2,"comment_lines":2}'
+	# Without it, the first comment line is the header.
+	run -0 ingest --format csv --dead-letter "$T/dl" "$T/in.csv"
+	run -0 jq -r .reason "$T/dl"
+	assert_output $'expected 1 field, got 2\nexpected 1 field, got 2\nexpected 1 field, got 2'
+}
+
+@test "--skip-comments works for logfmt and access logs too" {
+	printf '#x\na=1\n' | ingest --format logfmt --skip-comments > "$T/out"
+	run -0 cat "$T/out"
+	assert_output '{"a":"1"}'
+	printf '# nginx\n1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 5\n' |
+	    ingest --format clf --skip-comments > "$T/out"
+	run -0 jq -c '[.host, .status]' "$T/out"
+	assert_output '["1.2.3.4",200]'
 }

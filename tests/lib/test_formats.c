@@ -17,6 +17,7 @@ parse(struct fmt_reader *r, const char *text)
 		snprintf(res, sizeof res, "%.*s", (int)out.len, out.p);
 		break;
 	case FMT_SKIP:	return "SKIP";
+	case FMT_COMMENT: return "COMMENT";
 	case FMT_MORE:	return "MORE";
 	case FMT_BAD:
 		snprintf(res, sizeof res, "BAD: %s", fmt_why(r));
@@ -31,7 +32,7 @@ work(enum fmt_kind kind, const char *text, const char **last)
 {
 	static struct buf out = BUF_INIT, acc = BUF_INIT;
 	static char res[256];
-	struct fmt_opts o = { ',', false, NULL };
+	struct fmt_opts o = { .delim = "," };
 	struct fmt_reader *r = fmt_new(kind, &o);
 	struct fmt_stats st;
 	const char *s = text, *e;
@@ -170,7 +171,7 @@ test_linear(void)
 static void
 test_resume(void)
 {
-	struct fmt_opts o = { ',', false, NULL };
+	struct fmt_opts o = { .delim = "," };
 	struct fmt_reader *r = fmt_new(FMT_CSV, &o);
 
 	parse(r, "a,b");
@@ -198,7 +199,7 @@ static void
 test_empty(void)
 {
 	static const enum fmt_kind kinds[] = { FMT_NDJSON, FMT_CSV, FMT_TSV, FMT_LOGFMT, FMT_CLF, FMT_COMBINED };
-	struct fmt_opts o = { ',', true, NULL };
+	struct fmt_opts o = { .delim = ",", .infer = true };
 	struct buf out = BUF_INIT;
 	size_t i;
 
@@ -214,7 +215,7 @@ test_empty(void)
 
 	/* Found by fuzz_formats: a header of empty names split into an empty (NULL) buffer. */
 	{
-		struct fmt_opts oc = { ',', false, NULL };
+		struct fmt_opts oc = { .delim = "," };
 		struct fmt_reader *r = fmt_new(FMT_CSV, &oc);
 
 		is_str(parse(r, ","), "SKIP", "a header of two empty names");
@@ -227,7 +228,7 @@ test_empty(void)
 int
 main(void)
 {
-	struct fmt_opts o = { ',', false, NULL }, oi = { ',', true, NULL }, oh = { ';', false, "x,y" };
+	struct fmt_opts o = { .delim = "," }, oi = { .delim = ",", .infer = true }, oh = { .delim = ";", .header = "x,y" };
 	struct fmt_reader *r;
 	enum fmt_kind k;
 
