@@ -8,14 +8,17 @@
 #include "groups.h"
 #include "hashmap.h"
 #include "record.h"
+#include "timeval.h"
 
-/* A group's value in the hash map: its header, then the aggregate block at GR_HDR. */
-#define GR_HDR		((sizeof(struct gr_group) + 15) & ~(size_t)15)
 
+/* A group's value in the hash map: its header, the aggregate block at GR_HDR, then the payload. */
 struct groups {
 	const struct aggs	*aggs;
 	char			**names;
 	size_t			 ncols;
+	char			*by;		/* the group-by for messages */
+	bool			 windowed;	/* columns 0 and 1 are a window's bounds */
+	size_t			 poff;		/* the payload's offset in a group */
 	struct hm		*map;
 	uint64_t		 seq;
 	struct gr_group		**order;	/* creation order; NULL where deleted */
@@ -32,7 +35,15 @@ struct groups {
 struct groups *
 gr_new(const struct aggs *aggs, const char *const *names, size_t ncols)
 {
+	return gr_new_opts(aggs, names, ncols, NULL);
+}
+
+struct groups *
+gr_new_opts(const struct aggs *aggs, const char *const *names, size_t ncols,
+    const struct gr_opts *o)
+{
 	struct groups *t = xcalloc(1, sizeof(*t));
+	struct buf by = BUF_INIT;
 	size_t i;
 
 	t->aggs = aggs;
@@ -40,7 +51,19 @@ gr_new(const struct aggs *aggs, const char *const *names, size_t ncols)
 	t->names = xcalloc(ncols ? ncols : 1, sizeof(*t->names));
 	for (i = 0; i < ncols; i++)
 		t->names[i] = xstrdup(names[i]);
-	t->map = hm_new(GR_HDR + aggs->size);
+	t->windowed = o != NULL && o->windowed && ncols >= 2;
+	if (o != NULL && o->by != NULL)
+		buf_adds(&by, o->by);
+	else
+		for (i = t->windowed ? 2 : 0; i < ncols; i++) {
+			if (by.len)
+				buf_addc(&by, ',');
+			buf_adds(&by, names[i]);
+		}
+	t->by = xstrdup(buf_cstr(&by));
+	buf_free(&by);
+	t->poff = GR_HDR + ((aggs->size + 15) & ~(size_t)15);
+	t->map = hm_new(t->poff + (o != NULL ? o->payload : 0));
 	buf_addc(&t->specs, '[');
 	for (i = 0; i < aggs->nspecs; i++) {
 		if (i)
@@ -66,6 +89,7 @@ gr_free(struct groups *t)
 	for (i = 0; i < t->ncols; i++)
 		free(t->names[i]);
 	free(t->names);
+	free(t->by);
 	free(t->order);
 	buf_free(&t->specs);
 	buf_free(&t->key);
@@ -78,19 +102,6 @@ gr_free(struct groups *t)
 	free(t);
 }
 
-void
-gr_key_reset(struct buf *key)
-{
-	buf_reset(key);
-}
-
-void
-gr_key_add(struct buf *key, const char *json, size_t len)
-{
-	buf_add(key, json, len);
-	buf_addc(key, '\0');
-}
-
 struct gr_group *
 gr_get(struct groups *t, const void *key, size_t len, bool *created)
 {
@@ -101,7 +112,6 @@ gr_get(struct groups *t, const void *key, size_t len, bool *created)
 	if (made) {
 		g->seq = t->seq++;
 		g->wend = INT64_MAX;
-		g->closed = false;
 		aggs_state_init(t->aggs, (char *)g + GR_HDR);
 		if (t->norder == t->caporder) {
 			t->caporder = t->caporder ? 2 * t->caporder : 64;
@@ -121,6 +131,21 @@ gr_find(const struct groups *t, const void *key, size_t len)
 	return hm_get(t->map, key, len);
 }
 
+/* compact drops the deleted slots of the creation order. */
+static void
+compact(struct groups *t)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < t->norder; i++)
+		if (t->order[i] != NULL) {
+			t->order[i]->slot = j;
+			t->order[j++] = t->order[i];
+		}
+	t->norder = j;
+	t->ndeleted = 0;
+}
+
 void
 gr_del(struct groups *t, struct gr_group *g)
 {
@@ -132,6 +157,8 @@ gr_del(struct groups *t, struct gr_group *g)
 	aggs_state_free(t->aggs, (char *)g + GR_HDR);
 	k = hm_key(g, &klen);
 	hm_del(t->map, k, klen);
+	if (t->ndeleted >= 64 && t->ndeleted > t->norder / 2)
+		compact(t);
 }
 
 size_t
@@ -141,9 +168,15 @@ gr_count(const struct groups *t)
 }
 
 void *
-gr_block(struct gr_group *g)
+gr_payload(const struct groups *t, const struct gr_group *g)
 {
-	return (char *)g + GR_HDR;
+	return (char *)(uintptr_t)g + t->poff;
+}
+
+size_t
+gr_payload_off(const struct groups *t)
+{
+	return t->poff;
 }
 
 size_t
@@ -162,17 +195,8 @@ gr_value(const struct gr_group *g, size_t i, const char **json)
 struct gr_group **
 gr_list(struct groups *t, size_t *n)
 {
-	size_t i, j;
-
-	if (t->ndeleted) {
-		for (i = j = 0; i < t->norder; i++)
-			if (t->order[i] != NULL) {
-				t->order[i]->slot = j;
-				t->order[j++] = t->order[i];
-			}
-		t->norder = j;
-		t->ndeleted = 0;
-	}
+	if (t->ndeleted)
+		compact(t);
 	*n = t->norder;
 	return t->order;
 }
@@ -213,74 +237,133 @@ gr_save(const struct groups *t, struct gr_group *g, struct buf *out)
 	buf_adds(out, "}\n");
 }
 
-/* load_key builds the key of a state record's group object into t->key; -1 when it names other columns. */
-static int
-load_key(struct groups *t, const struct rec_val *gv, char *why, size_t whysz)
+/* load_names writes a state record's group column names (not a window's) into why's message. */
+static void
+load_names(struct groups *t, char *why, size_t whysz)
 {
-	struct rec_val v;
 	struct buf names = BUF_INIT;
+	struct rec_val v;
 	const char *k;
-	size_t i, j, kl, nf, found = 0;
+	size_t j, kl, nf = rec_nfields(t->grp);
 
-	if (t->grp == NULL)
-		t->grp = rec_new();
-	if (rec_parse(t->grp, gv->raw, gv->rawlen, NULL) != 0)
-		return snprintf(why, whysz, "malformed aggregate state record"), -1;
-	nf = rec_nfields(t->grp);
-	gr_key_reset(&t->key);
-	for (i = 0; i < t->ncols; i++) {
-		if (rec_get_key(t->grp, t->names[i], strlen(t->names[i]), &v) == RT_MISSING) {
-			gr_key_add(&t->key, "", 0);
-			continue;
-		}
-		found++;
-		gr_key_add(&t->key, v.raw, v.rawlen);
-	}
-	if (found == nf)
-		return 0;
 	for (j = 0; j < nf; j++) {
 		rec_field(t->grp, j, &k, &kl, &v);
-		if (j)
+		if (t->windowed && ((kl == 12 && memcmp(k, "window_start", 12) == 0) ||
+		    (kl == 10 && memcmp(k, "window_end", 10) == 0)))
+			continue;
+		if (names.len)
 			buf_addc(&names, ',');
 		buf_add(&names, k, kl);
 	}
 	buf_cstr(&names);
-	snprintf(why, whysz, "state record groups by '%s', this table by '", names.len ? names.p : "");
-	for (i = 0; i < t->ncols; i++)
-		snprintf(why + strlen(why), whysz - strlen(why), "%s%s", i ? "," : "", t->names[i]);
-	snprintf(why + strlen(why), whysz - strlen(why), "'");
+	snprintf(why, whysz, "state record groups by '%s', this run by '%s'",
+	    names.len ? names.p : "", t->by);
 	buf_free(&names);
-	return -1;
 }
 
-/* load_check checks the version, the specs and --approx of a parsed state record. */
+/*
+ * load_key builds the key of a state record's group object into t->key
+ * and its window's end into *wend.  Every column must be there (a
+ * windowed table's window bounds both or neither), and nothing else.
+ * Returns 0, GR_OTHER for other group columns, GR_DAMAGED for a window
+ * end that is not a time.
+ */
 static int
-load_check(struct groups *t, char *why, size_t whysz)
+load_key(struct groups *t, const struct rec_val *gv, int64_t *wend, char *why, size_t whysz)
 {
-	struct rec_val ver, sv, av;
-	bool approx;
-	size_t i;
+	static const struct tv_format iso = { TV_ISO, NULL };
+	struct rec_val v, ws, we;
+	size_t i, want;
+	bool win = false;
 
-	if (rec_get_key(t->line, "@agg_state", 10, &ver) == RT_MISSING)
-		return snprintf(why, whysz, "not an aggregate state record"), -1;
+	if (t->grp == NULL)
+		t->grp = rec_new();
+	if (rec_parse(t->grp, gv->raw, gv->rawlen, NULL) != 0)
+		return snprintf(why, whysz, "malformed aggregate state record"), GR_DAMAGED;
+	gr_key_reset(&t->key);
+	i = 0;
+	*wend = INT64_MAX;
+	if (t->windowed) {
+		win = rec_get_key(t->grp, t->names[0], strlen(t->names[0]), &ws) != RT_MISSING &&
+		    rec_get_key(t->grp, t->names[1], strlen(t->names[1]), &we) != RT_MISSING;
+		gr_key_add(&t->key, win ? ws.raw : "", win ? ws.rawlen : 0);
+		gr_key_add(&t->key, win ? we.raw : "", win ? we.rawlen : 0);
+		i = 2;
+	}
+	want = t->ncols - i + (win ? 2 : 0);
+	for (; i < t->ncols; i++) {
+		if (rec_get_key(t->grp, t->names[i], strlen(t->names[i]), &v) == RT_MISSING)
+			break;
+		gr_key_add(&t->key, v.raw, v.rawlen);
+	}
+	if (i < t->ncols || rec_nfields(t->grp) != want) {
+		load_names(t, why, whysz);
+		return GR_OTHER;
+	}
+	if (win && (we.type != RT_STRING || tv_parse(&iso, we.s, we.slen, wend, NULL) != 0))
+		return snprintf(why, whysz, "malformed aggregate state record"), GR_DAMAGED;
+	return 0;
+}
+
+/* load_specs checks a state record's specs against the table's: byte for byte, or else as JSON strings. */
+static int
+load_specs(struct groups *t, const struct rec_val *sv, char *why, size_t whysz)
+{
+	struct buf names = BUF_INIT;
+	json_t *a;
+	size_t i, n;
+	bool same;
+
+	if (sv->rawlen == t->specs.len && memcmp(sv->raw, t->specs.p, sv->rawlen) == 0)
+		return 0;
+	a = json_loadb(sv->raw, sv->rawlen, 0, NULL);
+	n = json_array_size(a);
+	same = n == t->aggs->nspecs;
+	for (i = 0; i < n; i++) {
+		json_t *x = json_array_get(a, i);
+		if (!json_is_string(x) || (same && strcmp(json_string_value(x), t->aggs->specs[i].text) != 0))
+			same = false;
+		if (i)
+			buf_addc(&names, ' ');
+		if (json_is_string(x))
+			buf_adds(&names, json_string_value(x));
+	}
+	json_decref(a);
+	if (same) {
+		buf_free(&names);
+		return 0;
+	}
+	snprintf(why, whysz, "state record has aggregates '%s', this run '", buf_cstr(&names));
+	for (i = 0; i < t->aggs->nspecs; i++)
+		snprintf(why + strlen(why), whysz - strlen(why), "%s%s", i ? " " : "",
+		    t->aggs->specs[i].text);
+	snprintf(why + strlen(why), whysz - strlen(why), "'");
+	buf_free(&names);
+	return GR_OTHER;
+}
+
+/* load_check checks the version, the members and --approx of a parsed state record. */
+static int
+load_check(struct groups *t, struct rec *r, struct rec_val *gv, struct rec_val *sv,
+    struct rec_val *stv, struct rec_val *iv, char *why, size_t whysz)
+{
+	struct rec_val ver, av;
+	bool approx;
+
+	if (rec_get_key(r, "@agg_state", 10, &ver) == RT_MISSING)
+		return snprintf(why, whysz, "not an aggregate state record"), GR_DAMAGED;
 	if (ver.type != RT_INT || ver.i != 1)
 		return snprintf(why, whysz, "unsupported aggregate state version %.*s",
-		    (int)ver.rawlen, ver.raw), -1;
-	if (rec_get_key(t->line, "specs", 5, &sv) != RT_ARRAY)
-		return snprintf(why, whysz, "malformed aggregate state record"), -1;
-	if (sv.rawlen != t->specs.len || memcmp(sv.raw, t->specs.p, sv.rawlen) != 0) {
-		snprintf(why, whysz, "state record has aggregates '%.*s', this table '",
-		    (int)sv.rawlen, sv.raw);
-		for (i = 0; i < t->aggs->nspecs; i++)
-			snprintf(why + strlen(why), whysz - strlen(why), "%s%s", i ? " " : "",
-			    t->aggs->specs[i].text);
-		snprintf(why + strlen(why), whysz - strlen(why), "'");
-		return -1;
-	}
-	approx = rec_get_key(t->line, "approx", 6, &av) == RT_BOOL && av.b;
+		    ver.rawlen > 40 ? 40 : (int)ver.rawlen, ver.raw), GR_DAMAGED;
+	if (rec_get_key(r, "group", 5, gv) != RT_OBJECT ||
+	    rec_get_key(r, "specs", 5, sv) != RT_ARRAY ||
+	    rec_get_key(r, "states", 6, stv) != RT_ARRAY ||
+	    rec_get_key(r, "invalid", 7, iv) != RT_ARRAY)
+		return snprintf(why, whysz, "malformed aggregate state record"), GR_DAMAGED;
+	approx = rec_get_key(r, "approx", 6, &av) == RT_BOOL && av.b;
 	if (approx != t->aggs->approx)
-		return snprintf(why, whysz, "state record was made %s --approx, this table is %s it",
-		    approx ? "with" : "without", t->aggs->approx ? "with" : "without"), -1;
+		return snprintf(why, whysz, "state record was made %s --approx, this run is %s it",
+		    approx ? "with" : "without", t->aggs->approx ? "with" : "without"), GR_OTHER;
 	return 0;
 }
 
@@ -345,33 +428,38 @@ int
 gr_load(struct groups *t, const char *line, size_t len, struct gr_group **gp,
     char *why, size_t whysz)
 {
-	struct rec_val gv, stv, iv;
-	json_t *states = NULL, *inv = NULL;
-	int rc = -1;
-
 	if (t->line == NULL)
 		t->line = rec_new();
 	if (rec_parse(t->line, line, len, NULL) != 0) {
 		snprintf(why, whysz, "malformed aggregate state record");
-		return -1;
+		return GR_DAMAGED;
 	}
-	if (load_check(t, why, whysz) != 0)
-		return -1;
-	if (rec_get_key(t->line, "group", 5, &gv) != RT_OBJECT ||
-	    rec_get_key(t->line, "states", 6, &stv) != RT_ARRAY ||
-	    rec_get_key(t->line, "invalid", 7, &iv) != RT_ARRAY) {
-		snprintf(why, whysz, "malformed aggregate state record");
-		return -1;
-	}
-	if (load_key(t, &gv, why, whysz) != 0)
-		return -1;
+	return gr_load_rec(t, t->line, gp, NULL, why, whysz);
+}
+
+int
+gr_load_rec(struct groups *t, struct rec *r, struct gr_group **gp, bool *created,
+    char *why, size_t whysz)
+{
+	struct rec_val gv, sv, stv, iv;
+	json_t *states = NULL, *inv = NULL;
+	struct gr_group *g;
+	int64_t wend;
+	int rc;
+
+	if ((rc = load_check(t, r, &gv, &sv, &stv, &iv, why, whysz)) != 0 ||
+	    (rc = load_key(t, &gv, &wend, why, whysz)) != 0 ||
+	    (rc = load_specs(t, &sv, why, whysz)) != 0)
+		return rc;
 	states = load_states(t, stv.raw, stv.rawlen);
 	inv = json_loadb(iv.raw, iv.rawlen, 0, NULL);
 	if (t->scratch == NULL)
 		t->scratch = xmalloc(t->aggs->size ? t->aggs->size : 1);
 	aggs_state_init(t->aggs, t->scratch);
+	rc = GR_DAMAGED;
 	if (states != NULL && inv != NULL && aggs_load(t->aggs, t->scratch, states, inv) == 0) {
-		struct gr_group *g = gr_get(t, t->key.p, t->key.len, NULL);
+		g = gr_get(t, t->key.p, t->key.len, created);
+		g->wend = wend;
 		aggs_merge(t->aggs, (char *)g + GR_HDR, t->scratch);
 		if (gp != NULL)
 			*gp = g;

@@ -144,17 +144,17 @@ test_codec(void)
 	is_str(why, "unsupported aggregate state version 2", "a newer version");
 	w = gr_new(&a, (const char *const[]){ "user" }, 1);
 	gr_load(w, aggline, strlen(aggline), NULL, why, sizeof(why));
-	is_str(why, "state record groups by 'page', this table by 'user'", "other group columns");
+	is_str(why, "state record groups by 'page', this run by 'user'", "other group columns");
 	is_int(gr_count(w), 0, "leave the table unchanged");
 	specs(&other, "count", NULL);
 	gr_free(w);
 	w = gr_new(&other, names, 1);
 	gr_load(w, aggline, strlen(aggline), NULL, why, sizeof(why));
-	is_str(why, "state record has aggregates '[\"count=count\",\"sum:value=value_sum\"]', this table 'count=count'",
+	is_str(why, "state record has aggregates 'count=count sum:value=value_sum', this run 'count=count'",
 	    "other aggregates");
 	txt = "{\"@agg_state\":1,\"group\":{},\"specs\":[\"count=count\"],\"approx\":true,\"states\":[1],\"invalid\":[]}";
 	gr_load(w, txt, strlen(txt), NULL, why, sizeof(why));
-	is_str(why, "state record was made with --approx, this table is without it", "another --approx");
+	is_str(why, "state record was made with --approx, this run is without it", "another --approx");
 	txt = "{\"@agg_state\":1,\"group\":{\"page\":1},\"specs\":[\"count=count\"],\"states\":[\"x\"],\"invalid\":[]}";
 	gr_load(w, txt, strlen(txt), NULL, why, sizeof(why));
 	is_str(why, "malformed aggregate state record", "a state that does not load");
