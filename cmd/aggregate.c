@@ -603,6 +603,7 @@ group_get(bool windowed, int64_t wend)
 	struct gr_group *g;
 	bool created;
 
+	/* Values are compared as JSON values (lib/groups: "1" and "1.0" are one group). */
 	g = gr_get(A.groups, A.key.p, A.key.len, &created);
 	if (created)
 		g->wend = wend;

@@ -19,13 +19,16 @@ struct groups {
 	char			*by;		/* the group-by for messages */
 	bool			 windowed;	/* columns 0 and 1 are a window's bounds */
 	size_t			 poff;		/* the payload's offset in a group */
-	struct hm		*map;
+	struct hm		*map;		/* first spelling -> group */
+	struct hm		*alias;		/* canonical key -> group, for groups first spelled otherwise */
 	uint64_t		 seq;
 	struct gr_group		**order;	/* creation order; NULL where deleted */
 	size_t			 norder, caporder, ndeleted;
 	struct buf		 specs;		/* the specs array as --partial writes it */
 	struct rec		*line, *grp;	/* gr_load's parsers */
 	struct buf		 key;		/* gr_load's key */
+	struct buf		 ckey;		/* gr_get's canonical key */
+	struct agg_canon	 canon;		/* its scratch */
 	void			*scratch;	/* gr_load's block */
 	struct buf		 sbuf;		/* gr_load's states text, packed strings taken out */
 	const char		**sidep;	/* the packed strings taken out (into the line) */
@@ -86,6 +89,8 @@ gr_free(struct groups *t)
 	for (v = hm_first(t->map, &it); v; v = hm_next(t->map, &it))
 		aggs_state_free(t->aggs, (char *)v + GR_HDR);
 	hm_free(t->map);
+	if (t->alias != NULL)
+		hm_free(t->alias);
 	for (i = 0; i < t->ncols; i++)
 		free(t->names[i]);
 	free(t->names);
@@ -93,6 +98,8 @@ gr_free(struct groups *t)
 	free(t->order);
 	buf_free(&t->specs);
 	buf_free(&t->key);
+	buf_free(&t->ckey);
+	agg_canon_free(&t->canon);
 	rec_free(t->line);
 	rec_free(t->grp);
 	free(t->scratch);
@@ -102,13 +109,85 @@ gr_free(struct groups *t)
 	free(t);
 }
 
+/* key_fast reports whether every value of a key is its own canonical key. */
+static bool
+key_fast(const char *k, size_t len)
+{
+	const char *end = k + len, *q;
+
+	for (; k < end; k = q + 1) {
+		q = memchr(k, '\0', (size_t)(end - k));
+		if (q == NULL)
+			q = end;
+		if (q > k && !agg_canon_text_fast(k, (size_t)(q - k)))
+			return false;
+	}
+	return true;
+}
+
+/* canon_key writes the canonical key of a key into t->ckey. */
+static void
+canon_key(struct groups *t, const char *k, size_t len)
+{
+	const char *end = k + len, *q;
+
+	buf_reset(&t->ckey);
+	for (; k < end; k = q + 1) {
+		q = memchr(k, '\0', (size_t)(end - k));
+		if (q == NULL)
+			q = end;
+		if (q > k)
+			agg_canon_text(&t->canon, k, (size_t)(q - k), &t->ckey);
+		buf_addc(&t->ckey, '\0');
+	}
+}
+
+/*
+ * find looks a key up: as spelled (a group's first spelling), else by its
+ * canonical key, directly or through an alias.  *canon says whether the
+ * key is its own canonical key; t->ckey holds the canonical key when not.
+ */
+static struct gr_group *
+find(struct groups *t, const void *key, size_t len, bool *canon)
+{
+	struct gr_group *g, **a;
+
+	*canon = true;
+	if ((g = hm_get(t->map, key, len)) != NULL)
+		return g;
+	if (!key_fast(key, len)) {
+		canon_key(t, key, len);
+		*canon = t->ckey.len == len && memcmp(t->ckey.p, key, len) == 0;
+	}
+	if (!*canon && (g = hm_get(t->map, t->ckey.p, t->ckey.len)) != NULL)
+		return g;
+	if (t->alias == NULL || hm_count(t->alias) == 0)
+		return NULL;
+	if (*canon)
+		a = hm_get(t->alias, key, len);
+	else
+		a = hm_get(t->alias, t->ckey.p, t->ckey.len);
+	return a ? *a : NULL;
+}
+
 struct gr_group *
 gr_get(struct groups *t, const void *key, size_t len, bool *created)
 {
 	struct gr_group *g;
-	bool made;
+	bool made, canon;
 
+	if ((g = find(t, key, len, &canon)) != NULL) {
+		if (created != NULL)
+			*created = false;
+		return g;
+	}
 	g = hm_put(t->map, key, len, &made);
+	if (!canon) {
+		if (t->alias == NULL)
+			t->alias = hm_new(sizeof(struct gr_group *));
+		*(struct gr_group **)hm_put(t->alias, t->ckey.p, t->ckey.len, NULL) = g;
+		g->aliased = true;
+	}
 	if (made) {
 		g->seq = t->seq++;
 		g->wend = INT64_MAX;
@@ -126,9 +205,23 @@ gr_get(struct groups *t, const void *key, size_t len, bool *created)
 }
 
 struct gr_group *
-gr_find(const struct groups *t, const void *key, size_t len)
+gr_find(struct groups *t, const void *key, size_t len)
 {
-	return hm_get(t->map, key, len);
+	bool canon;
+
+	return find(t, key, len, &canon);
+}
+
+const void *
+gr_canon_key(struct groups *t, const struct gr_group *g, size_t *len)
+{
+	const char *k = hm_key(g, len);
+
+	if (!g->aliased)
+		return k;
+	canon_key(t, k, *len);
+	*len = t->ckey.len;
+	return t->ckey.p;
 }
 
 /* compact drops the deleted slots of the creation order. */
@@ -156,6 +249,10 @@ gr_del(struct groups *t, struct gr_group *g)
 	t->ndeleted++;
 	aggs_state_free(t->aggs, (char *)g + GR_HDR);
 	k = hm_key(g, &klen);
+	if (g->aliased) {
+		canon_key(t, k, klen);
+		hm_del(t->alias, t->ckey.p, t->ckey.len);
+	}
 	hm_del(t->map, k, klen);
 	if (t->ndeleted >= 64 && t->ndeleted > t->norder / 2)
 		compact(t);

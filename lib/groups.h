@@ -40,6 +40,7 @@ struct gr_group {
 	uint64_t	seq;		/* creation order, from 0, never reused by the table */
 	int64_t		wend;		/* a window's end (windowed tables: from window_end), or INT64_MAX */
 	size_t		slot;		/* the table's: its place in the creation order */
+	bool		aliased;	/* the table's: its key (first spelling) is not its canonical key */
 };
 
 struct groups;
@@ -91,10 +92,22 @@ gr_key_add(struct buf *key, const char *json, size_t len)
  * gr_get returns the group of key, creating it (with an initialised
  * block, wend INT64_MAX) when absent; *created (if not NULL) says which.
  * The pointer stays valid until the group is deleted or the table freed.
+ * Group values are compared as JSON values (agg.h, "Equal values"): a
+ * group is keyed by its first spelling, which gr_value and gr_save give,
+ * and a first spelling that is not canonical also gets an alias by its
+ * canonical key, through which other spellings find it.  A key seen
+ * before costs one lookup, as with bytes; only a key not seen before is
+ * looked at further.
  */
 struct gr_group	*gr_get(struct groups *, const void *key, size_t len, bool *created);
-/* gr_find returns the group of key, or NULL. */
-struct gr_group	*gr_find(const struct groups *, const void *key, size_t len);
+/* gr_find returns the group of key (compared as gr_get does), or NULL. */
+struct gr_group	*gr_find(struct groups *, const void *key, size_t len);
+/*
+ * gr_canon_key returns a group's canonical key: equal for groups of equal
+ * values, the same in every run.  The bytes are the table's, valid until
+ * the next call on it.
+ */
+const void	*gr_canon_key(struct groups *, const struct gr_group *, size_t *len);
 /*
  * gr_del frees a group's aggregate state and removes it.  The creation
  * order drops its deleted slots once they are half of it, so a table
