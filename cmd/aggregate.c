@@ -28,7 +28,8 @@ enum {
 	OPT_EVERY,
 	OPT_STATE,
 	OPT_WHERE,
-	OPT_ALLOWED_LATENESS
+	OPT_ALLOWED_LATENESS,
+	OPT_MAX_MEMORY
 };
 
 static const struct option longopts[] = {
@@ -44,6 +45,7 @@ static const struct option longopts[] = {
 	{ "state",	required_argument,	NULL, OPT_STATE },
 	{ "where",	required_argument,	NULL, OPT_WHERE },
 	{ "allowed-lateness", required_argument, NULL, OPT_ALLOWED_LATENESS },
+	{ "max-memory",	required_argument,	NULL, OPT_MAX_MEMORY },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -68,10 +70,13 @@ static const struct cli_help help = {
 	"      --where EXPR         aggregate only records for which EXPR is true; the\n"
 	"                           others are counted as filtered\n"
 	"      --allowed-lateness D keep closed windows for D (as window's option) and\n"
-	"                           write their updated totals on \"revision\" records\n",
+	"                           write their updated totals on \"revision\" records\n"
+	"      --max-memory SIZE    keep the groups in SIZE bytes (K, M, G), spilling\n"
+	"                           them to sorted runs in $TMPDIR past it\n",
 	"Examples:\n"
 	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
 	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
+	"  aggregate --max-memory 256M -g session_id count p99:value < big.ndjson\n"
 };
 
 enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
@@ -87,6 +92,8 @@ struct gpay {
 	bool		kept;		/* emitted, kept for --allowed-lateness */
 	bool		dirty;		/* kept, and changed by a revision since */
 	bool		windowed;
+	bool		counted;	/* --max-memory: its fixed size is in A.mem */
+	size_t		heap;		/* --max-memory: its aggregates' heap, as last counted */
 };
 #define P(g)	((struct gpay *)((char *)(g) + A.poff))
 
@@ -136,6 +143,10 @@ static struct {
 	uint64_t		 nrec;		/* records since the start, for --every N */
 	struct rec		*staterec;	/* a --state line being loaded */
 	uint64_t		 state_line;	/* its line number in the state file */
+	uint64_t		 max_mem;	/* --max-memory, 0 without */
+	size_t			 mem;		/* the bytes of the groups without a window, about */
+	struct gr_runs		*runs;		/* their spilled runs */
+	uint64_t		*spills;
 } A = { .gspec = "", .next_tick = TV_MIN, .state_line = 1 };
 
 static void	parse_options(int, char *[]);
@@ -144,6 +155,9 @@ static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *win
 static void	key_begin(const struct rec_val *ws, const struct rec_val *we);
 static struct gr_group	*group_get(bool windowed, int64_t wend);
 static void	group_touch(struct gr_group *, bool created, bool windowed);
+static void	mem_count(struct gr_group *);
+static void	spill(void);
+static void	unspill(void);
 static void	update(struct rec *, const struct in_line *, struct gr_group *);
 static int	merge_state(struct rec *, const struct diag_pos *, char *why, size_t whysz);
 static void	emit(enum emit_kind, int64_t wm);
@@ -229,6 +243,9 @@ option(int c)
 	case OPT_ALLOWED_LATENESS:	/* --allowed-lateness D: keep closed windows for revisions */
 		A.allowed = cli_duration("--allowed-lateness", optarg, CLI_DUR_ZERO_OK);
 		break;
+	case OPT_MAX_MEMORY:	/* --max-memory SIZE: spill the groups past it */
+		A.max_mem = cli_size("--max-memory", optarg, (uint64_t)1 << 16, (uint64_t)1 << 50);
+		break;
 	case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
 		expr_free(A.where);
 		A.where = cli_expr("--where", optarg);
@@ -277,6 +294,10 @@ parse_options(int argc, char *argv[])
 		diag_usage_error("--merge and --every cannot be combined");
 	if (A.merge && A.where)
 		diag_usage_error("--where does not apply to --merge: filter the --partial runs");
+	if (A.max_mem && A.every_n + (uint64_t)A.every_d)
+		diag_usage_error("--max-memory and --every cannot be combined");
+	if (A.max_mem && A.state_path)
+		diag_usage_error("--max-memory and --state cannot be combined");
 }
 
 /* is_column reports whether col is an output column some batch can have. */
@@ -351,6 +372,10 @@ setup(void)
 	A.ngroups_stat = diag_counter("groups");
 	A.overflows = diag_counter("overflows");
 	A.visited = diag_counter("groups_visited");
+	if (A.max_mem) {
+		A.runs = gr_runs_new();
+		A.spills = diag_counter("spill_runs");
+	}
 }
 
 /* on_watermark emits the results of the windows it closes first, then passes it on. */
@@ -397,6 +422,8 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		return;
 	g = group_get(windowed, wend);
 	update(rec, ln, g);
+	if (A.max_mem)
+		mem_count(g);	/* may spill: g is not used after */
 	if (A.every_n && ++A.nrec % A.every_n == 0)
 		emit(EMIT_RUNNING, 0);
 }
@@ -414,6 +441,9 @@ on_end(void *ctx, bool keep)
 		key_begin(NULL, NULL);
 		group_get(false, TV_MAX);
 	}
+	/* Past --max-memory the groups without a window all go to the runs, to come back merged. */
+	if (A.runs != NULL && gr_runs_count(A.runs) > 0)
+		spill();
 	/* With --every the final results are written too, even when unchanged: they are the ones marked final. */
 	if (keep)
 		emit(EMIT_BATCH, 0);
@@ -676,6 +706,8 @@ merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz
 	if (rc != 0)
 		return -1;
 	group_touch(g, created, gr_value(g, 0, &v) > 0);
+	if (A.max_mem)
+		mem_count(g);
 	return 0;
 }
 
@@ -801,6 +833,9 @@ put_results(enum emit_kind kind)
 			agg_cols_add(&A.row, "final", final ? "true" : "false", final ? 4 : 5);
 		put_row(&A.row);
 	}
+	/* The groups without a window come last (after the windows), merged from their runs. */
+	if (kind == EMIT_ALL && A.runs != NULL && gr_runs_count(A.runs) > 0)
+		unspill();
 	csv_columns();
 	tb_flush(A.table);	/* a failed write stays in ferror(stdout), which lib/run checks */
 	diag_out += tb_written(A.table) - before;
@@ -877,16 +912,20 @@ emit(enum emit_kind kind, int64_t wm)
 {
 	size_t i;
 
+	bool spilled = kind == EMIT_ALL && A.runs != NULL && gr_runs_count(A.runs) > 0;
+
 	collect(kind, wm);
-	if (A.nbatch == 0)
+	if (A.nbatch == 0 && !spilled)
 		return;
 	qsort(A.batch, A.nbatch, sizeof(*A.batch), cmp_groups);
-	if (A.partial)
+	if (A.partial) {
 		for (i = 0; i < A.nbatch; i++) {
 			put_state(A.batch[i], stdout);
 			diag_out++;
 		}
-	else
+		if (spilled)
+			unspill();
+	} else
 		put_results(kind);
 	if (kind == EMIT_CLOSED || kind == EMIT_ALL)
 		close_batch(kind, wm);
@@ -947,6 +986,7 @@ free_groups(void)
 	}
 	free(A.gpaths);
 	free(A.gnames);
+	gr_runs_free(A.runs);
 	for (i = 0; i < A.aggs.nfields; i++)
 		rec_path_free(A.fpaths[i]);
 	free(A.fpaths);
@@ -955,4 +995,83 @@ free_groups(void)
 	buf_free(&A.key);
 	buf_free(&A.out);
 	aggs_free(&A.aggs);
+}
+
+/* ---- --max-memory: the groups without a window, spilled past it ---- */
+
+/* GROUP_FIXED is what a group costs beside its key, block and payload: hash-map entry and slots, order. */
+#define GROUP_FIXED	(16 + 16 + 32 + 16)
+
+/* mem_count counts a group's memory after a fold into it, and spills past --max-memory. */
+static void
+mem_count(struct gr_group *g)
+{
+	struct gpay *p = P(g);
+	size_t h, klen;
+
+	if (p->windowed)
+		return;	/* windows are bounded by watermarks, not spilled */
+	if (!p->counted) {
+		gr_canon_key(A.groups, g, &klen);
+		A.mem += klen + A.poff + sizeof(struct gpay) + GROUP_FIXED;
+		p->counted = true;
+	}
+	h = aggs_heap(&A.aggs, gr_block(g));
+	A.mem += h - p->heap;
+	p->heap = h;
+	if (A.mem > A.max_mem)
+		spill();
+}
+
+static bool
+no_window(const struct gr_group *g, void *arg)
+{
+	return !P(g)->windowed;
+}
+
+/* spill writes the groups without a window as one sorted run and takes them out of the table. */
+static void
+spill(void)
+{
+	char why[512];
+
+	if (gr_spill(A.groups, A.runs, no_window, NULL, why, sizeof(why)) != 0)
+		diag_die(EX_IOERR, "--max-memory: %s", why);
+	*A.spills = gr_runs_count(A.runs);
+	A.mem = 0;
+}
+
+/* unspilled takes one group merged from the runs: its state line with --partial, else its result row. */
+static void
+unspilled(struct groups *t, struct gr_group *g, const char *line, size_t len, void *arg)
+{
+	if (A.partial) {
+		fwrite(line, 1, len, stdout);
+		diag_out++;
+		return;
+	}
+	agg_cols_reset(&A.row);
+	group_cols(g, &A.row);
+	if (aggs_result(&A.aggs, gr_block(g), &A.row) > 0) {
+		if (*A.overflows == 0)
+			diag_warn("a result is past the range of a double and is written as null");
+		(*A.overflows)++;
+	}
+	put_row(&A.row);
+}
+
+/* unspill merges the runs and writes their groups in order of creation, as an unspilled run would. */
+static void
+unspill(void)
+{
+	struct groups *t;
+	char why[512];
+
+	t = gr_new_opts(&A.aggs, A.cols, A.ng + 2,
+	    &(struct gr_opts){ .payload = sizeof(struct gpay), .windowed = true, .by = A.gspec });
+	if (gr_runs_merge(A.runs, t, A.max_mem, unspilled, NULL, why, sizeof(why)) != 0)
+		diag_die(EX_IOERR, "--max-memory: %s", why);
+	gr_free(t);
+	gr_runs_free(A.runs);
+	A.runs = NULL;
 }

@@ -1594,7 +1594,11 @@ agg_canon_free(struct agg_canon *c)
 struct cnt_st {
 	struct hm	*m;	/* first spelling -> uint64_t count (| CNT_ALIASED) */
 	struct hm	*alias;	/* canonical key -> uint64_t * (the entry in m) */
+	size_t		 bytes;	/* the heap both hold, about (aggs_heap) */
 };
+
+/* CNT_ENTRY is what a hash-map entry costs beside its key: header, value, malloc's and the slots'. */
+#define CNT_ENTRY	(16 + 8 + 16 + 32)
 
 static void cnt_init(void *st) { memset(st, 0, sizeof(struct cnt_st)); }
 
@@ -1636,7 +1640,9 @@ cnt_add(struct cnt_st *s, const char *p, size_t len, uint64_t k, struct agg_cano
 	}
 	e = hm_put(s->m, p, len, NULL);
 	*e = k;
+	s->bytes += len + CNT_ENTRY;
 	if (!canon) {
+		s->bytes += c->key.len + CNT_ENTRY;
 		if (s->alias == NULL)
 			s->alias = hm_new(sizeof(uint64_t *));
 		*(uint64_t **)hm_put(s->alias, c->key.p, c->key.len, NULL) = e;
@@ -1881,6 +1887,7 @@ cnt_free(void *st)
 		hm_free(s->alias);
 	s->m = NULL;
 	s->alias = NULL;
+	s->bytes = 0;
 }
 
 /* ---- approx_distinct: HyperLogLog ---- */
@@ -1958,6 +1965,50 @@ const struct agg_func agg_funcs[] = {
 	    kq_init, kq_update, kq_merge, kq_result, kq_save, kq_load, kq_free, NULL),
 };
 const size_t agg_nfuncs = sizeof(agg_funcs) / sizeof(agg_funcs[0]);
+
+/* ---- memory ---- */
+
+/* state_heap returns the heap bytes a state holds beside its block, about. */
+static size_t
+state_heap(const struct agg_func *fn, const void *st)
+{
+	size_t n = 0;
+	uint32_t h;
+
+	if (fn->update == vals_update)
+		return ((const struct vals_st *)st)->cap * sizeof(double);
+	if (fn->update == cnt_update)
+		return ((const struct cnt_st *)st)->bytes;
+	if (fn->update == first_update || fn->update == last_update)
+		return ((const struct raw_st *)st)->cap;
+	if (fn->update == min_update || fn->update == max_update)
+		return ((const struct ext_st *)st)->txtcap;
+	if (fn->update == hll_update_st)
+		return ((const struct hll *)st)->reg ? HLL_M : 0;
+	if (fn->update == kq_update) {
+		const struct kll *k = st;
+		for (h = 0; h < k->nlv; h++)
+			n += k->cap[h] * sizeof(double) + 16;
+		return n;
+	}
+	if (fn->update == var_update) {
+		const struct var_st *v = st;
+		return v->x ? 2 * sizeof(*v->x) + (v->x[0].len + v->x[1].len) * sizeof(int64_t) : 0;
+	}
+	return 0;
+}
+
+size_t
+aggs_heap(const struct aggs *a, const void *block)
+{
+	const char *b = block;
+	size_t i, n = 0;
+
+	for (i = 0; i < a->nspecs; i++)
+		if (a->specs[i].owner)
+			n += state_heap(a->specs[i].fn, b + a->specs[i].off);
+	return n;
+}
 
 /* ---- numbers ---- */
 

@@ -214,6 +214,13 @@ int	aggs_load(const struct aggs *, void *block, json_t *states, json_t *inv);
  */
 void	agg_side_set(const char *const *p, const size_t *len, size_t n);
 
+/*
+ * aggs_heap returns about how many bytes of heap a group's block holds
+ * beside itself (stored values, tables of counts, sketches): what a
+ * group table bounded in memory counts.
+ */
+size_t	aggs_heap(const struct aggs *, const void *block);
+
 /* aggs_state_free frees what a group's block points to. */
 void	aggs_state_free(const struct aggs *, void *block);
 

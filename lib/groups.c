@@ -1,7 +1,9 @@
 /* groups: a group table as an instance — groups by key, one aggregate block each, creation order, and the @agg_state codec. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -17,6 +19,7 @@ struct groups {
 	char			**names;
 	size_t			 ncols;
 	char			*by;		/* the group-by for messages */
+	struct gr_opts		 opts;		/* as given (by: the copy above), for a table like this one */
 	bool			 windowed;	/* columns 0 and 1 are a window's bounds */
 	size_t			 poff;		/* the payload's offset in a group */
 	struct hm		*map;		/* first spelling -> group */
@@ -65,6 +68,9 @@ gr_new_opts(const struct aggs *aggs, const char *const *names, size_t ncols,
 		}
 	t->by = xstrdup(buf_cstr(&by));
 	buf_free(&by);
+	if (o != NULL)
+		t->opts = *o;
+	t->opts.by = t->by;
 	t->poff = GR_HDR + ((aggs->size + 15) & ~(size_t)15);
 	t->map = hm_new(t->poff + (o != NULL ? o->payload : 0));
 	buf_addc(&t->specs, '[');
@@ -567,5 +573,451 @@ gr_load_rec(struct groups *t, struct rec *r, struct gr_group **gp, bool *created
 	aggs_state_free(t->aggs, t->scratch);
 	json_decref(states);
 	json_decref(inv);
+	return rc;
+}
+
+/* ---- past memory: sorted runs ---- */
+
+#define RUNS_MAX	64	/* runs kept open before they are merged into one */
+
+struct gr_runs {
+	FILE		**f;
+	size_t		  n, cap;
+	uint64_t	  total;
+};
+
+/* A run's record: creation number, canonical key (empty in creation-ordered runs), @agg_state line. */
+struct cursor {
+	FILE		*f;
+	size_t		 idx;		/* the run's place: earlier runs first among equal keys */
+	uint64_t	 seq;
+	struct buf	 key, line;
+};
+
+struct gr_runs *
+gr_runs_new(void)
+{
+	return xcalloc(1, sizeof(struct gr_runs));
+}
+
+void
+gr_runs_free(struct gr_runs *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+		fclose(r->f[i]);
+	free(r->f);
+	free(r);
+}
+
+uint64_t
+gr_runs_count(const struct gr_runs *r)
+{
+	return r->total;
+}
+
+/* run_open makes a temporary file in $TMPDIR and unlinks it at once. */
+static FILE *
+run_open(char *why, size_t whysz)
+{
+	const char *d = getenv("TMPDIR");
+	struct buf path = BUF_INIT;
+	FILE *f = NULL;
+	int fd;
+
+	buf_adds(&path, d != NULL && *d ? d : "/tmp");
+	buf_adds(&path, "/ndflow-spill.XXXXXX");
+	if ((fd = mkstemp(buf_cstr(&path))) < 0)
+		snprintf(why, whysz, "cannot make a spill file in %s: %s", d != NULL && *d ? d : "/tmp",
+		    strerror(errno));
+	else {
+		unlink(path.p);
+		if ((f = fdopen(fd, "w+b")) == NULL) {
+			snprintf(why, whysz, "cannot make a spill file: %s", strerror(errno));
+			close(fd);
+		}
+	}
+	buf_free(&path);
+	return f;
+}
+
+static void
+run_put(FILE *f, uint64_t seq, const void *key, size_t klen, const void *line, size_t llen)
+{
+	uint32_t kl = (uint32_t)klen, ll = (uint32_t)llen;
+
+	fwrite(&seq, sizeof(seq), 1, f);
+	fwrite(&kl, sizeof(kl), 1, f);
+	fwrite(&ll, sizeof(ll), 1, f);
+	fwrite(key, 1, klen, f);
+	fwrite(line, 1, llen, f);
+}
+
+/* cur_next reads a cursor's next record: 1, 0 at the end, -1 when the run is damaged or unreadable. */
+static int
+cur_next(struct cursor *c)
+{
+	uint32_t kl, ll;
+
+	if (fread(&c->seq, sizeof(c->seq), 1, c->f) != 1)
+		return ferror(c->f) ? -1 : 0;
+	if (fread(&kl, sizeof(kl), 1, c->f) != 1 || fread(&ll, sizeof(ll), 1, c->f) != 1)
+		return -1;
+	buf_reset(&c->key);
+	buf_reset(&c->line);
+	buf_reserve(&c->key, kl);
+	buf_reserve(&c->line, ll);
+	if (fread(c->key.p, 1, kl, c->f) != kl || fread(c->line.p, 1, ll, c->f) != ll)
+		return -1;
+	c->key.len = kl;
+	c->line.len = ll;
+	return 1;
+}
+
+/* cur_before orders cursors by key, then run; by_seq: by creation number. */
+static bool
+cur_before(const struct cursor *a, const struct cursor *b, bool by_seq)
+{
+	size_t n = a->key.len < b->key.len ? a->key.len : b->key.len;
+	int c;
+
+	if (by_seq)
+		return a->seq < b->seq;
+	if ((c = memcmp(a->key.p, b->key.p, n)) != 0)
+		return c < 0;
+	if (a->key.len != b->key.len)
+		return a->key.len < b->key.len;
+	return a->idx < b->idx;
+}
+
+/* heap_down restores a heap of n cursors from place i down. */
+static void
+heap_down(struct cursor **h, size_t n, size_t i, bool by_seq)
+{
+	struct cursor *x = h[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && cur_before(h[c + 1], h[c], by_seq))
+			c++;
+		if (!cur_before(h[c], x, by_seq))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+/* A merge: the runs' cursors as a heap. */
+struct merge {
+	struct cursor	*c;
+	struct cursor	**h;
+	size_t		 n;
+	bool		 by_seq;
+};
+
+/* merge_open rewinds n runs and reads their first records into a heap. */
+static int
+merge_open(struct merge *m, FILE **f, size_t n, bool by_seq, char *why, size_t whysz)
+{
+	size_t i;
+	int rc;
+
+	m->c = xcalloc(n ? n : 1, sizeof(*m->c));
+	m->h = xcalloc(n ? n : 1, sizeof(*m->h));
+	m->n = 0;
+	m->by_seq = by_seq;
+	for (i = 0; i < n; i++) {
+		m->c[i].f = f[i];
+		m->c[i].idx = i;
+		if (fflush(f[i]) != 0 || ferror(f[i]) || fseek(f[i], 0, SEEK_SET) != 0)
+			return snprintf(why, whysz, "writing a spill file: %s", strerror(errno)), -1;
+		if ((rc = cur_next(&m->c[i])) < 0)
+			return snprintf(why, whysz, "reading a spill file: damaged or unreadable"), -1;
+		if (rc > 0)
+			m->h[m->n++] = &m->c[i];
+	}
+	for (i = m->n / 2; i-- > 0;)
+		heap_down(m->h, m->n, i, by_seq);
+	return 0;
+}
+
+/* merge_step moves the heap's least cursor on: -1 on a damaged run. */
+static int
+merge_step(struct merge *m)
+{
+	int rc = cur_next(m->h[0]);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		m->h[0] = m->h[--m->n];
+	if (m->n > 0)
+		heap_down(m->h, m->n, 0, m->by_seq);
+	return 0;
+}
+
+static void
+merge_close(struct merge *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		buf_free(&m->c[i].key);
+		buf_free(&m->c[i].line);
+	}
+	free(m->c);
+	free(m->h);
+}
+
+/* A key's group once its parts are merged goes to a sink: another run, or the ordering by creation. */
+struct sink {
+	FILE		*run;		/* merged runs: the run written */
+	size_t		 mem;		/* ordering: the bytes held before a run is written */
+	struct buf	 text;		/* ordering: the lines held */
+	struct {
+		uint64_t	seq;
+		size_t		off, len;
+	}		*e;
+	size_t		 ne, cape;
+	FILE		**runs;		/* ordering: runs written */
+	size_t		 nruns;
+	struct buf	 line;
+};
+
+static int
+cmp_seq(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* sink_flush writes the lines held by the ordering sink as one run in creation order. */
+static int
+sink_flush(struct sink *k, char *why, size_t whysz)
+{
+	FILE *f;
+	size_t i;
+
+	qsort(k->e, k->ne, sizeof(*k->e), cmp_seq);
+	if ((f = run_open(why, whysz)) == NULL)
+		return -1;
+	for (i = 0; i < k->ne; i++)
+		run_put(f, k->e[i].seq, "", 0, k->text.p + k->e[i].off, k->e[i].len);
+	k->runs = xrealloc(k->runs, (k->nruns + 1) * sizeof(*k->runs));
+	k->runs[k->nruns++] = f;
+	k->ne = 0;
+	buf_reset(&k->text);
+	return 0;
+}
+
+/* sink_put gives a merged group (key, first creation number) to the sink. */
+static int
+sink_put(struct sink *k, struct groups *t, struct gr_group *g, uint64_t seq, const struct buf *key,
+    char *why, size_t whysz)
+{
+	buf_reset(&k->line);
+	gr_save(t, g, &k->line);
+	if (k->run != NULL) {
+		run_put(k->run, seq, key->p, key->len, k->line.p, k->line.len);
+		return 0;
+	}
+	if (k->ne == k->cape) {
+		k->cape = k->cape ? 2 * k->cape : 1024;
+		k->e = xrealloc(k->e, k->cape * sizeof(*k->e));
+	}
+	k->e[k->ne].seq = seq;
+	k->e[k->ne].off = k->text.len;
+	k->e[k->ne++].len = k->line.len;
+	buf_add(&k->text, k->line.p, k->line.len);
+	if (k->text.len + k->ne * sizeof(*k->e) > k->mem)
+		return sink_flush(k, why, whysz);
+	return 0;
+}
+
+/* merge_keys merges runs by key: each key's parts loaded into t (empty), then given to the sink. */
+static int
+merge_keys(FILE **f, size_t n, struct groups *t, struct sink *k, char *why, size_t whysz)
+{
+	struct merge m;
+	struct buf key = BUF_INIT;
+	struct gr_group *g = NULL;
+	uint64_t seq;
+	int rc = merge_open(&m, f, n, false, why, whysz);
+
+	while (rc == 0 && m.n > 0) {
+		buf_reset(&key);
+		buf_add(&key, m.h[0]->key.p, m.h[0]->key.len);
+		seq = m.h[0]->seq;
+		do {
+			if (gr_load(t, m.h[0]->line.p, m.h[0]->line.len, &g, why, whysz) != 0 ||
+			    merge_step(&m) != 0) {
+				snprintf(why, whysz, "reading a spill file: damaged or unreadable");
+				rc = -1;
+				break;
+			}
+		} while (m.n > 0 && m.h[0]->key.len == key.len && memcmp(m.h[0]->key.p, key.p, key.len) == 0);
+		if (rc == 0) {
+			rc = sink_put(k, t, g, seq, &key, why, whysz);
+			gr_del(t, g);
+		}
+	}
+	merge_close(&m, n);
+	buf_free(&key);
+	return rc;
+}
+
+/* runs_compact merges all runs into one. */
+static int
+runs_compact(struct gr_runs *r, struct groups *like, char *why, size_t whysz)
+{
+	struct sink k = { 0 };
+	struct groups *t;
+	size_t i;
+	int rc;
+
+	if ((k.run = run_open(why, whysz)) == NULL)
+		return -1;
+	t = gr_new_opts(like->aggs, (const char *const *)like->names, like->ncols, &like->opts);
+	rc = merge_keys(r->f, r->n, t, &k, why, whysz);
+	gr_free(t);
+	buf_free(&k.line);
+	for (i = 0; i < r->n; i++)
+		fclose(r->f[i]);
+	r->f[0] = k.run;
+	r->n = 1;
+	r->total++;
+	return rc;
+}
+
+/* A group and its canonical key, for the order of a run. */
+struct spilled {
+	const char		*k;
+	size_t			 len;
+	struct gr_group		*g;
+};
+
+static int
+cmp_spilled(const void *a, const void *b)
+{
+	const struct spilled *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->k, y->k, n);
+
+	if (c != 0)
+		return c;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+int
+gr_spill(struct groups *t, struct gr_runs *r, bool (*pick)(const struct gr_group *, void *), void *arg,
+    char *why, size_t whysz)
+{
+	struct gr_group **l;
+	struct spilled *s;
+	struct buf ckeys = BUF_INIT, line = BUF_INIT;
+	const void *k;
+	size_t n, i, ns = 0;
+	FILE *f;
+
+	l = gr_list(t, &n);
+	s = xmalloc((n ? n : 1) * sizeof(*s));
+	for (i = 0; i < n; i++) {
+		if (!pick(l[i], arg))
+			continue;
+		s[ns].g = l[i];
+		k = gr_canon_key(t, l[i], &s[ns].len);
+		/* An aliased group's key is made in the table's buffer: keep its offset for now. */
+		s[ns].k = l[i]->aliased ? NULL : k;
+		if (l[i]->aliased) {
+			s[ns].k = (const char *)(uintptr_t)ckeys.len;
+			buf_add(&ckeys, k, s[ns].len);
+		}
+		ns++;
+	}
+	for (i = 0; i < ns; i++)
+		if (s[i].g->aliased)
+			s[i].k = ckeys.p + (uintptr_t)s[i].k;
+	qsort(s, ns, sizeof(*s), cmp_spilled);
+	if ((f = run_open(why, whysz)) == NULL) {
+		free(s);
+		buf_free(&ckeys);
+		return -1;
+	}
+	for (i = 0; i < ns; i++) {
+		buf_reset(&line);
+		gr_save(t, s[i].g, &line);
+		run_put(f, s[i].g->seq, s[i].k, s[i].len, line.p, line.len);
+	}
+	for (i = 0; i < ns; i++)
+		gr_del(t, s[i].g);
+	free(s);
+	buf_free(&ckeys);
+	buf_free(&line);
+	if (ferror(f) || fflush(f) != 0) {
+		snprintf(why, whysz, "writing a spill file: %s", strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		r->f = xrealloc(r->f, r->cap * sizeof(*r->f));
+	}
+	r->f[r->n++] = f;
+	r->total++;
+	return r->n >= RUNS_MAX ? runs_compact(r, t, why, whysz) : 0;
+}
+
+/* emit_one loads one merged line into t and gives it to emit, then deletes it. */
+static int
+emit_one(struct groups *t, const char *line, size_t len,
+    void (*emit)(struct groups *, struct gr_group *, const char *, size_t, void *), void *arg,
+    char *why, size_t whysz)
+{
+	struct gr_group *g;
+
+	if (gr_load(t, line, len, &g, why, whysz) != 0)
+		return -1;
+	emit(t, g, line, len, arg);
+	gr_del(t, g);
+	return 0;
+}
+
+int
+gr_runs_merge(struct gr_runs *r, struct groups *t, size_t mem,
+    void (*emit)(struct groups *, struct gr_group *, const char *, size_t, void *), void *arg,
+    char *why, size_t whysz)
+{
+	struct sink k = { .mem = mem / 2 };
+	struct merge m;
+	size_t i;
+	int rc;
+
+	rc = merge_keys(r->f, r->n, t, &k, why, whysz);
+	if (rc == 0 && k.nruns == 0) {
+		qsort(k.e, k.ne, sizeof(*k.e), cmp_seq);
+		for (i = 0; rc == 0 && i < k.ne; i++)
+			rc = emit_one(t, k.text.p + k.e[i].off, k.e[i].len, emit, arg, why, whysz);
+	} else if (rc == 0 && (k.ne == 0 || (rc = sink_flush(&k, why, whysz)) == 0)) {
+		rc = merge_open(&m, k.runs, k.nruns, true, why, whysz);
+		while (rc == 0 && m.n > 0) {
+			rc = emit_one(t, m.h[0]->line.p, m.h[0]->line.len, emit, arg, why, whysz);
+			if (rc == 0 && merge_step(&m) != 0) {
+				snprintf(why, whysz, "reading a spill file: damaged or unreadable");
+				rc = -1;
+			}
+		}
+		merge_close(&m, k.nruns);
+	}
+	for (i = 0; i < k.nruns; i++)
+		fclose(k.runs[i]);
+	free(k.runs);
+	free(k.e);
+	buf_free(&k.text);
+	buf_free(&k.line);
 	return rc;
 }

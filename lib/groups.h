@@ -183,4 +183,34 @@ int	gr_load(struct groups *, const char *line, size_t len, struct gr_group **g,
 int	gr_load_rec(struct groups *, struct rec *rec, struct gr_group **g, bool *created,
 	    char *why, size_t whysz);
 
+/*
+ * Past memory: a table's groups written out as sorted runs and merged
+ * back.  gr_spill writes the groups pick() chooses as one run, in order
+ * of canonical key, each as its @agg_state line (gr_save) with its
+ * creation number, and deletes them from the table.  A run is a temporary
+ * file in $TMPDIR (or /tmp), unlinked as soon as it is made: it is gone
+ * when the process ends, however it ends.  Runs past 64 are merged into
+ * one as they come, so a few files stay open.
+ *
+ * gr_runs_merge merges every run: the parts of one group (equal
+ * canonical keys, in the order they were spilled, so a first spelling or
+ * a first value stays first) are loaded into t, an empty table like the
+ * spilled one, then put back in creation order (sorted in memory up to
+ * mem bytes, through more runs past that), and each is given to
+ * emit(t, g, line, len, arg) with its merged @agg_state line, then
+ * deleted.  Returns 0, or -1 with a reason in why (a read or write
+ * error, a run damaged under us).
+ */
+struct gr_runs;
+
+struct gr_runs	*gr_runs_new(void);
+void		 gr_runs_free(struct gr_runs *);
+/* gr_runs_count returns the number of runs written so far (merges included). */
+uint64_t	 gr_runs_count(const struct gr_runs *);
+int		 gr_spill(struct groups *, struct gr_runs *,
+		    bool (*pick)(const struct gr_group *, void *), void *arg, char *why, size_t whysz);
+int		 gr_runs_merge(struct gr_runs *, struct groups *t, size_t mem,
+		    void (*emit)(struct groups *, struct gr_group *, const char *line, size_t len, void *),
+		    void *arg, char *why, size_t whysz);
+
 #endif
