@@ -1,5 +1,6 @@
 /* groups: a group table as an instance — groups by key, one aggregate block each, creation order, and the @agg_state codec. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -619,16 +620,30 @@ gr_runs_count(const struct gr_runs *r)
 	return r->total;
 }
 
-/* run_open makes a temporary file in $TMPDIR and unlinks it at once. */
+/*
+ * run_open makes a temporary file in $TMPDIR without a name (O_TMPFILE),
+ * or, where the file system cannot, names it and unlinks it at once.
+ */
 static FILE *
 run_open(char *why, size_t whysz)
 {
 	const char *d = getenv("TMPDIR");
 	struct buf path = BUF_INIT;
 	FILE *f = NULL;
-	int fd;
+	int fd = -1;
 
 	buf_adds(&path, d != NULL && *d ? d : "/tmp");
+#ifdef O_TMPFILE
+	fd = open(buf_cstr(&path), O_TMPFILE | O_RDWR, 0600);
+	if (fd >= 0) {
+		if ((f = fdopen(fd, "w+b")) == NULL) {
+			snprintf(why, whysz, "cannot make a spill file: %s", strerror(errno));
+			close(fd);
+		}
+		buf_free(&path);
+		return f;
+	}
+#endif
 	buf_adds(&path, "/ndflow-spill.XXXXXX");
 	if ((fd = mkstemp(buf_cstr(&path))) < 0)
 		snprintf(why, whysz, "cannot make a spill file in %s: %s", d != NULL && *d ? d : "/tmp",
