@@ -917,7 +917,8 @@ emit(enum emit_kind kind, int64_t wm)
 	collect(kind, wm);
 	if (A.nbatch == 0 && !spilled)
 		return;
-	qsort(A.batch, A.nbatch, sizeof(*A.batch), cmp_groups);
+	if (A.nbatch > 0)	/* after a spill, the batch may be empty (and A.batch NULL) */
+		qsort(A.batch, A.nbatch, sizeof(*A.batch), cmp_groups);
 	if (A.partial) {
 		for (i = 0; i < A.nbatch; i++) {
 			put_state(A.batch[i], stdout);
