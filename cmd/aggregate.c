@@ -93,7 +93,7 @@ struct gpay {
 	bool		dirty;		/* kept, and changed by a revision since */
 	bool		windowed;
 	bool		counted;	/* --max-memory: its fixed size is in A.mem */
-	size_t		heap;		/* --max-memory: its aggregates' heap, as last counted */
+	size_t		heap;		/* --max-memory (only then allocated): its aggregates' heap, as last counted */
 };
 #define P(g)	((struct gpay *)((char *)(g) + A.poff))
 
@@ -366,8 +366,10 @@ setup(void)
 	A.cols[1] = "window_end";
 	for (i = 0; i < A.ng; i++)
 		A.cols[i + 2] = A.gnames[i];
-	A.groups = gr_new_opts(&A.aggs, A.cols, A.ng + 2,
-	    &(struct gr_opts){ .payload = sizeof(struct gpay), .windowed = true, .by = A.gspec });
+	/* Without --max-memory a group needs no heap figure: 8 bytes less each. */
+	A.groups = gr_new_opts(&A.aggs, A.cols, A.ng + 2, &(struct gr_opts){
+	    .payload = A.max_mem ? sizeof(struct gpay) : offsetof(struct gpay, heap),
+	    .windowed = true, .by = A.gspec });
 	A.poff = gr_payload_off(A.groups);
 	A.ngroups_stat = diag_counter("groups");
 	A.overflows = diag_counter("overflows");
