@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "expr.h"
-#include "hashmap.h"
+#include "groups.h"
 #include "input.h"
 #include "jobs.h"
 #include "record.h"
@@ -35,7 +35,8 @@ enum {
 	OPT_PRECISION,
 	OPT_FINAL,
 	OPT_FILL,
-	OPT_ROUND
+	OPT_ROUND,
+	OPT_MAX_MEMORY
 };
 
 static const struct option longopts[] = {
@@ -56,6 +57,7 @@ static const struct option longopts[] = {
 	{ "round",	required_argument,	NULL, OPT_ROUND },
 	{ "final",	no_argument,		NULL, OPT_FINAL },
 	{ "fill",	no_argument,		NULL, OPT_FILL },
+	{ "max-memory",	required_argument,	NULL, OPT_MAX_MEMORY },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -90,7 +92,9 @@ static const struct cli_help help = {
 	"      --where EXPR         aggregate only records for which EXPR is true; the\n"
 	"                           others are counted as filtered\n"
 	"      --allowed-lateness D keep closed windows for D (as window's option) and\n"
-	"                           write their updated totals on \"revision\" records\n",
+	"                           write their updated totals on \"revision\" records\n"
+	"      --max-memory SIZE    keep the groups in SIZE bytes (K, M, G), spilling\n"
+	"                           them to sorted runs in $TMPDIR past it\n",
 	"Examples:\n"
 	"  aggregate -g page count sum:value p99:value < events.ndjson\n"
 	"  aggregate -g user_id --top 10 --format table count < events.ndjson\n"
@@ -98,23 +102,27 @@ static const struct cli_help help = {
 	"  window --tumbling 1h < ev.ndjson | aggregate --final --sort -count --top 10 count\n"
 	"  window --tumbling 1m < ev.ndjson | aggregate -g page --fill count\n"
 	"  aggregate -j 2 -g page -i events.ndjson count p50:value\n"
+	"  aggregate --max-memory 256M -g session_id count p99:value < big.ndjson\n"
 };
 
 enum emit_kind { EMIT_CLOSED, EMIT_ALL, EMIT_RUNNING, EMIT_BATCH };
 
-/* A group: its header, then the aggregate states (aggs.size bytes) at GHDR. */
-struct group {
-	uint64_t	seq;		/* creation order */
-	int64_t		wend;		/* window_end, or TV_MAX for a group without a window */
+/*
+ * A group lives in lib/groups (columns window_start, window_end, then the
+ * -g fields; seq and wend are its header's); this is what aggregate adds
+ * to each, as the table's payload.
+ */
+struct gpay {
 	size_t		hidx;		/* windowed: its place in the window heap */
 	unsigned	rev;		/* the latest revision of its window folded in */
 	bool		kept;		/* emitted, kept for --allowed-lateness */
 	bool		dirty;		/* kept, and changed by a revision since */
 	bool		windowed;
+	bool		counted;	/* --max-memory: its fixed size is in A.mem */
+	size_t		heap;		/* --max-memory (only then allocated): its aggregates' heap, as last counted */
 };
-#define GHDR	((sizeof(struct group) + 15) & ~(size_t)15)
-#define GBLOCK(g)	((char *)(g) + GHDR)
 #define FILL_MAX_GAP	10000000	/* --fill: empty windows in one gap; more is taken for a wrong time */
+#define P(g)	((struct gpay *)((char *)(g) + A.poff))
 
 /* The run: options, the group table, the output table and reused buffers. */
 static struct {
@@ -128,8 +136,9 @@ static struct {
 	const char		*gspec;		/* -g as given, for messages */
 	struct rec_path		**fpaths;	/* one per aggs.fields */
 	struct rec_val		*vals;
-	struct hm		*groups;
-	uint64_t		 seq;
+	struct groups		*groups;
+	size_t			 poff;		/* where a group's struct gpay is (gr_payload_off) */
+	const char		**cols;		/* the group table's columns: window_start, window_end, gnames */
 	struct buf		 key, out;
 	bool			 partial, merge, approx;
 	const struct tb_format	*format;	/* --format; NULL until given */
@@ -141,13 +150,13 @@ static struct {
 	uint64_t		 every_n;
 	int64_t			 every_d;
 	const char		*state_path;
-	struct group		**batch;
+	struct gr_group		**batch;
 	size_t			 nbatch, capbatch;
 	struct agg_cols		 row;		/* one result or state record, reused */
 	size_t			 ncsvcols;	/* the CSV header's columns, 0 until it is written */
 	uint64_t		*ngroups_stat;
 	uint64_t		*overflows;	/* results past the double range, written as null */
-	struct group		**wheap;	/* windowed groups, a min-heap on (window_end, seq) */
+	struct gr_group		**wheap;	/* windowed groups, a min-heap on (window_end, seq) */
 	size_t			 nwheap, capwheap;
 	uint64_t		*visited;	/* groups a watermark looked at: what it closed, and one more */
 	int64_t			 allowed;	/* --allowed-lateness */
@@ -161,9 +170,6 @@ static struct {
 	uint64_t		 nrec;		/* records since the start, for --every N */
 	struct rec		*staterec;	/* a --state line being loaded */
 	uint64_t		 state_line;	/* its line number in the state file */
-	struct rec_val		*gvals;		/* a state record's group values */
-	struct rec_path		**gs_paths, *ws_path, *we_path;	/* a state record's group members */
-	void			*scratch;	/* a state record's aggregate block */
 	int			 precision;	/* --precision, or -1 */
 	bool			 final;		/* --final: one batch at the end */
 	bool			 fill;		/* --fill */
@@ -174,7 +180,10 @@ static struct {
 	int64_t			 fill_wend;	/* its end */
 	uint64_t		 njobs;		/* -j */
 	struct jobs		*jobs;		/* the workers whose states this run merges */
-	struct agg_text		 text;		/* merge_state's states text */
+	uint64_t		 max_mem;	/* --max-memory, 0 without */
+	size_t			 mem;		/* the bytes of the groups without a window, about */
+	struct gr_runs		*runs;		/* their spilled runs */
+	uint64_t		*spills;
 } A = { .gspec = "", .next_tick = TV_MIN, .state_line = 1, .precision = -1, .final_wm = TV_MIN };
 
 static void	parse_options(int, char *[]);
@@ -183,23 +192,28 @@ static bool	is_spec(const char *);
 static void	add_file_operand(const char *);
 static void	setup(void);
 static int	key_of(struct rec *, const struct in_line *, int64_t *wend, bool *windowed);
-static struct group	*group_get(bool windowed, int64_t wend);
-static void	update(struct rec *, const struct in_line *, struct group *);
+static void	key_begin(const struct rec_val *ws, const struct rec_val *we);
+static struct gr_group	*group_get(bool windowed, int64_t wend);
+static void	group_touch(struct gr_group *, bool created, bool windowed);
+static void	mem_count(struct gr_group *);
+static void	spill(void);
+static void	unspill(void);
+static void	update(struct rec *, const struct in_line *, struct gr_group *);
 static int	merge_state(struct rec *, const struct diag_pos *, char *why, size_t whysz);
 static void	emit(enum emit_kind, int64_t wm);
 static json_t	*state_options(void);
 static int	load_state(void *, const char *, size_t, char *, size_t);
 static int	save_state(void *, FILE *);
 static void	free_groups(void);
-static void	group_del(struct group *);
+static void	group_del(struct gr_group *);
 static void	on_event(void *, struct rec *, const struct in_line *);
 static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
 static void	on_end(void *, bool);
 static void	on_free(void *);
 static void	final_results(void);
-static void	fill_note(struct group *);
+static void	fill_note(struct gr_group *);
 static void	fill_check(bool windowed, const struct diag_pos *);
-static void	fill_batch_row(struct group *, bool last);
+static void	fill_batch_row(struct gr_group *, bool last);
 static void	csv_columns(void);
 static int	run_jobs(void);
 
@@ -290,6 +304,9 @@ option(int c)
 	case OPT_FILL:		/* --fill: rows for the windows a group has no events in */
 		A.fill = true;
 		break;
+	case OPT_MAX_MEMORY:	/* --max-memory SIZE: spill the groups past it */
+		A.max_mem = cli_size("--max-memory", optarg, (uint64_t)1 << 16, (uint64_t)1 << 50);
+		break;
 	case OPT_WHERE:		/* --where EXPR: aggregate only the records it holds for */
 		expr_free(A.where);
 		A.where = cli_expr("--where", optarg);
@@ -345,6 +362,10 @@ parse_options(int argc, char *argv[])
 		diag_usage_error("--merge and --every cannot be combined");
 	if (A.merge && A.where)
 		diag_usage_error("--where does not apply to --merge: filter the --partial runs");
+	if (A.max_mem && A.every_n + (uint64_t)A.every_d)
+		diag_usage_error("--max-memory and --every cannot be combined");
+	if (A.max_mem && A.state_path)
+		diag_usage_error("--max-memory and --state cannot be combined");
 	check_output_options();
 }
 
@@ -475,13 +496,26 @@ setup(void)
 	A.vals = xcalloc(A.aggs.nfields ? A.aggs.nfields : 1, sizeof(*A.vals));
 	for (i = 0; i < A.aggs.nfields; i++)
 		A.fpaths[i] = cli_path("aggregate field", A.aggs.fields[i]);
-	A.groups = hm_new(GHDR + A.aggs.size);
+	A.cols = xcalloc(A.ng + 2, sizeof(*A.cols));
+	A.cols[0] = "window_start";
+	A.cols[1] = "window_end";
+	for (i = 0; i < A.ng; i++)
+		A.cols[i + 2] = A.gnames[i];
+	/* Without --max-memory a group needs no heap figure: 8 bytes less each. */
+	A.groups = gr_new_opts(&A.aggs, A.cols, A.ng + 2, &(struct gr_opts){
+	    .payload = A.max_mem ? sizeof(struct gpay) : offsetof(struct gpay, heap),
+	    .windowed = true, .by = A.gspec });
+	A.poff = gr_payload_off(A.groups);
 	A.ngroups_stat = diag_counter("groups");
 	A.overflows = diag_counter("overflows");
 	A.visited = diag_counter("groups_visited");
 	if (A.fill) {
 		A.fillst = wf_new(FILL_MAX_GAP);
 		A.fill_block = xmalloc(A.aggs.size ? A.aggs.size : 1);
+	}
+	if (A.max_mem) {
+		A.runs = gr_runs_new();
+		A.spills = diag_counter("spill_runs");
 	}
 }
 
@@ -504,7 +538,7 @@ on_watermark(void *ctx, int64_t t, struct rec *rec, const struct in_line *ln)
 static void
 on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 {
-	struct group *g;
+	struct gr_group *g;
 	const char *twhy;
 	char why[512];
 	int64_t t, wend;
@@ -535,6 +569,8 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	fill_check(windowed, &ln->pos);
 	g = group_get(windowed, wend);
 	update(rec, ln, g);
+	if (A.max_mem)
+		mem_count(g);	/* may spill: g is not used after */
 	if (A.every_n && ++A.nrec % A.every_n == 0)
 		emit(EMIT_RUNNING, 0);
 }
@@ -551,12 +587,14 @@ on_end(void *ctx, bool keep)
 
 	if (A.jobs != NULL)
 		jobs_account(A.jobs, merged);	/* the workers' rejects, messages and counters */
-	if (A.ng == 0 && A.seq == 0 && !A.merge) {
+	if (A.ng == 0 && *A.ngroups_stat == 0 && !A.merge) {
 		/* Like SQL without GROUP BY: no input still has one (empty) result. */
-		buf_reset(&A.key);
-		buf_addc(&A.key, 'B');
+		key_begin(NULL, NULL);
 		group_get(false, TV_MAX);
 	}
+	/* Past --max-memory the groups without a window all go to the runs, to come back merged. */
+	if (A.runs != NULL && gr_runs_count(A.runs) > 0)
+		spill();
 	/* With --every the final results are written too, even when unchanged: they are the ones marked final. */
 	if (keep)
 		emit(EMIT_BATCH, 0);
@@ -606,39 +644,31 @@ state_options(void)
 }
 
 /*
- * key_begin starts the group key in key: 'W' and the window bounds' JSON
- * text for a windowed record, 'B' for batch.  key_add appends one group
- * value's JSON text.  Events and merged state records build keys the same
- * way, so both land in the same group.
+ * key_begin starts the group key in key (lib/groups' form, one value per
+ * column): the window bounds' JSON text for a windowed record, two absent
+ * values for one without a window.  key_add appends one group value's
+ * JSON text.  gr_load builds the keys of state records the same way, so
+ * events and merged states land in the same group.
  */
 static void
 key_begin(const struct rec_val *ws, const struct rec_val *we)
 {
-	buf_reset(&A.key);
-	if (ws == NULL) {
-		buf_addc(&A.key, 'B');
-		return;
-	}
-	buf_addc(&A.key, 'W');
-	buf_add(&A.key, ws->raw, ws->rawlen);
-	buf_addc(&A.key, '\0');
-	buf_add(&A.key, we->raw, we->rawlen);
-	buf_addc(&A.key, '\0');
+	gr_key_reset(&A.key);
+	gr_key_add(&A.key, ws ? ws->raw : "", ws ? ws->rawlen : 0);
+	gr_key_add(&A.key, we ? we->raw : "", we ? we->rawlen : 0);
 }
 
 static void
 key_add(const char *raw, size_t len)
 {
-	buf_add(&A.key, raw, len);
-	buf_addc(&A.key, '\0');
+	gr_key_add(&A.key, raw, len);
 }
 
 /*
- * key_of builds the group key of the record in key: 'W', window_start,
- * window_end for a record carrying both window fields ('B' otherwise),
- * then the JSON text of each -g field ("null" when missing), each ended
- * by a NUL (JSON text never holds one).  Returns 0, or -1 after rejecting
- * a record with broken window fields.
+ * key_of builds the group key of the record in key: window_start and
+ * window_end for a record carrying both window fields (absent otherwise),
+ * then the JSON text of each -g field ("null" when missing).  Returns 0,
+ * or -1 after rejecting a record with broken window fields.
  */
 static int
 key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
@@ -690,13 +720,13 @@ key_of(struct rec *rec, const struct in_line *ln, int64_t *wend, bool *windowed)
  */
 /* wh_due is when the watermark next acts on a windowed group: its end, or, kept unchanged, the end of its lateness. */
 static int64_t
-wh_due(const struct group *g)
+wh_due(const struct gr_group *g)
 {
-	return g->kept && !g->dirty ? win_add(g->wend, A.allowed) : g->wend;
+	return P(g)->kept && !P(g)->dirty ? win_add(g->wend, A.allowed) : g->wend;
 }
 
 static bool
-wh_before(const struct group *a, const struct group *b)
+wh_before(const struct gr_group *a, const struct gr_group *b)
 {
 	int64_t da = wh_due(a), db = wh_due(b);
 
@@ -704,14 +734,14 @@ wh_before(const struct group *a, const struct group *b)
 }
 
 static void
-wh_set(size_t i, struct group *g)
+wh_set(size_t i, struct gr_group *g)
 {
 	A.wheap[i] = g;
-	g->hidx = i;
+	P(g)->hidx = i;
 }
 
 static void
-wh_push(struct group *g)
+wh_push(struct gr_group *g)
 {
 	size_t i;
 
@@ -724,10 +754,10 @@ wh_push(struct group *g)
 	wh_set(i, g);
 }
 
-static struct group *
+static struct gr_group *
 wh_pop(void)
 {
-	struct group *first = A.wheap[0], *last = A.wheap[--A.nwheap];
+	struct gr_group *first = A.wheap[0], *last = A.wheap[--A.nwheap];
 	size_t i = 0, c;
 
 	while ((c = 2 * i + 1) < A.nwheap) {
@@ -745,10 +775,10 @@ wh_pop(void)
 
 /* wh_remove takes a group out of the heap (to push it again with another due time). */
 static void
-wh_remove(struct group *g)
+wh_remove(struct gr_group *g)
 {
-	struct group *last = A.wheap[--A.nwheap];
-	size_t i = g->hidx, c;
+	struct gr_group *last = A.wheap[--A.nwheap];
+	size_t i = P(g)->hidx, c;
 
 	if (i == A.nwheap)
 		return;
@@ -768,33 +798,42 @@ wh_remove(struct group *g)
 }
 
 /* group_get returns the group of the key in key, creating it. */
-static struct group *
+static struct gr_group *
 group_get(bool windowed, int64_t wend)
 {
-	struct group *g;
+	struct gr_group *g;
 	bool created;
 
-	g = hm_put(A.groups, A.key.p, A.key.len, &created);
-	if (created) {
-		g->seq = A.seq++;
+	/* Values are compared as JSON values (lib/groups: "1" and "1.0" are one group). */
+	g = gr_get(A.groups, A.key.p, A.key.len, &created);
+	if (created)
 		g->wend = wend;
-		g->windowed = windowed;
-		aggs_state_init(&A.aggs, GBLOCK(g));
+	group_touch(g, created, windowed);
+	return g;
+}
+
+/* group_touch does aggregate's part for a group an event or a state record was folded into. */
+static inline void
+group_touch(struct gr_group *g, bool created, bool windowed)
+{
+	struct gpay *p = P(g);
+
+	if (created) {
+		p->windowed = windowed;
 		if (windowed)
 			wh_push(g);
 		if (windowed && A.fill)
 			fill_note(g);
 		(*A.ngroups_stat)++;
 	}
-	if (A.cur_rev > g->rev)
-		g->rev = A.cur_rev;
-	if (g->kept && !g->dirty) {
+	if (A.cur_rev > p->rev)
+		p->rev = A.cur_rev;
+	if (p->kept && !p->dirty) {
 		/* A revision of a window already written: its updated totals go out at the next watermark. */
 		wh_remove(g);
-		g->dirty = true;
+		p->dirty = true;
 		wh_push(g);
 	}
-	return g;
 }
 
 /*
@@ -804,14 +843,14 @@ group_get(bool windowed, int64_t wend)
  * error, since the count is in the output.
  */
 static void
-update(struct rec *rec, const struct in_line *ln, struct group *g)
+update(struct rec *rec, const struct in_line *ln, struct gr_group *g)
 {
 	size_t i;
 	int bad;
 
 	for (i = 0; i < A.aggs.nfields; i++)
 		rec_get(rec, A.fpaths[i], &A.vals[i]);
-	bad = aggs_update(&A.aggs, GBLOCK(g), A.vals);
+	bad = aggs_update(&A.aggs, gr_block(g), A.vals);
 	if (bad >= 0 && A.keep_invalid)
 		diag_reject(&ln->pos, ln->data, ln->len, "field '%s' is %s, expected number",
 		    A.aggs.fields[bad], rec_type_name(A.vals[bad].type));
@@ -820,250 +859,59 @@ update(struct rec *rec, const struct in_line *ln, struct group *g)
 
 /* ---- --merge: state records in ---- */
 
-/* state_paths compiles the paths of a state record's group members (once). */
-static void
-state_paths(void)
-{
-	struct buf b = BUF_INIT;
-	size_t i;
-	const char *p;
-
-	if (A.ws_path != NULL)
-		return;
-	A.ws_path = cli_path("--merge", ".group.window_start");
-	A.we_path = cli_path("--merge", ".group.window_end");
-	A.gs_paths = xcalloc(A.ng ? A.ng : 1, sizeof(*A.gs_paths));
-	A.gvals = xcalloc(A.ng + 1, sizeof(*A.gvals));
-	for (i = 0; i < A.ng; i++) {
-		buf_reset(&b);
-		buf_adds(&b, ".group.\"");
-		for (p = A.gnames[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, *p);
-		}
-		buf_addc(&b, '"');
-		A.gs_paths[i] = cli_path("--merge", buf_cstr(&b));
-	}
-	buf_free(&b);
-	A.scratch = xmalloc(A.aggs.size ? A.aggs.size : 1);
-}
-
-/* The members of a state record, as found by state_members. */
-struct state_rec {
-	struct rec_val	group, specs, states, invalid, ws, we;
-	bool		windowed;
-	int64_t		wend;
-};
-
 /*
- * state_members finds a state record's members and checks its version
- * and its --approx setting.  Returns 0, or -1 with a reason in why.
- */
-static int
-state_members(struct rec *rec, const struct diag_pos *pos, struct state_rec *s, char *why, size_t whysz)
-{
-	struct rec_val ver, av;
-	bool st_approx;
-
-	if (rec_get_key(rec, "@agg_state", 10, &ver) == RT_MISSING) {
-		snprintf(why, whysz, "not an aggregate state record");
-		return -1;
-	}
-	if (ver.type != RT_INT || ver.i != 1) {
-		snprintf(why, whysz, "unsupported aggregate state version %.*s",
-		    ver.rawlen > 40 ? 40 : (int)ver.rawlen, ver.raw);
-		return -1;
-	}
-	if (rec_get_key(rec, "group", 5, &s->group) != RT_OBJECT ||
-	    rec_get_key(rec, "specs", 5, &s->specs) != RT_ARRAY ||
-	    rec_get_key(rec, "states", 6, &s->states) != RT_ARRAY ||
-	    rec_get_key(rec, "invalid", 7, &s->invalid) != RT_ARRAY) {
-		snprintf(why, whysz, "malformed aggregate state record");
-		return -1;
-	}
-	st_approx = rec_get_key(rec, "approx", 6, &av) == RT_BOOL && av.b;
-	if (st_approx != A.approx)
-		diag_die(EX_USAGE, "%s:%llu: state record was made %s --approx, this run is %s it",
-		    pos->file, (unsigned long long)pos->line,
-		    st_approx ? "with" : "without", A.approx ? "with" : "without");
-	return 0;
-}
-
-/*
- * state_group reads the group of a state record into A.gvals (window
- * bounds in s), ending the run with status 2 when it groups by other
- * fields.  Returns 0, or -1 when its window_end is not a time.
- */
-static int
-state_group(struct rec *rec, const struct diag_pos *pos, struct state_rec *s)
-{
-	static const struct tv_format iso = { TV_ISO, NULL };
-	struct buf names = BUF_INIT;
-	json_t *grp, *x;
-	const char *k;
-	size_t i;
-
-	s->windowed = rec_get(rec, A.ws_path, &s->ws) != RT_MISSING &&
-	    rec_get(rec, A.we_path, &s->we) != RT_MISSING;
-	for (i = 0; i < A.ng; i++)
-		if (rec_get(rec, A.gs_paths[i], &A.gvals[i]) == RT_MISSING)
-			break;
-	if (i < A.ng || s->group.n != A.ng + (s->windowed ? 2 : 0)) {
-		grp = json_loadb(s->group.raw, s->group.rawlen, 0, NULL);
-		json_object_foreach(grp, k, x) {
-			if (strcmp(k, "window_start") == 0 || strcmp(k, "window_end") == 0)
-				continue;
-			if (names.len)
-				buf_addc(&names, ',');
-			buf_adds(&names, k);
-		}
-		json_decref(grp);
-		buf_cstr(&names);
-		diag_die(EX_USAGE, "%s:%llu: state record groups by '%s', this run by '%s'",
-		    pos->file, (unsigned long long)pos->line, names.len ? names.p : "", A.gspec);
-	}
-	s->wend = TV_MAX;
-	if (s->windowed && (s->we.type != RT_STRING || tv_parse(&iso, s->we.s, s->we.slen, &s->wend, NULL) != 0))
-		return -1;
-	return 0;
-}
-
-/* state_specs ends the run with status 2 when a state record has other aggregates than this run. */
-static void
-state_specs(const struct diag_pos *pos, const struct state_rec *s)
-{
-	struct buf names = BUF_INIT;
-	json_t *specs = json_loadb(s->specs.raw, s->specs.rawlen, 0, NULL);
-	size_t i;
-
-	for (i = 0; specs && i < A.aggs.nspecs; i++)
-		if (!json_is_string(json_array_get(specs, i)) ||
-		    strcmp(json_string_value(json_array_get(specs, i)), A.aggs.specs[i].text) != 0)
-			break;
-	if (specs != NULL && json_array_size(specs) == A.aggs.nspecs && i == A.aggs.nspecs) {
-		json_decref(specs);
-		return;
-	}
-	for (i = 0; specs && i < json_array_size(specs); i++) {
-		if (i)
-			buf_addc(&names, ' ');
-		if (json_is_string(json_array_get(specs, i)))
-			buf_adds(&names, json_string_value(json_array_get(specs, i)));
-	}
-	buf_cstr(&names);
-	json_decref(specs);
-	diag_die(EX_USAGE, "%s:%llu: state record has aggregates '%s', this run '%s'",
-	    pos->file, (unsigned long long)pos->line, names.p, A.specs_text);
-}
-
-/*
- * merge_state folds one state record from --partial into its group.  A
- * state of other group fields, specs or --approx setting ends the run
- * with status 2: merging it would be meaningless.  (Only one record can
- * be parsed at a time, so the group's members are read through paths.)
+ * merge_state folds one state record from --partial into its group,
+ * through lib/groups' codec.  A state of other group fields, specs or
+ * --approx setting ends the run with status 2: merging it would be
+ * meaningless.  Returns 0, or -1 with a reason in why.
  */
 static int
 merge_state(struct rec *rec, const struct diag_pos *pos, char *why, size_t whysz)
 {
-	struct state_rec s;
-	json_t *states, *inv;
-	size_t i;
-	int ok = 0;
+	struct gr_group *g;
+	const char *v;
+	bool created;
+	int rc;
 
-	state_paths();
-	if (state_members(rec, pos, &s, why, whysz) != 0)
+	rc = gr_load_rec(A.groups, rec, &g, &created, why, whysz);
+	if (rc == GR_OTHER)
+		diag_die(EX_USAGE, "%s:%llu: %s", pos->file, (unsigned long long)pos->line, why);
+	if (rc != 0)
 		return -1;
-	if (state_group(rec, pos, &s) != 0)
-		goto bad;
-	state_specs(pos, &s);
-	fill_check(s.windowed, pos);
-
-	/* The key as key_of would build it for an event of this group. */
-	key_begin(s.windowed ? &s.ws : NULL, s.windowed ? &s.we : NULL);
-	for (i = 0; i < A.ng; i++)
-		key_add(A.gvals[i].raw, A.gvals[i].rawlen);
-	states = agg_states_parse(&A.text, s.states.raw, s.states.rawlen);
-	inv = json_loadb(s.invalid.raw, s.invalid.rawlen, 0, NULL);
-	aggs_state_init(&A.aggs, A.scratch);
-	if (states && inv && aggs_load(&A.aggs, A.scratch, states, inv) == 0) {
-		aggs_merge(&A.aggs, GBLOCK(group_get(s.windowed, s.wend)), A.scratch);
-		ok = 1;
-	}
-	aggs_state_free(&A.aggs, A.scratch);
-	json_decref(states);
-	json_decref(inv);
-	if (ok)
-		return 0;
-bad:
-	snprintf(why, whysz, "malformed aggregate state record");
-	return -1;
+	fill_check(gr_value(g, 0, &v) > 0, pos);
+	group_touch(g, created, gr_value(g, 0, &v) > 0);
+	if (A.max_mem)
+		mem_count(g);
+	return 0;
 }
 
 /* ---- output ---- */
 
 /* group_cols appends a group's window and -g columns (the JSON text from its key). */
 static void
-group_cols(struct group *g, struct agg_cols *c)
+group_cols(struct gr_group *g, struct agg_cols *c)
 {
-	size_t klen, i;
-	const char *k = hm_key(g, &klen), *end;
+	const char *v;
+	size_t i, n;
 
-	k++;	/* 'W' or 'B' */
-	if (g->windowed) {
-		end = memchr(k, '\0', klen);
-		agg_cols_add(c, "window_start", k, (size_t)(end - k));
-		k = end + 1;
-		end = strchr(k, '\0');
-		agg_cols_add(c, "window_end", k, (size_t)(end - k));
-		k = end + 1;
-	}
-	for (i = 0; i < A.ng; i++) {
-		end = strchr(k, '\0');
-		agg_cols_add(c, A.gnames[i], k, (size_t)(end - k));
-		k = end + 1;
-	}
+	for (i = 0; i < A.ng + 2; i++)
+		if ((n = gr_value(g, i, &v)) > 0)
+			agg_cols_add(c, A.cols[i], v, n);
 }
 
-/* put_state writes one --partial state record for a group. */
+/* put_state writes one --partial state record for a group (lib/groups' codec). */
 static void
-put_state(struct group *g, FILE *f)
+put_state(struct gr_group *g, FILE *f)
 {
-	struct agg_cols *c = &A.row;
-	size_t i;
-
-	agg_cols_reset(c);
-	group_cols(g, c);
 	buf_reset(&A.out);
-	buf_adds(&A.out, "{\"@agg_state\":1,\"group\":{");
-	for (i = 0; i < c->n; i++) {
-		if (i)
-			buf_addc(&A.out, ',');
-		jw_cstr(&A.out, c->name[i]);
-		buf_addc(&A.out, ':');
-		buf_add(&A.out, c->b.p + c->start[i], c->len[i]);
-	}
-	buf_adds(&A.out, "},\"specs\":[");
-	for (i = 0; i < A.aggs.nspecs; i++) {
-		if (i)
-			buf_addc(&A.out, ',');
-		jw_cstr(&A.out, A.aggs.specs[i].text);
-	}
-	buf_adds(&A.out, "],");
-	if (A.approx)
-		buf_adds(&A.out, "\"approx\":true,");
-	buf_adds(&A.out, "\"states\":");
-	aggs_save(&A.aggs, GBLOCK(g), &A.out);
-	buf_adds(&A.out, ",\"invalid\":");
-	aggs_save_invalid(&A.aggs, GBLOCK(g), &A.out);
-	buf_adds(&A.out, "}\n");
+	gr_save(A.groups, g, &A.out);
 	fwrite(A.out.p, 1, A.out.len, f);
 }
 
 static int
 cmp_groups(const void *pa, const void *pb)
 {
-	const struct group *a = *(struct group *const *)pa, *b = *(struct group *const *)pb;
+	const struct gr_group *a = *(struct gr_group *const *)pa, *b = *(struct gr_group *const *)pb;
 
 	if (a->wend != b->wend)
 		return a->wend < b->wend ? -1 : 1;
@@ -1135,7 +983,7 @@ static void
 put_results(enum emit_kind kind)
 {
 	uint64_t before = tb_written(A.table);	/* ndjson rows may go out before tb_flush */
-	struct group *g;
+	struct gr_group *g;
 	size_t i;
 	bool final = kind != EMIT_RUNNING && kind != EMIT_BATCH;
 
@@ -1145,14 +993,14 @@ put_results(enum emit_kind kind)
 			fill_batch_row(g, false);
 		agg_cols_reset(&A.row);
 		group_cols(g, &A.row);
-		if (aggs_result(&A.aggs, GBLOCK(g), &A.row) > 0) {
+		if (aggs_result(&A.aggs, gr_block(g), &A.row) > 0) {
 			if (*A.overflows == 0)
 				diag_warn("a result is past the range of a double and is written as null");
 			(*A.overflows)++;
 		}
-		if (g->rev > 0) {
+		if (P(g)->rev > 0) {
 			char r[16];
-			int rl = snprintf(r, sizeof(r), "%u", g->rev);
+			int rl = snprintf(r, sizeof(r), "%u", P(g)->rev);
 
 			agg_cols_add(&A.row, "revision", r, (size_t)rl);
 		}
@@ -1163,6 +1011,9 @@ put_results(enum emit_kind kind)
 	}
 	if (A.fill && kind != EMIT_RUNNING)
 		fill_batch_row(NULL, true);
+	/* The groups without a window come last (after the windows), merged from their runs. */
+	if (kind == EMIT_ALL && A.runs != NULL && gr_runs_count(A.runs) > 0)
+		unspill();
 	if (A.final)
 		return;	/* the rows wait in the table for the end */
 	csv_columns();
@@ -1171,7 +1022,7 @@ put_results(enum emit_kind kind)
 }
 
 static void
-batch_add(struct group *g)
+batch_add(struct gr_group *g)
 {
 	if (A.nbatch == A.capbatch) {
 		A.capbatch = A.capbatch ? A.capbatch * 2 : 64;
@@ -1184,8 +1035,8 @@ batch_add(struct group *g)
 static void
 collect(enum emit_kind kind, int64_t wm)
 {
-	struct group *g;
-	hm_iter it;
+	struct gr_group *g, **l;
+	size_t i, n;
 
 	A.nbatch = 0;
 	if (kind == EMIT_CLOSED) {
@@ -1194,32 +1045,34 @@ collect(enum emit_kind kind, int64_t wm)
 		while (A.nwheap > 0 && wh_due(A.wheap[0]) <= wm) {
 			(*A.visited)++;
 			g = wh_pop();
-			if (g->kept && !g->dirty)
+			if (P(g)->kept && !P(g)->dirty)
 				group_del(g);	/* its lateness is over, nothing changed: it goes */
 			else
 				batch_add(g);
 		}
 	} else
-		for (g = hm_first(A.groups, &it); g; g = hm_next(A.groups, &it))
+		for (l = gr_list(A.groups, &n), i = 0; i < n; i++) {
+			g = l[i];
 			/* A window written and kept unchanged for revisions has nothing new to say. */
-			if (!(kind == EMIT_BATCH && g->windowed) && !(g->kept && !g->dirty))
+			if (!(kind == EMIT_BATCH && P(g)->windowed) && !(P(g)->kept && !P(g)->dirty))
 				batch_add(g);
+		}
 }
 
 /* close_batch takes the groups of a written batch out of the table, or keeps them for revisions. */
 static void
 close_batch(enum emit_kind kind, int64_t wm)
 {
-	struct group *g;
+	struct gr_group *g;
 	size_t i;
 
 	if (kind == EMIT_ALL)
 		A.nwheap = 0;	/* every group closes */
 	for (i = 0; i < A.nbatch; i++) {
 		g = A.batch[i];
-		if (kind == EMIT_CLOSED && g->windowed && win_add(g->wend, A.allowed) > wm) {
-			g->kept = true;
-			g->dirty = false;
+		if (kind == EMIT_CLOSED && P(g)->windowed && win_add(g->wend, A.allowed) > wm) {
+			P(g)->kept = true;
+			P(g)->dirty = false;
 			wh_push(g);
 		} else
 			group_del(g);
@@ -1239,16 +1092,21 @@ emit(enum emit_kind kind, int64_t wm)
 {
 	size_t i;
 
+	bool spilled = kind == EMIT_ALL && A.runs != NULL && gr_runs_count(A.runs) > 0;
+
 	collect(kind, wm);
-	if (A.nbatch == 0)
+	if (A.nbatch == 0 && !spilled)
 		return;
-	qsort(A.batch, A.nbatch, sizeof(*A.batch), cmp_groups);
-	if (A.partial)
+	if (A.nbatch > 0)	/* after a spill, the batch may be empty (and A.batch NULL) */
+		qsort(A.batch, A.nbatch, sizeof(*A.batch), cmp_groups);
+	if (A.partial) {
 		for (i = 0; i < A.nbatch; i++) {
 			put_state(A.batch[i], stdout);
 			diag_out++;
 		}
-	else
+		if (spilled)
+			unspill();
+	} else
 		put_results(kind);
 	if (kind == EMIT_CLOSED || kind == EMIT_ALL)
 		close_batch(kind, wm);
@@ -1267,28 +1125,29 @@ fill_check(bool windowed, const struct diag_pos *pos)
 
 /* gkey returns the -g part of a windowed group's key (after 'W' and the two window bounds). */
 static const char *
-gkey(const struct group *g, size_t *len)
+gkey(const struct gr_group *g, size_t *len)
 {
-	size_t klen;
-	const char *k = hm_key(g, &klen), *p = k + 1;
+	const char *k, *p;
+	size_t i;
 
-	p += strlen(p) + 1;
-	p += strlen(p) + 1;
-	*len = klen - (size_t)(p - k);
-	return p;
+	gr_value(g, 2, &k);
+	for (p = k, i = 0; i < A.ng; i++)
+		p += strlen(p) + 1;
+	*len = (size_t)(p - k);
+	return k;
 }
 
 /* fill_note tells lib/winfill of a new window group; a window of another length ends the run. */
 static void
-fill_note(struct group *g)
+fill_note(struct gr_group *g)
 {
 	static const struct tv_format iso = { TV_ISO, NULL };
-	const char *k = (const char *)hm_key(g, &(size_t){ 0 }) + 1, *why, *key;
+	const char *k, *why, *key;
+	size_t len = gr_value(g, 0, &k);
 	int64_t start;
-	size_t len;
 
 	/* The window_start text is a JSON string: its inside is the time. */
-	if (k[0] != '"' || tv_parse(&iso, k + 1, strlen(k) - 2, &start, &why) != 0)
+	if (len < 2 || k[0] != '"' || tv_parse(&iso, k + 1, len - 2, &start, &why) != 0)
 		diag_die(EX_REJECTED, "--fill: window_start %s is not a time", k);
 	key = gkey(g, &len);
 	if (wf_note(A.fillst, start, g->wend, key, len, &why) != 0)
@@ -1329,16 +1188,16 @@ put_fill_row(void *ctx, int64_t start, int64_t end, const char *key, size_t keyl
  * without events up to the new one are filled.
  */
 static void
-fill_batch_row(struct group *g, bool last)
+fill_batch_row(struct gr_group *g, bool last)
 {
 	const char *why, *key;
 	size_t len;
 
-	if (A.fill_open && (last || !g->windowed || g->wend != A.fill_wend)) {
+	if (A.fill_open && (last || !P(g)->windowed || g->wend != A.fill_wend)) {
 		wf_end(A.fillst, put_fill_row, NULL);
 		A.fill_open = false;
 	}
-	if (last || !g->windowed)
+	if (last || !P(g)->windowed)
 		return;
 	if (!A.fill_open) {
 		if (wf_begin(A.fillst, g->wend - wf_length(A.fillst), g->wend, put_fill_row, NULL, &why) != 0)
@@ -1352,16 +1211,9 @@ fill_batch_row(struct group *g, bool last)
 
 /* group_del frees a group and takes it out of the table. */
 static void
-group_del(struct group *g)
+group_del(struct gr_group *g)
 {
-	const void *k;
-	size_t klen;
-
-	aggs_state_free(&A.aggs, GBLOCK(g));
-	k = hm_key(g, &klen);
-	buf_reset(&A.key);
-	buf_add(&A.key, k, klen);
-	hm_del(A.groups, A.key.p, A.key.len);
+	gr_del(A.groups, g);
 }
 
 /* ---- --state: open groups between runs ---- */
@@ -1386,25 +1238,22 @@ load_state(void *ctx, const char *line, size_t len, char *why, size_t whysz)
 static int
 save_state(void *ctx, FILE *f)
 {
-	struct group *g;
-	hm_iter it;
+	struct gr_group **l;
+	size_t i, n;
 
-	for (g = hm_first(A.groups, &it); g; g = hm_next(A.groups, &it))
-		if (!(g->kept && !g->dirty))
-			put_state(g, f);
+	for (l = gr_list(A.groups, &n), i = 0; i < n; i++)
+		if (!(P(l[i])->kept && !P(l[i])->dirty))
+			put_state(l[i], f);
 	return ferror(f) ? -1 : 0;
 }
 
 static void
 free_groups(void)
 {
-	struct group *g;
-	hm_iter it;
 	size_t i;
 
-	for (g = hm_first(A.groups, &it); g; g = hm_next(A.groups, &it))
-		aggs_state_free(&A.aggs, GBLOCK(g));
-	hm_free(A.groups);
+	gr_free(A.groups);
+	free(A.cols);
 	tb_free(A.table);
 	agg_cols_free(&A.row);
 	free(A.batch);
@@ -1412,17 +1261,10 @@ free_groups(void)
 	for (i = 0; i < A.ng; i++) {
 		rec_path_free(A.gpaths[i]);
 		free(A.gnames[i]);
-		if (A.gs_paths != NULL)
-			rec_path_free(A.gs_paths[i]);
 	}
 	free(A.gpaths);
 	free(A.gnames);
-	free(A.gs_paths);
-	rec_path_free(A.ws_path);
-	rec_path_free(A.we_path);
-	free(A.gvals);
-	free(A.scratch);
-	agg_text_free(&A.text);
+	gr_runs_free(A.runs);
 	for (i = 0; i < A.aggs.nfields; i++)
 		rec_path_free(A.fpaths[i]);
 	free(A.fpaths);
@@ -1507,4 +1349,83 @@ run_jobs(void)
 	jobs_free(&j);
 	free(A.inputs);
 	return c;
+}
+
+/* ---- --max-memory: the groups without a window, spilled past it ---- */
+
+/* GROUP_FIXED is what a group costs beside its key, block and payload: hash-map entry and slots, order. */
+#define GROUP_FIXED	(16 + 16 + 32 + 16)
+
+/* mem_count counts a group's memory after a fold into it, and spills past --max-memory. */
+static void
+mem_count(struct gr_group *g)
+{
+	struct gpay *p = P(g);
+	size_t h, klen;
+
+	if (p->windowed)
+		return;	/* windows are bounded by watermarks, not spilled */
+	if (!p->counted) {
+		gr_canon_key(A.groups, g, &klen);
+		A.mem += klen + A.poff + sizeof(struct gpay) + GROUP_FIXED;
+		p->counted = true;
+	}
+	h = aggs_heap(&A.aggs, gr_block(g));
+	A.mem += h - p->heap;
+	p->heap = h;
+	if (A.mem > A.max_mem)
+		spill();
+}
+
+static bool
+no_window(const struct gr_group *g, void *arg)
+{
+	return !P(g)->windowed;
+}
+
+/* spill writes the groups without a window as one sorted run and takes them out of the table. */
+static void
+spill(void)
+{
+	char why[512];
+
+	if (gr_spill(A.groups, A.runs, no_window, NULL, why, sizeof(why)) != 0)
+		diag_die(EX_IOERR, "--max-memory: %s", why);
+	*A.spills = gr_runs_count(A.runs);
+	A.mem = 0;
+}
+
+/* unspilled takes one group merged from the runs: its state line with --partial, else its result row. */
+static void
+unspilled(struct groups *t, struct gr_group *g, const char *line, size_t len, void *arg)
+{
+	if (A.partial) {
+		fwrite(line, 1, len, stdout);
+		diag_out++;
+		return;
+	}
+	agg_cols_reset(&A.row);
+	group_cols(g, &A.row);
+	if (aggs_result(&A.aggs, gr_block(g), &A.row) > 0) {
+		if (*A.overflows == 0)
+			diag_warn("a result is past the range of a double and is written as null");
+		(*A.overflows)++;
+	}
+	put_row(&A.row);
+}
+
+/* unspill merges the runs and writes their groups in order of creation, as an unspilled run would. */
+static void
+unspill(void)
+{
+	struct groups *t;
+	char why[512];
+
+	t = gr_new_opts(&A.aggs, A.cols, A.ng + 2,
+	    &(struct gr_opts){ .payload = sizeof(struct gpay), .windowed = true, .by = A.gspec });
+	if (gr_runs_merge(A.runs, t, A.max_mem, unspilled, NULL, why, sizeof(why)) != 0)
+		diag_die(EX_IOERR, "--max-memory: %s", why);
+	gr_free(t);
+	gr_runs_free(A.runs);
+	A.runs = NULL;
 }

@@ -1490,54 +1490,252 @@ raw_load(void *st, json_t *v)
 
 static void raw_free(void *st) { free(((struct raw_st *)st)->p); }
 
-/* ---- mode, distinct, topN: a table of counts keyed by the value's JSON text ---- */
+/* ---- equal values: canonical keys ---- */
+
+bool
+agg_canon_text_fast(const char *p, size_t n)
+{
+	size_t i;
+
+	switch (p[0]) {
+	case '"':
+		return memchr(p + 1, '\\', n - 1) == NULL;
+	case 't':
+	case 'f':
+	case 'n':
+		return true;
+	case '-':
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		/* An integer of up to 18 digits fits int64: its text is its key, but for -0. */
+		i = p[0] == '-';
+		if (n - i > 18 || n == i || (p[i] == '0' && (n - i > 1 || i)))
+			return false;
+		for (; i < n; i++)
+			if (p[i] < '0' || p[i] > '9')
+				return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* canon_num appends the key of a number, as rec_val_canon would key it (see agg.h). */
+static void
+canon_num(const struct rec_val *v, struct buf *out)
+{
+	uint64_t bits;
+	double d = v->d;
+	char hex[17];
+	int i;
+
+	if (v->type == RT_INT) {
+		jw_int(out, v->i);
+		return;
+	}
+	if (memchr(v->raw, '.', v->rawlen) == NULL && memchr(v->raw, 'e', v->rawlen) == NULL &&
+	    memchr(v->raw, 'E', v->rawlen) == NULL) {
+		buf_add(out, v->raw, v->rawlen);	/* an integer past int64: its digits */
+		return;
+	}
+	if (d > -9.2e18 && d < 9.2e18 && d == (double)(int64_t)d) {
+		jw_int(out, (int64_t)d);	/* 1.0 is 1, -0.0 is 0 */
+		return;
+	}
+	memcpy(&bits, &d, sizeof(bits));
+	hex[0] = '#';
+	for (i = 16; i > 0; i--, bits >>= 4)
+		hex[i] = "0123456789abcdef"[bits & 15];
+	buf_add(out, hex, 17);
+}
+
+void
+agg_canon_val(struct agg_canon *c, const struct rec_val *v, struct buf *out)
+{
+	switch (v->type) {
+	case RT_STRING:
+		jw_str(out, v->s, v->slen);
+		break;
+	case RT_INT:
+	case RT_REAL:
+		canon_num(v, out);
+		break;
+	case RT_NULL:
+	case RT_BOOL:
+		buf_add(out, v->raw, v->rawlen);
+		break;
+	default:
+		agg_canon_text(c, v->raw, v->rawlen, out);
+	}
+}
+
+void
+agg_canon_text(struct agg_canon *c, const char *p, size_t n, struct buf *out)
+{
+	struct rec_val v;
+
+	if (agg_canon_text_fast(p, n)) {
+		buf_add(out, p, n);
+		return;
+	}
+	if (p[0] == '-' || (p[0] >= '0' && p[0] <= '9')) {
+		if (rec_number(p, n, &v) != RT_MISSING) {
+			v.raw = p;
+			v.rawlen = n;
+			canon_num(&v, out);
+			return;
+		}
+	}
+	if (c->rec == NULL)
+		c->rec = rec_new();
+	buf_reset(&c->wrap);
+	buf_adds(&c->wrap, "{\"\":");
+	buf_add(&c->wrap, p, n);
+	buf_addc(&c->wrap, '}');
+	if (rec_parse(c->rec, c->wrap.p, c->wrap.len, NULL) != 0 ||
+	    rec_get_key(c->rec, "", 0, &v) == RT_MISSING) {
+		buf_add(out, p, n);	/* not one value: it is only equal to itself */
+		return;
+	}
+	if (v.type == RT_OBJECT || v.type == RT_ARRAY)
+		rec_val_canon(c->rec, &v, out);
+	else
+		agg_canon_val(c, &v, out);
+}
+
+void
+agg_canon_free(struct agg_canon *c)
+{
+	rec_free(c->rec);
+	c->rec = NULL;
+	buf_free(&c->wrap);
+	buf_free(&c->key);
+}
+
+/* ---- mode, distinct, topN: a table of counts keyed by the value ---- */
+
+/*
+ * A value's entry is keyed by its first spelling (what the results
+ * show); one first spelled otherwise than its canonical key also has an
+ * alias by that key, through which other spellings find it (as in
+ * lib/groups).  The entry's count has CNT_ALIASED set then.
+ */
+#define CNT_ALIASED	((uint64_t)1 << 63)
 
 struct cnt_st {
-	struct hm	*m;	/* value text -> uint64_t count */
+	struct hm	*m;	/* first spelling -> uint64_t count (| CNT_ALIASED) */
+	struct hm	*alias;	/* canonical key -> uint64_t * (the entry in m) */
+	size_t		 bytes;	/* the heap both hold, about (aggs_heap) */
 };
 
-static void cnt_init(void *st) { ((struct cnt_st *)st)->m = NULL; }
+/* CNT_ENTRY is what a hash-map entry costs beside its key: header, value, malloc's and the slots'. */
+#define CNT_ENTRY	(16 + 8 + 16 + 32)
 
+static void cnt_init(void *st) { memset(st, 0, sizeof(struct cnt_st)); }
+
+/*
+ * cnt_add adds k to the count of the value spelled p (its rec_val val when
+ * known, else its text), made when new.  c is scratch for its canonical key.
+ */
 static void
-cnt_add(struct cnt_st *s, const char *p, size_t len, uint64_t k)
+cnt_add(struct cnt_st *s, const char *p, size_t len, uint64_t k, struct agg_canon *c,
+    const struct rec_val *val)
 {
-	uint64_t *c;
+	uint64_t *e, **a = NULL;
+	bool canon;
 
 	if (s->m == NULL)
 		s->m = hm_new(sizeof(uint64_t));
-	c = hm_put(s->m, p, len, NULL);
-	*c += k;
+	if ((e = hm_get(s->m, p, len)) != NULL) {
+		*e += k;
+		return;
+	}
+	canon = val != NULL ? agg_canon_fast(val) : agg_canon_text_fast(p, len);
+	if (!canon) {
+		buf_reset(&c->key);
+		if (val != NULL)
+			agg_canon_val(c, val, &c->key);
+		else
+			agg_canon_text(c, p, len, &c->key);
+		canon = c->key.len == len && memcmp(c->key.p, p, len) == 0;
+	}
+	if (!canon && (e = hm_get(s->m, c->key.p, c->key.len)) != NULL) {
+		*e += k;
+		return;
+	}
+	if (s->alias != NULL && hm_count(s->alias) > 0)
+		a = canon ? hm_get(s->alias, p, len) : hm_get(s->alias, c->key.p, c->key.len);
+	if (a != NULL) {
+		**a += k;
+		return;
+	}
+	e = hm_put(s->m, p, len, NULL);
+	*e = k;
+	s->bytes += len + CNT_ENTRY;
+	if (!canon) {
+		s->bytes += c->key.len + CNT_ENTRY;
+		if (s->alias == NULL)
+			s->alias = hm_new(sizeof(uint64_t *));
+		*(uint64_t **)hm_put(s->alias, c->key.p, c->key.len, NULL) = e;
+		*e |= CNT_ALIASED;
+	}
 }
 
-static void cnt_update(void *st, const struct agg_val *v) { cnt_add(st, v->raw, v->rawlen, 1); }
+static void
+cnt_update(void *st, const struct agg_val *v)
+{
+	cnt_add(st, v->raw, v->rawlen, 1, v->canon, v->val);
+}
 
 static void
 cnt_merge(void *dst, const void *src)
 {
 	const struct cnt_st *s = src;
+	struct agg_canon c = { 0 };
 	hm_iter it;
-	uint64_t *c;
+	uint64_t *e;
 	const void *k;
 	size_t len;
 
 	if (s->m == NULL)
 		return;
-	for (c = hm_first(s->m, &it); c; c = hm_next(s->m, &it)) {
-		k = hm_key(c, &len);
-		cnt_add(dst, k, len, *c);
+	for (e = hm_first(s->m, &it); e; e = hm_next(s->m, &it)) {
+		k = hm_key(e, &len);
+		cnt_add(dst, k, len, *e & ~CNT_ALIASED, &c, NULL);
 	}
+	agg_canon_free(&c);
+}
+
+/* key_number reads a canonical key as a number: an integer's text, or "#" and a double's bits. */
+static bool
+key_number(const char *p, size_t len, double *d)
+{
+	struct rec_val v;
+	uint64_t bits = 0;
+	size_t i;
+
+	if (len == 17 && p[0] == '#') {
+		for (i = 1; i < 17; i++)
+			bits = bits << 4 | (uint64_t)(p[i] <= '9' ? p[i] - '0' : p[i] - 'a' + 10);
+		memcpy(d, &bits, sizeof(*d));
+		return true;
+	}
+	if (rec_number(p, len, &v) == RT_MISSING)
+		return false;
+	*d = v.d;
+	return true;
 }
 
 /*
- * valcmp orders value texts independently of arrival order, so that ties
- * (mode, topN) break the same way in one run and in any merge:
+ * valcmp orders canonical keys independently of arrival order, so that
+ * ties (mode, topN) break the same way in one run and in any merge:
  * numbers first, by value, then everything else bytewise.
  */
 static int
 valcmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	struct rec_val x, y;
-	bool an = rec_number(a, alen, &x) != RT_MISSING, bn = rec_number(b, blen, &y) != RT_MISSING;
+	bool an = key_number(a, alen, &x.d), bn = key_number(b, blen, &y.d);
 	int r;
 
 	if (an != bn)
@@ -1551,8 +1749,10 @@ valcmp(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 struct centry {
-	const char	*k;
+	const char	*k;	/* the canonical key, for the order */
 	size_t		 len;
+	const char	*sp;	/* the first spelling, for the output */
+	size_t		 splen;
 	uint64_t	 n;
 };
 
@@ -1567,23 +1767,45 @@ cent_cmp(const void *a, const void *b)
 	return valcmp(x->k, x->len, y->k, y->len);
 }
 
-/* cnt_sorted returns the entries sorted by cent_cmp (caller frees); *n their number. */
+/* cnt_sorted returns the entries sorted by cent_cmp, *n of them; the caller frees it and keys. */
 static struct centry *
-cnt_sorted(const struct cnt_st *s, size_t *n)
+cnt_sorted(const struct cnt_st *s, size_t *n, struct buf *keys)
 {
 	struct centry *e;
+	struct agg_canon c = { 0 };
 	hm_iter it;
-	uint64_t *c;
-	size_t i = 0;
+	uint64_t *v;
+	size_t i = 0, naliased = 0;
 
 	*n = s->m ? hm_count(s->m) : 0;
 	e = xmalloc((*n ? *n : 1) * sizeof(*e));
 	if (s->m)
-		for (c = hm_first(s->m, &it); c; c = hm_next(s->m, &it)) {
-			e[i].k = hm_key(c, &e[i].len);
-			e[i++].n = *c;
+		for (v = hm_first(s->m, &it); v; v = hm_next(s->m, &it)) {
+			e[i].sp = hm_key(v, &e[i].splen);
+			e[i].k = e[i].sp;
+			e[i].len = e[i].splen;
+			e[i].n = *v & ~CNT_ALIASED;
+			/* An aliased entry is ordered by its canonical key (its offset in c.key for now). */
+			if (*v & CNT_ALIASED) {
+				e[i].k = NULL;
+				e[i].len = c.key.len;
+				agg_canon_text(&c, e[i].sp, e[i].splen, &c.key);
+				buf_addc(&c.key, '\0');	/* canonical keys hold no NUL */
+				e[i].n |= CNT_ALIASED;
+				naliased++;
+			}
+			i++;
+		}
+	for (i = 0; naliased && i < *n; i++)
+		if (e[i].n & CNT_ALIASED) {
+			e[i].k = c.key.p + e[i].len;
+			e[i].len = strlen(e[i].k);
+			e[i].n &= ~CNT_ALIASED;
 		}
 	qsort(e, *n, sizeof(*e), cent_cmp);
+	*keys = c.key;	/* the caller's, with e */
+	c.key = (struct buf)BUF_INIT;
+	agg_canon_free(&c);
 	return e;
 }
 
@@ -1591,14 +1813,16 @@ static int
 mode_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct centry *e;
+	struct buf keys = BUF_INIT;
 	size_t n;
 
-	e = cnt_sorted(st, &n);
+	e = cnt_sorted(st, &n, &keys);
 	if (n == 0)
 		buf_adds(b, "null");
 	else
-		buf_add(b, e[0].k, e[0].len);
+		buf_add(b, e[0].sp, e[0].splen);
 	free(e);
+	buf_free(&keys);
 	return 0;
 }
 
@@ -1606,19 +1830,21 @@ static int
 top_result(void *st, const struct agg_spec *sp, struct buf *b)
 {
 	struct centry *e;
+	struct buf keys = BUF_INIT;
 	size_t n, i;
 
-	e = cnt_sorted(st, &n);
+	e = cnt_sorted(st, &n, &keys);
 	buf_addc(b, '[');
 	for (i = 0; i < n && i < (size_t)sp->param; i++) {
 		buf_adds(b, i ? ",{\"value\":" : "{\"value\":");
-		buf_add(b, e[i].k, e[i].len);
+		buf_add(b, e[i].sp, e[i].splen);
 		buf_adds(b, ",\"count\":");
 		jw_uint(b, e[i].n);
 		buf_addc(b, '}');
 	}
 	buf_addc(b, ']');
 	free(e);
+	buf_free(&keys);
 	return 0;
 }
 
@@ -1636,38 +1862,49 @@ static void
 cnt_save(const void *st, struct buf *b)
 {
 	struct centry *e;
+	struct buf keys = BUF_INIT;
 	size_t n, i;
 
-	e = cnt_sorted(st, &n);
+	e = cnt_sorted(st, &n, &keys);
 	buf_addc(b, '[');
 	for (i = 0; i < n; i++) {
 		buf_adds(b, i ? ",[" : "[");
-		jw_str(b, e[i].k, e[i].len);
+		jw_str(b, e[i].sp, e[i].splen);
 		buf_addc(b, ',');
 		jw_uint(b, e[i].n);
 		buf_addc(b, ']');
 	}
 	buf_addc(b, ']');
 	free(e);
+	buf_free(&keys);
 }
 
+/* cnt_load reads [[text,count],...]; a text is a first spelling, keyed again here. */
 static int
 cnt_load(void *st, json_t *v)
 {
+	struct agg_canon c = { 0 };
 	json_t *x;
-	size_t i;
+	size_t i, kl;
+	const char *kp;
+	int rc = 0;
 
 	if (!json_is_array(v))
 		return -1;
 	json_array_foreach(v, i, x) {
-		json_t *k = json_array_get(x, 0), *c = json_array_get(x, 1);
+		json_t *k = json_array_get(x, 0), *n = json_array_get(x, 1);
 		if (!json_is_array(x) || json_array_size(x) != 2 ||
-		    !json_is_string(k) || !json_is_integer(c) || json_integer_value(c) < 1 ||
-		    !json_text_ok(json_string_value(k), json_string_length(k)))
-			return -1;
-		cnt_add(st, json_string_value(k), json_string_length(k), (uint64_t)json_integer_value(c));
+		    !json_is_string(k) || !json_is_integer(n) || json_integer_value(n) < 1 ||
+		    !json_text_ok(json_string_value(k), json_string_length(k))) {
+			rc = -1;
+			break;
+		}
+		kp = json_string_value(k);
+		kl = json_string_length(k);
+		cnt_add(st, kp, kl, (uint64_t)json_integer_value(n), &c, NULL);
 	}
-	return 0;
+	agg_canon_free(&c);
+	return rc;
 }
 
 static void
@@ -1677,13 +1914,31 @@ cnt_free(void *st)
 
 	if (s->m)
 		hm_free(s->m);
+	if (s->alias)
+		hm_free(s->alias);
 	s->m = NULL;
+	s->alias = NULL;
+	s->bytes = 0;
 }
 
 /* ---- approx_distinct: HyperLogLog ---- */
 
 static void hll_init_st(void *st) { memset(st, 0, sizeof(struct hll)); }
-static void hll_update_st(void *st, const struct agg_val *v) { hll_add(st, hm_hash(v->raw, v->rawlen)); }
+/* hll_update_st hashes a value's canonical key, so that equal values count once, as in distinct. */
+static void
+hll_update_st(void *st, const struct agg_val *v)
+{
+	struct buf *key;
+
+	if (v->val == NULL || agg_canon_fast(v->val)) {
+		hll_add(st, hm_hash(v->raw, v->rawlen));
+		return;
+	}
+	key = &v->canon->key;
+	buf_reset(key);
+	agg_canon_val(v->canon, v->val, key);
+	hll_add(st, hm_hash(key->p, key->len));
+}
 static void hll_merge_st(void *d, const void *s) { hll_merge(d, s); }
 static void hll_save_st(const void *st, struct buf *b) { hll_save(st, b); }
 static void hll_free_st(void *st) { hll_free(st); }
@@ -1741,6 +1996,50 @@ const struct agg_func agg_funcs[] = {
 	    kq_init, kq_update, kq_merge, kq_result, kq_save, kq_load, kq_free, NULL),
 };
 const size_t agg_nfuncs = sizeof(agg_funcs) / sizeof(agg_funcs[0]);
+
+/* ---- memory ---- */
+
+/* state_heap returns the heap bytes a state holds beside its block, about. */
+static size_t
+state_heap(const struct agg_func *fn, const void *st)
+{
+	size_t n = 0;
+	uint32_t h;
+
+	if (fn->update == vals_update)
+		return ((const struct vals_st *)st)->cap * sizeof(double);
+	if (fn->update == cnt_update)
+		return ((const struct cnt_st *)st)->bytes;
+	if (fn->update == first_update || fn->update == last_update)
+		return ((const struct raw_st *)st)->cap;
+	if (fn->update == min_update || fn->update == max_update)
+		return ((const struct ext_st *)st)->txtcap;
+	if (fn->update == hll_update_st)
+		return ((const struct hll *)st)->reg ? HLL_M : 0;
+	if (fn->update == kq_update) {
+		const struct kll *k = st;
+		for (h = 0; h < k->nlv; h++)
+			n += k->cap[h] * sizeof(double) + 16;
+		return n;
+	}
+	if (fn->update == var_update) {
+		const struct var_st *v = st;
+		return v->x ? 2 * sizeof(*v->x) + (v->x[0].len + v->x[1].len) * sizeof(int64_t) : 0;
+	}
+	return 0;
+}
+
+size_t
+aggs_heap(const struct aggs *a, const void *block)
+{
+	const char *b = block;
+	size_t i, n = 0;
+
+	for (i = 0; i < a->nspecs; i++)
+		if (a->specs[i].owner)
+			n += state_heap(a->specs[i].fn, b + a->specs[i].off);
+	return n;
+}
 
 /* ---- numbers ---- */
 
@@ -2018,6 +2317,7 @@ aggs_finish(struct aggs *a, bool approx)
 	a->size += a->nfields * sizeof(uint64_t);
 	a->ustate = xcalloc(a->nfields + 1, 1);
 	a->unum = xcalloc(a->nfields + 1, sizeof(*a->unum));
+	a->canon = xcalloc(1, sizeof(*a->canon));
 	if (a->size == 0)
 		a->size = 8;
 	a->done = true;
@@ -2042,6 +2342,9 @@ aggs_free(struct aggs *a)
 	free(a->invalid_name);
 	free(a->ustate);
 	free(a->unum);
+	if (a->canon != NULL)
+		agg_canon_free(a->canon);
+	free(a->canon);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -2100,6 +2403,8 @@ aggs_update(const struct aggs *a, void *block, const struct rec_val *vals)
 			rv.isint = false;
 			rv.i = 0;
 			rv.d = 0;
+			rv.val = &vals[f];
+			rv.canon = a->canon;
 			sp->fn->update(b + sp->off, &rv);
 		}
 	}

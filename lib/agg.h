@@ -25,6 +25,50 @@
  * topN one table of counts.
  */
 
+/*
+ * Equal values.  Values are compared as JSON values, as dedupe does: 1,
+ * 1.0 and 1e0 are one value, "ab" and "a\u0062" are one value, objects
+ * whatever the order of their members.  A value's canonical key is the
+ * bytes two values share exactly when they are equal: lib/record's
+ * canonical JSON (rec_val_canon), except that a number that is not an
+ * integer is keyed by its double's bits ("#" and 16 hex digits), which is
+ * the same equality without the cost of printing it shortest.  Most
+ * values are their own key (a string without a backslash, an integer,
+ * true, false, null): agg_canon_fast and agg_canon_text_fast say so
+ * without looking further, and such values cost nothing.
+ */
+struct agg_canon {
+	struct rec	*rec;	/* parses a value that needs it, made when first needed */
+	struct buf	 wrap;	/* that value inside an object, for rec_parse */
+	struct buf	 key;	/* a canonical key, the caller's to use between calls */
+};
+
+/* agg_canon_fast reports whether a present value (not RT_MISSING) is its own canonical key. */
+static inline bool
+agg_canon_fast(const struct rec_val *v)
+{
+	switch (v->type) {
+	case RT_STRING:
+		return v->slen + 2 == v->rawlen;	/* no escape in it */
+	case RT_INT:
+		return !(v->rawlen == 2 && v->raw[0] == '-');	/* -0 is 0 */
+	case RT_NULL:
+	case RT_BOOL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* agg_canon_text_fast is agg_canon_fast for a value's JSON text alone (n > 0). */
+bool	agg_canon_text_fast(const char *p, size_t n);
+/* agg_canon_val appends the canonical key of a present value to out. */
+void	agg_canon_val(struct agg_canon *, const struct rec_val *, struct buf *out);
+/* agg_canon_text appends the canonical key of a value given as its JSON text (one valid value). */
+void	agg_canon_text(struct agg_canon *, const char *p, size_t n, struct buf *out);
+/* agg_canon_free frees what a scratch holds (it may be used again). */
+void	agg_canon_free(struct agg_canon *);
+
 /* What a function's update sees: the value's JSON bytes and, for numeric functions, the number. */
 struct agg_val {
 	const char	*raw;	/* the value's JSON text */
@@ -32,6 +76,8 @@ struct agg_val {
 	bool		 isint;	/* numeric: an integer that fits int64 */
 	int64_t		 i;	/* numeric, isint */
 	double		 d;	/* numeric: the value as a double (always set) */
+	const struct rec_val	*val;	/* non-numeric: the value itself */
+	struct agg_canon	*canon;	/* non-numeric: scratch for its canonical key */
 };
 
 struct agg_spec;
@@ -98,6 +144,7 @@ struct aggs {
 	bool		 done;
 	unsigned char	*ustate;	/* aggs_update's scratch, one per field */
 	struct agg_val	*unum;
+	struct agg_canon *canon;	/* aggs_update's scratch for canonical keys */
 };
 
 /* aggs_init prepares an empty spec list. */
@@ -183,6 +230,13 @@ struct agg_text {
 };
 json_t	*agg_states_parse(struct agg_text *t, const char *p, size_t len);
 void	 agg_text_free(struct agg_text *t);
+
+/*
+ * aggs_heap returns about how many bytes of heap a group's block holds
+ * beside itself (stored values, tables of counts, sketches): what a
+ * group table bounded in memory counts.
+ */
+size_t	aggs_heap(const struct aggs *, const void *block);
 
 /* aggs_state_free frees what a group's block points to. */
 void	aggs_state_free(const struct aggs *, void *block);

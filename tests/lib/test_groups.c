@@ -144,17 +144,17 @@ test_codec(void)
 	is_str(why, "unsupported aggregate state version 2", "a newer version");
 	w = gr_new(&a, (const char *const[]){ "user" }, 1);
 	gr_load(w, aggline, strlen(aggline), NULL, why, sizeof(why));
-	is_str(why, "state record groups by 'page', this table by 'user'", "other group columns");
+	is_str(why, "state record groups by 'page', this run by 'user'", "other group columns");
 	is_int(gr_count(w), 0, "leave the table unchanged");
 	specs(&other, "count", NULL);
 	gr_free(w);
 	w = gr_new(&other, names, 1);
 	gr_load(w, aggline, strlen(aggline), NULL, why, sizeof(why));
-	is_str(why, "state record has aggregates '[\"count=count\",\"sum:value=value_sum\"]', this table 'count=count'",
+	is_str(why, "state record has aggregates 'count=count sum:value=value_sum', this run 'count=count'",
 	    "other aggregates");
 	txt = "{\"@agg_state\":1,\"group\":{},\"specs\":[\"count=count\"],\"approx\":true,\"states\":[1],\"invalid\":[]}";
 	gr_load(w, txt, strlen(txt), NULL, why, sizeof(why));
-	is_str(why, "state record was made with --approx, this table is without it", "another --approx");
+	is_str(why, "state record was made with --approx, this run is without it", "another --approx");
 	txt = "{\"@agg_state\":1,\"group\":{\"page\":1},\"specs\":[\"count=count\"],\"states\":[\"x\"],\"invalid\":[]}";
 	gr_load(w, txt, strlen(txt), NULL, why, sizeof(why));
 	is_str(why, "malformed aggregate state record", "a state that does not load");
@@ -168,10 +168,58 @@ test_codec(void)
 	buf_free(&out);
 }
 
+static void
+test_equal(void)
+{
+	static const char *const names[] = { "k", "j" };
+	struct aggs a;
+	struct groups *t;
+	struct gr_group *g, *h;
+	struct buf key = BUF_INIT;
+	const char *txt;
+	const void *ck;
+	size_t n;
+	bool made;
+
+	specs(&a, "count", NULL);
+	t = gr_new(&a, names, 2);
+	gr_key_reset(&key);
+	gr_key_add(&key, "1.0", 3);
+	gr_key_add(&key, "\"a\\u0062\"", 9);
+	g = gr_get(t, key.p, key.len, &made);
+	ok(made, "a first spelling makes a group");
+	gr_key_reset(&key);
+	gr_key_add(&key, "1", 1);
+	gr_key_add(&key, "\"ab\"", 4);
+	h = gr_get(t, key.p, key.len, &made);
+	ok(h == g && !made, "its canonical spelling finds it through the alias");
+	ok(gr_find(t, key.p, key.len) == g, "gr_find too");
+	n = gr_value(g, 0, &txt);
+	ok(n == 3 && memcmp(txt, "1.0", 3) == 0, "the group keeps its first spelling");
+	ck = gr_canon_key(t, g, &n);
+	ok(n == 7 && memcmp(ck, "1\0\"ab\"\0", 7) == 0, "gr_canon_key is the canonical key");
+	gr_key_reset(&key);
+	gr_key_add(&key, "1e0", 3);
+	gr_key_add(&key, "\"\\u0061b\"", 9);
+	ok(gr_get(t, key.p, key.len, NULL) == g, "a third spelling finds it too");
+	gr_del(t, g);
+	gr_key_reset(&key);
+	gr_key_add(&key, "1", 1);
+	gr_key_add(&key, "\"ab\"", 4);
+	ok(gr_find(t, key.p, key.len) == NULL, "a deleted group's alias goes with it");
+	g = gr_get(t, key.p, key.len, &made);
+	n = gr_value(g, 0, &txt);
+	ok(made && n == 1 && txt[0] == '1', "and the next spelling is the new group's first");
+	gr_free(t);
+	aggs_free(&a);
+	buf_free(&key);
+}
+
 int
 main(void)
 {
 	test_order_and_growth();
+	test_equal();
 	test_codec();
 	return tap_done();
 }
