@@ -153,6 +153,14 @@ static struct {
 	bool		 in_record;
 	int64_t		 rec_t;
 	int64_t		 last_input, base_wm, base_wall;	/* --idle */
+	/*
+	 * The time of the last record whose time was an ISO date and time to
+	 * the second with at most a fraction after it: records of the same
+	 * second only add their fraction (most records share their second).
+	 */
+	bool		 tc_on, tc_ok;
+	char		 tc_sec[19];
+	int64_t		 tc_base;
 	uint64_t	 lost;
 	uint64_t	*c_firing, *c_resolved, *c_suppressed, *c_keys, *c_held, *c_evicted,
 			*c_unselected, *c_no_key, *c_no_value, *c_bad_value;
@@ -177,6 +185,7 @@ static void	 finish(void *);
 static int	 after(void *, int);
 static void	 sync_stats(void);
 static void	 put_line(FILE *, const char *, size_t);
+static int	 event_time(struct rec *, int64_t *, const char **);
 
 static const struct run_ops ops = {
 	.begin = on_begin,
@@ -377,6 +386,7 @@ setup(void)
 	A.c_bad_value = diag_counter("bad_value");
 	A.c_evicted = A.max_keys > 0 ? diag_counter("evicted") : NULL;
 	A.base_wm = TV_MIN;
+	A.tc_on = A.cli.time_format.kind == TV_AUTO || A.cli.time_format.kind == TV_ISO;
 }
 
 /* on_begin opens the side outputs (after lib/run has taken the --state lock) and restores the state read. */
@@ -410,7 +420,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	int64_t t;
 	int rc;
 
-	if (cli_time(&A.cli, rec, &t, &why) == -1) {
+	if (event_time(rec, &t, &why) == -1) {
 		diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
 		return;
 	}
@@ -436,6 +446,80 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		A.base_wall = A.last_input = tv_now();
 	}
 	sync_stats();
+}
+
+/*
+ * iso_fraction reads what follows the seconds of an ISO time when it is
+ * nothing or a '.' and digits: the microseconds of its first six digits,
+ * as tv_parse reads them.  Returns false for anything else.
+ */
+static bool
+iso_fraction(const char *s, size_t len, int64_t *us)
+{
+	size_t i;
+	int n = 0;
+
+	*us = 0;
+	if (len == 0)
+		return true;
+	if (len == 1 || s[0] != '.')
+		return false;
+	for (i = 1; i < len; i++, n++) {
+		if ((unsigned)(s[i] - '0') > 9)
+			return false;
+		if (n < 6)
+			*us = *us * 10 + (s[i] - '0');
+	}
+	for (; n < 6; n++)
+		*us *= 10;
+	return true;
+}
+
+/* iso_second reports whether s is YYYY-MM-DDTHH:MM:SS (T, t or a space), not a leap second, then a fraction or nothing. */
+static bool
+iso_second(const char *s, size_t len, int64_t *us)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i;
+
+	if (len < 19 || (s[17] == '6' && s[18] == '0'))
+		return false;
+	for (i = 0; i < 19; i++)
+		if (shape[i] == 'd' ? (unsigned)(s[i] - '0') > 9 :
+		    shape[i] == 'T' ? s[i] != 'T' && s[i] != 't' && s[i] != ' ' : s[i] != shape[i])
+			return false;
+	return iso_fraction(s + 19, len - 19, us);
+}
+
+/*
+ * event_time is cli_time with a cache: a time in the same second as the
+ * last one parsed (the same 19 bytes, then only a fraction) is that
+ * second plus its fraction.  Everything else, and every error, is
+ * cli_time's.
+ */
+static int
+event_time(struct rec *rec, int64_t *t, const char **why)
+{
+	struct rec_val v;
+	int64_t us;
+	bool str;
+
+	if (!A.tc_on)
+		return cli_time(&A.cli, rec, t, why);
+	str = rec_get(rec, A.cli.time_path, &v) == RT_STRING;
+	if (str && A.tc_ok && v.slen >= sizeof(A.tc_sec) && memcmp(v.s, A.tc_sec, sizeof(A.tc_sec)) == 0 &&
+	    iso_fraction(v.s + sizeof(A.tc_sec), v.slen - sizeof(A.tc_sec), &us)) {
+		*t = A.tc_base + us;
+		return 0;
+	}
+	if (cli_time(&A.cli, rec, t, why) == -1)
+		return -1;
+	if (str && iso_second(v.s, v.slen, &us)) {
+		memcpy(A.tc_sec, v.s, sizeof(A.tc_sec));
+		A.tc_base = *t - us;
+		A.tc_ok = true;
+	}
+	return 0;
 }
 
 /* on_watermark raises T: what it releases goes out before the watermark line (--pass). */
