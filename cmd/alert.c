@@ -154,12 +154,12 @@ static struct {
 	int64_t		 rec_t;
 	int64_t		 last_input, base_wm, base_wall;	/* --idle */
 	/*
-	 * The time of the last record whose time was an ISO date and time to
-	 * the second with at most a fraction after it: records of the same
-	 * second only add their fraction (most records share their second).
+	 * The minute of the last record whose time was an ISO date and time
+	 * to the second with at most a fraction after it: records of the same
+	 * minute only add their seconds (most records share their minute).
 	 */
 	bool		 tc_on, tc_ok;
-	char		 tc_sec[19];
+	char		 tc_min[16];
 	int64_t		 tc_base;
 	uint64_t	 lost;
 	uint64_t	*c_firing, *c_resolved, *c_suppressed, *c_keys, *c_held, *c_evicted,
@@ -449,52 +449,55 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 }
 
 /*
- * iso_fraction reads what follows the seconds of an ISO time when it is
- * nothing or a '.' and digits: the microseconds of its first six digits,
- * as tv_parse reads them.  Returns false for anything else.
+ * iso_seconds reads what follows the minute of an ISO time when it is
+ * ":SS" (not a leap second), then nothing or a '.' and digits: the
+ * microseconds into the minute, the fraction's first six digits as
+ * tv_parse reads them.  Returns false for anything else.
  */
 static bool
-iso_fraction(const char *s, size_t len, int64_t *us)
+iso_seconds(const char *s, size_t len, int64_t *us)
 {
+	unsigned d1, d2, x = 0;
 	size_t i;
 	int n = 0;
 
-	*us = 0;
-	if (len == 0)
-		return true;
-	if (len == 1 || s[0] != '.')
+	if (len < 3 || len == 4 || s[0] != ':' || (d1 = (unsigned)(s[1] - '0')) > 5 ||
+	    (d2 = (unsigned)(s[2] - '0')) > 9 || (len > 3 && s[3] != '.'))
 		return false;
-	for (i = 1; i < len; i++, n++) {
-		if ((unsigned)(s[i] - '0') > 9)
+	for (i = 4; i < len; i++, n++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (d > 9)
 			return false;
 		if (n < 6)
-			*us = *us * 10 + (s[i] - '0');
+			x = x * 10 + d;
 	}
 	for (; n < 6; n++)
-		*us *= 10;
+		x *= 10;
+	*us = (int64_t)(d1 * 10 + d2) * TV_US_PER_S + x;
 	return true;
 }
 
-/* iso_second reports whether s is YYYY-MM-DDTHH:MM:SS (T, t or a space), not a leap second, then a fraction or nothing. */
+/* iso_minute reports whether s is YYYY-MM-DDTHH:MM (T, t or a space) followed by what iso_seconds reads. */
 static bool
-iso_second(const char *s, size_t len, int64_t *us)
+iso_minute(const char *s, size_t len, int64_t *us)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	static const char shape[] = "dddd-dd-ddTdd:dd";
 	size_t i;
 
-	if (len < 19 || (s[17] == '6' && s[18] == '0'))
+	if (len < sizeof(shape) - 1)
 		return false;
-	for (i = 0; i < 19; i++)
+	for (i = 0; i < sizeof(shape) - 1; i++)
 		if (shape[i] == 'd' ? (unsigned)(s[i] - '0') > 9 :
 		    shape[i] == 'T' ? s[i] != 'T' && s[i] != 't' && s[i] != ' ' : s[i] != shape[i])
 			return false;
-	return iso_fraction(s + 19, len - 19, us);
+	return iso_seconds(s + sizeof(shape) - 1, len - (sizeof(shape) - 1), us);
 }
 
 /*
- * event_time is cli_time with a cache: a time in the same second as the
- * last one parsed (the same 19 bytes, then only a fraction) is that
- * second plus its fraction.  Everything else, and every error, is
+ * event_time is cli_time with a cache: a time in the same minute as the
+ * last one parsed (the same 16 bytes, then only seconds and a fraction)
+ * is that minute plus its seconds.  Everything else, and every error, is
  * cli_time's.
  */
 static int
@@ -507,15 +510,15 @@ event_time(struct rec *rec, int64_t *t, const char **why)
 	if (!A.tc_on)
 		return cli_time(&A.cli, rec, t, why);
 	str = rec_get(rec, A.cli.time_path, &v) == RT_STRING;
-	if (str && A.tc_ok && v.slen >= sizeof(A.tc_sec) && memcmp(v.s, A.tc_sec, sizeof(A.tc_sec)) == 0 &&
-	    iso_fraction(v.s + sizeof(A.tc_sec), v.slen - sizeof(A.tc_sec), &us)) {
+	if (str && A.tc_ok && v.slen >= sizeof(A.tc_min) && memcmp(v.s, A.tc_min, sizeof(A.tc_min)) == 0 &&
+	    iso_seconds(v.s + sizeof(A.tc_min), v.slen - sizeof(A.tc_min), &us)) {
 		*t = A.tc_base + us;
 		return 0;
 	}
 	if (cli_time(&A.cli, rec, t, why) == -1)
 		return -1;
-	if (str && iso_second(v.s, v.slen, &us)) {
-		memcpy(A.tc_sec, v.s, sizeof(A.tc_sec));
+	if (str && iso_minute(v.s, v.slen, &us)) {
+		memcpy(A.tc_min, v.s, sizeof(A.tc_min));
 		A.tc_base = *t - us;
 		A.tc_ok = true;
 	}
