@@ -11,13 +11,15 @@
  * An entry is one allocation: a 16-byte header, the value (so it is
  * 16-byte aligned), then the key and a NUL after it (so a key without
  * NULs can be used as a C string).  hm_key finds the header just before
- * the value and the key just after it.
+ * the value and the key just after it.  The header keeps the key's hash,
+ * so hm_del_value finds the entry's slot without hashing the key again.
  */
 #define HDR	16
 
 struct ent {
-	size_t	klen;
-	size_t	vsize;
+	uint64_t	hash;
+	uint32_t	klen;
+	uint32_t	vsize;
 };
 
 _Static_assert(sizeof(struct ent) <= HDR, "entry header fits in 16 bytes");
@@ -232,14 +234,15 @@ hm_put(struct hm *m, const void *key, size_t len, bool *created)
 		i = find(m, h, key, len);
 	}
 	vs = m->vsize;
-	if (len > SIZE_MAX - HDR - vs - 16)
+	if (len > UINT32_MAX || vs > UINT32_MAX)
 		abort();
 	/* aligned_alloc wants a multiple of the alignment. */
 	e = aligned_alloc(16, (HDR + vs + len + 1 + 15) & ~(size_t)15);
 	if (e == NULL)
 		abort();
-	e->klen = len;
-	e->vsize = vs;
+	e->hash = h;
+	e->klen = (uint32_t)len;
+	e->vsize = (uint32_t)vs;
 	memset((char *)e + HDR, 0, vs);
 	if (len > 0)
 		memcpy((char *)e + HDR + vs, key, len);
@@ -281,6 +284,20 @@ unlink_at(struct hm *m, size_t i)
 	m->slots[i].hash = 0;
 }
 
+/*
+ * del_slot deletes the entry in slot i, then shrinks the table below 1/8
+ * full, to half: the load is then under 1/4, far from the 3/4 that grows
+ * it, so a burst of keys that leaves costs its table too, and iterating
+ * stays proportional to what is held.
+ */
+static void
+del_slot(struct hm *m, size_t i)
+{
+	unlink_at(m, i);
+	if (m->mask + 1 > MIN_CAP && m->count < (m->mask + 1) / 8)
+		resize(m, (m->mask + 1) / 2);
+}
+
 int
 hm_del(struct hm *m, const void *key, size_t len)
 {
@@ -288,15 +305,20 @@ hm_del(struct hm *m, const void *key, size_t len)
 
 	if (m->slots[i].e == NULL)
 		return 0;
-	unlink_at(m, i);
-	/*
-	 * Shrink below 1/8 full, to half: the load is then under 1/4, far from
-	 * the 3/4 that grows it, so a burst of keys that leaves costs its
-	 * table too, and iterating stays proportional to what is held.
-	 */
-	if (m->mask + 1 > MIN_CAP && m->count < (m->mask + 1) / 8)
-		resize(m, (m->mask + 1) / 2);
+	del_slot(m, i);
 	return 1;
+}
+
+void
+hm_del_value(struct hm *m, void *v)
+{
+	struct ent *e = (struct ent *)(void *)((char *)v - HDR);
+	size_t i = (size_t)e->hash & m->mask;
+
+	/* The entry is in the table, so its probe path from home reaches it. */
+	while (m->slots[i].e != e)
+		i = (i + 1) & m->mask;
+	del_slot(m, i);
 }
 
 const void *
