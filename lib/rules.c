@@ -103,9 +103,15 @@ struct tpair {
 	uint64_t	 n;
 };
 
-/* A window of record times, oldest first, equal times merged; [0, split) is spike's previous window. */
+/*
+ * A window of record times, oldest first, equal times merged; [0, split)
+ * is spike's previous window.  The first time is kept in the state itself
+ * (p == &one, cap 1): most keys of a rate rule see one record in a window
+ * and never allocate.  A state does not move (keyset values stay put).
+ */
 struct twin {
 	struct tpair	*p;
+	struct tpair	 one;
 	size_t		 head, len, cap;	/* a ring; cap a power of two */
 	size_t		 split;
 	uint64_t	 prev, cur;
@@ -141,6 +147,8 @@ struct rl_st {
 		} an;
 	} k;
 };
+
+_Static_assert(sizeof(struct twin) <= sizeof(((struct rl_st *)0)->k.an), "the inline time costs a state no bytes");
 
 /* What a record brings to one rule, evaluated when it arrives. */
 struct item {
@@ -208,13 +216,18 @@ tw_push(struct twin *w, int64_t t)
 		w->cur++;
 		return;
 	}
-	if (w->len == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 4, i;
+	if (w->cap == 0) {
+		w->p = &w->one;
+		w->cap = 1;
+		w->head = 0;
+	} else if (w->len == w->cap) {
+		size_t cap = w->cap > 1 ? 2 * w->cap : 4, i;
 		struct tpair *p = xmalloc(cap * sizeof(*p));
 
 		for (i = 0; i < w->len; i++)
 			p[i] = *tw_at(w, i);
-		free(w->p);
+		if (w->p != &w->one)
+			free(w->p);
 		w->p = p;
 		w->cap = cap;
 		w->head = 0;
@@ -259,7 +272,8 @@ tw_count(const struct twin *w, int64_t from, int64_t to)
 static void
 tw_free(struct twin *w)
 {
-	free(w->p);
+	if (w->p != &w->one)
+		free(w->p);
 	memset(w, 0, sizeof(*w));
 }
 
