@@ -2010,18 +2010,78 @@ look_up(struct rl_engine *e, struct rec *rec, uint32_t sl)
 	return l;
 }
 
-/* add_canon appends the canonical JSON of slot sl (looked up already), writing it once per record. */
-static void
-add_canon(struct rl_engine *e, struct rec *rec, uint32_t sl, struct buf *b)
+/*
+ * canon returns the canonical JSON of slot sl (looked up already), made
+ * once per record: a string without escapes (its view is the line's bytes
+ * inside the quotes) is canonical as written and stays in the line;
+ * anything else is written to cb.
+ */
+static const char *
+canon(struct rl_engine *e, struct rec *rec, uint32_t sl, size_t *len)
 {
 	struct look *l = &e->look[sl];
 
 	if (l->len == SIZE_MAX) {
-		l->off = e->cb.len;
-		canon_add(rec, &l->v, &e->cb);
-		l->len = e->cb.len - l->off;
+		if (l->v.type == RT_STRING && l->v.s == l->v.raw + 1) {
+			l->off = SIZE_MAX;
+			l->len = l->v.rawlen;
+		} else {
+			l->off = e->cb.len;
+			canon_add(rec, &l->v, &e->cb);
+			l->len = e->cb.len - l->off;
+		}
 	}
-	buf_add(b, e->cb.p + l->off, l->len);
+	*len = l->len;
+	return l->off == SIZE_MAX ? l->v.raw : e->cb.p + l->off;
+}
+
+/* bput appends n bytes the caller has reserved room for. */
+static inline void
+bput(struct buf *b, const void *p, size_t n)
+{
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+/*
+ * item_fill writes the item's (rule, key) key, the rule index and the
+ * --by values' canonical JSON joined by 0x1f, then its value's text: for
+ * anomaly the number as written (or the numeric string's contents), for
+ * repetition the canonical JSON (compared as JSON values), otherwise as
+ * written (shown only).  One reservation for the whole.
+ */
+static void
+item_fill(struct rl_engine *e, struct item *it, const struct rl_rule *r, const uint32_t *bys,
+    struct rec *rec, const struct look *f)
+{
+	const char *val = NULL, *p;
+	size_t vlen = 0, need = KP, n, j;
+	unsigned char be[KP] = { (unsigned char)(it->rule >> 24), (unsigned char)(it->rule >> 16),
+	    (unsigned char)(it->rule >> 8), (unsigned char)it->rule };
+
+	for (j = 0; j < r->nby; j++) {
+		canon(e, rec, bys[j], &n);
+		need += n + (j > 0);
+	}
+	if (f != NULL && f->type != RT_MISSING) {
+		if (r->kind->numeric && f->type == RT_STRING)
+			val = f->v.s, vlen = f->v.slen;
+		else if (!r->kind->numeric && r->kind->select == M_REPEAT)
+			val = canon(e, rec, e->fslot[it->rule], &vlen);
+		else
+			val = f->v.raw, vlen = f->v.rawlen;
+	}
+	buf_reserve(&it->b, need + vlen);
+	bput(&it->b, be, KP);
+	for (j = 0; j < r->nby; j++) {
+		p = canon(e, rec, bys[j], &n);
+		if (j > 0)
+			bput(&it->b, "\x1f", 1);
+		bput(&it->b, p, n);
+	}
+	it->keylen = it->b.len;
+	if (val != NULL)
+		bput(&it->b, val, vlen);
 }
 
 /* eval_rule evaluates rule ri on the record; returns false when the rule does not take it. */
@@ -2067,31 +2127,11 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	it = item_new(e, &idx);
 	it->t = t;
 	it->seq = e->seq++;
-	item_rule(it, ri);
+	it->rule = ri;
 	it->cond = r->when != NULL && expr_test(r->when, rec);
-	for (j = 0; j < r->nby; j++) {
-		if (j > 0)
-			buf_addc(&it->b, '\x1f');
-		add_canon(e, rec, bys[j], &it->b);
-	}
-	it->keylen = it->b.len;
-	it->hasval = false;
-	it->num = 0;
-	if (f != NULL && ty != RT_MISSING) {
-		it->hasval = true;
-		if (r->kind->numeric) {
-			if (ty == RT_STRING) {
-				it->num = n.d;
-				buf_add(&it->b, f->v.s, f->v.slen);
-			} else {
-				it->num = f->v.d;
-				buf_add(&it->b, f->v.raw, f->v.rawlen);
-			}
-		} else if (r->kind->select == M_REPEAT)
-			add_canon(e, rec, e->fslot[ri], &it->b);	/* compared as JSON values */
-		else
-			buf_add(&it->b, f->v.raw, f->v.rawlen);	/* shown only: as written */
-	}
+	item_fill(e, it, r, bys, rec, f);
+	it->hasval = f != NULL && ty != RT_MISSING;
+	it->num = !it->hasval || !r->kind->numeric ? 0 : ty == RT_STRING ? n.d : f->v.d;
 	hold(e, idx);
 	return true;
 }
