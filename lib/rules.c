@@ -1790,10 +1790,11 @@ st_free(const struct rl_rule *r, struct rl_st *st)
 /*
  * settle sets the key's timer to its earliest due instant, or forgets
  * the key when it holds nothing a fresh state would not (inactive, no
- * timer, the kind idle, no cooldown still running at now).
+ * timer, the kind idle, no cooldown still running at now).  fired: the
+ * key's timer is the one being taken (due now): it is moved, not kept.
  */
 static void
-settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t now)
+settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t now, bool fired)
 {
 	int64_t due, cur;
 
@@ -1818,11 +1819,13 @@ settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t n
 	 * the key early, fire_timer finds nothing due then and settles it
 	 * again.  Moving it later would cost a sift down the heap on every
 	 * record of a busy key (an absence's or a rate's due moves on with
-	 * each record); an early wake costs one per period at most.
+	 * each record); an early wake costs one per period at most.  The
+	 * timer being taken is moved to its next instant in one sift down
+	 * from the top, not taken out and put back.
 	 */
 	if (due == TV_MAX)
 		ks_timer_cancel(e->ks, st);
-	else if (!ks_timer_get(e->ks, st, &cur) || cur > due)
+	else if (fired || !ks_timer_get(e->ks, st, &cur) || cur > due)
 		ks_timer_set(e->ks, st, due);
 }
 
@@ -1893,10 +1896,10 @@ apply_item(struct rl_engine *e, struct item *it)
 		st->vallen = 0;
 	if (r->kind->apply(r, st, it, &c))
 		on_cond(e, r, st, it->t, c);
-	settle(e, r, st, it->t);
+	settle(e, r, st, it->t, false);
 }
 
-/* fire_timer takes the decisions of a key due at x, in their fixed order. */
+/* fire_timer takes the decisions of a key due at x, in their fixed order; its timer (at x) is still set. */
 static void
 fire_timer(struct rl_engine *e, struct rl_st *st, int64_t x)
 {
@@ -1922,7 +1925,7 @@ fire_timer(struct rl_engine *e, struct rl_st *st, int64_t x)
 			notify(e, st, false, x);
 		}
 	}
-	settle(e, r, st, x);
+	settle(e, r, st, x, true);
 }
 
 /*
@@ -1946,10 +1949,9 @@ advance(struct rl_engine *e, int64_t rec_to, int64_t timer_to, bool timers)
 			held_take(e, first);
 			apply_item(e, top);
 			e->freel[e->nfree++] = first;
-		} else if (st != NULL) {
-			ks_timer_cancel(e->ks, st);
+		} else if (st != NULL)
 			fire_timer(e, st, due);
-		} else
+		else
 			break;
 	}
 }
