@@ -150,10 +150,15 @@ struct rl_st {
 
 _Static_assert(sizeof(struct twin) <= sizeof(((struct rl_st *)0)->k.an), "the inline time costs a state no bytes");
 
-/* What a record brings to one rule, evaluated when it arrives. */
+/*
+ * What a record brings to one rule, evaluated when it arrives.  The items
+ * of one record have consecutive seqs and one time, so only the first is
+ * held (queued or in the heap); the others follow it on next.
+ */
 struct item {
 	int64_t		 t;
 	uint64_t	 seq;
+	size_t		 next;		/* the record's next item, or NO_ITEM */
 	uint32_t	 rule;
 	bool		 cond;
 	bool		 hasval;
@@ -1419,6 +1424,7 @@ struct rl_engine {
 	size_t			*freel, nfree;
 	size_t			*heap, nheap;	/* held items that came out of order, by (t, seq) */
 	size_t			*q, qhead, qlen, qcap;	/* held items that came in order: a ring, sorted by (t, seq) */
+	size_t			 nheld;		/* held items, with those that follow others */
 	struct buf		 kb;		/* a (rule, key) key being built */
 	/*
 	 * The distinct field paths of all rules (--by and --field), so a
@@ -1447,6 +1453,7 @@ struct look {
 };
 
 #define NOSLOT	UINT32_MAX
+#define NO_ITEM	SIZE_MAX
 #define KP	4	/* the rule index that prefixes a (rule, key) key */
 
 /* path_slot returns the slot of the path spelled like p, adding it when new. */
@@ -1527,7 +1534,7 @@ items_clear(struct rl_engine *e)
 	free(e->q);
 	e->items = NULL;
 	e->freel = e->heap = e->q = NULL;
-	e->nitems = e->nfree = e->nheap = 0;
+	e->nitems = e->nfree = e->nheap = e->nheld = 0;
 	e->qhead = e->qlen = e->qcap = 0;
 }
 
@@ -1559,7 +1566,7 @@ const struct rl_stats *
 rl_stats(struct rl_engine *e)
 {
 	e->stats.keys = ks_count(e->ks);
-	e->stats.held = e->nheap + e->qlen;
+	e->stats.held = e->nheld;
 	return &e->stats;
 }
 
@@ -1603,10 +1610,8 @@ iheap_pop(struct rl_engine *e)
 	return top;
 }
 
-#define NO_ITEM	SIZE_MAX
-
 /*
- * hold keeps a held item until T reaches it.  Most records come in time
+ * hold keeps a held item (with those that follow it) until T reaches it.  Most records come in time
  * order, and so do their items: those join the tail of the queue, which
  * stays sorted by (t, seq) at no cost; only the others go through the heap.
  */
@@ -1672,6 +1677,7 @@ item_new(struct rl_engine *e, size_t *idx)
 	}
 	*idx = e->freel[--e->nfree];
 	buf_reset(&e->items[*idx].b);
+	e->items[*idx].next = NO_ITEM;
 	return &e->items[*idx];
 }
 
@@ -1946,9 +1952,15 @@ advance(struct rl_engine *e, int64_t rec_to, int64_t timer_to, bool timers)
 			top = NULL;
 		st = timers ? ks_next_due(e->ks, timer_to, &due) : NULL;
 		if (top != NULL && (st == NULL || top->t <= due)) {
+			size_t idx, next;
+
 			held_take(e, first);
-			apply_item(e, top);
-			e->freel[e->nfree++] = first;
+			for (idx = first; idx != NO_ITEM; idx = next) {
+				next = e->items[idx].next;
+				apply_item(e, &e->items[idx]);
+				e->freel[e->nfree++] = idx;
+				e->nheld--;
+			}
 		} else if (st != NULL)
 			fire_timer(e, st, due);
 		else
@@ -2086,8 +2098,8 @@ item_fill(struct rl_engine *e, struct item *it, const struct rl_rule *r, const u
 		bput(&it->b, val, vlen);
 }
 
-/* eval_rule evaluates rule ri on the record; returns false when the rule does not take it. */
-static bool
+/* eval_rule evaluates rule ri on the record; returns its new item, or NO_ITEM when the rule does not take it. */
+static size_t
 eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 {
 	const struct rl_rule *r = &e->set->rules[ri];
@@ -2100,12 +2112,12 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 
 	if (r->where != NULL && !expr_test(r->where, rec)) {
 		e->stats.unselected++;
-		return false;
+		return NO_ITEM;
 	}
 	for (j = 0; j < r->nby; j++)
 		if (look_up(e, rec, bys[j])->type == RT_MISSING) {
 			e->stats.no_key++;
-			return false;
+			return NO_ITEM;
 		}
 	if (e->fslot[ri] != NOSLOT) {
 		f = look_up(e, rec, e->fslot[ri]);
@@ -2113,17 +2125,17 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	}
 	if (r->kind->needs_value && (ty == RT_MISSING || ty == RT_NULL)) {
 		e->stats.no_value++;
-		return false;
+		return NO_ITEM;
 	}
 	if (r->kind->numeric) {
 		if (ty == RT_STRING) {
 			if (rec_number(f->v.s, f->v.slen, &n) == RT_MISSING) {
 				e->stats.bad_value++;
-				return false;
+				return NO_ITEM;
 			}
 		} else if (ty != RT_INT && ty != RT_REAL) {
 			e->stats.bad_value++;
-			return false;
+			return NO_ITEM;
 		}
 	}
 	it = item_new(e, &idx);
@@ -2134,8 +2146,7 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	item_fill(e, it, r, bys, rec, f);
 	it->hasval = f != NULL && ty != RT_MISSING;
 	it->num = !it->hasval || !r->kind->numeric ? 0 : ty == RT_STRING ? n.d : f->v.d;
-	hold(e, idx);
-	return true;
+	return idx;
 }
 
 int
@@ -2165,6 +2176,7 @@ rl_input(struct rl_engine *e, size_t rule, int64_t t, const struct rl_input *in)
 	if (in->hasval)
 		buf_add(&it->b, in->value, in->valuelen);
 	hold(e, idx);
+	e->nheld++;
 	if (t > e->maxt)
 		e->maxt = t;
 	raise_to(e, sat_add(e->maxt, -e->lateness));
@@ -2174,6 +2186,7 @@ rl_input(struct rl_engine *e, size_t rule, int64_t t, const struct rl_input *in)
 int
 rl_record(struct rl_engine *e, struct rec *rec, int64_t t)
 {
+	size_t head = NO_ITEM, tail = NO_ITEM, idx;
 	uint32_t ri;
 
 	e->stats.records++;
@@ -2183,8 +2196,19 @@ rl_record(struct rl_engine *e, struct rec *rec, int64_t t)
 	}
 	e->gen++;
 	buf_reset(&e->cb);
-	for (ri = 0; ri < e->set->n; ri++)
-		eval_rule(e, ri, rec, t);
+	/* The record's items are held as one: the first, the others following it in rule order. */
+	for (ri = 0; ri < e->set->n; ri++) {
+		if ((idx = eval_rule(e, ri, rec, t)) == NO_ITEM)
+			continue;
+		if (head == NO_ITEM)
+			head = idx;
+		else
+			e->items[tail].next = idx;
+		tail = idx;
+		e->nheld++;
+	}
+	if (head != NO_ITEM)
+		hold(e, head);
 	if (t > e->maxt)
 		e->maxt = t;
 	raise_to(e, sat_add(e->maxt, -e->lateness));
@@ -2235,11 +2259,29 @@ untime(json_t *v, int64_t *t, int64_t none)
 	return 0;
 }
 
+/* held_json returns a held item as saved. */
+static json_t *
+held_json(const struct rl_engine *e, const struct item *it)
+{
+	json_t *h = json_object();
+
+	json_object_set_new(h, "rule", json_string(e->set->rules[it->rule].name));
+	json_object_set_new(h, "t", json_integer(it->t));
+	json_object_set_new(h, "seq", json_integer((json_int_t)it->seq));
+	json_object_set_new(h, "key", json_stringn(it->b.p + KP, it->keylen - KP));
+	json_object_set_new(h, "cond", json_boolean(it->cond));
+	if (it->hasval) {
+		json_object_set_new(h, "value", json_stringn(it->b.p + it->keylen, it->b.len - it->keylen));
+		json_object_set_new(h, "num", json_real(it->num));
+	}
+	return h;
+}
+
 json_t *
 rl_save(const struct rl_engine *e)
 {
 	json_t *o = json_object(), *rules = json_object(), *held = json_array(), *keys = json_array();
-	size_t i, *order;
+	size_t i, idx, *order;
 	struct rl_st *st;
 
 	for (i = 0; i < e->set->n; i++)
@@ -2249,7 +2291,10 @@ rl_save(const struct rl_engine *e)
 	json_object_set_new(o, "max", jtime(e->maxt));
 	json_object_set_new(o, "wm", jtime(e->wm));
 	json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
-	/* Held items in (t, seq) order: the queue (sorted) and the heap, sorted together. */
+	/*
+	 * Held items in (t, seq) order: the queue (sorted) and the heap, sorted
+	 * together, each followed by the items of its record.
+	 */
 	order = xmalloc((e->qlen + e->nheap + 1) * sizeof(*order));
 	for (i = 0; i < e->qlen; i++)
 		order[i] = e->q[(e->qhead + i) & (e->qcap - 1)];
@@ -2262,21 +2307,9 @@ rl_save(const struct rl_engine *e)
 			order[j] = order[j - 1];
 		order[j] = x;
 	}
-	for (i = 0; i < e->qlen + e->nheap; i++) {
-		const struct item *it = &e->items[order[i]];
-		json_t *h = json_object();
-
-		json_object_set_new(h, "rule", json_string(e->set->rules[it->rule].name));
-		json_object_set_new(h, "t", json_integer(it->t));
-		json_object_set_new(h, "seq", json_integer((json_int_t)it->seq));
-		json_object_set_new(h, "key", json_stringn(it->b.p + KP, it->keylen - KP));
-		json_object_set_new(h, "cond", json_boolean(it->cond));
-		if (it->hasval) {
-			json_object_set_new(h, "value", json_stringn(it->b.p + it->keylen, it->b.len - it->keylen));
-			json_object_set_new(h, "num", json_real(it->num));
-		}
-		json_array_append_new(held, h);
-	}
+	for (i = 0; i < e->qlen + e->nheap; i++)
+		for (idx = order[i]; idx != NO_ITEM; idx = e->items[idx].next)
+			json_array_append_new(held, held_json(e, &e->items[idx]));
 	free(order);
 	json_object_set_new(o, "held", held);
 	for (st = ks_first(e->ks); st != NULL; st = ks_next(e->ks, st)) {
@@ -2351,6 +2384,7 @@ load_held(struct rl_engine *e, json_t *h)
 		buf_add(&it->b, json_string_value(val), json_string_length(val));
 	}
 	hold(e, idx);
+	e->nheld++;
 	return 0;
 }
 
