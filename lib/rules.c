@@ -2030,7 +2030,7 @@ look_up(struct rl_engine *e, struct rec *rec, uint32_t sl)
  * inside the quotes) is canonical as written and stays in the line;
  * anything else is written to cb.
  */
-static const char *
+static inline __attribute__((always_inline)) const char *
 canon(struct rl_engine *e, struct rec *rec, uint32_t sl, size_t *len)
 {
 	struct look *l = &e->look[sl];
@@ -2049,11 +2049,25 @@ canon(struct rl_engine *e, struct rec *rec, uint32_t sl, size_t *len)
 	return l->off == SIZE_MAX ? l->v.raw : e->cb.p + l->off;
 }
 
-/* bput appends n bytes the caller has reserved room for. */
+/* bput appends n bytes the caller has reserved room for; key parts are short, copied inline with overlapping words. */
 static inline void
 bput(struct buf *b, const void *p, size_t n)
 {
-	memcpy(b->p + b->len, p, n);
+	char *d = b->p + b->len;
+	const char *s = p;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n > 0 && n < 4) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	} else if (n > 16)
+		memcpy(d, s, n);
 	b->len += n;
 }
 
