@@ -30,11 +30,23 @@ struct slot {
 	struct ent	*e;		/* NULL when the slot is empty */
 };
 
+/*
+ * Deleted entries of up to POOL_MAX bytes are kept for reuse, one list per
+ * size in 16-byte steps, linked through their first word: a map whose keys
+ * come and go (a key per session, forgotten when it ends) then does not
+ * call malloc and free for each.  At most 64 + count / 8 are kept, so the
+ * memory held beyond the live entries stays a small share of them.
+ */
+#define POOL_MAX	512
+#define NPOOL		(POOL_MAX / 16 + 1)
+
 struct hm {
 	struct slot	*slots;
 	size_t		 mask;		/* capacity - 1, capacity a power of two */
 	size_t		 count;
 	size_t		 vsize;
+	void		*pool[NPOOL];
+	size_t		 pooled;
 };
 
 #define MIN_CAP	8
@@ -67,6 +79,13 @@ hm_free(struct hm *m)
 		return;
 	for (size_t i = 0; i <= m->mask; i++)
 		free(m->slots[i].e);
+	for (size_t c = 0; c < NPOOL; c++)
+		while (m->pool[c] != NULL) {
+			void *next = *(void **)m->pool[c];
+
+			free(m->pool[c]);
+			m->pool[c] = next;
+		}
 	free(m->slots);
 	free(m);
 }
@@ -216,6 +235,42 @@ resize(struct hm *m, size_t cap)
 	free(old);
 }
 
+/* ent_size is the allocation size of an entry with a key of len bytes (aligned_alloc wants a multiple of 16). */
+static inline size_t
+ent_size(size_t vsize, size_t len)
+{
+	return (HDR + vsize + len + 1 + 15) & ~(size_t)15;
+}
+
+static struct ent *
+ent_alloc(struct hm *m, size_t len)
+{
+	size_t sz = ent_size(m->vsize, len);
+	void *p;
+
+	if (sz <= POOL_MAX && (p = m->pool[sz / 16]) != NULL) {
+		m->pool[sz / 16] = *(void **)p;
+		m->pooled--;
+		return p;
+	}
+	if ((p = aligned_alloc(16, sz)) == NULL)
+		abort();
+	return p;
+}
+
+static void
+ent_free(struct hm *m, struct ent *e)
+{
+	size_t sz = ent_size(e->vsize, e->klen);
+
+	if (sz <= POOL_MAX && m->pooled < 64 + m->count / 8) {
+		*(void **)e = m->pool[sz / 16];
+		m->pool[sz / 16] = e;
+		m->pooled++;
+	} else
+		free(e);
+}
+
 void *
 hm_put(struct hm *m, const void *key, size_t len, bool *created)
 {
@@ -236,10 +291,7 @@ hm_put(struct hm *m, const void *key, size_t len, bool *created)
 	vs = m->vsize;
 	if (len > UINT32_MAX || vs > UINT32_MAX)
 		abort();
-	/* aligned_alloc wants a multiple of the alignment. */
-	e = aligned_alloc(16, (HDR + vs + len + 1 + 15) & ~(size_t)15);
-	if (e == NULL)
-		abort();
+	e = ent_alloc(m, len);
 	e->hash = h;
 	e->klen = (uint32_t)len;
 	e->vsize = (uint32_t)vs;
@@ -266,7 +318,7 @@ unlink_at(struct hm *m, size_t i)
 {
 	size_t j = i;
 
-	free(m->slots[i].e);
+	ent_free(m, m->slots[i].e);
 	m->count--;
 	for (;;) {
 		size_t home;

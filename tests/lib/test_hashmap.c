@@ -207,10 +207,12 @@ test_del_value(void)
 
 		if (r < (grow ? 5u : 1u)) {
 			v = hm_put(m, key, n, &created);
-			if (created != (ref[i] == NULL) || (!created && v != ref[i]))
+			if (created != (ref[i] == NULL) || (!created && v != ref[i]) ||
+			    (created && (v->id != 0 || v->pad[23] != 0)))
 				bad++;
 			if (created) {
 				v->id = i;
+				v->pad[23] = 1;	/* a reused entry must come back zeroed */
 				ref[i] = v;
 				count++;
 			}
@@ -233,7 +235,8 @@ test_del_value(void)
 		if (v != ref[i] || (v != NULL && v->id != i))
 			bad++;
 	}
-	ok(bad == 0 && byval > 10000, "random put, get, hm_del and hm_del_value (%zu) agree with the model", byval);
+	ok(bad == 0 && byval > 10000,
+	    "random put, get, hm_del and hm_del_value (%zu) agree with the model; reused entries come back zeroed", byval);
 	is_int(hm_count(m), count, "the count agrees with the model after hm_del_value");
 	ok(peak > 10000, "the map grew past 10000 keys (%zu) and shrank again", peak);
 	for (size_t i = 0; i < N; i++)
