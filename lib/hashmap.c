@@ -185,11 +185,35 @@ hm_hash(const void *key, size_t len)
 	return hash_from(fmix64(K3), key, len);
 }
 
+/* key_eq compares n bytes; keys of 4 to 16 bytes with two overlapping loads of each, inline. */
+static inline bool
+key_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x1, y1, x2, y2;
+	uint32_t u1, v1, u2, v2;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&x1, a, 8);
+		memcpy(&y1, b, 8);
+		memcpy(&x2, a + n - 8, 8);
+		memcpy(&y2, b + n - 8, 8);
+		return ((x1 ^ y1) | (x2 ^ y2)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&u1, a, 4);
+		memcpy(&v1, b, 4);
+		memcpy(&u2, a + n - 4, 4);
+		memcpy(&v2, b + n - 4, 4);
+		return ((u1 ^ v1) | (u2 ^ v2)) == 0;
+	}
+	return n == 0 || memcmp(a, b, n) == 0;
+}
+
 static inline bool
 same(const struct slot *s, uint64_t h, const void *key, size_t len)
 {
 	return s->hash == h && s->e->klen == len &&
-	    (len == 0 || memcmp((const char *)s->e + HDR + s->e->vsize, key, len) == 0);
+	    key_eq((const char *)s->e + HDR + s->e->vsize, key, len);
 }
 
 /* find returns the slot holding key, or the empty slot where it would go. */
