@@ -514,6 +514,43 @@ an_init(const struct rl_rule *r, struct rl_st *st)
 }
 
 /*
+ * add_sum adds a[0..n) to acc one by one, in order (so the result is the
+ * plain loop's to the bit), four to a turn of the loop.
+ */
+static double
+add_sum(double acc, const double *a, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		acc += a[i];
+		acc += a[i + 1];
+		acc += a[i + 2];
+		acc += a[i + 3];
+	}
+	for (; i < n; i++)
+		acc += a[i];
+	return acc;
+}
+
+/* add_sqdev adds (a[i] - mean)^2 for i in [0, n) to acc, in order, as add_sum does. */
+static double
+add_sqdev(double acc, const double *a, size_t n, double mean)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		acc += (a[i] - mean) * (a[i] - mean);
+		acc += (a[i + 1] - mean) * (a[i + 1] - mean);
+		acc += (a[i + 2] - mean) * (a[i + 2] - mean);
+		acc += (a[i + 3] - mean) * (a[i + 3] - mean);
+	}
+	for (; i < n; i++)
+		acc += (a[i] - mean) * (a[i] - mean);
+	return acc;
+}
+
+/*
  * an_apply judges x against the previous values, then adds it.  With a
  * window: the mean and population standard deviation of the previous N
  * values, computed in two passes (the window is small, and this keeps
@@ -524,7 +561,6 @@ an_apply(const struct rl_rule *r, struct rl_st *st, const struct item *it, bool 
 {
 	double x = it->num, mean = 0, var = 0, sd;
 	bool judged = false;
-	size_t i;
 
 	if (r->window > 0) {
 		const double *ring = st->k.an.ring;
@@ -535,16 +571,8 @@ an_apply(const struct rl_rule *r, struct rl_st *st, const struct item *it, bool 
 			 * Oldest first from head, so a state saved and loaded (ring
 			 * rotated to 0) sums alike to the bit: [head, w) then [0, head).
 			 */
-			for (i = head; i < w; i++)
-				mean += ring[i];
-			for (i = 0; i < head; i++)
-				mean += ring[i];
-			mean /= (double)w;
-			for (i = head; i < w; i++)
-				var += (ring[i] - mean) * (ring[i] - mean);
-			for (i = 0; i < head; i++)
-				var += (ring[i] - mean) * (ring[i] - mean);
-			var /= (double)w;
+			mean = add_sum(add_sum(0, ring + head, w - head), ring, head) / (double)w;
+			var = add_sqdev(add_sqdev(0, ring + head, w - head, mean), ring, head, mean) / (double)w;
 			judged = true;
 		}
 		st->k.an.ring[head] = x;
