@@ -1464,6 +1464,7 @@ struct rl_engine {
 	size_t			 npaths;
 	uint32_t		**byslot;	/* per rule: the slot of each --by path */
 	uint32_t		*fslot;		/* per rule: the slot of --field, or NOSLOT */
+	uint32_t		*wslot, *cslot;	/* per rule: the one path --where or --when reads (expr_one_path), or NOSLOT */
 	struct look		*look;
 	uint64_t		 gen;
 	struct buf		 cb;		/* the record's canonical key parts */
@@ -1484,14 +1485,14 @@ struct look {
 #define NO_ITEM	SIZE_MAX
 #define KP	4	/* the rule index that prefixes a (rule, key) key */
 
-/* path_slot returns the slot of the path spelled like p, adding it when new. */
+/* path_slot returns the slot of a path that looks up what p does (however spelled), adding it when new. */
 static uint32_t
 path_slot(struct rl_engine *e, const struct rec_path *p)
 {
 	size_t i;
 
 	for (i = 0; i < e->npaths; i++)
-		if (strcmp(rec_path_str(e->paths[i]), rec_path_str(p)) == 0)
+		if (rec_path_same(e->paths[i], p))
 			return (uint32_t)i;
 	e->paths = xrealloc(e->paths, (e->npaths + 1) * sizeof(*e->paths));
 	e->paths[e->npaths] = p;
@@ -1545,6 +1546,16 @@ rl_engine_new(const struct rl_set *set, int64_t lateness, size_t max_keys, rl_no
 			e->byslot[i][j] = path_slot(e, r->by[j]);
 		e->fslot[i] = r->field != NULL ? path_slot(e, r->field) : NOSLOT;
 	}
+	/* An expression that reads one path shares its lookup with the rules' fields. */
+	e->wslot = xcalloc(set->n + 1, sizeof(*e->wslot));
+	e->cslot = xcalloc(set->n + 1, sizeof(*e->cslot));
+	for (i = 0; i < set->n; i++) {
+		const struct rl_rule *r = &set->rules[i];
+		const struct rec_path *p;
+
+		e->wslot[i] = r->where != NULL && (p = expr_one_path(r->where)) != NULL ? path_slot(e, p) : NOSLOT;
+		e->cslot[i] = r->when != NULL && (p = expr_one_path(r->when)) != NULL ? path_slot(e, p) : NOSLOT;
+	}
 	e->look = xcalloc(e->npaths + 1, sizeof(*e->look));
 	return e;
 }
@@ -1581,6 +1592,8 @@ rl_engine_free(struct rl_engine *e)
 		free(e->byslot[i]);
 	free(e->byslot);
 	free(e->fslot);
+	free(e->wslot);
+	free(e->cslot);
 	free(e->paths);
 	free(e->look);
 	buf_free(&e->cb);
@@ -2152,7 +2165,8 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	size_t idx, j;
 	enum rec_type ty = RT_MISSING;
 
-	if (r->where != NULL && !expr_test(r->where, rec)) {
+	if (r->where != NULL && !(e->wslot[ri] != NOSLOT ?
+	    expr_test_one(r->where, rec, &look_up(e, rec, e->wslot[ri])->v) : expr_test(r->where, rec))) {
 		e->stats.unselected++;
 		return NO_ITEM;
 	}
@@ -2184,7 +2198,8 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	it->t = t;
 	it->seq = e->seq++;
 	it->rule = ri;
-	it->cond = r->when != NULL && expr_test(r->when, rec);
+	it->cond = r->when != NULL && (e->cslot[ri] != NOSLOT ?
+	    expr_test_one(r->when, rec, &look_up(e, rec, e->cslot[ri])->v) : expr_test(r->when, rec));
 	item_fill(e, it, r, bys, rec, f);
 	it->hasval = f != NULL && ty != RT_MISSING;
 	it->num = !it->hasval || !r->kind->numeric ? 0 : ty == RT_STRING ? n.d : f->v.d;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "expr.h"
 #include "record.h"
 #include "rules.h"
 #include "tap.h"
@@ -876,6 +877,73 @@ test_tie_order(void)
 	buf_free(&text);
 }
 
+/*
+ * test_one_path: an expression that reads one path is evaluated by the
+ * engine against the value the rules looked up already (expr_one_path,
+ * expr_test_one); it must agree with expr_test on every record, across
+ * types, escapes, missing and null.
+ */
+static void
+test_one_path(void)
+{
+	static const char *const one[] = {
+		".v > 99", "99 < .v", ".v == 100", ".v != 100", ".v <= 99.5", ".v >= \"1\"",
+		".v == null", ".a == \"click\"", "\"click\" != .a", "exists(.v)",
+		".v < true", ".[\"v\"] > 99",
+	};
+	static const char *const many[] = {
+		".v > 99 and .v < 200", ".v + 1 > 2", ".v > .w", ".v", "not", "length > 1", ". == 1",
+	};
+	static const char *const recs[] = {
+		"{\"v\":100}", "{\"v\":99.5}", "{\"v\":99}", "{\"v\":1e2}", "{\"v\":\"100\"}",
+		"{\"v\":null}", "{}", "{\"v\":[1]}", "{\"v\":false}", "{\"a\":\"click\"}",
+		"{\"a\":\"cl\\u0069ck\"}", "{\"a\":\"clicks\"}", "{\"v\":{\"x\":1}}", "{\"v\":100,\"v\":1}",
+	};
+	/* Worked out by hand for .v > 99 and .a == "click", in the order of recs. */
+	static const bool gt99[] = { 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const bool click[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0 };
+	struct rec *rec = rec_new();
+	struct expr_err err;
+	size_t i, j, bad;
+
+	for (i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+		struct expr *x = expr_compile(many[i], &err);
+
+		ok(x != NULL && expr_one_path(x) == NULL, "%s reads more than one path's value", many[i]);
+		expr_free(x);
+	}
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		struct expr *x = expr_compile(one[i], &err);
+		const struct rec_path *p = x != NULL ? expr_one_path(x) : NULL;
+
+		ok(p != NULL, "%s reads one path", one[i]);
+		if (p == NULL)
+			continue;
+		for (j = 0, bad = 0; j < sizeof(recs) / sizeof(recs[0]); j++) {
+			struct rec_err re;
+			struct rec_val v;
+			bool got, want;
+
+			if (rec_parse(rec, recs[j], strlen(recs[j]), &re) != 0)
+				abort();
+			rec_get(rec, p, &v);
+			got = expr_test_one(x, rec, &v);
+			want = expr_test(x, rec);
+			if (got != want) {
+				fprintf(stderr, "# %s on %s: %d, expr_test %d\n", one[i], recs[j], got, want);
+				bad++;
+			}
+			if (i == 0 && got != gt99[j])
+				bad++;
+			if (i == 7 && got != click[j])
+				bad++;
+		}
+		ok(bad == 0, "%s: the looked-up value gives expr_test's truth on every record", one[i]);
+		expr_free(x);
+	}
+	rec_free(rec);
+}
+
 int
 main(void)
 {
@@ -894,5 +962,6 @@ main(void)
 	test_rules_file();
 	test_input();
 	test_tie_order();
+	test_one_path();
 	return tap_done();
 }
