@@ -2684,6 +2684,42 @@ add_key(struct buf *out, const char *k)
 	buf_addc(out, ':');
 }
 
+/* ADD_LIT appends a string literal (a constant member name with its comma and colon). */
+#define ADD_LIT(out, lit)	buf_add((out), (lit), sizeof(lit) - 1)
+
+/* add_uint appends v in decimal (jw_uint's text, without its snprintf). */
+static void
+add_uint(struct buf *out, uint64_t v)
+{
+	char t[20], *p = t + sizeof(t);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	buf_add(out, p, (size_t)(t + sizeof(t) - p));
+}
+
+/* add_time appends an RFC 3339 time as a JSON string (jw_time's text) and keeps its text in tc, so a second time equal to it is copied. */
+struct tcache {
+	int64_t	 t;
+	size_t	 len;
+	char	 s[TV_BUFSZ];
+};
+
+static void
+add_time(struct buf *out, int64_t t, struct tcache *tc)
+{
+	if (tc->len == 0 || tc->t != t) {
+		tc->t = t;
+		tc->len = tv_format_rfc3339(t, tc->s);
+	}
+	buf_reserve(out, tc->len + 2);
+	out->p[out->len++] = '"';
+	memcpy(out->p + out->len, tc->s, tc->len);
+	out->len += tc->len;
+	out->p[out->len++] = '"';
+}
+
 void
 rl_notice_json(const struct rl_set *s, const struct rl_notice *n, struct buf *out)
 {
@@ -2692,54 +2728,58 @@ rl_notice_json(const struct rl_set *s, const struct rl_notice *n, struct buf *ou
 	const char *p;
 	size_t i, len;
 
-	buf_adds(out, "{\"alert\":");
+	struct tcache tc = { .len = 0 };
+
+	ADD_LIT(out, "{\"alert\":");
 	jw_cstr(out, r->name);
-	buf_adds(out, n->firing ? ",\"state\":\"firing\"" : ",\"state\":\"resolved\"");
-	add_key(out, "at");
-	jw_time(out, n->at);
-	add_key(out, "since");
-	jw_time(out, n->since);
+	if (n->firing)
+		ADD_LIT(out, ",\"state\":\"firing\",\"at\":");
+	else
+		ADD_LIT(out, ",\"state\":\"resolved\",\"at\":");
+	add_time(out, n->at, &tc);
+	ADD_LIT(out, ",\"since\":");
+	add_time(out, n->since, &tc);
 	for (i = 0; i < r->nby; i++)
 		if ((p = key_part(n, i, &len)) != NULL) {
 			add_key(out, r->byname[i]);
 			buf_add(out, p, len);
 		}
 	if (n->has & RL_EV_VALUE) {
-		add_key(out, "value");
+		ADD_LIT(out, ",\"value\":");
 		buf_add(out, n->value, n->valuelen);
 	}
 	if (n->has & RL_EV_COUNT) {
-		add_key(out, "count");
-		jw_uint(out, n->count);
+		ADD_LIT(out, ",\"count\":");
+		add_uint(out, n->count);
 	}
 	if (n->has & RL_EV_PREVIOUS) {
-		add_key(out, "previous");
-		jw_uint(out, n->previous);
+		ADD_LIT(out, ",\"previous\":");
+		add_uint(out, n->previous);
 	}
 	if (n->has & RL_EV_RATIO) {
-		add_key(out, "ratio");
+		ADD_LIT(out, ",\"ratio\":");
 		jw_real(out, n->ratio);
 	}
 	if (n->has & RL_EV_Z) {
-		add_key(out, "z");
+		ADD_LIT(out, ",\"z\":");
 		jw_real(out, n->z);
 	}
 	if (n->has & RL_EV_STATS) {
-		add_key(out, "mean");
+		ADD_LIT(out, ",\"mean\":");
 		jw_real(out, n->mean);
-		add_key(out, "sd");
+		ADD_LIT(out, ",\"sd\":");
 		jw_real(out, n->sd);
 	}
 	if (n->has & RL_EV_LAST) {
-		add_key(out, "last_seen");
-		jw_time(out, n->last);
+		ADD_LIT(out, ",\"last_seen\":");
+		add_time(out, n->last, &tc);
 	}
 	if (r->severity != NULL) {
-		add_key(out, "severity");
+		ADD_LIT(out, ",\"severity\":");
 		jw_cstr(out, r->severity);
 	}
 	if (r->nlabels > 0) {
-		add_key(out, "labels");
+		ADD_LIT(out, ",\"labels\":");
 		buf_addc(out, '{');
 		for (i = 0; i < r->nlabels; i++) {
 			if (i > 0)
@@ -2752,7 +2792,7 @@ rl_notice_json(const struct rl_set *s, const struct rl_notice *n, struct buf *ou
 	}
 	if (r->summary != NULL) {
 		expand_summary(r, n, &sum);
-		add_key(out, "summary");
+		ADD_LIT(out, ",\"summary\":");
 		jw_str(out, sum.p != NULL ? sum.p : "", sum.len);
 	}
 	buf_addc(out, '}');
