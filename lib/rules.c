@@ -128,6 +128,7 @@ struct rl_st {
 	int64_t		 since;
 	int64_t		 for_due, keep_due, kind_due, gc_due;	/* TV_MAX: none */
 	int64_t		 last_fire;	/* the last firing notice written */
+	uint64_t	 fq_pos;	/* 1 + the absolute index of the key's entry in the forget queue, or 0 */
 	char		*val;		/* the last value's JSON text */
 	size_t		 vallen, valcap;
 	union {
@@ -1468,6 +1469,20 @@ struct rl_engine {
 	struct look		*look;
 	uint64_t		 gen;
 	struct buf		 cb;		/* the record's canonical key parts */
+	/*
+	 * The forget queue: timers of rate keys whose only decision left is
+	 * the window emptying (then the key is forgotten; no notice can come
+	 * of it).  Records are applied in time order, so these come in order
+	 * of due and a ring does what the heap would, without a sift on
+	 * either end.  A timer due before the tail goes to the heap.  fq[i]
+	 * is the entry of absolute index i (& fqcap - 1); fqbase is the head.
+	 */
+	struct fq_ent {
+		int64_t		 due;
+		struct rl_st	*st;	/* NULL: the key left the queue */
+	}			*fq;
+	uint64_t		 fqbase;
+	size_t			 fqlen, fqcap;
 	struct rl_stats		 stats;
 	size_t			 max_keys;
 	bool			 freeing;	/* drops are not evictions */
@@ -1508,6 +1523,61 @@ rule_index(const void *key)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* fq_unqueue takes the key out of the forget queue, if it is there (its entry stays, emptied). */
+static void
+fq_unqueue(struct rl_engine *e, struct rl_st *st)
+{
+	if (st->fq_pos != 0) {
+		e->fq[(st->fq_pos - 1) & (e->fqcap - 1)].st = NULL;
+		st->fq_pos = 0;
+	}
+}
+
+/* fq_push queues the key's timer at due, which is not before the tail's. */
+static void
+fq_push(struct rl_engine *e, struct rl_st *st, int64_t due)
+{
+	uint64_t abs;
+
+	if (e->fqlen == e->fqcap) {
+		size_t cap = e->fqcap ? 2 * e->fqcap : 64, i;
+		struct fq_ent *q = xmalloc(cap * sizeof(*q));
+
+		for (i = 0; i < e->fqlen; i++)
+			q[(e->fqbase + i) & (cap - 1)] = e->fq[(e->fqbase + i) & (e->fqcap - 1)];
+		free(e->fq);
+		e->fq = q;
+		e->fqcap = cap;
+	}
+	abs = e->fqbase + e->fqlen++;
+	e->fq[abs & (e->fqcap - 1)] = (struct fq_ent){ due, st };
+	st->fq_pos = abs + 1;
+}
+
+/* fq_front returns the head of the forget queue, dropping emptied entries, or NULL. */
+static struct fq_ent *
+fq_front(struct rl_engine *e)
+{
+	while (e->fqlen > 0) {
+		struct fq_ent *f = &e->fq[e->fqbase & (e->fqcap - 1)];
+
+		if (f->st != NULL)
+			return f;
+		e->fqbase++;
+		e->fqlen--;
+	}
+	return NULL;
+}
+
+/* fq_pop removes the head, which fq_front returned. */
+static void
+fq_pop(struct rl_engine *e)
+{
+	e->fq[e->fqbase & (e->fqcap - 1)].st->fq_pos = 0;
+	e->fqbase++;
+	e->fqlen--;
+}
+
 static void
 st_drop(void *ctx, const void *key, size_t len, void *val)
 {
@@ -1515,6 +1585,7 @@ st_drop(void *ctx, const void *key, size_t len, void *val)
 	struct rl_st *st = val;
 	uint32_t ri;
 
+	fq_unqueue(e, st);
 	ri = rule_index(key);
 	e->set->rules[ri].kind->free(st);
 	free(st->val);
@@ -1586,6 +1657,7 @@ rl_engine_free(struct rl_engine *e)
 		return;
 	e->freeing = true;
 	ks_free(e->ks);
+	free(e->fq);
 	items_clear(e);
 	buf_free(&e->kb);
 	for (i = 0; i < e->set->n; i++)
@@ -1856,11 +1928,30 @@ settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t n
 		if (r->cooldown > 0 && st->has_fired && sat_add(st->last_fire, r->cooldown) > now)
 			due = st->gc_due = sat_add(st->last_fire, r->cooldown);
 		else {
+			fq_unqueue(e, st);
 			st_free(r, st);
 			ks_del(e->ks, st);
 			return;
 		}
 	}
+	/*
+	 * A rate key below its count, inactive, with no for or keep-firing
+	 * period running, has one decision left: its window empties at due
+	 * and it is forgotten, with no notice.  Its timer goes to the forget
+	 * queue when that keeps the queue in order.
+	 */
+	if (due != TV_MAX && due == st->kind_due && r->kind->select == M_COUNT &&
+	    st->state == S_INACTIVE && st->for_due == TV_MAX && st->keep_due == TV_MAX &&
+	    st->k.w.cur < r->count &&
+	    (e->fqlen == 0 || due >= e->fq[(e->fqbase + e->fqlen - 1) & (e->fqcap - 1)].due)) {
+		if (st->fq_pos == 0 || e->fq[(st->fq_pos - 1) & (e->fqcap - 1)].due != due) {
+			fq_unqueue(e, st);
+			fq_push(e, st, due);
+		}
+		ks_timer_cancel(e->ks, st);
+		return;
+	}
+	fq_unqueue(e, st);
 	/*
 	 * A timer already set at or before due is left where it is: it wakes
 	 * the key early, fire_timer finds nothing due then and settles it
@@ -1975,6 +2066,20 @@ fire_timer(struct rl_engine *e, struct rl_st *st, int64_t x)
 	settle(e, r, st, x, true);
 }
 
+/* next_timer returns the key with the earliest timer due by t, from the heap or the forget queue (whose keys have no heap timer), or NULL. */
+static struct rl_st *
+next_timer(struct rl_engine *e, int64_t t, int64_t *due)
+{
+	struct rl_st *st = ks_next_due(e->ks, t, due);
+	struct fq_ent *f = fq_front(e);
+
+	if (f != NULL && f->due <= t && (st == NULL || f->due < *due)) {
+		*due = f->due;
+		return f->st;
+	}
+	return st;
+}
+
 /*
  * advance applies held records with time <= rec_to and takes decisions
  * due at <= timer_to, merged in time order, records first at an equal
@@ -1991,7 +2096,7 @@ advance(struct rl_engine *e, int64_t rec_to, int64_t timer_to, bool timers)
 
 		if (top != NULL && top->t > rec_to)
 			top = NULL;
-		st = timers ? ks_next_due(e->ks, timer_to, &due) : NULL;
+		st = timers ? next_timer(e, timer_to, &due) : NULL;
 		if (top != NULL && (st == NULL || top->t <= due)) {
 			size_t idx, next;
 
@@ -2002,9 +2107,11 @@ advance(struct rl_engine *e, int64_t rec_to, int64_t timer_to, bool timers)
 				e->freel[e->nfree++] = idx;
 				e->nheld--;
 			}
-		} else if (st != NULL)
+		} else if (st != NULL) {
+			if (st->fq_pos != 0)
+				fq_pop(e);
 			fire_timer(e, st, due);
-		else
+		} else
 			break;
 	}
 }
@@ -2544,6 +2651,8 @@ bad:
 	e->freeing = true;
 	ks_free(e->ks);
 	e->freeing = false;
+	e->fqbase = 0;
+	e->fqlen = 0;
 	e->ks = ks_new(sizeof(struct rl_st), e->max_keys, st_drop, e);
 	items_clear(e);
 	e->T = e->maxt = e->wm = TV_MIN;

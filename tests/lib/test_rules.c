@@ -944,6 +944,51 @@ test_one_path(void)
 	rec_free(rec);
 }
 
+/*
+ * test_forget_queue: rate keys below their count wait for their window to
+ * empty in a queue of their own (in time order), not in the timer heap.
+ * Two rates with different windows interleave in it (those that would
+ * break its order go to the heap); a key that fires leaves it and comes
+ * back; evicted keys leave it; the queue grows past its first size.
+ */
+static void
+test_forget_queue(void)
+{
+	struct run r;
+	char line[64];
+	int i;
+
+	start(&r, "[{\"name\":\"a\",\"count\":2,\"within\":\"10s\",\"by\":[\"k\"]},"
+	    "{\"name\":\"b\",\"count\":2,\"within\":\"3s\",\"by\":[\"k\"]}]", 0, 0);
+	for (i = 0; i < 200; i++) {
+		snprintf(line, sizeof(line), "{\"t\":%d,\"k\":\"k%d\"}", i, i);
+		feed(&r, line);
+	}
+	/* T = 199; a window ending at X is taken once T > X: a keeps t + 10 > 198, b keeps t + 3 > 198. */
+	is_int(rl_stats(r.eng)->keys, 11 + 4, "forget queue: keys are forgotten when their windows empty");
+	feed(&r, "{\"t\":200,\"k\":\"x\"}");
+	feed(&r, "{\"t\":201,\"k\":\"x\"}");
+	feed(&r, "{\"t\":230,\"k\":\"y\"}");
+	is_str(got(&r), "F201(201) \"x\" n=2;F201(201) \"x\" n=2;R203(201) \"x\" n=1;R210(201) \"x\" n=1;",
+	    "forget queue: a queued key that reaches its count fires and resolves in time");
+	is_int(rl_stats(r.eng)->keys, 2, "forget queue: after resolving, the key is forgotten when its window empties");
+	rl_finish(r.eng);
+	is_int(rl_stats(r.eng)->keys, 2, "forget queue: the end of input forgets nothing beyond the largest time");
+	stop(&r);
+
+	start(&r, "{\"count\":2,\"within\":\"100s\",\"by\":[\"k\"]}", 0, 5);
+	for (i = 0; i < 50; i++) {
+		snprintf(line, sizeof(line), "{\"t\":%d,\"k\":\"k%d\"}", i, i);
+		feed(&r, line);
+	}
+	is_int(rl_stats(r.eng)->evicted, 45, "forget queue: keys evicted by max-keys");
+	is_int(rl_stats(r.eng)->keys, 5, "forget queue: max-keys keys held");
+	feed(&r, "{\"t\":1000,\"k\":\"z\"}");
+	is_int(rl_stats(r.eng)->keys, 1, "forget queue: the evicted keys' entries are skipped, the others forgotten");
+	is_str(got(&r), "", "forget queue: no notice comes of forgetting");
+	stop(&r);
+}
+
 int
 main(void)
 {
@@ -963,5 +1008,6 @@ main(void)
 	test_input();
 	test_tie_order();
 	test_one_path();
+	test_forget_queue();
 	return tap_done();
 }
