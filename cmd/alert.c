@@ -153,6 +153,14 @@ static struct {
 	bool		 in_record;
 	int64_t		 rec_t;
 	int64_t		 last_input, base_wm, base_wall;	/* --idle */
+	/*
+	 * The minute of the last record whose time was an ISO date and time
+	 * to the second with at most a fraction after it: records of the same
+	 * minute only add their seconds (most records share their minute).
+	 */
+	bool		 tc_on, tc_ok;
+	char		 tc_min[16];
+	int64_t		 tc_base;
 	uint64_t	 lost;
 	uint64_t	*c_firing, *c_resolved, *c_suppressed, *c_keys, *c_held, *c_evicted,
 			*c_unselected, *c_no_key, *c_no_value, *c_bad_value;
@@ -177,6 +185,7 @@ static void	 finish(void *);
 static int	 after(void *, int);
 static void	 sync_stats(void);
 static void	 put_line(FILE *, const char *, size_t);
+static int	 event_time(struct rec *, int64_t *, const char **);
 
 static const struct run_ops ops = {
 	.begin = on_begin,
@@ -377,6 +386,7 @@ setup(void)
 	A.c_bad_value = diag_counter("bad_value");
 	A.c_evicted = A.max_keys > 0 ? diag_counter("evicted") : NULL;
 	A.base_wm = TV_MIN;
+	A.tc_on = A.cli.time_format.kind == TV_AUTO || A.cli.time_format.kind == TV_ISO;
 }
 
 /* on_begin opens the side outputs (after lib/run has taken the --state lock) and restores the state read. */
@@ -410,7 +420,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	int64_t t;
 	int rc;
 
-	if (cli_time(&A.cli, rec, &t, &why) == -1) {
+	if (event_time(rec, &t, &why) == -1) {
 		diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
 		return;
 	}
@@ -436,6 +446,83 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		A.base_wall = A.last_input = tv_now();
 	}
 	sync_stats();
+}
+
+/*
+ * iso_seconds reads what follows the minute of an ISO time when it is
+ * ":SS" (not a leap second), then nothing or a '.' and digits: the
+ * microseconds into the minute, the fraction's first six digits as
+ * tv_parse reads them.  Returns false for anything else.
+ */
+static bool
+iso_seconds(const char *s, size_t len, int64_t *us)
+{
+	unsigned d1, d2, x = 0;
+	size_t i;
+	int n = 0;
+
+	if (len < 3 || len == 4 || s[0] != ':' || (d1 = (unsigned)(s[1] - '0')) > 5 ||
+	    (d2 = (unsigned)(s[2] - '0')) > 9 || (len > 3 && s[3] != '.'))
+		return false;
+	for (i = 4; i < len; i++, n++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (d > 9)
+			return false;
+		if (n < 6)
+			x = x * 10 + d;
+	}
+	for (; n < 6; n++)
+		x *= 10;
+	*us = (int64_t)(d1 * 10 + d2) * TV_US_PER_S + x;
+	return true;
+}
+
+/* iso_minute reports whether s is YYYY-MM-DDTHH:MM (T, t or a space) followed by what iso_seconds reads. */
+static bool
+iso_minute(const char *s, size_t len, int64_t *us)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd";
+	size_t i;
+
+	if (len < sizeof(shape) - 1)
+		return false;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? (unsigned)(s[i] - '0') > 9 :
+		    shape[i] == 'T' ? s[i] != 'T' && s[i] != 't' && s[i] != ' ' : s[i] != shape[i])
+			return false;
+	return iso_seconds(s + sizeof(shape) - 1, len - (sizeof(shape) - 1), us);
+}
+
+/*
+ * event_time is cli_time with a cache: a time in the same minute as the
+ * last one parsed (the same 16 bytes, then only seconds and a fraction)
+ * is that minute plus its seconds.  Everything else, and every error, is
+ * cli_time's.
+ */
+static int
+event_time(struct rec *rec, int64_t *t, const char **why)
+{
+	struct rec_val v;
+	int64_t us;
+	bool str;
+
+	if (!A.tc_on)
+		return cli_time(&A.cli, rec, t, why);
+	str = rec_get(rec, A.cli.time_path, &v) == RT_STRING;
+	if (str && A.tc_ok && v.slen >= sizeof(A.tc_min) && memcmp(v.s, A.tc_min, sizeof(A.tc_min)) == 0 &&
+	    iso_seconds(v.s + sizeof(A.tc_min), v.slen - sizeof(A.tc_min), &us)) {
+		*t = A.tc_base + us;
+		return 0;
+	}
+	if (cli_time(&A.cli, rec, t, why) == -1)
+		return -1;
+	if (str && iso_minute(v.s, v.slen, &us)) {
+		memcpy(A.tc_min, v.s, sizeof(A.tc_min));
+		A.tc_base = *t - us;
+		A.tc_ok = true;
+	}
+	return 0;
 }
 
 /* on_watermark raises T: what it releases goes out before the watermark line (--pass). */

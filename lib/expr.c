@@ -2117,3 +2117,64 @@ expr_test(struct expr *x, struct rec *r)
 	ev(x, x->root, r, &v);
 	return truthy(&v);
 }
+
+/* ------------------------------------------ one path, looked up by the caller */
+
+/*
+ * single_cmp returns the expression's root when it is one comparison of
+ * a path with a constant (either side), with the path side in *pside
+ * (0: a, 1: b); NULL otherwise.
+ */
+static const struct node *
+single_cmp(const struct expr *x, int *pside)
+{
+	const struct node *n = x->root;
+
+	switch (n->op) {
+	case X_EQ: case X_NE: case X_LT: case X_LE: case X_GT: case X_GE:
+		break;
+	default:
+		return NULL;
+	}
+	if (n->a == NULL || n->b == NULL)
+		return NULL;
+	if (n->a->op == X_PATH && n->b->op == X_CONST)
+		*pside = 0;
+	else if (n->a->op == X_CONST && n->b->op == X_PATH)
+		*pside = 1;
+	else
+		return NULL;
+	return n;
+}
+
+const struct rec_path *
+expr_one_path(const struct expr *x)
+{
+	const struct node *n;
+	int side;
+
+	if (x->root->op == X_EXISTS && x->root->a != NULL && x->root->a->op == X_PATH)
+		return x->root->a->path;
+	if ((n = single_cmp(x, &side)) == NULL)
+		return NULL;
+	return side == 0 ? n->a->path : n->b->path;
+}
+
+bool
+expr_test_one(struct expr *x, struct rec *r, const struct rec_val *v)
+{
+	const struct node *n;
+	const struct rec_val *a, *b;
+	int side = 0, c;
+
+	if (x->root->op == X_EXISTS)
+		return v->type != RT_MISSING;
+	n = single_cmp(x, &side);
+	a = side == 0 ? v : &n->a->k;
+	b = side == 0 ? &n->b->k : v;
+	if (n->op == X_EQ || n->op == X_NE)
+		return equal(x, r, a, b) == (n->op == X_EQ);
+	if (!order(a, b, &c))
+		return false;
+	return n->op == X_LT ? c < 0 : n->op == X_LE ? c <= 0 : n->op == X_GT ? c > 0 : c >= 0;
+}

@@ -31,4 +31,16 @@ const char	*expr_src(const struct expr *);
 bool	expr_test(struct expr *, struct rec *);
 
 
+/*
+ * expr_one_path returns the path of an expression that reads one path
+ * and nothing else of the record (PATH OP CONST or CONST OP PATH with
+ * OP one of == != < <= > >=, or exists(PATH)); NULL for any other.
+ * expr_test_one is then expr_test given that path's value v, as rec_get
+ * returned it for the same record: callers that look the path up anyway
+ * (alert's --field and --by) evaluate the expression without a second
+ * lookup.
+ */
+const struct rec_path	*expr_one_path(const struct expr *);
+bool			 expr_test_one(struct expr *, struct rec *, const struct rec_val *v);
+
 #endif

@@ -11,13 +11,15 @@
  * An entry is one allocation: a 16-byte header, the value (so it is
  * 16-byte aligned), then the key and a NUL after it (so a key without
  * NULs can be used as a C string).  hm_key finds the header just before
- * the value and the key just after it.
+ * the value and the key just after it.  The header keeps the key's hash,
+ * so hm_del_value finds the entry's slot without hashing the key again.
  */
 #define HDR	16
 
 struct ent {
-	size_t	klen;
-	size_t	vsize;
+	uint64_t	hash;
+	uint32_t	klen;
+	uint32_t	vsize;
 };
 
 _Static_assert(sizeof(struct ent) <= HDR, "entry header fits in 16 bytes");
@@ -28,11 +30,23 @@ struct slot {
 	struct ent	*e;		/* NULL when the slot is empty */
 };
 
+/*
+ * Deleted entries of up to POOL_MAX bytes are kept for reuse, one list per
+ * size in 16-byte steps, linked through their first word: a map whose keys
+ * come and go (a key per session, forgotten when it ends) then does not
+ * call malloc and free for each.  At most 64 + count / 8 are kept, so the
+ * memory held beyond the live entries stays a small share of them.
+ */
+#define POOL_MAX	512
+#define NPOOL		(POOL_MAX / 16 + 1)
+
 struct hm {
 	struct slot	*slots;
 	size_t		 mask;		/* capacity - 1, capacity a power of two */
 	size_t		 count;
 	size_t		 vsize;
+	void		*pool[NPOOL];
+	size_t		 pooled;
 };
 
 #define MIN_CAP	8
@@ -65,6 +79,13 @@ hm_free(struct hm *m)
 		return;
 	for (size_t i = 0; i <= m->mask; i++)
 		free(m->slots[i].e);
+	for (size_t c = 0; c < NPOOL; c++)
+		while (m->pool[c] != NULL) {
+			void *next = *(void **)m->pool[c];
+
+			free(m->pool[c]);
+			m->pool[c] = next;
+		}
 	free(m->slots);
 	free(m);
 }
@@ -164,11 +185,35 @@ hm_hash(const void *key, size_t len)
 	return hash_from(fmix64(K3), key, len);
 }
 
+/* key_eq compares n bytes; keys of 4 to 16 bytes with two overlapping loads of each, inline. */
+static inline bool
+key_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x1, y1, x2, y2;
+	uint32_t u1, v1, u2, v2;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&x1, a, 8);
+		memcpy(&y1, b, 8);
+		memcpy(&x2, a + n - 8, 8);
+		memcpy(&y2, b + n - 8, 8);
+		return ((x1 ^ y1) | (x2 ^ y2)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&u1, a, 4);
+		memcpy(&v1, b, 4);
+		memcpy(&u2, a + n - 4, 4);
+		memcpy(&v2, b + n - 4, 4);
+		return ((u1 ^ v1) | (u2 ^ v2)) == 0;
+	}
+	return n == 0 || memcmp(a, b, n) == 0;
+}
+
 static inline bool
 same(const struct slot *s, uint64_t h, const void *key, size_t len)
 {
 	return s->hash == h && s->e->klen == len &&
-	    (len == 0 || memcmp((const char *)s->e + HDR + s->e->vsize, key, len) == 0);
+	    key_eq((const char *)s->e + HDR + s->e->vsize, key, len);
 }
 
 /* find returns the slot holding key, or the empty slot where it would go. */
@@ -214,6 +259,42 @@ resize(struct hm *m, size_t cap)
 	free(old);
 }
 
+/* ent_size is the allocation size of an entry with a key of len bytes (aligned_alloc wants a multiple of 16). */
+static inline size_t
+ent_size(size_t vsize, size_t len)
+{
+	return (HDR + vsize + len + 1 + 15) & ~(size_t)15;
+}
+
+static struct ent *
+ent_alloc(struct hm *m, size_t len)
+{
+	size_t sz = ent_size(m->vsize, len);
+	void *p;
+
+	if (sz <= POOL_MAX && (p = m->pool[sz / 16]) != NULL) {
+		m->pool[sz / 16] = *(void **)p;
+		m->pooled--;
+		return p;
+	}
+	if ((p = aligned_alloc(16, sz)) == NULL)
+		abort();
+	return p;
+}
+
+static void
+ent_free(struct hm *m, struct ent *e)
+{
+	size_t sz = ent_size(e->vsize, e->klen);
+
+	if (sz <= POOL_MAX && m->pooled < 64 + m->count / 8) {
+		*(void **)e = m->pool[sz / 16];
+		m->pool[sz / 16] = e;
+		m->pooled++;
+	} else
+		free(e);
+}
+
 void *
 hm_put(struct hm *m, const void *key, size_t len, bool *created)
 {
@@ -232,14 +313,12 @@ hm_put(struct hm *m, const void *key, size_t len, bool *created)
 		i = find(m, h, key, len);
 	}
 	vs = m->vsize;
-	if (len > SIZE_MAX - HDR - vs - 16)
+	if (len > UINT32_MAX || vs > UINT32_MAX)
 		abort();
-	/* aligned_alloc wants a multiple of the alignment. */
-	e = aligned_alloc(16, (HDR + vs + len + 1 + 15) & ~(size_t)15);
-	if (e == NULL)
-		abort();
-	e->klen = len;
-	e->vsize = vs;
+	e = ent_alloc(m, len);
+	e->hash = h;
+	e->klen = (uint32_t)len;
+	e->vsize = (uint32_t)vs;
 	memset((char *)e + HDR, 0, vs);
 	if (len > 0)
 		memcpy((char *)e + HDR + vs, key, len);
@@ -263,7 +342,7 @@ unlink_at(struct hm *m, size_t i)
 {
 	size_t j = i;
 
-	free(m->slots[i].e);
+	ent_free(m, m->slots[i].e);
 	m->count--;
 	for (;;) {
 		size_t home;
@@ -281,6 +360,20 @@ unlink_at(struct hm *m, size_t i)
 	m->slots[i].hash = 0;
 }
 
+/*
+ * del_slot deletes the entry in slot i, then shrinks the table below 1/8
+ * full, to half: the load is then under 1/4, far from the 3/4 that grows
+ * it, so a burst of keys that leaves costs its table too, and iterating
+ * stays proportional to what is held.
+ */
+static void
+del_slot(struct hm *m, size_t i)
+{
+	unlink_at(m, i);
+	if (m->mask + 1 > MIN_CAP && m->count < (m->mask + 1) / 8)
+		resize(m, (m->mask + 1) / 2);
+}
+
 int
 hm_del(struct hm *m, const void *key, size_t len)
 {
@@ -288,15 +381,20 @@ hm_del(struct hm *m, const void *key, size_t len)
 
 	if (m->slots[i].e == NULL)
 		return 0;
-	unlink_at(m, i);
-	/*
-	 * Shrink below 1/8 full, to half: the load is then under 1/4, far from
-	 * the 3/4 that grows it, so a burst of keys that leaves costs its
-	 * table too, and iterating stays proportional to what is held.
-	 */
-	if (m->mask + 1 > MIN_CAP && m->count < (m->mask + 1) / 8)
-		resize(m, (m->mask + 1) / 2);
+	del_slot(m, i);
 	return 1;
+}
+
+void
+hm_del_value(struct hm *m, void *v)
+{
+	struct ent *e = (struct ent *)(void *)((char *)v - HDR);
+	size_t i = (size_t)e->hash & m->mask;
+
+	/* The entry is in the table, so its probe path from home reaches it. */
+	while (m->slots[i].e != e)
+		i = (i + 1) & m->mask;
+	del_slot(m, i);
 }
 
 const void *

@@ -28,7 +28,8 @@ uint64_t	 hm_hash_seed(const void *key, size_t len, uint64_t seed);
 void	*hm_get(const struct hm *, const void *key, size_t len);
 /*
  * hm_put returns the value for key, inserting a zeroed one when absent;
- * *created (if not NULL) says which.  Aborts on allocation failure.
+ * *created (if not NULL) says which.  Aborts on allocation failure, and
+ * on a key (or value) of 4 GiB or more.
  */
 void	*hm_put(struct hm *, const void *key, size_t len, bool *created);
 /*
@@ -37,6 +38,12 @@ void	*hm_put(struct hm *, const void *key, size_t len, bool *created);
  * shrinks, so iterating and deleting stays safe).
  */
 int	 hm_del(struct hm *, const void *key, size_t len);
+/*
+ * hm_del_value removes the entry whose value is v (a pointer from
+ * hm_get/hm_put/iteration, still in the map), without hashing or
+ * comparing its key; it shrinks the table as hm_del does.
+ */
+void	 hm_del_value(struct hm *, void *v);
 
 /* hm_key returns the key of the entry whose value is v (a pointer from hm_get/hm_put/iteration). */
 const void	*hm_key(const void *v, size_t *len);

@@ -45,7 +45,6 @@ struct ks {
 	size_t		  nheap, capheap;
 	struct kent	 *newest, *oldest;
 	uint64_t	  evictions;
-	struct buf	  tmp;		/* a key copied out while its entry is deleted */
 };
 
 static inline struct kent *
@@ -300,17 +299,10 @@ ks_get(const struct ks *s, const void *key, size_t len)
 static void
 unlink_ent(struct ks *s, struct kent *e)
 {
-	const void *k;
-	size_t klen;
-
 	if (e->heap != NOHEAP)
 		heap_remove(s, e);
 	lru_unlink(s, e);
-	/* hm_del frees the entry that holds the key: look it up with a copy. */
-	k = hm_key(e, &klen);
-	buf_reset(&s->tmp);
-	buf_add(&s->tmp, k, klen);
-	hm_del(s->map, s->tmp.p, s->tmp.len);
+	hm_del_value(s->map, e);
 }
 
 void *
@@ -379,6 +371,5 @@ ks_free(struct ks *s)
 		}
 	hm_free(s->map);
 	free(s->heap);
-	buf_free(&s->tmp);
 	free(s);
 }

@@ -2085,3 +2085,27 @@ rec_type_name(enum rec_type t)
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "missing";
 }
+
+/* ---------------------------------------------------------------- */
+/* Comparing compiled paths.                                        */
+
+bool
+rec_path_same(const struct rec_path *a, const struct rec_path *b)
+{
+	size_t i;
+
+	if (a->n != b->n || (a->flat == NULL) != (b->flat == NULL))
+		return false;
+	if (a->flat != NULL && (a->flatlen != b->flatlen || memcmp(a->flat, b->flat, a->flatlen) != 0))
+		return false;
+	for (i = 0; i < a->n; i++) {
+		const struct step *x = &a->st[i], *y = &b->st[i];
+
+		if (x->isidx != y->isidx)
+			return false;
+		if (x->isidx ? x->idx != y->idx :
+		    x->klen != y->klen || (x->klen > 0 && memcmp(x->key, y->key, x->klen) != 0))
+			return false;
+	}
+	return true;
+}

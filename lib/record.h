@@ -172,4 +172,11 @@ enum rec_type	rec_number(const char *text, size_t len, struct rec_val *v);
 /* rec_type_name returns "null", "boolean", "integer", "number", "string", "array", "object" or "missing". */
 const char	*rec_type_name(enum rec_type);
 
+/*
+ * rec_path_same reports whether two compiled paths look up the same
+ * thing, however they were spelled ("a.b", ".a.b", .["a"].b): rec_get
+ * gives the same value for both in any record.
+ */
+bool	rec_path_same(const struct rec_path *, const struct rec_path *);
+
 #endif

@@ -103,9 +103,15 @@ struct tpair {
 	uint64_t	 n;
 };
 
-/* A window of record times, oldest first, equal times merged; [0, split) is spike's previous window. */
+/*
+ * A window of record times, oldest first, equal times merged; [0, split)
+ * is spike's previous window.  The first time is kept in the state itself
+ * (p == &one, cap 1): most keys of a rate rule see one record in a window
+ * and never allocate.  A state does not move (keyset values stay put).
+ */
 struct twin {
 	struct tpair	*p;
+	struct tpair	 one;
 	size_t		 head, len, cap;	/* a ring; cap a power of two */
 	size_t		 split;
 	uint64_t	 prev, cur;
@@ -122,6 +128,7 @@ struct rl_st {
 	int64_t		 since;
 	int64_t		 for_due, keep_due, kind_due, gc_due;	/* TV_MAX: none */
 	int64_t		 last_fire;	/* the last firing notice written */
+	uint64_t	 fq_pos;	/* 1 + the absolute index of the key's entry in the forget queue, or 0 */
 	char		*val;		/* the last value's JSON text */
 	size_t		 vallen, valcap;
 	union {
@@ -142,10 +149,17 @@ struct rl_st {
 	} k;
 };
 
-/* What a record brings to one rule, evaluated when it arrives. */
+_Static_assert(sizeof(struct twin) <= sizeof(((struct rl_st *)0)->k.an), "the inline time costs a state no bytes");
+
+/*
+ * What a record brings to one rule, evaluated when it arrives.  The items
+ * of one record have consecutive seqs and one time, so only the first is
+ * held (queued or in the heap); the others follow it on next.
+ */
 struct item {
 	int64_t		 t;
 	uint64_t	 seq;
+	size_t		 next;		/* the record's next item, or NO_ITEM */
 	uint32_t	 rule;
 	bool		 cond;
 	bool		 hasval;
@@ -208,13 +222,18 @@ tw_push(struct twin *w, int64_t t)
 		w->cur++;
 		return;
 	}
-	if (w->len == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 4, i;
+	if (w->cap == 0) {
+		w->p = &w->one;
+		w->cap = 1;
+		w->head = 0;
+	} else if (w->len == w->cap) {
+		size_t cap = w->cap > 1 ? 2 * w->cap : 4, i;
 		struct tpair *p = xmalloc(cap * sizeof(*p));
 
 		for (i = 0; i < w->len; i++)
 			p[i] = *tw_at(w, i);
-		free(w->p);
+		if (w->p != &w->one)
+			free(w->p);
 		w->p = p;
 		w->cap = cap;
 		w->head = 0;
@@ -259,7 +278,8 @@ tw_count(const struct twin *w, int64_t from, int64_t to)
 static void
 tw_free(struct twin *w)
 {
-	free(w->p);
+	if (w->p != &w->one)
+		free(w->p);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -495,6 +515,43 @@ an_init(const struct rl_rule *r, struct rl_st *st)
 }
 
 /*
+ * add_sum adds a[0..n) to acc one by one, in order (so the result is the
+ * plain loop's to the bit), four to a turn of the loop.
+ */
+static double
+add_sum(double acc, const double *a, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		acc += a[i];
+		acc += a[i + 1];
+		acc += a[i + 2];
+		acc += a[i + 3];
+	}
+	for (; i < n; i++)
+		acc += a[i];
+	return acc;
+}
+
+/* add_sqdev adds (a[i] - mean)^2 for i in [0, n) to acc, in order, as add_sum does. */
+static double
+add_sqdev(double acc, const double *a, size_t n, double mean)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		acc += (a[i] - mean) * (a[i] - mean);
+		acc += (a[i + 1] - mean) * (a[i + 1] - mean);
+		acc += (a[i + 2] - mean) * (a[i + 2] - mean);
+		acc += (a[i + 3] - mean) * (a[i + 3] - mean);
+	}
+	for (; i < n; i++)
+		acc += (a[i] - mean) * (a[i] - mean);
+	return acc;
+}
+
+/*
  * an_apply judges x against the previous values, then adds it.  With a
  * window: the mean and population standard deviation of the previous N
  * values, computed in two passes (the window is small, and this keeps
@@ -505,7 +562,6 @@ an_apply(const struct rl_rule *r, struct rl_st *st, const struct item *it, bool 
 {
 	double x = it->num, mean = 0, var = 0, sd;
 	bool judged = false;
-	size_t i;
 
 	if (r->window > 0) {
 		const double *ring = st->k.an.ring;
@@ -516,16 +572,8 @@ an_apply(const struct rl_rule *r, struct rl_st *st, const struct item *it, bool 
 			 * Oldest first from head, so a state saved and loaded (ring
 			 * rotated to 0) sums alike to the bit: [head, w) then [0, head).
 			 */
-			for (i = head; i < w; i++)
-				mean += ring[i];
-			for (i = 0; i < head; i++)
-				mean += ring[i];
-			mean /= (double)w;
-			for (i = head; i < w; i++)
-				var += (ring[i] - mean) * (ring[i] - mean);
-			for (i = 0; i < head; i++)
-				var += (ring[i] - mean) * (ring[i] - mean);
-			var /= (double)w;
+			mean = add_sum(add_sum(0, ring + head, w - head), ring, head) / (double)w;
+			var = add_sqdev(add_sqdev(0, ring + head, w - head, mean), ring, head, mean) / (double)w;
 			judged = true;
 		}
 		st->k.an.ring[head] = x;
@@ -1405,6 +1453,7 @@ struct rl_engine {
 	size_t			*freel, nfree;
 	size_t			*heap, nheap;	/* held items that came out of order, by (t, seq) */
 	size_t			*q, qhead, qlen, qcap;	/* held items that came in order: a ring, sorted by (t, seq) */
+	size_t			 nheld;		/* held items, with those that follow others */
 	struct buf		 kb;		/* a (rule, key) key being built */
 	/*
 	 * The distinct field paths of all rules (--by and --field), so a
@@ -1416,9 +1465,24 @@ struct rl_engine {
 	size_t			 npaths;
 	uint32_t		**byslot;	/* per rule: the slot of each --by path */
 	uint32_t		*fslot;		/* per rule: the slot of --field, or NOSLOT */
+	uint32_t		*wslot, *cslot;	/* per rule: the one path --where or --when reads (expr_one_path), or NOSLOT */
 	struct look		*look;
 	uint64_t		 gen;
 	struct buf		 cb;		/* the record's canonical key parts */
+	/*
+	 * The forget queue: timers of rate keys whose only decision left is
+	 * the window emptying (then the key is forgotten; no notice can come
+	 * of it).  Records are applied in time order, so these come in order
+	 * of due and a ring does what the heap would, without a sift on
+	 * either end.  A timer due before the tail goes to the heap.  fq[i]
+	 * is the entry of absolute index i (& fqcap - 1); fqbase is the head.
+	 */
+	struct fq_ent {
+		int64_t		 due;
+		struct rl_st	*st;	/* NULL: the key left the queue */
+	}			*fq;
+	uint64_t		 fqbase;
+	size_t			 fqlen, fqcap;
 	struct rl_stats		 stats;
 	size_t			 max_keys;
 	bool			 freeing;	/* drops are not evictions */
@@ -1433,16 +1497,17 @@ struct look {
 };
 
 #define NOSLOT	UINT32_MAX
+#define NO_ITEM	SIZE_MAX
 #define KP	4	/* the rule index that prefixes a (rule, key) key */
 
-/* path_slot returns the slot of the path spelled like p, adding it when new. */
+/* path_slot returns the slot of a path that looks up what p does (however spelled), adding it when new. */
 static uint32_t
 path_slot(struct rl_engine *e, const struct rec_path *p)
 {
 	size_t i;
 
 	for (i = 0; i < e->npaths; i++)
-		if (strcmp(rec_path_str(e->paths[i]), rec_path_str(p)) == 0)
+		if (rec_path_same(e->paths[i], p))
 			return (uint32_t)i;
 	e->paths = xrealloc(e->paths, (e->npaths + 1) * sizeof(*e->paths));
 	e->paths[e->npaths] = p;
@@ -1458,6 +1523,61 @@ rule_index(const void *key)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* fq_unqueue takes the key out of the forget queue, if it is there (its entry stays, emptied). */
+static void
+fq_unqueue(struct rl_engine *e, struct rl_st *st)
+{
+	if (st->fq_pos != 0) {
+		e->fq[(st->fq_pos - 1) & (e->fqcap - 1)].st = NULL;
+		st->fq_pos = 0;
+	}
+}
+
+/* fq_push queues the key's timer at due, which is not before the tail's. */
+static void
+fq_push(struct rl_engine *e, struct rl_st *st, int64_t due)
+{
+	uint64_t abs;
+
+	if (e->fqlen == e->fqcap) {
+		size_t cap = e->fqcap ? 2 * e->fqcap : 64, i;
+		struct fq_ent *q = xmalloc(cap * sizeof(*q));
+
+		for (i = 0; i < e->fqlen; i++)
+			q[(e->fqbase + i) & (cap - 1)] = e->fq[(e->fqbase + i) & (e->fqcap - 1)];
+		free(e->fq);
+		e->fq = q;
+		e->fqcap = cap;
+	}
+	abs = e->fqbase + e->fqlen++;
+	e->fq[abs & (e->fqcap - 1)] = (struct fq_ent){ due, st };
+	st->fq_pos = abs + 1;
+}
+
+/* fq_front returns the head of the forget queue, dropping emptied entries, or NULL. */
+static struct fq_ent *
+fq_front(struct rl_engine *e)
+{
+	while (e->fqlen > 0) {
+		struct fq_ent *f = &e->fq[e->fqbase & (e->fqcap - 1)];
+
+		if (f->st != NULL)
+			return f;
+		e->fqbase++;
+		e->fqlen--;
+	}
+	return NULL;
+}
+
+/* fq_pop removes the head, which fq_front returned. */
+static void
+fq_pop(struct rl_engine *e)
+{
+	e->fq[e->fqbase & (e->fqcap - 1)].st->fq_pos = 0;
+	e->fqbase++;
+	e->fqlen--;
+}
+
 static void
 st_drop(void *ctx, const void *key, size_t len, void *val)
 {
@@ -1465,6 +1585,7 @@ st_drop(void *ctx, const void *key, size_t len, void *val)
 	struct rl_st *st = val;
 	uint32_t ri;
 
+	fq_unqueue(e, st);
 	ri = rule_index(key);
 	e->set->rules[ri].kind->free(st);
 	free(st->val);
@@ -1496,6 +1617,16 @@ rl_engine_new(const struct rl_set *set, int64_t lateness, size_t max_keys, rl_no
 			e->byslot[i][j] = path_slot(e, r->by[j]);
 		e->fslot[i] = r->field != NULL ? path_slot(e, r->field) : NOSLOT;
 	}
+	/* An expression that reads one path shares its lookup with the rules' fields. */
+	e->wslot = xcalloc(set->n + 1, sizeof(*e->wslot));
+	e->cslot = xcalloc(set->n + 1, sizeof(*e->cslot));
+	for (i = 0; i < set->n; i++) {
+		const struct rl_rule *r = &set->rules[i];
+		const struct rec_path *p;
+
+		e->wslot[i] = r->where != NULL && (p = expr_one_path(r->where)) != NULL ? path_slot(e, p) : NOSLOT;
+		e->cslot[i] = r->when != NULL && (p = expr_one_path(r->when)) != NULL ? path_slot(e, p) : NOSLOT;
+	}
 	e->look = xcalloc(e->npaths + 1, sizeof(*e->look));
 	return e;
 }
@@ -1513,7 +1644,7 @@ items_clear(struct rl_engine *e)
 	free(e->q);
 	e->items = NULL;
 	e->freel = e->heap = e->q = NULL;
-	e->nitems = e->nfree = e->nheap = 0;
+	e->nitems = e->nfree = e->nheap = e->nheld = 0;
 	e->qhead = e->qlen = e->qcap = 0;
 }
 
@@ -1526,12 +1657,15 @@ rl_engine_free(struct rl_engine *e)
 		return;
 	e->freeing = true;
 	ks_free(e->ks);
+	free(e->fq);
 	items_clear(e);
 	buf_free(&e->kb);
 	for (i = 0; i < e->set->n; i++)
 		free(e->byslot[i]);
 	free(e->byslot);
 	free(e->fslot);
+	free(e->wslot);
+	free(e->cslot);
 	free(e->paths);
 	free(e->look);
 	buf_free(&e->cb);
@@ -1545,7 +1679,7 @@ const struct rl_stats *
 rl_stats(struct rl_engine *e)
 {
 	e->stats.keys = ks_count(e->ks);
-	e->stats.held = e->nheap + e->qlen;
+	e->stats.held = e->nheld;
 	return &e->stats;
 }
 
@@ -1589,10 +1723,8 @@ iheap_pop(struct rl_engine *e)
 	return top;
 }
 
-#define NO_ITEM	SIZE_MAX
-
 /*
- * hold keeps a held item until T reaches it.  Most records come in time
+ * hold keeps a held item (with those that follow it) until T reaches it.  Most records come in time
  * order, and so do their items: those join the tail of the queue, which
  * stays sorted by (t, seq) at no cost; only the others go through the heap.
  */
@@ -1658,6 +1790,7 @@ item_new(struct rl_engine *e, size_t *idx)
 	}
 	*idx = e->freel[--e->nfree];
 	buf_reset(&e->items[*idx].b);
+	e->items[*idx].next = NO_ITEM;
 	return &e->items[*idx];
 }
 
@@ -1776,10 +1909,11 @@ st_free(const struct rl_rule *r, struct rl_st *st)
 /*
  * settle sets the key's timer to its earliest due instant, or forgets
  * the key when it holds nothing a fresh state would not (inactive, no
- * timer, the kind idle, no cooldown still running at now).
+ * timer, the kind idle, no cooldown still running at now).  fired: the
+ * key's timer is the one being taken (due now): it is moved, not kept.
  */
 static void
-settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t now)
+settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t now, bool fired)
 {
 	int64_t due, cur;
 
@@ -1794,21 +1928,42 @@ settle(struct rl_engine *e, const struct rl_rule *r, struct rl_st *st, int64_t n
 		if (r->cooldown > 0 && st->has_fired && sat_add(st->last_fire, r->cooldown) > now)
 			due = st->gc_due = sat_add(st->last_fire, r->cooldown);
 		else {
+			fq_unqueue(e, st);
 			st_free(r, st);
 			ks_del(e->ks, st);
 			return;
 		}
 	}
 	/*
+	 * A rate key below its count, inactive, with no for or keep-firing
+	 * period running, has one decision left: its window empties at due
+	 * and it is forgotten, with no notice.  Its timer goes to the forget
+	 * queue when that keeps the queue in order.
+	 */
+	if (due != TV_MAX && due == st->kind_due && r->kind->select == M_COUNT &&
+	    st->state == S_INACTIVE && st->for_due == TV_MAX && st->keep_due == TV_MAX &&
+	    st->k.w.cur < r->count &&
+	    (e->fqlen == 0 || due >= e->fq[(e->fqbase + e->fqlen - 1) & (e->fqcap - 1)].due)) {
+		if (st->fq_pos == 0 || e->fq[(st->fq_pos - 1) & (e->fqcap - 1)].due != due) {
+			fq_unqueue(e, st);
+			fq_push(e, st, due);
+		}
+		ks_timer_cancel(e->ks, st);
+		return;
+	}
+	fq_unqueue(e, st);
+	/*
 	 * A timer already set at or before due is left where it is: it wakes
 	 * the key early, fire_timer finds nothing due then and settles it
 	 * again.  Moving it later would cost a sift down the heap on every
 	 * record of a busy key (an absence's or a rate's due moves on with
-	 * each record); an early wake costs one per period at most.
+	 * each record); an early wake costs one per period at most.  The
+	 * timer being taken is moved to its next instant in one sift down
+	 * from the top, not taken out and put back.
 	 */
 	if (due == TV_MAX)
 		ks_timer_cancel(e->ks, st);
-	else if (!ks_timer_get(e->ks, st, &cur) || cur > due)
+	else if (fired || !ks_timer_get(e->ks, st, &cur) || cur > due)
 		ks_timer_set(e->ks, st, due);
 }
 
@@ -1879,10 +2034,10 @@ apply_item(struct rl_engine *e, struct item *it)
 		st->vallen = 0;
 	if (r->kind->apply(r, st, it, &c))
 		on_cond(e, r, st, it->t, c);
-	settle(e, r, st, it->t);
+	settle(e, r, st, it->t, false);
 }
 
-/* fire_timer takes the decisions of a key due at x, in their fixed order. */
+/* fire_timer takes the decisions of a key due at x, in their fixed order; its timer (at x) is still set. */
 static void
 fire_timer(struct rl_engine *e, struct rl_st *st, int64_t x)
 {
@@ -1908,7 +2063,21 @@ fire_timer(struct rl_engine *e, struct rl_st *st, int64_t x)
 			notify(e, st, false, x);
 		}
 	}
-	settle(e, r, st, x);
+	settle(e, r, st, x, true);
+}
+
+/* next_timer returns the key with the earliest timer due by t, from the heap or the forget queue (whose keys have no heap timer), or NULL. */
+static struct rl_st *
+next_timer(struct rl_engine *e, int64_t t, int64_t *due)
+{
+	struct rl_st *st = ks_next_due(e->ks, t, due);
+	struct fq_ent *f = fq_front(e);
+
+	if (f != NULL && f->due <= t && (st == NULL || f->due < *due)) {
+		*due = f->due;
+		return f->st;
+	}
+	return st;
 }
 
 /*
@@ -1927,13 +2096,20 @@ advance(struct rl_engine *e, int64_t rec_to, int64_t timer_to, bool timers)
 
 		if (top != NULL && top->t > rec_to)
 			top = NULL;
-		st = timers ? ks_next_due(e->ks, timer_to, &due) : NULL;
+		st = timers ? next_timer(e, timer_to, &due) : NULL;
 		if (top != NULL && (st == NULL || top->t <= due)) {
+			size_t idx, next;
+
 			held_take(e, first);
-			apply_item(e, top);
-			e->freel[e->nfree++] = first;
+			for (idx = first; idx != NO_ITEM; idx = next) {
+				next = e->items[idx].next;
+				apply_item(e, &e->items[idx]);
+				e->freel[e->nfree++] = idx;
+				e->nheld--;
+			}
 		} else if (st != NULL) {
-			ks_timer_cancel(e->ks, st);
+			if (st->fq_pos != 0)
+				fq_pop(e);
 			fire_timer(e, st, due);
 		} else
 			break;
@@ -1996,22 +2172,96 @@ look_up(struct rl_engine *e, struct rec *rec, uint32_t sl)
 	return l;
 }
 
-/* add_canon appends the canonical JSON of slot sl (looked up already), writing it once per record. */
-static void
-add_canon(struct rl_engine *e, struct rec *rec, uint32_t sl, struct buf *b)
+/*
+ * canon returns the canonical JSON of slot sl (looked up already), made
+ * once per record: a string without escapes (its view is the line's bytes
+ * inside the quotes) is canonical as written and stays in the line;
+ * anything else is written to cb.
+ */
+static inline __attribute__((always_inline)) const char *
+canon(struct rl_engine *e, struct rec *rec, uint32_t sl, size_t *len)
 {
 	struct look *l = &e->look[sl];
 
 	if (l->len == SIZE_MAX) {
-		l->off = e->cb.len;
-		canon_add(rec, &l->v, &e->cb);
-		l->len = e->cb.len - l->off;
+		if (l->v.type == RT_STRING && l->v.s == l->v.raw + 1) {
+			l->off = SIZE_MAX;
+			l->len = l->v.rawlen;
+		} else {
+			l->off = e->cb.len;
+			canon_add(rec, &l->v, &e->cb);
+			l->len = e->cb.len - l->off;
+		}
 	}
-	buf_add(b, e->cb.p + l->off, l->len);
+	*len = l->len;
+	return l->off == SIZE_MAX ? l->v.raw : e->cb.p + l->off;
 }
 
-/* eval_rule evaluates rule ri on the record; returns false when the rule does not take it. */
-static bool
+/* bput appends n bytes the caller has reserved room for; key parts are short, copied inline with overlapping words. */
+static inline void
+bput(struct buf *b, const void *p, size_t n)
+{
+	char *d = b->p + b->len;
+	const char *s = p;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n > 0 && n < 4) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	} else if (n > 16)
+		memcpy(d, s, n);
+	b->len += n;
+}
+
+/*
+ * item_fill writes the item's (rule, key) key, the rule index and the
+ * --by values' canonical JSON joined by 0x1f, then its value's text: for
+ * anomaly the number as written (or the numeric string's contents), for
+ * repetition the canonical JSON (compared as JSON values), otherwise as
+ * written (shown only).  One reservation for the whole.
+ */
+static void
+item_fill(struct rl_engine *e, struct item *it, const struct rl_rule *r, const uint32_t *bys,
+    struct rec *rec, const struct look *f)
+{
+	const char *val = NULL, *p;
+	size_t vlen = 0, need = KP, n, j;
+	unsigned char be[KP] = { (unsigned char)(it->rule >> 24), (unsigned char)(it->rule >> 16),
+	    (unsigned char)(it->rule >> 8), (unsigned char)it->rule };
+
+	for (j = 0; j < r->nby; j++) {
+		canon(e, rec, bys[j], &n);
+		need += n + (j > 0);
+	}
+	if (f != NULL && f->type != RT_MISSING) {
+		if (r->kind->numeric && f->type == RT_STRING)
+			val = f->v.s, vlen = f->v.slen;
+		else if (!r->kind->numeric && r->kind->select == M_REPEAT)
+			val = canon(e, rec, e->fslot[it->rule], &vlen);
+		else
+			val = f->v.raw, vlen = f->v.rawlen;
+	}
+	buf_reserve(&it->b, need + vlen);
+	bput(&it->b, be, KP);
+	for (j = 0; j < r->nby; j++) {
+		p = canon(e, rec, bys[j], &n);
+		if (j > 0)
+			bput(&it->b, "\x1f", 1);
+		bput(&it->b, p, n);
+	}
+	it->keylen = it->b.len;
+	if (val != NULL)
+		bput(&it->b, val, vlen);
+}
+
+/* eval_rule evaluates rule ri on the record; returns its new item, or NO_ITEM when the rule does not take it. */
+static size_t
 eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 {
 	const struct rl_rule *r = &e->set->rules[ri];
@@ -2022,14 +2272,15 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	size_t idx, j;
 	enum rec_type ty = RT_MISSING;
 
-	if (r->where != NULL && !expr_test(r->where, rec)) {
+	if (r->where != NULL && !(e->wslot[ri] != NOSLOT ?
+	    expr_test_one(r->where, rec, &look_up(e, rec, e->wslot[ri])->v) : expr_test(r->where, rec))) {
 		e->stats.unselected++;
-		return false;
+		return NO_ITEM;
 	}
 	for (j = 0; j < r->nby; j++)
 		if (look_up(e, rec, bys[j])->type == RT_MISSING) {
 			e->stats.no_key++;
-			return false;
+			return NO_ITEM;
 		}
 	if (e->fslot[ri] != NOSLOT) {
 		f = look_up(e, rec, e->fslot[ri]);
@@ -2037,49 +2288,29 @@ eval_rule(struct rl_engine *e, uint32_t ri, struct rec *rec, int64_t t)
 	}
 	if (r->kind->needs_value && (ty == RT_MISSING || ty == RT_NULL)) {
 		e->stats.no_value++;
-		return false;
+		return NO_ITEM;
 	}
 	if (r->kind->numeric) {
 		if (ty == RT_STRING) {
 			if (rec_number(f->v.s, f->v.slen, &n) == RT_MISSING) {
 				e->stats.bad_value++;
-				return false;
+				return NO_ITEM;
 			}
 		} else if (ty != RT_INT && ty != RT_REAL) {
 			e->stats.bad_value++;
-			return false;
+			return NO_ITEM;
 		}
 	}
 	it = item_new(e, &idx);
 	it->t = t;
 	it->seq = e->seq++;
-	item_rule(it, ri);
-	it->cond = r->when != NULL && expr_test(r->when, rec);
-	for (j = 0; j < r->nby; j++) {
-		if (j > 0)
-			buf_addc(&it->b, '\x1f');
-		add_canon(e, rec, bys[j], &it->b);
-	}
-	it->keylen = it->b.len;
-	it->hasval = false;
-	it->num = 0;
-	if (f != NULL && ty != RT_MISSING) {
-		it->hasval = true;
-		if (r->kind->numeric) {
-			if (ty == RT_STRING) {
-				it->num = n.d;
-				buf_add(&it->b, f->v.s, f->v.slen);
-			} else {
-				it->num = f->v.d;
-				buf_add(&it->b, f->v.raw, f->v.rawlen);
-			}
-		} else if (r->kind->select == M_REPEAT)
-			add_canon(e, rec, e->fslot[ri], &it->b);	/* compared as JSON values */
-		else
-			buf_add(&it->b, f->v.raw, f->v.rawlen);	/* shown only: as written */
-	}
-	hold(e, idx);
-	return true;
+	it->rule = ri;
+	it->cond = r->when != NULL && (e->cslot[ri] != NOSLOT ?
+	    expr_test_one(r->when, rec, &look_up(e, rec, e->cslot[ri])->v) : expr_test(r->when, rec));
+	item_fill(e, it, r, bys, rec, f);
+	it->hasval = f != NULL && ty != RT_MISSING;
+	it->num = !it->hasval || !r->kind->numeric ? 0 : ty == RT_STRING ? n.d : f->v.d;
+	return idx;
 }
 
 int
@@ -2109,6 +2340,7 @@ rl_input(struct rl_engine *e, size_t rule, int64_t t, const struct rl_input *in)
 	if (in->hasval)
 		buf_add(&it->b, in->value, in->valuelen);
 	hold(e, idx);
+	e->nheld++;
 	if (t > e->maxt)
 		e->maxt = t;
 	raise_to(e, sat_add(e->maxt, -e->lateness));
@@ -2118,6 +2350,7 @@ rl_input(struct rl_engine *e, size_t rule, int64_t t, const struct rl_input *in)
 int
 rl_record(struct rl_engine *e, struct rec *rec, int64_t t)
 {
+	size_t head = NO_ITEM, tail = NO_ITEM, idx;
 	uint32_t ri;
 
 	e->stats.records++;
@@ -2127,8 +2360,19 @@ rl_record(struct rl_engine *e, struct rec *rec, int64_t t)
 	}
 	e->gen++;
 	buf_reset(&e->cb);
-	for (ri = 0; ri < e->set->n; ri++)
-		eval_rule(e, ri, rec, t);
+	/* The record's items are held as one: the first, the others following it in rule order. */
+	for (ri = 0; ri < e->set->n; ri++) {
+		if ((idx = eval_rule(e, ri, rec, t)) == NO_ITEM)
+			continue;
+		if (head == NO_ITEM)
+			head = idx;
+		else
+			e->items[tail].next = idx;
+		tail = idx;
+		e->nheld++;
+	}
+	if (head != NO_ITEM)
+		hold(e, head);
 	if (t > e->maxt)
 		e->maxt = t;
 	raise_to(e, sat_add(e->maxt, -e->lateness));
@@ -2179,11 +2423,29 @@ untime(json_t *v, int64_t *t, int64_t none)
 	return 0;
 }
 
+/* held_json returns a held item as saved. */
+static json_t *
+held_json(const struct rl_engine *e, const struct item *it)
+{
+	json_t *h = json_object();
+
+	json_object_set_new(h, "rule", json_string(e->set->rules[it->rule].name));
+	json_object_set_new(h, "t", json_integer(it->t));
+	json_object_set_new(h, "seq", json_integer((json_int_t)it->seq));
+	json_object_set_new(h, "key", json_stringn(it->b.p + KP, it->keylen - KP));
+	json_object_set_new(h, "cond", json_boolean(it->cond));
+	if (it->hasval) {
+		json_object_set_new(h, "value", json_stringn(it->b.p + it->keylen, it->b.len - it->keylen));
+		json_object_set_new(h, "num", json_real(it->num));
+	}
+	return h;
+}
+
 json_t *
 rl_save(const struct rl_engine *e)
 {
 	json_t *o = json_object(), *rules = json_object(), *held = json_array(), *keys = json_array();
-	size_t i, *order;
+	size_t i, idx, *order;
 	struct rl_st *st;
 
 	for (i = 0; i < e->set->n; i++)
@@ -2193,7 +2455,10 @@ rl_save(const struct rl_engine *e)
 	json_object_set_new(o, "max", jtime(e->maxt));
 	json_object_set_new(o, "wm", jtime(e->wm));
 	json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
-	/* Held items in (t, seq) order: the queue (sorted) and the heap, sorted together. */
+	/*
+	 * Held items in (t, seq) order: the queue (sorted) and the heap, sorted
+	 * together, each followed by the items of its record.
+	 */
 	order = xmalloc((e->qlen + e->nheap + 1) * sizeof(*order));
 	for (i = 0; i < e->qlen; i++)
 		order[i] = e->q[(e->qhead + i) & (e->qcap - 1)];
@@ -2206,21 +2471,9 @@ rl_save(const struct rl_engine *e)
 			order[j] = order[j - 1];
 		order[j] = x;
 	}
-	for (i = 0; i < e->qlen + e->nheap; i++) {
-		const struct item *it = &e->items[order[i]];
-		json_t *h = json_object();
-
-		json_object_set_new(h, "rule", json_string(e->set->rules[it->rule].name));
-		json_object_set_new(h, "t", json_integer(it->t));
-		json_object_set_new(h, "seq", json_integer((json_int_t)it->seq));
-		json_object_set_new(h, "key", json_stringn(it->b.p + KP, it->keylen - KP));
-		json_object_set_new(h, "cond", json_boolean(it->cond));
-		if (it->hasval) {
-			json_object_set_new(h, "value", json_stringn(it->b.p + it->keylen, it->b.len - it->keylen));
-			json_object_set_new(h, "num", json_real(it->num));
-		}
-		json_array_append_new(held, h);
-	}
+	for (i = 0; i < e->qlen + e->nheap; i++)
+		for (idx = order[i]; idx != NO_ITEM; idx = e->items[idx].next)
+			json_array_append_new(held, held_json(e, &e->items[idx]));
 	free(order);
 	json_object_set_new(o, "held", held);
 	for (st = ks_first(e->ks); st != NULL; st = ks_next(e->ks, st)) {
@@ -2295,6 +2548,7 @@ load_held(struct rl_engine *e, json_t *h)
 		buf_add(&it->b, json_string_value(val), json_string_length(val));
 	}
 	hold(e, idx);
+	e->nheld++;
 	return 0;
 }
 
@@ -2397,6 +2651,8 @@ bad:
 	e->freeing = true;
 	ks_free(e->ks);
 	e->freeing = false;
+	e->fqbase = 0;
+	e->fqlen = 0;
 	e->ks = ks_new(sizeof(struct rl_st), e->max_keys, st_drop, e);
 	items_clear(e);
 	e->T = e->maxt = e->wm = TV_MIN;
@@ -2537,6 +2793,42 @@ add_key(struct buf *out, const char *k)
 	buf_addc(out, ':');
 }
 
+/* ADD_LIT appends a string literal (a constant member name with its comma and colon). */
+#define ADD_LIT(out, lit)	buf_add((out), (lit), sizeof(lit) - 1)
+
+/* add_uint appends v in decimal (jw_uint's text, without its snprintf). */
+static void
+add_uint(struct buf *out, uint64_t v)
+{
+	char t[20], *p = t + sizeof(t);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	buf_add(out, p, (size_t)(t + sizeof(t) - p));
+}
+
+/* add_time appends an RFC 3339 time as a JSON string (jw_time's text) and keeps its text in tc, so a second time equal to it is copied. */
+struct tcache {
+	int64_t	 t;
+	size_t	 len;
+	char	 s[TV_BUFSZ];
+};
+
+static void
+add_time(struct buf *out, int64_t t, struct tcache *tc)
+{
+	if (tc->len == 0 || tc->t != t) {
+		tc->t = t;
+		tc->len = tv_format_rfc3339(t, tc->s);
+	}
+	buf_reserve(out, tc->len + 2);
+	out->p[out->len++] = '"';
+	memcpy(out->p + out->len, tc->s, tc->len);
+	out->len += tc->len;
+	out->p[out->len++] = '"';
+}
+
 void
 rl_notice_json(const struct rl_set *s, const struct rl_notice *n, struct buf *out)
 {
@@ -2545,54 +2837,58 @@ rl_notice_json(const struct rl_set *s, const struct rl_notice *n, struct buf *ou
 	const char *p;
 	size_t i, len;
 
-	buf_adds(out, "{\"alert\":");
+	struct tcache tc = { .len = 0 };
+
+	ADD_LIT(out, "{\"alert\":");
 	jw_cstr(out, r->name);
-	buf_adds(out, n->firing ? ",\"state\":\"firing\"" : ",\"state\":\"resolved\"");
-	add_key(out, "at");
-	jw_time(out, n->at);
-	add_key(out, "since");
-	jw_time(out, n->since);
+	if (n->firing)
+		ADD_LIT(out, ",\"state\":\"firing\",\"at\":");
+	else
+		ADD_LIT(out, ",\"state\":\"resolved\",\"at\":");
+	add_time(out, n->at, &tc);
+	ADD_LIT(out, ",\"since\":");
+	add_time(out, n->since, &tc);
 	for (i = 0; i < r->nby; i++)
 		if ((p = key_part(n, i, &len)) != NULL) {
 			add_key(out, r->byname[i]);
 			buf_add(out, p, len);
 		}
 	if (n->has & RL_EV_VALUE) {
-		add_key(out, "value");
+		ADD_LIT(out, ",\"value\":");
 		buf_add(out, n->value, n->valuelen);
 	}
 	if (n->has & RL_EV_COUNT) {
-		add_key(out, "count");
-		jw_uint(out, n->count);
+		ADD_LIT(out, ",\"count\":");
+		add_uint(out, n->count);
 	}
 	if (n->has & RL_EV_PREVIOUS) {
-		add_key(out, "previous");
-		jw_uint(out, n->previous);
+		ADD_LIT(out, ",\"previous\":");
+		add_uint(out, n->previous);
 	}
 	if (n->has & RL_EV_RATIO) {
-		add_key(out, "ratio");
+		ADD_LIT(out, ",\"ratio\":");
 		jw_real(out, n->ratio);
 	}
 	if (n->has & RL_EV_Z) {
-		add_key(out, "z");
+		ADD_LIT(out, ",\"z\":");
 		jw_real(out, n->z);
 	}
 	if (n->has & RL_EV_STATS) {
-		add_key(out, "mean");
+		ADD_LIT(out, ",\"mean\":");
 		jw_real(out, n->mean);
-		add_key(out, "sd");
+		ADD_LIT(out, ",\"sd\":");
 		jw_real(out, n->sd);
 	}
 	if (n->has & RL_EV_LAST) {
-		add_key(out, "last_seen");
-		jw_time(out, n->last);
+		ADD_LIT(out, ",\"last_seen\":");
+		add_time(out, n->last, &tc);
 	}
 	if (r->severity != NULL) {
-		add_key(out, "severity");
+		ADD_LIT(out, ",\"severity\":");
 		jw_cstr(out, r->severity);
 	}
 	if (r->nlabels > 0) {
-		add_key(out, "labels");
+		ADD_LIT(out, ",\"labels\":");
 		buf_addc(out, '{');
 		for (i = 0; i < r->nlabels; i++) {
 			if (i > 0)
@@ -2605,7 +2901,7 @@ rl_notice_json(const struct rl_set *s, const struct rl_notice *n, struct buf *ou
 	}
 	if (r->summary != NULL) {
 		expand_summary(r, n, &sum);
-		add_key(out, "summary");
+		ADD_LIT(out, ",\"summary\":");
 		jw_str(out, sum.p != NULL ? sum.p : "", sum.len);
 	}
 	buf_addc(out, '}');

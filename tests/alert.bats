@@ -579,3 +579,29 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
 	    echo $((20000 + RANDOM % 20000))
 }
+
+@test "event time: times in one minute, with and without a fraction, a zone, a leap second or a bad fraction, read as when parsed whole" {
+	# alert parses a minute once and adds the seconds of the records in it:
+	# each time below must come out as if parsed on its own (worked out by hand).
+	t=(2024-03-15T10:20:30.5 2024-03-15T10:20:31 2024-03-15T10:20:31.1234567 2024-03-15T10:20:32-01:00
+	   '2024-03-15 10:20:33.25' 2024-03-15T10:20:35,5 2024-03-15T10:20:36.5Z '2024-03-15T10:20:37\u002e5'
+	   2024-03-15T10:20:34. 2024-03-15T10:20:59.999999 2024-12-31T23:59:58.5 2024-12-31T23:59:60.25
+	   2024-12-31T23:59:59.75 2024-03-15T10:21:00.000001)
+	for i in "${!t[@]}"; do printf '{"timestamp":"%s","k":%d}\n' "${t[$i]}" "$i"; done >"$T/in"
+	run -1 --separate-stderr alert --when true --by k --lateness 400d -i "$T/in"
+	assert_equal "$(jq -r '"\(.k) \(.at)"' <<<"$output" | sort -n)" "0 2024-03-15T10:20:30.500Z
+1 2024-03-15T10:20:31Z
+2 2024-03-15T10:20:31.123456Z
+3 2024-03-15T11:20:32Z
+4 2024-03-15T10:20:33.250Z
+5 2024-03-15T10:20:35.500Z
+6 2024-03-15T10:20:36.500Z
+7 2024-03-15T10:20:37.500Z
+9 2024-03-15T10:20:59.999999Z
+10 2024-12-31T23:59:58.500Z
+11 2024-12-31T23:59:59.999999Z
+12 2024-12-31T23:59:59.750Z
+13 2024-03-15T10:21:00.000001Z"
+	assert_equal "$stderr" "alert: $T/in:9: bad time in 'timestamp': bad fraction: 2024-03-15T10:20:34.
+alert: 1 record rejected (use --dead-letter FILE to keep them)"
+}

@@ -185,6 +185,69 @@ test_model(void)
 }
 
 /*
+ * test_del_value: hm_del_value deletes by the value pointer, finding its
+ * slot from the hash kept in the entry.  Random puts, deletes by value
+ * and by key and gets against a model, through bursts of inserts and
+ * of deletes that grow the table and shrink it again.
+ */
+static void
+test_del_value(void)
+{
+	enum { N = 20000, OPS = 400000 };
+	struct hm *m = hm_new(sizeof(struct val));
+	struct val **ref = calloc(N, sizeof(*ref));
+	size_t count = 0, bad = 0, byval = 0, peak = 0;
+	char key[64];
+
+	for (size_t op = 0; op < OPS; op++) {
+		/* A burst of inserts, then of deletes, so the table grows and shrinks again. */
+		size_t i = (size_t)(rnd() % N), n = mkkey(key, i), r = rnd() % 8;
+		bool created, grow = (op / 50000) % 2 == 0;
+		struct val *v;
+
+		if (r < (grow ? 5u : 1u)) {
+			v = hm_put(m, key, n, &created);
+			if (created != (ref[i] == NULL) || (!created && v != ref[i]) ||
+			    (created && (v->id != 0 || v->pad[23] != 0)))
+				bad++;
+			if (created) {
+				v->id = i;
+				v->pad[23] = 1;	/* a reused entry must come back zeroed */
+				ref[i] = v;
+				count++;
+			}
+		} else if (r < 7 && ref[i] != NULL) {
+			if (r % 2 == 0) {
+				hm_del_value(m, ref[i]);
+				byval++;
+			} else if (hm_del(m, key, n) != 1)
+				bad++;
+			ref[i] = NULL;
+			count--;
+		} else if (hm_get(m, key, n) != ref[i])
+			bad++;
+		if (count > peak)
+			peak = count;
+	}
+	for (size_t i = 0; i < N; i++) {
+		struct val *v = hm_get(m, key, mkkey(key, i));
+
+		if (v != ref[i] || (v != NULL && v->id != i))
+			bad++;
+	}
+	ok(bad == 0 && byval > 10000,
+	    "random put, get, hm_del and hm_del_value (%zu) agree with the model; reused entries come back zeroed", byval);
+	is_int(hm_count(m), count, "the count agrees with the model after hm_del_value");
+	ok(peak > 10000, "the map grew past 10000 keys (%zu) and shrank again", peak);
+	for (size_t i = 0; i < N; i++)
+		if (ref[i] != NULL)
+			hm_del_value(m, ref[i]);
+	is_int(hm_count(m), 0, "deleting every value by pointer empties the map");
+	hm_free(m);
+	free(ref);
+}
+
+/*
  * iter_delete fills a map with n keys (drawn from the keys whose home slot
  * is listed in homes when homes is not NULL, to build clusters that wrap
  * around the end of the table), then iterates deleting each entry with
@@ -432,6 +495,7 @@ main(void)
 {
 	test_basic();
 	test_model();
+	test_del_value();
 	test_iter_delete();
 	test_shrink();
 	test_hash();

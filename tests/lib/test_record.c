@@ -409,6 +409,40 @@ test_canon(void)
 	ok(strcmp(first, canon("{\"a\":[2,1]}")) != 0, "array order matters");
 }
 
+/* same compiles two paths and reports rec_path_same. */
+static bool
+same(const char *a, const char *b)
+{
+	struct rec_err e;
+	struct rec_path *x = rec_path_compile(a, &e), *y = rec_path_compile(b, &e);
+	bool res;
+
+	if (x == NULL || y == NULL) {
+		fprintf(stderr, "# cannot compile %s or %s\n", a, b);
+		exit(1);
+	}
+	res = rec_path_same(x, y);
+	rec_path_free(x);
+	rec_path_free(y);
+	return res;
+}
+
+static void
+test_path_same(void)
+{
+	ok(same("value", ".value"), "a leading dot is the same path");
+	ok(same("\"odd key\".x", ".\"odd key\".x"), "a quoted name with and without a leading dot");
+	ok(!same("user.id", "\"user\".id"), "a quoted name has no flat fallback, so it is another path");
+	ok(same("a[2].b", ".a[2].b"), "indexes compare by value");
+	ok(same("\"e\\u0301\"", "\"e\xcc\x81\""), "an escape and its UTF-8 are the same name");
+	ok(!same("value", "values"), "different names");
+	ok(!same("a.b", "a"), "a prefix is another path");
+	ok(!same("a[1]", "a[-1]"), "different indexes");
+	ok(!same("a[0]", "a.0"), "an index is not a name");
+	ok(!same("id.orig_h", "\"id.orig_h\""), "a dotted path (with its flat fallback) is not one quoted name");
+	ok(!same("id.orig_h", "id.orig"), "names of different lengths");
+}
+
 int
 main(void)
 {
@@ -419,6 +453,7 @@ main(void)
 	test_emit();
 	test_watermark();
 	test_canon();
+	test_path_same();
 	rec_free(r);
 	return tap_done();
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "expr.h"
 #include "record.h"
 #include "rules.h"
 #include "tap.h"
@@ -876,6 +877,118 @@ test_tie_order(void)
 	buf_free(&text);
 }
 
+/*
+ * test_one_path: an expression that reads one path is evaluated by the
+ * engine against the value the rules looked up already (expr_one_path,
+ * expr_test_one); it must agree with expr_test on every record, across
+ * types, escapes, missing and null.
+ */
+static void
+test_one_path(void)
+{
+	static const char *const one[] = {
+		".v > 99", "99 < .v", ".v == 100", ".v != 100", ".v <= 99.5", ".v >= \"1\"",
+		".v == null", ".a == \"click\"", "\"click\" != .a", "exists(.v)",
+		".v < true", ".[\"v\"] > 99",
+	};
+	static const char *const many[] = {
+		".v > 99 and .v < 200", ".v + 1 > 2", ".v > .w", ".v", "not", "length > 1", ". == 1",
+	};
+	static const char *const recs[] = {
+		"{\"v\":100}", "{\"v\":99.5}", "{\"v\":99}", "{\"v\":1e2}", "{\"v\":\"100\"}",
+		"{\"v\":null}", "{}", "{\"v\":[1]}", "{\"v\":false}", "{\"a\":\"click\"}",
+		"{\"a\":\"cl\\u0069ck\"}", "{\"a\":\"clicks\"}", "{\"v\":{\"x\":1}}", "{\"v\":100,\"v\":1}",
+	};
+	/* Worked out by hand for .v > 99 and .a == "click", in the order of recs. */
+	static const bool gt99[] = { 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const bool click[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0 };
+	struct rec *rec = rec_new();
+	struct expr_err err;
+	size_t i, j, bad;
+
+	for (i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+		struct expr *x = expr_compile(many[i], &err);
+
+		ok(x != NULL && expr_one_path(x) == NULL, "%s reads more than one path's value", many[i]);
+		expr_free(x);
+	}
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		struct expr *x = expr_compile(one[i], &err);
+		const struct rec_path *p = x != NULL ? expr_one_path(x) : NULL;
+
+		ok(p != NULL, "%s reads one path", one[i]);
+		if (p == NULL)
+			continue;
+		for (j = 0, bad = 0; j < sizeof(recs) / sizeof(recs[0]); j++) {
+			struct rec_err re;
+			struct rec_val v;
+			bool got, want;
+
+			if (rec_parse(rec, recs[j], strlen(recs[j]), &re) != 0)
+				abort();
+			rec_get(rec, p, &v);
+			got = expr_test_one(x, rec, &v);
+			want = expr_test(x, rec);
+			if (got != want) {
+				fprintf(stderr, "# %s on %s: %d, expr_test %d\n", one[i], recs[j], got, want);
+				bad++;
+			}
+			if (i == 0 && got != gt99[j])
+				bad++;
+			if (i == 7 && got != click[j])
+				bad++;
+		}
+		ok(bad == 0, "%s: the looked-up value gives expr_test's truth on every record", one[i]);
+		expr_free(x);
+	}
+	rec_free(rec);
+}
+
+/*
+ * test_forget_queue: rate keys below their count wait for their window to
+ * empty in a queue of their own (in time order), not in the timer heap.
+ * Two rates with different windows interleave in it (those that would
+ * break its order go to the heap); a key that fires leaves it and comes
+ * back; evicted keys leave it; the queue grows past its first size.
+ */
+static void
+test_forget_queue(void)
+{
+	struct run r;
+	char line[64];
+	int i;
+
+	start(&r, "[{\"name\":\"a\",\"count\":2,\"within\":\"10s\",\"by\":[\"k\"]},"
+	    "{\"name\":\"b\",\"count\":2,\"within\":\"3s\",\"by\":[\"k\"]}]", 0, 0);
+	for (i = 0; i < 200; i++) {
+		snprintf(line, sizeof(line), "{\"t\":%d,\"k\":\"k%d\"}", i, i);
+		feed(&r, line);
+	}
+	/* T = 199; a window ending at X is taken once T > X: a keeps t + 10 > 198, b keeps t + 3 > 198. */
+	is_int(rl_stats(r.eng)->keys, 11 + 4, "forget queue: keys are forgotten when their windows empty");
+	feed(&r, "{\"t\":200,\"k\":\"x\"}");
+	feed(&r, "{\"t\":201,\"k\":\"x\"}");
+	feed(&r, "{\"t\":230,\"k\":\"y\"}");
+	is_str(got(&r), "F201(201) \"x\" n=2;F201(201) \"x\" n=2;R203(201) \"x\" n=1;R210(201) \"x\" n=1;",
+	    "forget queue: a queued key that reaches its count fires and resolves in time");
+	is_int(rl_stats(r.eng)->keys, 2, "forget queue: after resolving, the key is forgotten when its window empties");
+	rl_finish(r.eng);
+	is_int(rl_stats(r.eng)->keys, 2, "forget queue: the end of input forgets nothing beyond the largest time");
+	stop(&r);
+
+	start(&r, "{\"count\":2,\"within\":\"100s\",\"by\":[\"k\"]}", 0, 5);
+	for (i = 0; i < 50; i++) {
+		snprintf(line, sizeof(line), "{\"t\":%d,\"k\":\"k%d\"}", i, i);
+		feed(&r, line);
+	}
+	is_int(rl_stats(r.eng)->evicted, 45, "forget queue: keys evicted by max-keys");
+	is_int(rl_stats(r.eng)->keys, 5, "forget queue: max-keys keys held");
+	feed(&r, "{\"t\":1000,\"k\":\"z\"}");
+	is_int(rl_stats(r.eng)->keys, 1, "forget queue: the evicted keys' entries are skipped, the others forgotten");
+	is_str(got(&r), "", "forget queue: no notice comes of forgetting");
+	stop(&r);
+}
+
 int
 main(void)
 {
@@ -894,5 +1007,7 @@ main(void)
 	test_rules_file();
 	test_input();
 	test_tie_order();
+	test_one_path();
+	test_forget_queue();
 	return tap_done();
 }
