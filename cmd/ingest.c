@@ -125,7 +125,7 @@ type_ok(const struct rec_val *v, enum ftype t, const struct tv_format *fmt)
 		if (v->type == RT_STRING)
 			return tv_parse(fmt, v->s, v->slen, &us, NULL) == 0;
 		if (v->type == RT_INT || v->type == RT_REAL)
-			return tv_parse(fmt, v->raw, v->rawlen, &us, NULL) == 0;
+			return tv_parse_number(fmt, NULL, v->raw, v->rawlen, &us, NULL) == 0;
 		return 0;
 	}
 	return 0;
@@ -312,18 +312,16 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 {
 	struct rec_edit edit;
 	const char *why;
-	enum fmt_kind k;
 	int64_t t;
 
 	if (!valid(rec, ln) || !gate(rec, ln))
 		return;
 	/*
-	 * --normalize-time rejects a record without a valid time; records
-	 * built from CSV or logs get theirs rewritten whenever it parses
-	 * (access logs already carry RFC 3339).
+	 * --normalize-time rewrites the time field as RFC 3339 UTC and
+	 * rejects a record without a valid time; without it no field is
+	 * rewritten, whatever the input format.
 	 */
-	if (I.tkey != NULL && (I.normalize || (I.kind != FMT_NDJSON &&
-	    (k = src_kind(run_source())) != FMT_NDJSON && k != FMT_CLF && k != FMT_COMBINED))) {
+	if (I.tkey != NULL && I.normalize) {
 		if (cli_time(&I.cli, rec, &t, &why) == 0) {
 			buf_reset(&I.tbuf);
 			jw_time(&I.tbuf, t);
