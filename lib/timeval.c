@@ -650,6 +650,8 @@ tv_parse_in(const struct tv_format *fmt, struct tv_zone *zone, struct tv_cache *
 			return *why = "not a number", -1;
 		return parse_epoch(s, e, kind, out, why);
 	case TV_ISO:
+		if (is_number(s, e) && !basic_digits(s, len))
+			return *why = "bad date", -1;
 		return parse_iso(s, e, zone, c, out, why);
 	case TV_CLF:
 		return parse_clf(s, e, zone, out, why);
