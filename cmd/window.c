@@ -172,6 +172,7 @@ main(int argc, char *argv[])
 		w.maxwin = win_sliding_count(w.size, w.slide);
 		w.starts = xmalloc(w.maxwin * sizeof *w.starts);
 		w.ends = xmalloc(w.maxwin * sizeof *w.ends);
+		w.starts[0] = w.ends[0] = 0;	/* no window yet: assign's reuse test fails */
 	}
 	w.base_wm = w.wm.t;
 	w.base_wall = w.last_input = tv_now();
@@ -408,7 +409,9 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 	size_t n = 0, i;
 
 	w.rec = rec;
-	w.last_input = tv_now();
+	/* The wall clock is read only when something uses it. */
+	if (w.idle > 0 || w.processing_time)
+		w.last_input = tv_now();
 	if (w.processing_time) {
 		t = w.last_input;
 	} else if (cli_time(&w.cli, w.rec, &t, &why) != 0) {
@@ -470,6 +473,10 @@ assign(int64_t t)
 		win_cal_window(&w.cal, t, &w.starts[0], &w.ends[0]);
 		return 1;
 	}
+	/* Tumbling: the window of the previous event, most of the time. */
+	if (w.slide == w.size && w.maxwin == 1 && t >= w.starts[0] && t < w.ends[0] &&
+	    w.ends[0] != w.starts[0])
+		return 1;
 	n = win_sliding_assign(t, w.size, w.slide, w.offset, w.starts, w.maxwin);
 	for (i = 0; i < n; i++)
 		w.ends[i] = win_add(w.starts[i], w.size);
@@ -526,6 +533,26 @@ json_space(char c)
 }
 
 /*
+ * may_have says whether a line may have a key beginning with s: it holds
+ * s, or a backslash (an escaped key can spell anything).  False is sure,
+ * true is to be checked.
+ */
+static bool
+may_have(const char *line, size_t len, const char *s, size_t n)
+{
+	const char *p = line, *e = line + len;
+
+	if (memchr(line, '\\', len) != NULL)
+		return true;
+	while ((p = memchr(p, s[0], (size_t)(e - p))) != NULL) {
+		if ((size_t)(e - p) >= n && memcmp(p, s, n) == 0)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/*
  * emit_window writes the current record with window_start and window_end
  * (and revision) added.  When the record has none of them and its line
  * is at hand, the line's bytes are written around the window's members,
@@ -551,9 +578,10 @@ emit_window(int64_t start, int64_t end, unsigned revision, const char *line, siz
 	}
 	if (revision > 0)
 		snprintf(rev, sizeof rev, "%u", revision);
-	if (line != NULL && rec_get_key(w.rec, "window_start", 12, &v) == RT_MISSING &&
-	    rec_get_key(w.rec, "window_end", 10, &v) == RT_MISSING &&
-	    (revision == 0 || rec_get_key(w.rec, "revision", 8, &v) == RT_MISSING)) {
+	if (line != NULL && ((!may_have(line, len, "window_", 7) && (revision == 0 ||
+	    !may_have(line, len, "revision", 8))) || (rec_get_key(w.rec, "window_start", 12, &v) ==
+	    RT_MISSING && rec_get_key(w.rec, "window_end", 10, &v) == RT_MISSING &&
+	    (revision == 0 || rec_get_key(w.rec, "revision", 8, &v) == RT_MISSING)))) {
 		for (a = 0; a < len && json_space(line[a]); a++)
 			;
 		for (z = len; z > a && json_space(line[z - 1]); z--)
@@ -562,14 +590,23 @@ emit_window(int64_t start, int64_t end, unsigned revision, const char *line, siz
 		for (tail = z - 1; rec_nfields(w.rec) > 0 && tail > a && json_space(line[tail - 1]); tail--)
 			;
 		if (a < z && line[a] == '{' && line[z - 1] == '}') {
-			fwrite_unlocked(line + a, 1, tail - a, stdout);
+			char *o;
+
+			buf_reset(&w.out);
+			buf_reserve(&w.out, z - a + w.bounds.len + 40);
+			o = w.out.p;
+			memcpy(o, line + a, tail - a);
+			o += tail - a;
 			if (rec_nfields(w.rec) > 0)
-				putc_unlocked(',', stdout);
-			fwrite_unlocked(w.bounds.p, 1, w.bounds.len, stdout);
+				*o++ = ',';
+			memcpy(o, w.bounds.p, w.bounds.len);
+			o += w.bounds.len;
 			if (revision > 0)
-				fprintf(stdout, ",\"revision\":%s", rev);
-			fwrite_unlocked(line + tail, 1, z - tail, stdout);
-			putc_unlocked('\n', stdout);
+				o += sprintf(o, ",\"revision\":%s", rev);
+			memcpy(o, line + tail, z - tail);
+			o += z - tail;
+			*o++ = '\n';
+			fwrite_unlocked(w.out.p, 1, (size_t)(o - w.out.p), stdout);
 			diag_out++;
 			return;
 		}

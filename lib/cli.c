@@ -75,7 +75,7 @@ cli_common(struct cli *c, int opt, const char *arg, const struct cli_help *h)
 		tv_zone_free(c->tz);
 		if ((c->tz = tv_zone_load(arg, &why)) == NULL)
 			diag_usage_error("--tz: %s: %s", why, arg);
-		c->time_cache.valid = false;
+		memset(&c->time_cache, 0, sizeof c->time_cache);
 		return 1;
 	}
 	case CLI_DEAD_LETTER:

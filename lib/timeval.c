@@ -265,18 +265,37 @@ iso_time(const char **pp, const char *e, bool basic, struct fields *f, const cha
 
 /*
  * iso_hit finishes a time whose first 19 bytes are the cache's key: only
- * the fraction and the offset are left to read.
+ * the fraction and the offset are left to read.  This is the path of
+ * most records in a stream, so the fraction is read here in one loop.
  */
 static int
-iso_hit(const char *p, const char *e, struct tv_cache *c, struct tv_zone *zone,
+iso_hit(const char *p, const char *e, struct tv_cache_slot *c, struct tv_zone *zone,
     int64_t *out, const char **why)
 {
-	int32_t us, off = 0;
+	static const int32_t scale[7] = { 1000000, 100000, 10000, 1000, 100, 10, 1 };
+	int32_t us = 0, off = 0;
 	int64_t secs;
 
 	p += sizeof c->key;
-	if (frac(&p, e, &us) < 0)
-		return *why = "bad fraction", -1;
+	if (p < e && (*p == '.' || *p == ',')) {
+		const char *q = ++p;
+
+		if (e - p >= 6 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
+		    is_digit(p[3]) && is_digit(p[4]) && is_digit(p[5])) {
+			/* microseconds, the common case: six digits at once */
+			us = (((((p[0] - '0') * 10 + (p[1] - '0')) * 10 + (p[2] - '0')) * 10 +
+			    (p[3] - '0')) * 10 + (p[4] - '0')) * 10 + (p[5] - '0');
+			p += 6;
+		} else {
+			while (p < e && p - q < 6 && is_digit(*p))
+				us = us * 10 + (*p++ - '0');
+			if (p == q)
+				return *why = "bad fraction", -1;
+			us *= scale[p - q];
+		}
+		while (p < e && is_digit(*p))	/* past microseconds: truncated, the floor */
+			p++;
+	}
 	if (p < e) {
 		if (tz(&p, e, &off, why) < 0)
 			return -1;
@@ -295,6 +314,78 @@ iso_hit(const char *p, const char *e, struct tv_cache *c, struct tv_zone *zone,
 	return 0;
 }
 
+/* slot_hit says whether s begins with the slot's 19 bytes, in three loads. */
+static inline bool
+slot_hit(const struct tv_cache_slot *c, uint64_t a0, uint64_t a1, uint32_t a2)
+{
+	uint64_t b0, b1;
+	uint32_t b2;
+
+	memcpy(&b0, c->key, 8);
+	memcpy(&b1, c->key + 8, 8);
+	memcpy(&b2, c->key + 15, 4);
+	return c->valid && ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
+}
+
+/* cache_hit returns the slot whose prefix s begins with, or NULL. */
+static inline struct tv_cache_slot *
+cache_hit(struct tv_cache *c, const char *s, size_t len)
+{
+	uint64_t a0, a1;
+	uint32_t a2;
+
+	if (c == NULL || len < sizeof c->slot[0].key)
+		return NULL;
+	memcpy(&a0, s, 8);
+	memcpy(&a1, s + 8, 8);
+	memcpy(&a2, s + 15, 4);
+	if (slot_hit(&c->slot[0], a0, a1, a2))
+		return &c->slot[0];
+	if (slot_hit(&c->slot[1], a0, a1, a2))
+		return &c->slot[1];
+	return NULL;
+}
+
+/* two returns the value of two digits, or -1. */
+static inline int
+two(const char *p)
+{
+	return is_digit(p[0]) && is_digit(p[1]) ? (p[0] - '0') * 10 + (p[1] - '0') : -1;
+}
+
+/*
+ * same_day handles a time whose second is not in the cache but whose date
+ * is: "YYYY-MM-DDThh:mm:ss" with the date and separator of a slot.  Only
+ * the time of day is read; the new prefix takes the older slot.  Returns
+ * that slot, or NULL to leave the time to the full parse (which also
+ * reports any error).
+ */
+static struct tv_cache_slot *
+same_day(struct tv_cache *c, const char *p, size_t len)
+{
+	struct tv_cache_slot *old = NULL, *sl;
+	int h, m, sec;
+	int64_t day;
+
+	if (c == NULL || len < sizeof c->slot[0].key || p[13] != ':' || p[16] != ':')
+		return NULL;
+	for (int i = 0; i < 2 && old == NULL; i++)
+		if (c->slot[i].valid && memcmp(c->slot[i].key, p, 11) == 0)
+			old = &c->slot[i];
+	if (old == NULL || (h = two(p + 11)) < 0 || h > 23 || (m = two(p + 14)) < 0 || m > 59 ||
+	    (sec = two(p + 17)) < 0 || sec > 59)
+		return NULL;
+	day = old->day;
+	sl = &c->slot[c->next];
+	c->next ^= 1;
+	memcpy(sl->key, p, sizeof sl->key);
+	sl->day = day;
+	sl->local = day + h * 3600 + m * 60 + sec;
+	sl->valid = true;
+	sl->naive_ok = false;
+	return sl;
+}
+
 /*
  * parse_iso reads YYYY-MM-DD or YYYYMMDD, optionally followed by T, t or a
  * space (or directly, in the basic form) and the time of day, then an
@@ -305,13 +396,13 @@ parse_iso(const char *p, const char *e, struct tv_zone *zone, struct tv_cache *c
     const char **why)
 {
 	struct fields f = { .naive = true };
+	struct tv_cache_slot *hit;
 	const char *s = p;
 	bool basic;
 	int y;
 
-	if (c != NULL && c->valid && e - p >= (ptrdiff_t)sizeof c->key &&
-	    memcmp(p, c->key, sizeof c->key) == 0)
-		return iso_hit(p, e, c, zone, out, why);
+	if ((hit = same_day(c, p, (size_t)(e - p))) != NULL)
+		return iso_hit(p, e, hit, zone, out, why);
 	if (num(&p, e, 4, &y) < 0)
 		return *why = "bad date", -1;
 	basic = p < e && *p != '-';
@@ -325,12 +416,15 @@ parse_iso(const char *p, const char *e, struct tv_zone *zone, struct tv_cache *c
 			p++;
 		if (iso_time(&p, e, basic, &f, why) < 0)
 			return -1;
-		if (c != NULL && !basic && p - s >= (ptrdiff_t)sizeof c->key && s[16] == ':' &&
+		if (c != NULL && !basic && p - s >= (ptrdiff_t)sizeof hit->key && s[16] == ':' &&
 		    f.sec != 60 && check_fields(&f, why) == 0) {
-			memcpy(c->key, s, sizeof c->key);
-			c->local = field_secs(&f);
-			c->valid = true;
-			c->naive_ok = false;
+			hit = &c->slot[c->next];
+			c->next ^= 1;
+			memcpy(hit->key, s, sizeof hit->key);
+			hit->local = field_secs(&f);
+			hit->day = hit->local - (f.hour * 3600 + f.min * 60 + f.sec);
+			hit->valid = true;
+			hit->naive_ok = false;
 		}
 		if (p < e) {
 			if (tz(&p, e, &f.off, why) < 0)
@@ -624,10 +718,14 @@ tv_parse_in(const struct tv_format *fmt, struct tv_zone *zone, struct tv_cache *
     const char *s, size_t len, int64_t *out, const char **why)
 {
 	enum tv_kind kind = fmt != NULL ? fmt->kind : TV_AUTO;
+	struct tv_cache_slot *hit;
 	const char *e = s + len, *dummy;
 
 	if (why == NULL)
 		why = &dummy;
+	/* The cache holds only what parse_iso filled it with, so it holds for auto and iso. */
+	if ((kind == TV_AUTO || kind == TV_ISO) && (hit = cache_hit(c, s, len)) != NULL)
+		return iso_hit(s, e, hit, zone, out, why);
 	if (len == 0)
 		return *why = "empty", -1;
 	switch (kind) {

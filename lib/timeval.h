@@ -31,16 +31,22 @@ struct tv_format {
 };
 
 /*
- * tv_cache remembers the date-and-second prefix of the last ISO time
- * tv_parse_in read with it, so that records of the same second are not
- * converted twice.  Zero it before use; it owns nothing.
+ * tv_cache remembers the date-and-second prefixes of the last two ISO
+ * times tv_parse_in read with it, so that records of the same second (in
+ * a stream slightly out of order: of two neighbouring seconds) are not
+ * converted again.  Zero it before use (and after changing the zone it is
+ * used with); it owns nothing.
  */
 struct tv_cache {
-	char	key[19];	/* "YYYY-MM-DDThh:mm:ss" as read (T, t or space) */
-	bool	valid;
-	int64_t	local;		/* the prefix's seconds since the epoch, before any offset */
-	int64_t	naive;		/* the UTC seconds of that local time in the zone (naive_ok) */
-	bool	naive_ok;
+	struct tv_cache_slot {
+		char	key[19];	/* "YYYY-MM-DDThh:mm:ss" as read (T, t or space) */
+		bool	valid;
+		bool	naive_ok;
+		int64_t	day;		/* the date's seconds since the epoch (its midnight, as if UTC) */
+		int64_t	local;		/* the prefix's seconds since the epoch, before any offset */
+		int64_t	naive;		/* the UTC seconds of that local time in the zone (naive_ok) */
+	}		slot[2];
+	unsigned	next;		/* the slot the next new prefix replaces */
 };
 
 /*

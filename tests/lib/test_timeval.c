@@ -565,7 +565,7 @@ test_zone(void)
 			    NULL) == 0 && t == naive[i].want * 1000000, "%s in %s is %lld (read %d)",
 			    naive[i].local, naive[i].zone, (long long)naive[i].want, k + 1);
 		}
-		cache.valid = false;
+		memset(&cache, 0, sizeof cache);
 		tv_zone_free(z);
 	}
 	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
