@@ -502,6 +502,9 @@ advance(void)
 	if (w.session) {
 		closed = ws_close(w.ws, w.wm.t, emit_session, NULL);
 	} else {
+		/* Most raises of T close nothing: the earliest open window ends later. */
+		if (wo_min(w.open) > w.wm.t && wo_min(w.kept) > win_add(w.wm.t, -w.allowed))
+			return;
 		closed = wo_close(w.open, w.wm.t);
 		wo_close(w.kept, win_add(w.wm.t, -w.allowed));
 	}

@@ -297,6 +297,12 @@ wo_close(struct win_open *o, int64_t t)
 	return closed;
 }
 
+int64_t
+wo_min(const struct win_open *o)
+{
+	return o->n > 0 ? o->heap[0] : TV_MAX;
+}
+
 uint64_t *
 wo_counter(struct win_open *o, int64_t end)
 {

@@ -123,6 +123,8 @@ size_t		 wo_close(struct win_open *, int64_t t);
 size_t		 wo_count(const struct win_open *);
 /* wo_counter returns a counter (starting at 0) kept with an end in the set, or NULL when the end is not in it. */
 uint64_t	*wo_counter(struct win_open *, int64_t end);
+/* wo_min returns the smallest end in the set, or TV_MAX (INT64_MAX) when it is empty. */
+int64_t		 wo_min(const struct win_open *);
 /* wo_get returns the i-th end of the set, in no particular order (0 <= i < wo_count). */
 int64_t		 wo_get(const struct win_open *, size_t i);
 
