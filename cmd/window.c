@@ -299,6 +299,8 @@ set_kind(const char *opt, const char *arg, int64_t *dst)
 		    unit == WU_MONTH ? "745h" : "8785h", CLI_DUR_POSITIVE) * n;
 		return;
 	}
+	if (win_cal_parse(arg, &unit, &n) == 0 && n == 0)
+		diag_usage_error("%s: duration must be positive: %s", opt, arg);
 	if (win_cal_parse(arg, &unit, &n) == 0 && (unit == WU_MONTH || unit == WU_YEAR))
 		diag_usage_error("%s: months and years are calendar units, for --tumbling only: %s",
 		    opt, arg);
