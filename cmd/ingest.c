@@ -74,8 +74,7 @@ static const struct cli_help help = {
 	"                           number, integer, bool, time, object, array, null\n"
 	"                           (repeatable; a missing field is left to --require)\n"
 	"      --normalize-time     rewrite the time field as RFC 3339 UTC; reject records\n"
-	"                           without a valid one (records built from CSV, TSV and\n"
-	"                           logfmt get it rewritten whenever it parses)\n"
+	"                           without a valid one (without it no field is rewritten)\n"
 	"      --check EXPR         reject records for which EXPR is false (ndflow(7))\n"
 	"      --where EXPR         keep only records for which EXPR is true; the others\n"
 	"                           are dropped and counted as filtered, not rejected\n",

@@ -238,7 +238,7 @@ for l in ["2024-03-10T02:30:00", "2024-11-03T01:30:00", "2024-07-01T12:00:00.25"
 	run -0 --separate-stderr window --tumbling 1mo --dead-letter "$T/dl" "$T/in"
 	assert_output '{"timestamp":"9999-06-01T00:00:00Z","window_start":"9999-06-01T00:00:00Z","window_end":"9999-07-01T00:00:00Z"}
 {"@watermark":"+inf"}'
-	run -0 jq -r '[.line, .reason, .record] | @tsv' "$T/dl"
+	run -0 jq -r '[.line, .reason, .raw] | @tsv' "$T/dl"
 	assert_output "$(printf '1\tits window would end after 9999-12-31T23:59:59.999999Z or start before year 0000, which RFC 3339 cannot write\t{"timestamp":"9999-12-30T12:00:00Z"}')"
 }
 
