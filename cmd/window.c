@@ -82,6 +82,11 @@ static const struct cli_help help = {
 	"Example: window --tumbling 1d --tz Europe/Berlin  (local days, 23 or 25 hours at DST)\n"
 };
 
+/* --week-start's names, Monday first as in ISO 8601. */
+static const char *const weekdays[] = {
+	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+};
+
 /* Everything one run works with. */
 static struct {
 	struct cli		 cli;
@@ -311,13 +316,10 @@ set_kind(const char *opt, const char *arg, int64_t *dst)
 static void
 set_week_start(const char *arg)
 {
-	static const char *const days[] = {
-		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
-	};
 	size_t n = strlen(arg);
 
 	for (int i = 0; i < 7; i++)
-		if (n >= 3 && n <= strlen(days[i]) && strncasecmp(arg, days[i], n) == 0) {
+		if (n >= 3 && n <= strlen(weekdays[i]) && strncasecmp(arg, weekdays[i], n) == 0) {
 			w.cal.week_start = i;
 			w.have_week_start = true;
 			return;
@@ -727,8 +729,16 @@ state_options(void)
 	size_t i;
 
 	tv_format_duration(w.session ? w.gap : w.size, tmp);
-	json_object_set_new(o, w.kind_opt, json_string(tmp));
-	if (!w.session) {
+	/* A calendar window is kept as written ("1mo"), with what cuts it; other options only when given, as before. */
+	json_object_set_new(o, w.kind_opt, json_string(w.cal.unit != WU_NONE ? w.size_arg : tmp));
+	if (w.have_week_start)
+		json_object_set_new(o, "--week-start", json_string(weekdays[w.cal.week_start]));
+	if (w.cli.tz != NULL)
+		json_object_set_new(o, "--tz", json_string(tv_zone_name(w.cli.tz)));
+	if (w.cal.unit != WU_NONE) {
+		tv_format_duration(w.offset, tmp);
+		json_object_set_new(o, "--offset", json_string(tmp));
+	} else if (!w.session) {
 		if (w.have_slide) {
 			tv_format_duration(w.slide, tmp);
 			json_object_set_new(o, "--slide", json_string(tmp));

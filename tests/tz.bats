@@ -315,3 +315,23 @@ for l in ["2024-03-10T02:30:00", "2024-11-03T01:30:00", "2024-07-01T12:00:00.25"
 	run diff "$T/want" "$T/got"
 	assert_success
 }
+
+@test "two runs with --state give the output of one run (calendar months in a zone)" {
+	expect Europe/Berlin mo 1 0 2024-01-20T00:00:00 2024-04-10T00:00:00 600
+	window --tumbling 1mo --tz Europe/Berlin "$T/in" >"$T/one"
+	n=$(wc -l <"$T/in")
+	head -n $((n / 2)) "$T/in" | window --tumbling 1mo --tz Europe/Berlin --state "$T/st" >"$T/two"
+	{ tail -n +$((n / 2 + 1)) "$T/in"; echo '{"@watermark":"+inf"}'; } |
+	    window --tumbling 1mo --tz Europe/Berlin --state "$T/st" >>"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+	# Another zone or week start cuts other windows: the state is refused.
+	run -2 --separate-stderr window --tumbling 1mo --tz America/New_York --state "$T/st" </dev/null
+	assert_equal "$stderr" "window: state file $T/st: it was saved by a run with --tz Europe/Berlin; this run has --tz America/New_York"
+}
+
+@test "a state saved with one week start is refused by a run with another" {
+	printf '{"timestamp":"2024-03-06T12:00:00Z"}\n' | window --tumbling 1w --week-start sun --state "$T/st" >/dev/null
+	run -2 --separate-stderr window --tumbling 1w --state "$T/st" </dev/null
+	assert_equal "$stderr" "window: state file $T/st: it was saved by a run with --week-start sunday; this run has none"
+}
