@@ -1275,10 +1275,11 @@ tv_zone_offset(struct tv_zone *z, int64_t t)
 			z->hi = INT64_MAX;
 			return z->coff = z->off[z->n - 1];
 		}
+		/* The rule takes over from the last transition, whose offset holds until its first change. */
 		off = rule_offset(z, t);
 		if (z->lo < z->at[z->n - 1]) {
 			z->lo = z->at[z->n - 1];
-			off = z->off[z->n - 1] != off && t < z->hi && z->lo > INT64_MIN ? off : off;
+			off = z->off[z->n - 1];
 		}
 		return z->coff = off;
 	}
