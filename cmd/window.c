@@ -296,6 +296,8 @@ set_kind(const char *opt, const char *arg, int64_t *dst)
 	w.kind_opt = opt;
 	w.size_arg = arg;
 	w.cal.unit = WU_NONE;
+	if (win_cal_parse(arg, &unit, &n) == -2)
+		diag_usage_error("%s: longer than 10000 years: %s", opt, arg);
 	if (win_cal_parse(arg, &unit, &n) == 0 && n > 0 && strcmp(opt, "--tumbling") == 0) {
 		/* Calendar windows; size is the longest such window, for the checks that use it. */
 		w.cal.unit = unit;

@@ -48,8 +48,9 @@ win_writable(int64_t start, int64_t end)
 int
 win_cal_parse(const char *arg, enum win_unit *unit, int64_t *n)
 {
-	static const struct { const char *name; enum win_unit unit; } units[] = {
-		{ "d", WU_DAY }, { "w", WU_WEEK }, { "mo", WU_MONTH }, { "y", WU_YEAR },
+	static const struct { const char *name; enum win_unit unit; int64_t max; } units[] = {
+		{ "d", WU_DAY, 3652425 }, { "w", WU_WEEK, 521775 }, { "mo", WU_MONTH, 120000 },
+		{ "y", WU_YEAR, 10000 },
 	};
 	int64_t v = 0;
 	const char *p = arg;
@@ -65,7 +66,8 @@ win_cal_parse(const char *arg, enum win_unit *unit, int64_t *n)
 		if (strcmp(p, units[i].name) == 0) {
 			*unit = units[i].unit;
 			*n = v;
-			return 0;
+			/* At most 10000 years, which keeps every bound's arithmetic in range. */
+			return v > units[i].max ? -2 : 0;
 		}
 	return -1;
 }

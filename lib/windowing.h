@@ -71,8 +71,9 @@ struct win_cal {
 
 /*
  * win_cal_parse reads a calendar window length: a whole number and d, w,
- * mo or y ("1d", "2w", "3mo", "1y").  Returns 0 with *unit and *n, or -1
- * when arg is not one (it may still be a duration, such as "36h").
+ * mo or y ("1d", "2w", "3mo", "1y").  Returns 0 with *unit and *n, -1
+ * when arg is not one (it may still be a duration, such as "36h"), or -2
+ * when it is longer than 10000 years.
  */
 int	win_cal_parse(const char *arg, enum win_unit *unit, int64_t *n);
 

@@ -229,6 +229,8 @@ for l in ["2024-03-10T02:30:00", "2024-11-03T01:30:00", "2024-07-01T12:00:00.25"
 	assert_equal "${stderr_lines[0]}" "window: --session: months and years are calendar units, for --tumbling only: 1y"
 	run -2 --separate-stderr window --tumbling 0mo </dev/null
 	assert_equal "${stderr_lines[0]}" "window: --tumbling: duration must be positive: 0mo"
+	run -2 --separate-stderr window --tumbling 10001y </dev/null
+	assert_equal "${stderr_lines[0]}" "window: --tumbling: longer than 10000 years: 10001y"
 	run -2 --separate-stderr window --tumbling 1d --offset 400d </dev/null
 	assert_equal "${stderr_lines[0]}" "window: --offset: a calendar window's offset must be within a year: 1d"
 }
