@@ -386,7 +386,8 @@ setup(void)
 	A.c_bad_value = diag_counter("bad_value");
 	A.c_evicted = A.max_keys > 0 ? diag_counter("evicted") : NULL;
 	A.base_wm = TV_MIN;
-	A.tc_on = A.cli.time_format.kind == TV_AUTO || A.cli.time_format.kind == TV_ISO;
+	/* The minute cache assumes a minute maps to instants linearly: true in UTC, not across an LMT offset with seconds. */
+	A.tc_on = (A.cli.time_format.kind == TV_AUTO || A.cli.time_format.kind == TV_ISO) && A.cli.tz == NULL;
 }
 
 /* on_begin opens the side outputs (after lib/run has taken the --state lock) and restores the state read. */

@@ -404,6 +404,10 @@ parse_options(int argc, char *argv[])
 		case OPT_DATE:		R.date = optarg; break;
 		case OPT_SINCE:		R.since = cli_time_arg("--since", optarg); R.have_range = true; break;
 		case OPT_UNTIL:		R.until = cli_time_arg("--until", optarg); R.have_range = true; break;
+		case CLI_TZ:		/* the shared --tz (lib/cli): naive times, and the zone of days and hours */
+			cli_common(&R.cli, c, optarg, &help);
+			R.tz = optarg;
+			break;
 		case OPT_TZ:		R.tz = optarg; break;
 		case OPT_SECTIONS:	R.sections = sections_arg(optarg); break;
 		case OPT_FORMAT:	R.format = optarg; break;

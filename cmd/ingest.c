@@ -91,8 +91,7 @@ static const struct cli_help help = {
 	"                           number, integer, bool, time, object, array, null\n"
 	"                           (repeatable; a missing field is left to --require)\n"
 	"      --normalize-time     rewrite the time field as RFC 3339 UTC; reject records\n"
-	"                           without a valid one (records built from CSV, TSV and\n"
-	"                           logfmt get it rewritten whenever it parses)\n"
+	"                           without a valid one (without it no field is rewritten)\n"
 	"      --check EXPR         reject records for which EXPR is false (ndflow(7))\n"
 	"      --where EXPR         keep only records for which EXPR is true; the others\n"
 	"                           are dropped and counted as filtered, not rejected\n",
@@ -145,7 +144,7 @@ type_ok(const struct rec_val *v, enum ftype t, const struct tv_format *fmt)
 		if (v->type == RT_STRING)
 			return tv_parse(fmt, v->s, v->slen, &us, NULL) == 0;
 		if (v->type == RT_INT || v->type == RT_REAL)
-			return tv_parse(fmt, v->raw, v->rawlen, &us, NULL) == 0;
+			return tv_parse_number(fmt, NULL, v->raw, v->rawlen, &us, NULL) == 0;
 		return 0;
 	}
 	return 0;
@@ -332,18 +331,16 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 {
 	struct rec_edit edit;
 	const char *why;
-	enum fmt_kind k;
 	int64_t t;
 
 	if (!valid(rec, ln) || !gate(rec, ln))
 		return;
 	/*
-	 * --normalize-time rejects a record without a valid time; records
-	 * built from CSV or logs get theirs rewritten whenever it parses
-	 * (access logs already carry RFC 3339).
+	 * --normalize-time rewrites the time field as RFC 3339 UTC and
+	 * rejects a record without a valid time; without it no field is
+	 * rewritten, whatever the input format.
 	 */
-	if (I.tkey != NULL && (I.normalize || (I.kind != FMT_NDJSON &&
-	    (k = src_kind(run_source())) != FMT_NDJSON && !fmt_is_access_log(k)))) {
+	if (I.tkey != NULL && I.normalize) {
 		if (cli_time(&I.cli, rec, &t, &why) == 0) {
 			buf_reset(&I.tbuf);
 			jw_time(&I.tbuf, t);
@@ -371,9 +368,8 @@ on_built(void *ctx, const char *json, size_t len, const struct in_line *ln)
 {
 	if (I.nreq > 0 || I.ntc > 0 || I.check != NULL || I.where != NULL)
 		return false;
-	if (I.tkey != NULL && (I.normalize ||
-	    !fmt_is_access_log(src_kind(run_source()))))
-		return false;
+	if (I.tkey != NULL && I.normalize)
+		return false;	/* the time field is rewritten: on_event's work */
 	fwrite_unlocked(json, 1, len, stdout);
 	putc_unlocked('\n', stdout);
 	diag_out++;

@@ -35,7 +35,8 @@ enum {
 	OPT_IDLE,
 	OPT_STATE,
 	OPT_CHECKPOINT_EVERY,
-	OPT_ALLOWED_LATENESS
+	OPT_ALLOWED_LATENESS,
+	OPT_WEEK_START
 };
 
 static const struct option longopts[] = {
@@ -53,13 +54,16 @@ static const struct option longopts[] = {
 	{ "state",		required_argument,	NULL, OPT_STATE },
 	{ "checkpoint-every",	required_argument,	NULL, OPT_CHECKPOINT_EVERY },
 	{ "allowed-lateness",	required_argument,	NULL, OPT_ALLOWED_LATENESS },
+	{ "week-start",		required_argument,	NULL, OPT_WEEK_START },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const struct cli_help help = {
 	"(--tumbling D | --sliding D --slide D | --session GAP) [options] [file ...]",
 	"Assign events to event-time windows, emit watermarks, and set late events aside.",
-	"      --tumbling D         fixed windows of length D\n"
+	"      --tumbling D         fixed windows of length D, or calendar ones: Nd, Nw,\n"
+	"                           Nmo, Ny (days, weeks, months, years, local in --tz)\n"
+	"      --week-start DAY     the first day of a week window (default: monday)\n"
 	"      --sliding D          windows of length D, one starting every --slide\n"
 	"      --slide D            the distance between the starts of sliding windows\n"
 	"      --session GAP        sessions that end after GAP without events\n"
@@ -74,7 +78,13 @@ static const struct cli_help help = {
 	"                           the wall clock\n"
 	"      --state FILE         keep open windows and the watermark across runs\n"
 	"      --checkpoint-every D also save --state every D of wall-clock time\n",
-	"Events get \"window_start\" and \"window_end\"; watermarks are {\"@watermark\":\"...\"} records."
+	"Events get \"window_start\" and \"window_end\"; watermarks are {\"@watermark\":\"...\"} records.\n"
+	"Example: window --tumbling 1d --tz Europe/Berlin  (local days, 23 or 25 hours at DST)\n"
+};
+
+/* --week-start's names, Monday first as in ISO 8601. */
+static const char *const weekdays[] = {
+	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
 };
 
 /* Everything one run works with. */
@@ -82,6 +92,9 @@ static struct {
 	struct cli		 cli;
 	const char		*kind_opt;	/* the window option given: "--tumbling", ... */
 	int64_t			 size, slide, offset, gap;
+	struct win_cal		 cal;		/* --tumbling Nd, Nw, Nmo, Ny: unit != WU_NONE */
+	const char		*size_arg;	/* the window length as written */
+	bool			 have_week_start;
 	bool			 session, have_offset, have_slide;
 	struct rec_path		**keys;
 	size_t			 nkeys;
@@ -96,11 +109,11 @@ static struct {
 	struct win_open		*kept;	/* --allowed-lateness: windows closed but kept, with late-firing counts */
 	struct win_sessions	*ws;
 	struct diag_side	*late;
-	int64_t			*starts;
+	int64_t			*starts, *ends;
 	size_t			 maxwin;
 	struct buf		 out, key;
 	struct buf		 payload;	/* a session event as stored: a splice flag, then the line */
-	struct buf		 bounds;	/* the last window's bounds as JSON, for reuse */
+	struct buf		 bounds;	/* the last window's members as JSON, for reuse: ,"window_start":..,"window_end":..} */
 	size_t			 bounds_mid;
 	int64_t			 bounds_start, bounds_end;
 	int64_t			 emitted_wm;	/* the last watermark written, TV_MIN if none */
@@ -110,6 +123,9 @@ static struct {
 
 static void	parse_options(int, char *[]);
 static void	set_kind(const char *opt, const char *arg, int64_t *dst);
+static void	set_week_start(const char *arg);
+static size_t	assign(int64_t t);
+static void	put_time(struct buf *, int64_t t);
 static void	check_options(void);
 static json_t	*state_options(void);
 static int	state_load(void *, const char *, size_t, char *, size_t);
@@ -121,8 +137,8 @@ static void	on_watermark(void *, int64_t, struct rec *, const struct in_line *);
 static void	on_end(void *, bool);
 static void	finish(void *);
 static void	advance(void);
-static bool	windows_writable(int64_t t);
-static void	emit_window(int64_t start, int64_t end, unsigned revision);
+static bool	windows_writable(int64_t t, size_t n);
+static void	emit_window(int64_t start, int64_t end, unsigned revision, const char *line, size_t len);
 static void	emit_session(void *, const struct win_session *);
 static void	emit_watermark(int64_t t);
 static void	session_payload(const char *line, size_t len);
@@ -160,6 +176,8 @@ main(int argc, char *argv[])
 		w.kept = wo_new();
 		w.maxwin = win_sliding_count(w.size, w.slide);
 		w.starts = xmalloc(w.maxwin * sizeof *w.starts);
+		w.ends = xmalloc(w.maxwin * sizeof *w.ends);
+		w.starts[0] = w.ends[0] = 0;	/* no window yet: assign's reuse test fails */
 	}
 	w.base_wm = w.wm.t;
 	w.base_wall = w.last_input = tv_now();
@@ -191,6 +209,7 @@ finish(void *ctx)
 	wo_free(w.open);
 	wo_free(w.kept);
 	free(w.starts);
+	free(w.ends);
 	buf_free(&w.out);
 	buf_free(&w.key);
 	buf_free(&w.payload);
@@ -255,6 +274,9 @@ parse_options(int argc, char *argv[])
 		case OPT_ALLOWED_LATENESS:	/* Flink's allowed lateness: late firings */
 			w.allowed = cli_duration("--allowed-lateness", optarg, CLI_DUR_ZERO_OK);
 			break;
+		case OPT_WEEK_START:
+			set_week_start(optarg);
+			break;
 		default:
 			diag_usage_error("unknown option");
 		}
@@ -266,10 +288,45 @@ parse_options(int argc, char *argv[])
 static void
 set_kind(const char *opt, const char *arg, int64_t *dst)
 {
+	enum win_unit unit;
+	int64_t n;
+
 	if (w.kind_opt != NULL && strcmp(w.kind_opt, opt) != 0)
 		diag_usage_error("%s and %s cannot be used together", w.kind_opt, opt);
 	w.kind_opt = opt;
+	w.size_arg = arg;
+	w.cal.unit = WU_NONE;
+	if (win_cal_parse(arg, &unit, &n) == -2)
+		diag_usage_error("%s: longer than 10000 years: %s", opt, arg);
+	if (win_cal_parse(arg, &unit, &n) == 0 && n > 0 && strcmp(opt, "--tumbling") == 0) {
+		/* Calendar windows; size is the longest such window, for the checks that use it. */
+		w.cal.unit = unit;
+		w.cal.n = n;
+		*dst = cli_duration(opt, unit == WU_DAY ? "25h" : unit == WU_WEEK ? "169h" :
+		    unit == WU_MONTH ? "745h" : "8785h", CLI_DUR_POSITIVE) * n;
+		return;
+	}
+	if (win_cal_parse(arg, &unit, &n) == 0 && n == 0)
+		diag_usage_error("%s: duration must be positive: %s", opt, arg);
+	if (win_cal_parse(arg, &unit, &n) == 0 && (unit == WU_MONTH || unit == WU_YEAR))
+		diag_usage_error("%s: months and years are calendar units, for --tumbling only: %s",
+		    opt, arg);
 	*dst = cli_duration(opt, arg, CLI_DUR_POSITIVE);
+}
+
+/* set_week_start reads --week-start: a weekday's English name or its first three letters. */
+static void
+set_week_start(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	for (int i = 0; i < 7; i++)
+		if (n >= 3 && n <= strlen(weekdays[i]) && strncasecmp(arg, weekdays[i], n) == 0) {
+			w.cal.week_start = i;
+			w.have_week_start = true;
+			return;
+		}
+	diag_usage_error("--week-start: not a day of the week (monday ... sunday): %s", arg);
 }
 
 /* check_options refuses combinations that have no meaning, naming the options. */
@@ -297,6 +354,14 @@ check_options(void)
 	}
 	if (w.nkeys > 0 && !w.session)
 		diag_usage_error("--key needs --session");
+	if (w.have_week_start && w.cal.unit != WU_WEEK)
+		diag_usage_error("--week-start needs week windows (--tumbling Nw)");
+	if (w.cal.unit != WU_NONE && (w.offset > 366 * 86400 * TV_US_PER_S ||
+	    w.offset < -366 * 86400 * TV_US_PER_S))
+		diag_usage_error("--offset: a calendar window's offset must be within a year: %s",
+		    w.size_arg);
+	w.cal.offset = w.offset;
+	w.cal.zone = w.cli.tz;
 	if (w.have_offset && w.session)
 		diag_usage_error("--offset cannot be used with --session");
 	if (w.checkpoint_every > 0 && w.state_path == NULL)
@@ -347,10 +412,12 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 {
 	const char *why;
 	int64_t t;
-	size_t n, i;
+	size_t n = 0, i;
 
 	w.rec = rec;
-	w.last_input = tv_now();
+	/* The wall clock is read only when something uses it. */
+	if (w.idle > 0 || w.processing_time)
+		w.last_input = tv_now();
 	if (w.processing_time) {
 		t = w.last_input;
 	} else if (cli_time(&w.cli, w.rec, &t, &why) != 0) {
@@ -358,7 +425,7 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		return;
 	}
 
-	if (w.session ? !win_writable(t, win_add(t, w.gap)) : !windows_writable(t)) {
+	if (w.session ? !win_writable(t, win_add(t, w.gap)) : (n = assign(t), !windows_writable(t, n))) {
 		diag_reject(&ln->pos, ln->data, ln->len,
 		    "its window would end after 9999-12-31T23:59:59.999999Z or start before year 0000,"
 		    " which RFC 3339 cannot write");
@@ -372,14 +439,13 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		if (w.allowed > 0)
 			advance();	/* a kept session the event joined fires again now */
 	} else {
-		n = win_sliding_assign(t, w.size, w.slide, w.offset, w.starts, w.maxwin);
 		/*
 		 * Only windows that are still open, or closed but kept by
 		 * --allowed-lateness, get the event (Flink skips the others).
 		 * A kept window gets it as its next revision.
 		 */
 		for (i = 0; i < n; i++) {
-			int64_t end = win_add(w.starts[i], w.size);
+			int64_t end = w.ends[i];
 			unsigned rev = 0;
 			if (win_add(end, w.allowed) <= w.wm.t)
 				continue;
@@ -389,9 +455,9 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 				rev = (unsigned)++*wo_counter(w.kept, end);
 			else
 				wo_add(w.open, end);
-			emit_window(w.starts[i], end, rev);
+			emit_window(w.starts[i], end, rev, ln->data, ln->len);
 		}
-		if (n == 0 || win_add(win_add(w.starts[n - 1], w.size), w.allowed) <= w.wm.t)
+		if (n == 0 || win_add(w.ends[n - 1], w.allowed) <= w.wm.t)
 			goto late;
 	}
 	if (wm_event(&w.wm, t))
@@ -403,17 +469,34 @@ late:
 	diag_side_write(w.late, &ln->pos, ln->data, ln->len);
 }
 
-/* windows_writable reports whether every tumbling or sliding window of an event at t can be written. */
-static bool
-windows_writable(int64_t t)
+/* assign stores the windows of an event at t in w.starts and w.ends, oldest first, and returns how many. */
+static size_t
+assign(int64_t t)
 {
-	size_t n;
+	size_t n, i;
 
+	if (w.cal.unit != WU_NONE) {
+		win_cal_window(&w.cal, t, &w.starts[0], &w.ends[0]);
+		return 1;
+	}
+	/* Tumbling: the window of the previous event, most of the time. */
+	if (w.slide == w.size && w.maxwin == 1 && t >= w.starts[0] && t < w.ends[0] &&
+	    w.ends[0] != w.starts[0])
+		return 1;
+	n = win_sliding_assign(t, w.size, w.slide, w.offset, w.starts, w.maxwin);
+	for (i = 0; i < n; i++)
+		w.ends[i] = win_add(w.starts[i], w.size);
+	return n;
+}
+
+/* windows_writable reports whether the n windows assign found for t can all be written. */
+static bool
+windows_writable(int64_t t, size_t n)
+{
 	/* A window holding t lies within size of t: far from the ends of time, no need to look. */
 	if (t > win_add(WIN_RFC3339_MIN, w.size) && t < win_add(WIN_RFC3339_MAX, -w.size))
 		return true;
-	n = win_sliding_assign(t, w.size, w.slide, w.offset, w.starts, w.maxwin);
-	return n == 0 || win_writable(w.starts[0], win_add(w.starts[n - 1], w.size));
+	return n == 0 || win_writable(w.starts[0], w.ends[n - 1]);
 }
 
 /* advance closes what the watermark T has passed and says so downstream with a watermark record. */
@@ -425,6 +508,9 @@ advance(void)
 	if (w.session) {
 		closed = ws_close(w.ws, w.wm.t, emit_session, NULL);
 	} else {
+		/* Most raises of T close nothing: the earliest open window ends later. */
+		if (wo_min(w.open) > w.wm.t && wo_min(w.kept) > win_add(w.wm.t, -w.allowed))
+			return;
 		closed = wo_close(w.open, w.wm.t);
 		wo_close(w.kept, win_add(w.wm.t, -w.allowed));
 	}
@@ -432,29 +518,113 @@ advance(void)
 		emit_watermark(w.wm.t);
 }
 
-/* emit_window writes the current record with window_start and window_end spliced in. */
+/* put_time writes t as a JSON string: in --tz's local time with its offset, or UTC. */
 static void
-emit_window(int64_t start, int64_t end, unsigned revision)
+put_time(struct buf *b, int64_t t)
+{
+	char tmp[TV_BUFSZ];
+	size_t n;
+
+	if (w.cli.tz == NULL) {
+		jw_time(b, t);
+		return;
+	}
+	n = tv_format_local(t, w.cli.tz, tmp);
+	buf_addc(b, '"');
+	buf_add(b, tmp, n);
+	buf_addc(b, '"');
+}
+
+static bool
+json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * may_have says whether a line may have a key beginning with s: it holds
+ * s, or a backslash (an escaped key can spell anything).  False is sure,
+ * true is to be checked.
+ */
+static bool
+may_have(const char *line, size_t len, const char *s, size_t n)
+{
+	const char *p = line, *e = line + len;
+
+	if (memchr(line, '\\', len) != NULL)
+		return true;
+	while ((p = memchr(p, s[0], (size_t)(e - p))) != NULL) {
+		if ((size_t)(e - p) >= n && memcmp(p, s, n) == 0)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/*
+ * emit_window writes the current record with window_start and window_end
+ * (and revision) added.  When the record has none of them and its line
+ * is at hand, the line's bytes are written around the window's members,
+ * which are formatted once per window; otherwise rec_emit splices them.
+ */
+static void
+emit_window(int64_t start, int64_t end, unsigned revision, const char *line, size_t len)
 {
 	struct rec_edit ed[3];
+	struct rec_val v;
 	char rev[24];
+	size_t a, z, tail;
 
-	/* Consecutive events mostly share a window: format its bounds once. */
 	if (w.bounds.len == 0 || start != w.bounds_start || end != w.bounds_end) {
 		buf_reset(&w.bounds);
-		jw_time(&w.bounds, start);
+		buf_adds(&w.bounds, "\"window_start\":");
+		put_time(&w.bounds, start);
 		w.bounds_mid = w.bounds.len;
-		jw_time(&w.bounds, end);
+		buf_adds(&w.bounds, ",\"window_end\":");
+		put_time(&w.bounds, end);
 		w.bounds_start = start;
 		w.bounds_end = end;
 	}
-	ed[0] = (struct rec_edit){ "window_start", 12, w.bounds.p, w.bounds_mid };
-	ed[1] = (struct rec_edit){ "window_end", 10, w.bounds.p + w.bounds_mid,
-	    w.bounds.len - w.bounds_mid };
-	if (revision > 0) {
-		int len = snprintf(rev, sizeof rev, "%u", revision);
-		ed[2] = (struct rec_edit){ "revision", 8, rev, (size_t)len };
+	if (revision > 0)
+		snprintf(rev, sizeof rev, "%u", revision);
+	if (line != NULL && ((!may_have(line, len, "window_", 7) && (revision == 0 ||
+	    !may_have(line, len, "revision", 8))) || (rec_get_key(w.rec, "window_start", 12, &v) ==
+	    RT_MISSING && rec_get_key(w.rec, "window_end", 10, &v) == RT_MISSING &&
+	    (revision == 0 || rec_get_key(w.rec, "revision", 8, &v) == RT_MISSING)))) {
+		for (a = 0; a < len && json_space(line[a]); a++)
+			;
+		for (z = len; z > a && json_space(line[z - 1]); z--)
+			;
+		/* The members end where the spaces before the closing brace begin. */
+		for (tail = z - 1; rec_nfields(w.rec) > 0 && tail > a && json_space(line[tail - 1]); tail--)
+			;
+		if (a < z && line[a] == '{' && line[z - 1] == '}') {
+			char *o;
+
+			buf_reset(&w.out);
+			buf_reserve(&w.out, z - a + w.bounds.len + 40);
+			o = w.out.p;
+			memcpy(o, line + a, tail - a);
+			o += tail - a;
+			if (rec_nfields(w.rec) > 0)
+				*o++ = ',';
+			memcpy(o, w.bounds.p, w.bounds.len);
+			o += w.bounds.len;
+			if (revision > 0)
+				o += sprintf(o, ",\"revision\":%s", rev);
+			memcpy(o, line + tail, z - tail);
+			o += z - tail;
+			*o++ = '\n';
+			fwrite_unlocked(w.out.p, 1, (size_t)(o - w.out.p), stdout);
+			diag_out++;
+			return;
+		}
 	}
+	ed[0] = (struct rec_edit){ "window_start", 12, w.bounds.p + 15, w.bounds_mid - 15 };
+	ed[1] = (struct rec_edit){ "window_end", 10, w.bounds.p + w.bounds_mid + 14,
+	    w.bounds.len - w.bounds_mid - 14 };
+	if (revision > 0)
+		ed[2] = (struct rec_edit){ "revision", 8, rev, strlen(rev) };
 	rec_emit(w.rec, stdout, ed, revision > 0 ? 3 : 2);
 	diag_out++;
 }
@@ -484,12 +654,6 @@ session_payload(const char *line, size_t len)
 	buf_add(&w.payload, line, len);
 }
 
-static bool
-json_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* emit_session writes the events of a closed session, each annotated with the session's bounds. */
 static void
 emit_session(void *ctx, const struct win_session *s)
@@ -507,7 +671,7 @@ emit_session(void *ctx, const struct win_session *s)
 		if (flag == SPLICE_PARSE) {
 			/* The bytes were a valid record when they were stored. */
 			if (rec_parse(w.rec, p, len, NULL) == 0)
-				emit_window(ws_start(s), ws_end(s), rev);
+				emit_window(ws_start(s), ws_end(s), rev, NULL, 0);
 			continue;
 		}
 		/* A valid object: '{' is the first byte that is not space, '}' the last. */
@@ -518,9 +682,9 @@ emit_session(void *ctx, const struct win_session *s)
 		buf_reset(&w.out);
 		buf_add(&w.out, p + a, z - a);
 		buf_adds(&w.out, flag == SPLICE_MEMBERS ? ",\"window_start\":" : "\"window_start\":");
-		jw_time(&w.out, ws_start(s));
+		put_time(&w.out, ws_start(s));
 		buf_adds(&w.out, ",\"window_end\":");
-		jw_time(&w.out, ws_end(s));
+		put_time(&w.out, ws_end(s));
 		if (rev > 0) {
 			snprintf(tmp, sizeof tmp, ",\"revision\":%u", rev);
 			buf_adds(&w.out, tmp);
@@ -567,8 +731,16 @@ state_options(void)
 	size_t i;
 
 	tv_format_duration(w.session ? w.gap : w.size, tmp);
-	json_object_set_new(o, w.kind_opt, json_string(tmp));
-	if (!w.session) {
+	/* A calendar window is kept as written ("1mo"), with what cuts it; other options only when given, as before. */
+	json_object_set_new(o, w.kind_opt, json_string(w.cal.unit != WU_NONE ? w.size_arg : tmp));
+	if (w.have_week_start)
+		json_object_set_new(o, "--week-start", json_string(weekdays[w.cal.week_start]));
+	if (w.cli.tz != NULL)
+		json_object_set_new(o, "--tz", json_string(tv_zone_name(w.cli.tz)));
+	if (w.cal.unit != WU_NONE) {
+		tv_format_duration(w.offset, tmp);
+		json_object_set_new(o, "--offset", json_string(tmp));
+	} else if (!w.session) {
 		if (w.have_slide) {
 			tv_format_duration(w.slide, tmp);
 			json_object_set_new(o, "--slide", json_string(tmp));

@@ -18,6 +18,8 @@ static const char common_help[] =
 "  -t, --time-field PATH    event time field (default: timestamp)\n"
 "      --time-format FMT    auto, iso, epoch_s, epoch_ms, epoch_us, epoch_ns, clf,\n"
 "                           or a strptime format such as '%d/%m/%Y %H:%M:%S'\n"
+"      --tz ZONE            read times without an offset as local time in ZONE\n"
+"                           (IANA name, such as Europe/Berlin; default UTC)\n"
 "      --dead-letter FILE   append rejected lines to FILE as JSON records\n"
 "      --strict             stop at the first rejected line (exit status 1)\n"
 "      --stats              print one JSON line of counters to stderr at exit\n"
@@ -67,6 +69,15 @@ cli_common(struct cli *c, int opt, const char *arg, const struct cli_help *h)
 		if (tv_format_parse(arg, &c->time_format) != 0)
 			diag_usage_error("--time-format: unknown format: %s", arg);
 		return 1;
+	case CLI_TZ: {
+		const char *why;
+
+		tv_zone_free(c->tz);
+		if ((c->tz = tv_zone_load(arg, &why)) == NULL)
+			diag_usage_error("--tz: %s: %s", why, arg);
+		memset(&c->time_cache, 0, sizeof c->time_cache);
+		return 1;
+	}
 	case CLI_DEAD_LETTER:
 		c->dead_letter = arg;
 		return 1;
@@ -110,6 +121,8 @@ cli_free(struct cli *c)
 {
 	rec_path_free(c->time_path);
 	c->time_path = NULL;
+	tv_zone_free(c->tz);
+	c->tz = NULL;
 }
 
 int64_t
@@ -236,6 +249,7 @@ cli_time(struct cli *c, struct rec *r, int64_t *t, const char **why)
 	struct rec_val v;
 	const char *text, *reason;
 	size_t len;
+	int rc;
 
 	switch (rec_get(r, c->time_path, &v)) {
 	case RT_MISSING:
@@ -245,11 +259,13 @@ cli_time(struct cli *c, struct rec *r, int64_t *t, const char **why)
 	case RT_STRING:
 		text = v.s;
 		len = v.slen;
+		rc = tv_parse_in(&c->time_format, c->tz, &c->time_cache, text, len, t, &reason);
 		break;
 	case RT_INT:
 	case RT_REAL:
 		text = v.raw;
 		len = v.rawlen;
+		rc = tv_parse_number(&c->time_format, c->tz, text, len, t, &reason);
 		break;
 	default:
 		snprintf(msg, sizeof c->why, "time field '%s' is %s, not a time", c->time_field,
@@ -257,7 +273,7 @@ cli_time(struct cli *c, struct rec *r, int64_t *t, const char **why)
 		*why = msg;
 		return -1;
 	}
-	if (tv_parse(&c->time_format, text, len, t, &reason) != 0) {
+	if (rc != 0) {
 		snprintf(msg, sizeof c->why, "bad time in '%s': %s: %.*s", c->time_field, reason,
 		    (int)(len > 64 ? 64 : len), text);
 		*why = msg;

@@ -20,6 +20,7 @@ enum {
 	CLI_STATS,
 	CLI_MAX_LINE,
 	CLI_NO_WATERMARKS,
+	CLI_TZ,
 	CLI_TOOL_BASE = 0x1100
 };
 
@@ -34,13 +35,16 @@ enum {
 	{ "stats",		no_argument,		NULL, CLI_STATS }, \
 	{ "output",		required_argument,	NULL, 'o' }, \
 	{ "max-line-bytes",	required_argument,	NULL, CLI_MAX_LINE }, \
-	{ "no-watermarks",	no_argument,		NULL, CLI_NO_WATERMARKS }
+	{ "no-watermarks",	no_argument,		NULL, CLI_NO_WATERMARKS }, \
+	{ "tz",			required_argument,	NULL, CLI_TZ }
 #define CLI_SHORTOPTS	"hVt:o:"
 
 struct cli {
 	const char		*time_field;	/* default "timestamp" */
 	struct rec_path		*time_path;	/* compiled time_field */
 	struct tv_format	 time_format;
+	struct tv_zone		*tz;		/* --tz ZONE: naive times are local there; NULL: UTC */
+	struct tv_cache		 time_cache;	/* the last date and second cli_time read */
 	const char		*dead_letter;
 	const char		*output;	/* -o FILE, or NULL for stdout */
 	char *const		*inputs;	/* the input files, for -o's same-file check (set before cli_finish) */
@@ -110,7 +114,8 @@ void	cli_paths(const char *opt, const char *arg, struct rec_path ***paths, size_
 
 /*
  * cli_time gets the event time of the last parsed record through the
- * --time-field path.  Returns 0 with *t, or -1 with *why ("missing time
+ * --time-field path: a JSON number is epoch time, a string is read by
+ * --time-format, a naive one in --tz.  Returns 0 with *t, or -1 with *why ("missing time
  * field 'timestamp'", "bad time in ...") pointing into the cli's own
  * buffer, valid until the next call.
  */

@@ -1,7 +1,9 @@
 /* timeval: parse and format event times (int64 microseconds since the epoch, UTC) and durations. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,7 +13,8 @@
  * Every conversion here is done with integer arithmetic on the proleptic
  * Gregorian calendar, so nothing depends on the locale, on TZ or on the
  * C library's time functions (except strptime(3) for TV_STRPTIME, whose
- * fields are then converted the same way).
+ * fields are then converted the same way).  Time zones are read from the
+ * TZif files of the system's tzdata by tv_zone_load, once.
  */
 
 #define US_PER_MIN	(60 * TV_US_PER_S)
@@ -73,12 +76,25 @@ civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+int64_t
+tv_days_from_civil(int64_t y, int m, int d)
+{
+	return days_from_civil(y, m, d);
+}
+
+void
+tv_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
+{
+	civil_from_days(days, y, m, d);
+}
+
 /* The fields of a broken-down time as read from text, before checking. */
 struct fields {
 	int64_t	year;
 	int	mon, day, hour, min, sec;
 	int32_t	us;		/* [0, 999999] */
 	int32_t	off;		/* seconds east of UTC */
+	bool	naive;		/* no offset was written: off is not set */
 };
 
 /*
@@ -89,10 +105,8 @@ struct fields {
  * inside the same minute for windowing.
  */
 static int
-make_time(const struct fields *f, int64_t *out, const char **why)
+check_fields(const struct fields *f, const char **why)
 {
-	int64_t secs;
-	int32_t us = f->us;
 	int sec = f->sec;
 
 	if (f->mon < 1 || f->mon > 12)
@@ -107,13 +121,27 @@ make_time(const struct fields *f, int64_t *out, const char **why)
 		return *why = "second out of range", -1;
 	if (f->off <= -86400 || f->off >= 86400)
 		return *why = "offset out of range", -1;
-	if (sec == 60) {
-		sec = 59;
-		us = 999999;
-	}
-	secs = days_from_civil(f->year, f->mon, f->day) * 86400 +
-	    f->hour * 3600 + f->min * 60 + sec - f->off;
-	*out = secs * TV_US_PER_S + us;
+	return 0;
+}
+
+/* field_secs returns the seconds of checked fields as if they were UTC, ignoring the offset. */
+static int64_t
+field_secs(const struct fields *f)
+{
+	return days_from_civil(f->year, f->mon, f->day) * 86400 +
+	    f->hour * 3600 + f->min * 60 + (f->sec == 60 ? 59 : f->sec);
+}
+
+static int
+make_time(const struct fields *f, struct tv_zone *zone, int64_t *out, const char **why)
+{
+	int64_t secs;
+
+	if (check_fields(f, why) < 0)
+		return -1;
+	secs = field_secs(f);
+	secs = f->naive && zone != NULL ? tv_zone_utc(zone, secs) : secs - f->off;
+	*out = secs * TV_US_PER_S + (f->sec == 60 ? 999999 : f->us);
 	return 0;
 }
 
@@ -212,38 +240,201 @@ tz(const char **pp, const char *e, int32_t *off, const char **why)
 }
 
 /*
- * parse_iso reads YYYY-MM-DD, optionally followed by T, t or a space and
- * hh:mm[:ss[.frac]] and an optional offset (naive is UTC).
+ * iso_time reads the time of day after the date: hh:mm[:ss[.frac]] in
+ * the extended form, hhmm[ss[.frac]] in the basic one.
  */
 static int
-parse_iso(const char *p, const char *e, int64_t *out, const char **why)
+iso_time(const char **pp, const char *e, bool basic, struct fields *f, const char **why)
 {
-	struct fields f = { 0 };
+	const char *p = *pp;
+
+	if (num(&p, e, 2, &f->hour) < 0 || (!basic && (p == e || *p++ != ':')) ||
+	    num(&p, e, 2, &f->min) < 0)
+		return *why = "bad time", -1;
+	if (p < e && (basic ? is_digit(*p) : *p == ':')) {
+		if (!basic)
+			p++;
+		if (num(&p, e, 2, &f->sec) < 0)
+			return *why = "bad time", -1;
+		if (frac(&p, e, &f->us) < 0)
+			return *why = "bad fraction", -1;
+	}
+	*pp = p;
+	return 0;
+}
+
+/*
+ * iso_hit finishes a time whose first 19 bytes are the cache's key: only
+ * the fraction and the offset are left to read.  This is the path of
+ * most records in a stream, so the fraction is read here in one loop.
+ */
+static int
+iso_hit(const char *p, const char *e, struct tv_cache_slot *c, struct tv_zone *zone,
+    int64_t *out, const char **why)
+{
+	static const int32_t scale[7] = { 1000000, 100000, 10000, 1000, 100, 10, 1 };
+	int32_t us = 0, off = 0;
+	int64_t secs;
+
+	p += sizeof c->key;
+	if (p < e && (*p == '.' || *p == ',')) {
+		const char *q = ++p;
+
+		if (e - p >= 6 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
+		    is_digit(p[3]) && is_digit(p[4]) && is_digit(p[5])) {
+			/* microseconds, the common case: six digits at once */
+			us = (((((p[0] - '0') * 10 + (p[1] - '0')) * 10 + (p[2] - '0')) * 10 +
+			    (p[3] - '0')) * 10 + (p[4] - '0')) * 10 + (p[5] - '0');
+			p += 6;
+		} else {
+			while (p < e && p - q < 6 && is_digit(*p))
+				us = us * 10 + (*p++ - '0');
+			if (p == q)
+				return *why = "bad fraction", -1;
+			us *= scale[p - q];
+		}
+		while (p < e && is_digit(*p))	/* past microseconds: truncated, the floor */
+			p++;
+	}
+	if (p < e) {
+		if (tz(&p, e, &off, why) < 0)
+			return -1;
+		if (p != e)
+			return *why = "trailing characters", -1;
+		secs = c->local - off;
+	} else if (zone != NULL) {
+		if (!c->naive_ok) {
+			c->naive = tv_zone_utc(zone, c->local);
+			c->naive_ok = true;
+		}
+		secs = c->naive;
+	} else
+		secs = c->local;
+	*out = secs * TV_US_PER_S + us;
+	return 0;
+}
+
+/* slot_hit says whether s begins with the slot's 19 bytes, in three loads. */
+static inline bool
+slot_hit(const struct tv_cache_slot *c, uint64_t a0, uint64_t a1, uint32_t a2)
+{
+	uint64_t b0, b1;
+	uint32_t b2;
+
+	memcpy(&b0, c->key, 8);
+	memcpy(&b1, c->key + 8, 8);
+	memcpy(&b2, c->key + 15, 4);
+	return c->valid && ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
+}
+
+/* cache_hit returns the slot whose prefix s begins with, or NULL. */
+static inline struct tv_cache_slot *
+cache_hit(struct tv_cache *c, const char *s, size_t len)
+{
+	uint64_t a0, a1;
+	uint32_t a2;
+
+	if (c == NULL || len < sizeof c->slot[0].key)
+		return NULL;
+	memcpy(&a0, s, 8);
+	memcpy(&a1, s + 8, 8);
+	memcpy(&a2, s + 15, 4);
+	if (slot_hit(&c->slot[0], a0, a1, a2))
+		return &c->slot[0];
+	if (slot_hit(&c->slot[1], a0, a1, a2))
+		return &c->slot[1];
+	return NULL;
+}
+
+/* two returns the value of two digits, or -1. */
+static inline int
+two(const char *p)
+{
+	return is_digit(p[0]) && is_digit(p[1]) ? (p[0] - '0') * 10 + (p[1] - '0') : -1;
+}
+
+/*
+ * same_day handles a time whose second is not in the cache but whose date
+ * is: "YYYY-MM-DDThh:mm:ss" with the date and separator of a slot.  Only
+ * the time of day is read; the new prefix takes the older slot.  Returns
+ * that slot, or NULL to leave the time to the full parse (which also
+ * reports any error).
+ */
+static struct tv_cache_slot *
+same_day(struct tv_cache *c, const char *p, size_t len)
+{
+	struct tv_cache_slot *old = NULL, *sl;
+	int h, m, sec;
+	int64_t day;
+
+	if (c == NULL || len < sizeof c->slot[0].key || p[13] != ':' || p[16] != ':')
+		return NULL;
+	for (int i = 0; i < 2 && old == NULL; i++)
+		if (c->slot[i].valid && memcmp(c->slot[i].key, p, 11) == 0)
+			old = &c->slot[i];
+	if (old == NULL || (h = two(p + 11)) < 0 || h > 23 || (m = two(p + 14)) < 0 || m > 59 ||
+	    (sec = two(p + 17)) < 0 || sec > 59)
+		return NULL;
+	day = old->day;
+	sl = &c->slot[c->next];
+	c->next ^= 1;
+	memcpy(sl->key, p, sizeof sl->key);
+	sl->day = day;
+	sl->local = day + h * 3600 + m * 60 + sec;
+	sl->valid = true;
+	sl->naive_ok = false;
+	return sl;
+}
+
+/*
+ * parse_iso reads YYYY-MM-DD or YYYYMMDD, optionally followed by T, t or a
+ * space (or directly, in the basic form) and the time of day, then an
+ * optional offset; a naive time is local time in the zone, or UTC.
+ */
+static int
+parse_iso(const char *p, const char *e, struct tv_zone *zone, struct tv_cache *c, int64_t *out,
+    const char **why)
+{
+	struct fields f = { .naive = true };
+	struct tv_cache_slot *hit;
+	const char *s = p;
+	bool basic;
 	int y;
 
-	if (num(&p, e, 4, &y) < 0 || p == e || *p++ != '-' ||
-	    num(&p, e, 2, &f.mon) < 0 || p == e || *p++ != '-' ||
+	if ((hit = same_day(c, p, (size_t)(e - p))) != NULL)
+		return iso_hit(p, e, hit, zone, out, why);
+	if (num(&p, e, 4, &y) < 0)
+		return *why = "bad date", -1;
+	basic = p < e && *p != '-';
+	if (basic ? num(&p, e, 2, &f.mon) < 0 || num(&p, e, 2, &f.day) < 0 :
+	    p == e || *p++ != '-' || num(&p, e, 2, &f.mon) < 0 || p == e || *p++ != '-' ||
 	    num(&p, e, 2, &f.day) < 0)
 		return *why = "bad date", -1;
 	f.year = y;
-	if (p < e && (*p == 'T' || *p == 't' || *p == ' ')) {
-		p++;
-		if (num(&p, e, 2, &f.hour) < 0 || p == e || *p++ != ':' ||
-		    num(&p, e, 2, &f.min) < 0)
-			return *why = "bad time", -1;
-		if (p < e && *p == ':') {
+	if (p < e && (*p == 'T' || *p == 't' || *p == ' ' || (basic && is_digit(*p)))) {
+		if (!is_digit(*p))
 			p++;
-			if (num(&p, e, 2, &f.sec) < 0)
-				return *why = "bad time", -1;
-			if (frac(&p, e, &f.us) < 0)
-				return *why = "bad fraction", -1;
-		}
-		if (p < e && tz(&p, e, &f.off, why) < 0)
+		if (iso_time(&p, e, basic, &f, why) < 0)
 			return -1;
+		if (c != NULL && !basic && p - s >= (ptrdiff_t)sizeof hit->key && s[16] == ':' &&
+		    f.sec != 60 && check_fields(&f, why) == 0) {
+			hit = &c->slot[c->next];
+			c->next ^= 1;
+			memcpy(hit->key, s, sizeof hit->key);
+			hit->local = field_secs(&f);
+			hit->day = hit->local - (f.hour * 3600 + f.min * 60 + f.sec);
+			hit->valid = true;
+			hit->naive_ok = false;
+		}
+		if (p < e) {
+			if (tz(&p, e, &f.off, why) < 0)
+				return -1;
+			f.naive = false;
+		}
 	}
 	if (p != e)
 		return *why = "trailing characters", -1;
-	return make_time(&f, out, why);
+	return make_time(&f, zone, out, why);
 }
 
 static int
@@ -268,9 +459,9 @@ month_name(const char *p, const char *e)
  * zone may be left out (UTC).
  */
 static int
-parse_clf(const char *p, const char *e, int64_t *out, const char **why)
+parse_clf(const char *p, const char *e, struct tv_zone *zone, int64_t *out, const char **why)
 {
-	struct fields f = { 0 };
+	struct fields f = { .naive = true };
 	int y;
 
 	if (p < e && *p == '[') {
@@ -302,11 +493,12 @@ parse_clf(const char *p, const char *e, int64_t *out, const char **why)
 		p++;
 		if (tz(&p, e, &f.off, why) < 0)
 			return -1;
+		f.naive = false;
 	}
 	if (p != e)
 		return *why = p < e && *p == ']' ? "unbalanced bracket" :
 		    "trailing characters", -1;
-	return make_time(&f, out, why);
+	return make_time(&f, zone, out, why);
 }
 
 /* is_number says whether [p, e) is a decimal number: -?D*(.D*)?([eE][+-]?D+)? with a digit. */
@@ -428,14 +620,15 @@ parse_epoch(const char *p, const char *e, enum tv_kind unit, int64_t *out,
  * the format does not set default to 1970-01-01 00:00:00; a result without
  * %z is UTC.  One %f (as in Python: digits of a fraction of a second,
  * truncated to microseconds) is handled here by running strptime on the
- * format before it and on the format after it.
+ * format before it and on the format after it.  Without %z in the format
+ * the time is naive: local time in the zone, or UTC.
  */
 static int
-parse_strp(const char *fmt, const char *s, size_t len, int64_t *out,
+parse_strp(const char *fmt, struct tv_zone *zone, const char *s, size_t len, int64_t *out,
     const char **why)
 {
 	char buf[256], head[128];
-	const char *rest = NULL, *p;
+	const char *rest = NULL, *p, *whole;
 	struct tm tm;
 	struct fields f;
 	const char *end, *pf;
@@ -443,6 +636,7 @@ parse_strp(const char *fmt, const char *s, size_t len, int64_t *out,
 
 	if (fmt == NULL)
 		return *why = "no strptime format", -1;
+	whole = fmt;
 	if (len >= sizeof(buf))
 		return *why = "too long", -1;
 	memcpy(buf, s, len);
@@ -493,28 +687,58 @@ parse_strp(const char *fmt, const char *s, size_t len, int64_t *out,
 	if (tm.tm_gmtoff <= -86400 || tm.tm_gmtoff >= 86400)
 		return *why = "offset out of range", -1;
 	f.off = (int32_t)tm.tm_gmtoff;
-	return make_time(&f, out, why);
+	f.naive = strstr(whole, "%z") == NULL;
+	return make_time(&f, zone, out, why);
+}
+
+/*
+ * basic_digits says whether an all-digit string has the length of an ISO
+ * 8601 basic date, or date and time: YYYYMMDD, YYYYMMDDhhmm, YYYYMMDDhhmmss.
+ */
+static bool
+basic_digits(const char *s, size_t len)
+{
+	if (len != 8 && len != 12 && len != 14)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_digit(s[i]))
+			return false;
+	return true;
 }
 
 int
 tv_parse(const struct tv_format *fmt, const char *s, size_t len,
     int64_t *out, const char **why)
 {
+	return tv_parse_in(fmt, NULL, NULL, s, len, out, why);
+}
+
+int
+tv_parse_in(const struct tv_format *fmt, struct tv_zone *zone, struct tv_cache *c,
+    const char *s, size_t len, int64_t *out, const char **why)
+{
 	enum tv_kind kind = fmt != NULL ? fmt->kind : TV_AUTO;
+	struct tv_cache_slot *hit;
 	const char *e = s + len, *dummy;
 
 	if (why == NULL)
 		why = &dummy;
+	/* The cache holds only what parse_iso filled it with, so it holds for auto and iso. */
+	if ((kind == TV_AUTO || kind == TV_ISO) && (hit = cache_hit(c, s, len)) != NULL)
+		return iso_hit(s, e, hit, zone, out, why);
 	if (len == 0)
 		return *why = "empty", -1;
 	switch (kind) {
 	case TV_AUTO:
-		if (is_number(s, e))
-			return parse_epoch(s, e, TV_AUTO, out, why);
+		if (len >= 19 && s[4] == '-')
+			return parse_iso(s, e, zone, c, out, why);
+		if (is_number(s, e) && !basic_digits(s, len))
+			return *why = "a number in a string (--time-format epoch_s, epoch_ms, "
+			    "epoch_us or epoch_ns reads it as epoch time)", -1;
 		if (s[0] == '[' || (len > 2 && (s[1] == '/' || s[2] == '/')))
-			return parse_clf(s, e, out, why);
+			return parse_clf(s, e, zone, out, why);
 		if (is_digit(s[0]))
-			return parse_iso(s, e, out, why);
+			return parse_iso(s, e, zone, c, out, why);
 		return *why = "not a time", -1;
 	case TV_EPOCH_S:
 	case TV_EPOCH_MS:
@@ -524,13 +748,32 @@ tv_parse(const struct tv_format *fmt, const char *s, size_t len,
 			return *why = "not a number", -1;
 		return parse_epoch(s, e, kind, out, why);
 	case TV_ISO:
-		return parse_iso(s, e, out, why);
+		if (is_number(s, e) && !basic_digits(s, len))
+			return *why = "bad date", -1;
+		return parse_iso(s, e, zone, c, out, why);
 	case TV_CLF:
-		return parse_clf(s, e, out, why);
+		return parse_clf(s, e, zone, out, why);
 	case TV_STRPTIME:
-		return parse_strp(fmt->strp, s, len, out, why);
+		return parse_strp(fmt->strp, zone, s, len, out, why);
 	}
 	return *why = "bad time format", -1;
+}
+
+int
+tv_parse_number(const struct tv_format *fmt, struct tv_zone *zone, const char *s, size_t len,
+    int64_t *out, const char **why)
+{
+	enum tv_kind kind = fmt != NULL ? fmt->kind : TV_AUTO;
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if (!is_number(s, s + len))
+		return *why = "not a number", -1;
+	/* An explicit format other than epoch reads the number's digits as its text. */
+	if (kind == TV_ISO || kind == TV_CLF || kind == TV_STRPTIME)
+		return tv_parse_in(fmt, zone, NULL, s, len, out, why);
+	return parse_epoch(s, s + len, kind, out, why);
 }
 
 int
@@ -811,4 +1054,407 @@ tv_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * TV_US_PER_S + ts.tv_nsec / 1000;
+}
+
+/* ---- time zones: TZif files (RFC 8536) and their POSIX TZ rule ---- */
+
+/* One change of a POSIX TZ rule: Mm.w.d, Jn or n, at a local time of day. */
+struct rule_date {
+	char	kind;		/* 'M', 'J' or 'n' */
+	int	m, w, d;	/* M: month, week 1-5 (5 = last), weekday 0-6 (Sunday 0); J and n: day in d */
+	int32_t	at;		/* seconds after local midnight, may be negative or past 24h */
+};
+
+struct tv_zone {
+	char		*name;
+	int64_t		*at;	/* transition instants, UTC seconds, ascending */
+	int32_t		*off;	/* the offset from at[i] on */
+	size_t		 n;
+	int32_t		 off0;	/* before the first transition */
+	bool		 rule, dst;	/* a POSIX rule for times after at[n-1]; does it have DST */
+	int32_t		 std, dstoff;	/* offsets east of UTC */
+	struct rule_date start, end;
+	int64_t		 lo, hi;	/* the last answer of tv_zone_offset holds in [lo, hi) */
+	int32_t		 coff;
+};
+
+static uint64_t
+be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* rule_num reads [+-]hh[:mm[:ss]] into seconds; returns -1 on bad syntax. */
+static int
+rule_num(const char **pp, int32_t *out)
+{
+	const char *p = *pp;
+	int32_t sign = 1, v = 0, part;
+
+	if (*p == '+' || *p == '-')
+		sign = *p++ == '-' ? -1 : 1;
+	for (int i = 0; i < 3; i++) {
+		if (!is_digit(*p))
+			return -1;
+		for (part = 0; is_digit(*p) && part < 1000; p++)
+			part = part * 10 + (*p - '0');
+		v += part * (i == 0 ? 3600 : i == 1 ? 60 : 1);
+		if (*p != ':' || i == 2)
+			break;
+		p++;
+	}
+	*out = sign * v;
+	*pp = p;
+	return 0;
+}
+
+static int
+rule_name(const char **pp)
+{
+	const char *p = *pp;
+
+	if (*p == '<') {
+		while (*p != '\0' && *p != '>')
+			p++;
+		if (*p++ != '>')
+			return -1;
+	} else {
+		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+			p++;
+		if (p - *pp < 3)
+			return -1;
+	}
+	*pp = p;
+	return 0;
+}
+
+static int
+rule_date(const char **pp, struct rule_date *r)
+{
+	const char *p = *pp;
+
+	r->at = 7200;
+	r->kind = *p == 'M' || *p == 'J' ? *p++ : 'n';
+	r->m = r->w = r->d = 0;
+	if (!is_digit(*p))
+		return -1;
+	if (r->kind == 'M') {
+		r->m = (int)strtol(p, (char **)&p, 10);
+		if (*p++ != '.' || !is_digit(*p))
+			return -1;
+		r->w = (int)strtol(p, (char **)&p, 10);
+		if (*p++ != '.' || !is_digit(*p))
+			return -1;
+		r->d = (int)strtol(p, (char **)&p, 10);
+		if (r->m < 1 || r->m > 12 || r->w < 1 || r->w > 5 || r->d > 6)
+			return -1;
+	} else
+		r->d = (int)strtol(p, (char **)&p, 10);
+	if (*p == '/' && (p++, rule_num(&p, &r->at) < 0))
+		return -1;
+	*pp = p;
+	return 0;
+}
+
+/* parse_rule reads a TZif footer: std offset [dst [offset] [,start[/time],end[/time]]]. */
+static int
+parse_rule(struct tv_zone *z, const char *p)
+{
+	int32_t v;
+
+	if (rule_name(&p) < 0 || rule_num(&p, &v) < 0)
+		return -1;
+	z->std = -v;
+	z->dstoff = z->std + 3600;
+	z->dst = *p != '\0';
+	if (!z->dst)
+		return 0;
+	if (rule_name(&p) < 0)
+		return -1;
+	if (*p != ',' && *p != '\0') {
+		if (rule_num(&p, &v) < 0)
+			return -1;
+		z->dstoff = -v;
+	}
+	if (*p != ',') {	/* no dates: the US rules of 2007 (POSIX's default) */
+		z->start = (struct rule_date){ 'M', 3, 2, 0, 7200 };
+		z->end = (struct rule_date){ 'M', 11, 1, 0, 7200 };
+		return *p == '\0' ? 0 : -1;
+	}
+	p++;
+	if (rule_date(&p, &z->start) < 0 || *p++ != ',' || rule_date(&p, &z->end) < 0)
+		return -1;
+	return *p == '\0' ? 0 : -1;
+}
+
+/* rule_day returns the local midnight (seconds) of a rule date in year y. */
+static int64_t
+rule_day(const struct rule_date *r, int64_t y)
+{
+	int64_t d;
+
+	switch (r->kind) {
+	case 'J':	/* 1-365, February 29 never counted */
+		d = days_from_civil(y, 1, 1) + r->d - 1;
+		if (is_leap(y) && r->d >= 60)
+			d++;
+		break;
+	case 'n':	/* 0-365 */
+		d = days_from_civil(y, 1, 1) + r->d;
+		break;
+	default: {
+		int64_t first = days_from_civil(y, r->m, 1);
+		int wd = (int)(((first + 4) % 7 + 7) % 7);	/* 1970-01-01 was a Thursday (4) */
+
+		d = first + (r->d - wd + 7) % 7 + (int64_t)(r->w - 1) * 7;
+		while (d >= first + days_in_month(y, r->m))
+			d -= 7;
+	}
+	}
+	return d * 86400;
+}
+
+/* rule_offset answers tv_zone_offset from the POSIX rule, setting the interval it holds in. */
+static int32_t
+rule_offset(struct tv_zone *z, int64_t t)
+{
+	int64_t y, c[6], lo = INT64_MIN, hi = INT64_MAX;
+	int32_t co[6], off = z->std;
+	int mm, dd, n = 0;
+
+	if (!z->dst) {
+		z->lo = INT64_MIN;
+		z->hi = INT64_MAX;
+		return z->std;
+	}
+	civil_from_days(tv_floor_div(t + z->std, 86400), &y, &mm, &dd);
+	for (int64_t yy = y - 1; yy <= y + 1; yy++) {
+		c[n] = rule_day(&z->start, yy) + z->start.at - z->std;
+		co[n++] = z->dstoff;
+		c[n] = rule_day(&z->end, yy) + z->end.at - z->dstoff;
+		co[n++] = z->std;
+	}
+	/* The latest change at or before t gives the offset; the next one after t ends it. */
+	for (int i = 0; i < n; i++) {
+		if (c[i] <= t && (lo == INT64_MIN || c[i] > lo)) {
+			lo = c[i];
+			off = co[i];
+		}
+		if (c[i] > t && c[i] < hi)
+			hi = c[i];
+	}
+	if (lo == INT64_MIN)	/* not reached for real rules: years are far longer than their changes' spread */
+		off = z->std;
+	z->lo = lo;
+	z->hi = hi;
+	return off;
+}
+
+int32_t
+tv_zone_offset(struct tv_zone *z, int64_t t)
+{
+	size_t a, b;
+	int32_t off;
+
+	if (t >= z->lo && t < z->hi)
+		return z->coff;
+	if (z->n == 0 || t < z->at[0]) {
+		if (z->n == 0 && z->rule)
+			return z->coff = rule_offset(z, t);
+		z->lo = INT64_MIN;
+		z->hi = z->n ? z->at[0] : INT64_MAX;
+		return z->coff = z->off0;
+	}
+	if (t >= z->at[z->n - 1]) {
+		if (!z->rule) {
+			z->lo = z->at[z->n - 1];
+			z->hi = INT64_MAX;
+			return z->coff = z->off[z->n - 1];
+		}
+		/* The rule takes over from the last transition, whose offset holds until its first change. */
+		off = rule_offset(z, t);
+		if (z->lo < z->at[z->n - 1]) {
+			z->lo = z->at[z->n - 1];
+			off = z->off[z->n - 1];
+		}
+		return z->coff = off;
+	}
+	/* at[a] <= t < at[b] */
+	for (a = 0, b = z->n - 1; b - a > 1;) {
+		size_t m = a + (b - a) / 2;
+
+		if (z->at[m] <= t)
+			a = m;
+		else
+			b = m;
+	}
+	z->lo = z->at[a];
+	z->hi = z->at[b];
+	return z->coff = z->off[a];
+}
+
+int64_t
+tv_zone_utc(struct tv_zone *z, int64_t local)
+{
+	int32_t oa = tv_zone_offset(z, local - 86400 * 2), ob = tv_zone_offset(z, local + 86400 * 2);
+	int64_t ua = local - oa, ub = local - ob;
+	bool va = tv_zone_offset(z, ua) == oa, vb = tv_zone_offset(z, ub) == ob;
+
+	if (va && vb)
+		return ua < ub ? ua : ub;
+	if (vb)
+		return ub;
+	return ua;	/* valid, or in a gap: the offset before the change */
+}
+
+/* zone_read loads a whole TZif file, at most 1 MiB; returns its length or -1. */
+static long
+zone_read(const char *name, unsigned char **data)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096];
+	FILE *f;
+	long n;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/usr/share/zoneinfo";
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		return -1;
+	if ((f = fopen(path, "rb")) == NULL)
+		return -1;
+	*data = malloc(1 << 20);
+	n = *data == NULL ? -1 : (long)fread(*data, 1, 1 << 20, f);
+	fclose(f);
+	return n;
+}
+
+/* zone_parse reads TZif data (version 2 or later: its 64-bit part and footer) into z. */
+static int
+zone_parse(struct tv_zone *z, const unsigned char *d, long len, const char **why)
+{
+	const unsigned char *p = d, *e = d + len, *types;
+	uint64_t isut, isstd, leap, timecnt, typecnt, charcnt;
+	char footer[256];
+	size_t fl = 0;
+
+	if (len < 44 || memcmp(d, "TZif", 4) != 0)
+		return *why = "not a TZif file", -1;
+	if (d[4] < '2')
+		return *why = "a TZif file of version 1, which has no 64-bit data", -1;
+	/* skip the 32-bit part */
+	isut = be(p + 20, 4), isstd = be(p + 24, 4), leap = be(p + 28, 4);
+	timecnt = be(p + 32, 4), typecnt = be(p + 36, 4), charcnt = be(p + 40, 4);
+	p += 44 + timecnt * 5 + typecnt * 6 + charcnt + leap * 8 + isstd + isut;
+	if (e - p < 44 || memcmp(p, "TZif", 4) != 0)
+		return *why = "truncated TZif file", -1;
+	isut = be(p + 20, 4), isstd = be(p + 24, 4), leap = be(p + 28, 4);
+	timecnt = be(p + 32, 4), typecnt = be(p + 36, 4), charcnt = be(p + 40, 4);
+	p += 44;
+	if (typecnt == 0 || timecnt > 100000 || typecnt > 256 ||
+	    (uint64_t)(e - p) < timecnt * 9 + typecnt * 6 + charcnt + leap * 12 + isstd + isut)
+		return *why = "truncated TZif file", -1;
+	types = p + timecnt * 9;
+	z->at = malloc((timecnt + 1) * sizeof *z->at);
+	z->off = malloc((timecnt + 1) * sizeof *z->off);
+	if (z->at == NULL || z->off == NULL)
+		return *why = "out of memory", -1;
+	for (uint64_t i = 0; i < timecnt; i++) {
+		unsigned ti = p[timecnt * 8 + i];
+
+		if (ti >= typecnt)
+			return *why = "bad TZif file", -1;
+		z->at[i] = (int64_t)be(p + i * 8, 8);
+		z->off[i] = (int32_t)be(types + ti * 6, 4);
+		if (i > 0 && z->at[i] <= z->at[i - 1])
+			return *why = "bad TZif file", -1;
+	}
+	z->n = timecnt;
+	z->off0 = (int32_t)be(types, 4);
+	p = types + typecnt * 6 + charcnt + leap * 12 + isstd + isut;
+	if (p < e && *p == '\n') {
+		for (p++; p < e && *p != '\n' && fl < sizeof footer - 1; p++)
+			footer[fl++] = (char)*p;
+		footer[fl] = '\0';
+		if (fl > 0 && parse_rule(z, footer) != 0)
+			return *why = "bad TZ rule in the TZif file", -1;
+		z->rule = fl > 0;
+	}
+	return 0;
+}
+
+struct tv_zone *
+tv_zone_load(const char *name, const char **why)
+{
+	struct tv_zone *z;
+	unsigned char *data = NULL;
+	long len;
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	/* A name, not a path: no absolute path, no "..", nothing that is not a zone's spelling. */
+	if (name == NULL || *name == '\0' || *name == '/' || strstr(name, "..") != NULL ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") !=
+	    strlen(name))
+		return *why = "unknown time zone", NULL;
+	if ((len = zone_read(name, &data)) < 0) {
+		free(data);
+		return *why = errno == ENOMEM ? "out of memory" : "unknown time zone", NULL;
+	}
+	if ((z = calloc(1, sizeof *z)) == NULL || (z->name = strdup(name)) == NULL) {
+		free(z);
+		free(data);
+		return *why = "out of memory", NULL;
+	}
+	if (zone_parse(z, data, len, why) != 0) {
+		if (len < 4 || memcmp(data, "TZif", 4) != 0)
+			*why = "unknown time zone";
+		free(data);
+		tv_zone_free(z);
+		return NULL;
+	}
+	free(data);
+	z->lo = z->hi = 0;	/* an empty interval: the first lookup fills it */
+	return z;
+}
+
+void
+tv_zone_free(struct tv_zone *z)
+{
+	if (z == NULL)
+		return;
+	free(z->name);
+	free(z->at);
+	free(z->off);
+	free(z);
+}
+
+const char *
+tv_zone_name(const struct tv_zone *z)
+{
+	return z->name;
+}
+
+size_t
+tv_format_local(int64_t t, struct tv_zone *z, char buf[TV_BUFSZ])
+{
+	int32_t off, a;
+	size_t n;
+
+	if (z == NULL || t == TV_MAX || t == TV_MIN)
+		return tv_format_rfc3339(t, buf);
+	off = tv_zone_offset(z, tv_floor_div(t, TV_US_PER_S));
+	off = (int32_t)tv_floor_div(off, 60) * 60;
+	n = tv_format_rfc3339(t + (int64_t)off * TV_US_PER_S, buf) - 1;	/* drop the Z */
+	a = off < 0 ? -off : off;
+	buf[n++] = off < 0 ? '-' : '+';
+	n += put_uint(buf + n, (uint64_t)(a / 3600), 2);
+	buf[n++] = ':';
+	n += put_uint(buf + n, (uint64_t)(a / 60 % 60), 2);
+	buf[n] = '\0';
+	return n;
 }

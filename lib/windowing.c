@@ -45,6 +45,123 @@ win_writable(int64_t start, int64_t end)
 	return start >= WIN_RFC3339_MIN && end <= WIN_RFC3339_MAX;
 }
 
+int
+win_cal_parse(const char *arg, enum win_unit *unit, int64_t *n)
+{
+	static const struct { const char *name; enum win_unit unit; int64_t max; } units[] = {
+		{ "d", WU_DAY, 3652425 }, { "w", WU_WEEK, 521775 }, { "mo", WU_MONTH, 120000 },
+		{ "y", WU_YEAR, 10000 },
+	};
+	int64_t v = 0;
+	const char *p = arg;
+
+	while (*p >= '0' && *p <= '9') {
+		if (v > INT64_C(1000000000))
+			return -1;
+		v = v * 10 + (*p++ - '0');
+	}
+	if (p == arg)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(p, units[i].name) == 0) {
+			*unit = units[i].unit;
+			*n = v;
+			/* At most 10000 years, which keeps every bound's arithmetic in range. */
+			return v > units[i].max ? -2 : 0;
+		}
+	return -1;
+}
+
+#define US_PER_DAY	(86400 * TV_US_PER_S)
+
+/* cal_utc converts a local wall time in microseconds to UTC in the calendar's zone. */
+static int64_t
+cal_utc(const struct win_cal *c, int64_t local)
+{
+	int64_t s = tv_floor_div(local, TV_US_PER_S);
+
+	if (c->zone == NULL)
+		return local;
+	return tv_zone_utc(c->zone, s) * TV_US_PER_S + (local - s * TV_US_PER_S);
+}
+
+/* cal_days returns the first local day of the window holding local day d, and its length in days in *len. */
+static int64_t
+cal_days(const struct win_cal *c, int64_t d, int64_t *len)
+{
+	int64_t y, i, first;
+	int m, dd;
+
+	switch (c->unit) {
+	case WU_WEEK:
+		first = 4 + c->week_start;	/* 1970-01-05 was a Monday */
+		i = first + tv_floor_div(d - first, 7 * c->n) * 7 * c->n;
+		*len = 7 * c->n;
+		return i;
+	case WU_MONTH:
+		tv_civil_from_days(d, &y, &m, &dd);
+		i = tv_floor_div(y * 12 + m - 1, c->n) * c->n;
+		first = tv_days_from_civil(tv_floor_div(i, 12), (int)(i - tv_floor_div(i, 12) * 12) + 1, 1);
+		i += c->n;
+		*len = tv_days_from_civil(tv_floor_div(i, 12), (int)(i - tv_floor_div(i, 12) * 12) + 1, 1) -
+		    first;
+		return first;
+	case WU_YEAR:
+		tv_civil_from_days(d, &y, &m, &dd);
+		y = tv_floor_div(y, c->n) * c->n;
+		first = tv_days_from_civil(y, 1, 1);
+		*len = tv_days_from_civil(y + c->n, 1, 1) - first;
+		return first;
+	default:
+		*len = c->n;
+		return tv_floor_div(d, c->n) * c->n;
+	}
+}
+
+/* cal_once finds the window of the local day that the instant t falls on. */
+static void
+cal_once(const struct win_cal *c, int64_t t, int64_t *start, int64_t *end)
+{
+	int64_t off = c->zone ? tv_zone_offset(c->zone, tv_floor_div(t, TV_US_PER_S)) : 0;
+	int64_t local = t + off * TV_US_PER_S - c->offset, len;
+	int64_t d = cal_days(c, tv_floor_div(local, US_PER_DAY), &len);
+
+	*start = cal_utc(c, d * US_PER_DAY + c->offset);
+	*end = cal_utc(c, (d + len) * US_PER_DAY + c->offset);
+}
+
+void
+win_cal_window(struct win_cal *c, int64_t t, int64_t *start, int64_t *end)
+{
+	/* Far outside what RFC 3339 can write no arithmetic is needed: the window cannot be written. */
+	const int64_t margin = 800 * US_PER_DAY;
+	int64_t s, e;
+
+	if (c->have && t >= c->start && t < c->end) {
+		*start = c->start;
+		*end = c->end;
+		return;
+	}
+	if (t < WIN_RFC3339_MIN - margin || t > WIN_RFC3339_MAX + margin) {
+		*start = TV_MIN;
+		*end = TV_MAX;
+		return;
+	}
+	cal_once(c, t, &s, &e);
+	/*
+	 * Where local midnight occurs twice or not at all, the local day of t
+	 * and the instants of its midnights can disagree by the change: the
+	 * neighbouring window then holds t.
+	 */
+	if (t >= e)
+		cal_once(c, e, &s, &e);
+	else if (t < s)
+		cal_once(c, s - 1, &s, &e);
+	c->have = true;
+	c->start = *start = s;
+	c->end = *end = e;
+}
+
 size_t
 win_sliding_count(int64_t size, int64_t slide)
 {
@@ -180,6 +297,12 @@ wo_close(struct win_open *o, int64_t t)
 		closed++;
 	}
 	return closed;
+}
+
+int64_t
+wo_min(const struct win_open *o)
+{
+	return o->n > 0 ? o->heap[0] : TV_MAX;
 }
 
 uint64_t *

@@ -46,6 +46,45 @@ size_t	win_sliding_assign(int64_t t, int64_t size, int64_t slide, int64_t offset
 #define WIN_RFC3339_MAX	INT64_C(253402300799999999)
 bool	win_writable(int64_t start, int64_t end);
 
+/*
+ * Calendar windows: days, weeks, months and years of a time zone's
+ * calendar, each from local midnight (plus an offset) to the next, so
+ * that a day is 23 or 25 hours long when the clocks change, a month and
+ * a year have their real lengths, and a week starts on a chosen weekday.
+ * N units are counted from 1970-01-01 local (days), the first week-start
+ * day on or after it (weeks), January 1970 (months: 3mo are quarters)
+ * and year 0 (years: 10y are decades).
+ */
+enum win_unit { WU_NONE, WU_DAY, WU_WEEK, WU_MONTH, WU_YEAR };
+
+struct tv_zone;
+
+struct win_cal {
+	enum win_unit	 unit;
+	int64_t		 n;		/* the number of units per window, >= 1 */
+	int		 week_start;	/* 0 Monday ... 6 Sunday */
+	int64_t		 offset;	/* added to local midnight, microseconds */
+	struct tv_zone	*zone;		/* borrowed; NULL: UTC */
+	bool		 have;		/* start and end hold the last window */
+	int64_t		 start, end;
+};
+
+/*
+ * win_cal_parse reads a calendar window length: a whole number and d, w,
+ * mo or y ("1d", "2w", "3mo", "1y").  Returns 0 with *unit and *n, -1
+ * when arg is not one (it may still be a duration, such as "36h"), or -2
+ * when it is longer than 10000 years.
+ */
+int	win_cal_parse(const char *arg, enum win_unit *unit, int64_t *n);
+
+/*
+ * win_cal_window stores the calendar window [*start, *end) that holds t,
+ * in microseconds; the last window found is kept in c, so events of one
+ * window cost two comparisons.  A window that cannot be written in RFC
+ * 3339 (see win_writable) has *start TV_MIN or *end TV_MAX.
+ */
+void	win_cal_window(struct win_cal *c, int64_t t, int64_t *start, int64_t *end);
+
 /* win_sliding_count returns the largest number of windows an event can belong to: ceil(size/slide). */
 size_t	win_sliding_count(int64_t size, int64_t slide);
 
@@ -85,6 +124,8 @@ size_t		 wo_close(struct win_open *, int64_t t);
 size_t		 wo_count(const struct win_open *);
 /* wo_counter returns a counter (starting at 0) kept with an end in the set, or NULL when the end is not in it. */
 uint64_t	*wo_counter(struct win_open *, int64_t end);
+/* wo_min returns the smallest end in the set, or TV_MAX (INT64_MAX) when it is empty. */
+int64_t		 wo_min(const struct win_open *);
 /* wo_get returns the i-th end of the set, in no particular order (0 <= i < wo_count). */
 int64_t		 wo_get(const struct win_open *, size_t i);
 

@@ -403,13 +403,13 @@ window: 1 late event"
 }
 
 @test "--processing-time stamps events with their arrival time" {
-	# A 10000-week window from the epoch holds any arrival time this century.
+	# A 10000-week window from the first Monday, 1970-01-05, holds any arrival time this century.
 	printf '%s\n' '{"id":1}' '{"id":2}' >"$T/in"
-	end=$(date -u -d @$((10000 * 7 * 86400)) +%Y-%m-%dT%H:%M:%SZ)
+	end=$(date -u -d @$(((4 + 10000 * 7) * 86400)) +%Y-%m-%dT%H:%M:%SZ)
 	run -0 window --tumbling 10000w --processing-time "$T/in"
 	assert_output - <<-EOF
-	{"id":1,"window_start":"1970-01-01T00:00:00Z","window_end":"$end"}
-	{"id":2,"window_start":"1970-01-01T00:00:00Z","window_end":"$end"}
+	{"id":1,"window_start":"1970-01-05T00:00:00Z","window_end":"$end"}
+	{"id":2,"window_start":"1970-01-05T00:00:00Z","window_end":"$end"}
 	$INF
 	EOF
 }

@@ -1,4 +1,5 @@
 /* Unit tests of lib/timeval: parsing every time form, formatting, durations. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,28 @@ static const struct prow {
 	{ TV_STRPTIME, "%Y-%m-%dT%H:%M:%S", "2024-03-15T10:23:60", 1710498239999999, 0 },
 };
 
+/* json_number says whether s is spelled as a number: -?digits[.digits][e[+-]digits]. */
+static bool
+json_number(const char *s)
+{
+	bool digit = false;
+
+	if (*s == '-')
+		s++;
+	for (; (*s >= '0' && *s <= '9') || *s == '.'; s++)
+		digit |= *s != '.';
+	if (digit && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return digit && *s == '\0';
+}
+
 static void
 test_parse_table(void)
 {
@@ -177,7 +200,10 @@ test_parse_table(void)
 		struct tv_format f = { r->kind, r->strp };
 		int64_t got = 12345;
 		const char *why = NULL;
-		int rc = tv_parse(&f, r->in, strlen(r->in), &got, &why);
+		/* An auto row that is a number is the text of a JSON number: epoch time. */
+		bool number = r->kind == TV_AUTO && json_number(r->in);
+		int rc = number ? tv_parse_number(&f, NULL, r->in, strlen(r->in), &got, &why) :
+		    tv_parse(&f, r->in, strlen(r->in), &got, &why);
 
 		if (r->want == ERR) {
 			ok(rc == -1, "'%s' (kind %d) is rejected", r->in, r->kind);
@@ -197,7 +223,7 @@ test_parse_misc(void)
 	int64_t t;
 	const char *why;
 
-	ok(tv_parse(NULL, "0", 1, &t, NULL) == 0 && t == 0, "a NULL format is auto");
+	ok(tv_parse_number(NULL, NULL, "0", 1, &t, NULL) == 0 && t == 0, "a NULL format is auto");
 	ok(tv_parse(NULL, s, 20, &t, NULL) == 0 && t == 1710498225000000,
 	    "the text need not be NUL-terminated");
 	ok(tv_parse(NULL, "x", 1, &t, NULL) == -1, "why may be NULL");
@@ -445,6 +471,124 @@ test_floor_div(void)
 	is_int(tv_floor_div(999999, 1000000), 0, "floor(999999 / 1e6) is 0");
 }
 
+/* The ISO 8601 basic forms, and numeric strings that are not epoch time unless asked. */
+static void
+test_basic_forms(void)
+{
+	/* Expected values from Python: datetime(..., tzinfo=...).timestamp(). */
+	static const struct { const char *in; int64_t want; } rows[] = {
+		{ "20240315", 1710460800000000 },
+		{ "20240315T101500Z", 1710497700000000 },
+		{ "20240315t101500z", 1710497700000000 },
+		{ "20240315T101500.123+0100", 1710494100123000 },
+		{ "20240315T101500.123+01:00", 1710494100123000 },
+		{ "20240315101500", 1710497700000000 },
+		{ "202403151015", 1710497700000000 },
+		{ "20240315T1015", 1710497700000000 },
+	};
+	static const struct { enum tv_kind kind; const char *in, *why; } bad[] = {
+		{ TV_AUTO, "1710000000", "a number in a string (--time-format epoch_s, epoch_ms, "
+		    "epoch_us or epoch_ns reads it as epoch time)" },
+		{ TV_AUTO, "1710000000.5", "a number in a string (--time-format epoch_s, epoch_ms, "
+		    "epoch_us or epoch_ns reads it as epoch time)" },
+		{ TV_AUTO, "-1", "a number in a string (--time-format epoch_s, epoch_ms, "
+		    "epoch_us or epoch_ns reads it as epoch time)" },
+		{ TV_AUTO, "20241315", "month out of range" },
+		{ TV_AUTO, "20240230T101500Z", "day out of range" },
+		{ TV_AUTO, "20240315T10:15:00Z", "bad time" },
+		{ TV_AUTO, "20240315T1015001", "bad offset" },
+		{ TV_ISO, "1710000000", "bad date" },
+	};
+	struct tv_format auto_ = { TV_AUTO, NULL }, es = { TV_EPOCH_S, NULL };
+	int64_t t;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		t = 12345;
+		ok(tv_parse(&auto_, rows[i].in, strlen(rows[i].in), &t, &why) == 0, "'%s' parses",
+		    rows[i].in);
+		is_int(t, rows[i].want, "'%s' is its ISO 8601 basic reading", rows[i].in);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct tv_format f = { bad[i].kind, NULL };
+
+		why = NULL;
+		ok(tv_parse(&f, bad[i].in, strlen(bad[i].in), &t, &why) == -1, "'%s' is refused",
+		    bad[i].in);
+		is_str(why, bad[i].why, "'%s': %s", bad[i].in, bad[i].why);
+	}
+	ok(tv_parse(&es, "1710000000", 10, &t, NULL) == 0 && t == 1710000000000000,
+	    "a numeric string is epoch seconds under --time-format epoch_s");
+	ok(tv_parse_number(&auto_, NULL, "20240315", 8, &t, NULL) == 0 && t == 20240315000000,
+	    "a JSON number is epoch time by magnitude, even with 8 digits");
+}
+
+/* Zones from the system's tzdata: offsets, naive local times, and the POSIX rule past 2037. */
+static void
+test_zone(void)
+{
+	/* Expected values from Python's zoneinfo (datetime(..., tzinfo=ZoneInfo(z)).timestamp()). */
+	static const struct { const char *zone, *local; int64_t want; } naive[] = {
+		{ "Europe/Berlin", "2024-07-01T12:00:00", 1719828000 },
+		{ "Europe/Berlin", "2024-03-31T02:30:00", 1711848600 },	/* in the gap */
+		{ "Europe/Berlin", "2024-10-27T02:30:00", 1729989000 },	/* twice: the first */
+		{ "America/New_York", "2024-03-10T02:30:00", 1710055800 },
+		{ "America/New_York", "2024-11-03T01:30:00", 1730611800 },
+		{ "America/New_York", "2060-07-01T12:00:00", 2855923200 },	/* past the table: the rule */
+		{ "Europe/Berlin", "2100-01-01T00:00:00", 4102441200 },
+		{ "UTC", "2024-07-01T12:00:00", 1719835200 },
+	};
+	static const struct { const char *zone; int64_t t; int32_t off; const char *text; } offs[] = {
+		{ "Europe/Berlin", 1711846799, 3600, "2024-03-31T01:59:59+01:00" },
+		{ "Europe/Berlin", 1711846800, 7200, "2024-03-31T03:00:00+02:00" },
+		{ "Europe/Berlin", 1729990799, 7200, "2024-10-27T02:59:59+02:00" },
+		{ "Europe/Berlin", 1729990800, 3600, "2024-10-27T02:00:00+01:00" },
+		{ "America/New_York", 2855000000, -14400, "2060-06-20T19:33:20-04:00" },
+		{ "Europe/Berlin", 4102444800, 3600, "2100-01-01T01:00:00+01:00" },
+	};
+	struct tv_format iso = { TV_ISO, NULL };
+	struct tv_cache cache = { 0 };
+	char buf[TV_BUFSZ];
+	const char *why;
+	int64_t t;
+
+	for (size_t i = 0; i < sizeof naive / sizeof naive[0]; i++) {
+		struct tv_zone *z = tv_zone_load(naive[i].zone, &why);
+
+		ok(z != NULL, "%s loads", naive[i].zone);
+		if (z == NULL)
+			continue;
+		/* Twice through one cache: the second read comes from it. */
+		for (int k = 0; k < 2; k++) {
+			t = 0;
+			ok(tv_parse_in(&iso, z, &cache, naive[i].local, strlen(naive[i].local), &t,
+			    NULL) == 0 && t == naive[i].want * 1000000, "%s in %s is %lld (read %d)",
+			    naive[i].local, naive[i].zone, (long long)naive[i].want, k + 1);
+		}
+		memset(&cache, 0, sizeof cache);
+		tv_zone_free(z);
+	}
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		struct tv_zone *z = tv_zone_load(offs[i].zone, NULL);
+
+		ok(z != NULL, "%s loads", offs[i].zone);
+		if (z == NULL)
+			continue;
+		is_int(tv_zone_offset(z, offs[i].t), offs[i].off, "%s at %lld", offs[i].zone,
+		    (long long)offs[i].t);
+		tv_format_local(offs[i].t * 1000000, z, buf);
+		is_str(buf, offs[i].text, "%lld written in %s", (long long)offs[i].t, offs[i].zone);
+		tv_zone_free(z);
+	}
+	ok(tv_zone_load("Nowhere/City", &why) == NULL, "an unknown zone is refused");
+	is_str(why, "unknown time zone", "with its reason");
+	ok(tv_zone_load("../../etc/passwd", &why) == NULL, "a path is not a zone");
+	ok(tv_zone_load("/etc/localtime", &why) == NULL, "an absolute path is not a zone");
+	ok(tv_zone_load("", &why) == NULL, "an empty name is not a zone");
+	tv_format_local(0, NULL, buf);
+	is_str(buf, "1970-01-01T00:00:00Z", "no zone writes UTC");
+}
+
 int
 main(void)
 {
@@ -460,5 +604,7 @@ main(void)
 	test_format_duration();
 	test_now();
 	test_floor_div();
+	test_basic_forms();
+	test_zone();
 	return tap_done();
 }

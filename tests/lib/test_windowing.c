@@ -256,6 +256,50 @@ test_allowed_lateness(void)
 	buf_free(&b);
 }
 
+/* Calendar windows; the expected bounds are from Python's zoneinfo. */
+static void
+test_calendar(void)
+{
+	static const struct {
+		const char	*len, *zone;
+		int		 week_start;
+		int64_t		 t, start, end;	/* seconds */
+	} rows[] = {
+		{ "1mo", NULL, 0, 1708000000, 1706745600, 1709251200 },		/* February 2024: 29 days */
+		{ "1d", "Europe/Berlin", 0, 1711880000, 1711839600, 1711922400 },	/* 23 hours */
+		{ "1w", NULL, 0, 1709900000, 1709510400, 1710115200 },		/* from Monday */
+		{ "3mo", "America/New_York", 0, 1710000000, 1704085200, 1711944000 },	/* a quarter */
+		{ "1w", NULL, 0, 0, -259200, 345600 },				/* before and after the epoch */
+		{ "100y", NULL, 0, 0, -2208988800, 946684800 },			/* a century, from year 0 */
+	};
+	enum win_unit unit;
+	int64_t n, s, e;
+
+	ok(win_cal_parse("1mo", &unit, &n) == 0 && unit == WU_MONTH && n == 1, "1mo is a month");
+	ok(win_cal_parse("12w", &unit, &n) == 0 && unit == WU_WEEK && n == 12, "12w is 12 weeks");
+	ok(win_cal_parse("36h", &unit, &n) == -1, "36h is a duration, not a calendar window");
+	ok(win_cal_parse("1d12h", &unit, &n) == -1, "1d12h is a duration");
+	ok(win_cal_parse("d", &unit, &n) == -1, "a unit needs a number");
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct win_cal c = { 0 };
+		struct tv_zone *z = rows[i].zone ? tv_zone_load(rows[i].zone, NULL) : NULL;
+
+		ok(rows[i].zone == NULL || z != NULL, "%s loads", rows[i].zone ? rows[i].zone : "UTC");
+		ok(win_cal_parse(rows[i].len, &c.unit, &c.n) == 0, "%s parses", rows[i].len);
+		c.zone = z;
+		c.week_start = rows[i].week_start;
+		/* Twice: the second answer comes from the window kept in c. */
+		for (int k = 0; k < 2; k++) {
+			win_cal_window(&c, rows[i].t * 1000000 + 1, &s, &e);
+			is_int(s, rows[i].start * 1000000, "%s window of %lld starts at %lld", rows[i].len,
+			    (long long)rows[i].t, (long long)rows[i].start);
+			is_int(e, rows[i].end * 1000000, "%s window of %lld ends at %lld", rows[i].len,
+			    (long long)rows[i].t, (long long)rows[i].end);
+		}
+		tv_zone_free(z);
+	}
+}
+
 int
 main(void)
 {
@@ -266,5 +310,6 @@ main(void)
 	test_open();
 	test_sessions();
 	test_allowed_lateness();
+	test_calendar();
 	return tap_done();
 }
