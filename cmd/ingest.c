@@ -568,16 +568,26 @@ derive_free(struct derive *d)
 	}
 }
 
-/* gate applies --check (reject when false) and --where (drop when false); returns whether the record goes on. */
+/*
+ * gate applies --check (reject when false) and --where (drop when false);
+ * returns whether the record goes on.  A regex stopped at its match limit
+ * decides nothing: the record is rejected with the reason.
+ */
 static bool
 gate(struct rec *rec, const struct in_line *ln)
 {
-	if (I.check != NULL && !expr_test(I.check, rec)) {
-		diag_reject(&ln->pos, ln->data, ln->len, "check failed: %s", expr_src(I.check));
+	if (I.check != NULL && (!expr_test(I.check, rec) || expr_limit(I.check) != NULL)) {
+		if (expr_limit(I.check) != NULL)
+			diag_reject(&ln->pos, ln->data, ln->len, "--check: %s", expr_limit(I.check));
+		else
+			diag_reject(&ln->pos, ln->data, ln->len, "check failed: %s", expr_src(I.check));
 		return false;
 	}
-	if (I.where != NULL && !expr_test(I.where, rec)) {
-		(*I.filtered)++;
+	if (I.where != NULL && (!expr_test(I.where, rec) || expr_limit(I.where) != NULL)) {
+		if (expr_limit(I.where) != NULL)
+			diag_reject(&ln->pos, ln->data, ln->len, "--where: %s", expr_limit(I.where));
+		else
+			(*I.filtered)++;
 		return false;
 	}
 	return true;

@@ -940,13 +940,17 @@ str_lit(struct parser *p, const char *what)
 	return t;
 }
 
-/* semi_lit takes "; LITERAL" when the next token is a ';' (NULL when it is not). */
+/* semi_lit takes "; LITERAL" when the next token is a ';' (NULL when it is not, or the literal is null, as jq allows for flags). */
 static const struct token *
 semi_lit(struct parser *p, const char *what)
 {
 	if (p->failed || cur(p)->t != T_SEMI)
 		return NULL;
 	p->pos++;
+	if (is_kw(p, cur(p), "null")) {
+		p->pos++;
+		return NULL;
+	}
 	return str_lit(p, what);
 }
 
@@ -2631,7 +2635,8 @@ vpath(struct expr *x, struct node *n, const struct rec_val *a, struct rec_val *o
 		}
 	} else if (!isnull(a))
 		type_fail(x, a, "cannot be indexed");
-	set_null(o);
+	memset(o, 0, sizeof *o);
+	o->type = RT_MISSING;
 }
 
 /* alt is A // B // C: errors in the operands before the last are not errors. */
