@@ -1478,8 +1478,7 @@ parse_or(struct parser *p)
 }
 
 /*
- * A // B // C: the first of A, B that is neither false nor null nor an
- * error, else C.  One chain node, as jq's right-associative operator
+ * A // B // C: the first of A, B that is neither false nor null, else C.  One chain node, as jq's right-associative operator
  * means the same.
  */
 static struct node *
@@ -1813,6 +1812,10 @@ num_json(struct buf *b, double d)
 	}
 	if (isinf(d))
 		d = d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
+	if (d == 0 && signbit(d)) {
+		buf_adds(b, "-0");
+		return;
+	}
 	if (d == floor(d) && fabs(d) < 1e17) {
 		jw_int(b, (int64_t)d);
 		return;
@@ -2030,6 +2033,35 @@ num_arith(struct expr *x, enum op op, const struct rec_val *a, const struct rec_
 	set_null(o);
 }
 
+/*
+ * repeat is jq's string times number: the string repeated, a count below
+ * 1 rounding up to one copy, and null for a count of 0 or less.  A result
+ * past EXPR_MAX_STRING bytes is an error rather than a gigabyte.
+ */
+#define EXPR_MAX_STRING	(64u << 20)
+
+static void
+repeat(struct expr *x, struct node *n, const struct rec_val *str, const struct rec_val *num, struct rec_val *o)
+{
+	double d = num->type == RT_INT ? (double)num->i : num->d, copies;
+	struct buf *out;
+
+	if (!(d > 0)) {
+		set_null(o);
+		return;
+	}
+	copies = d < 2 ? 1 : floor(d - 1) + 1;
+	if (copies * (double)str->slen > EXPR_MAX_STRING) {
+		ev_fail(x, 1, "string repeated %.0f times is longer than %u bytes", copies, EXPR_MAX_STRING);
+		set_null(o);
+		return;
+	}
+	out = outbuf(n, str->s);
+	for (; copies > 0; copies--)
+		buf_add(out, str->s, str->slen);
+	set_str(o, out->p ? out->p : "", out->len);
+}
+
 static bool
 isnull(const struct rec_val *v)
 {
@@ -2083,6 +2115,10 @@ arith(struct expr *x, struct node *n, enum op op, const struct rec_val *a, const
 	}
 	if (op == X_DIV && a->type == RT_STRING && b->type == RT_STRING) {
 		split_str(n, a->s, a->slen, b->s, b->slen, o);
+		return;
+	}
+	if (op == X_MUL && ((a->type == RT_STRING && isnum(b)) || (isnum(a) && b->type == RT_STRING))) {
+		repeat(x, n, a->type == RT_STRING ? a : b, a->type == RT_STRING ? b : a, o);
 		return;
 	}
 	pair_fail(x, a, b, verb[op - X_ADD]);
@@ -2498,7 +2534,7 @@ length(struct expr *x, const struct rec_val *a, struct rec_val *o)
 static void
 set_whole(struct rec_val *o, double d)
 {
-	if (d > -9007199254740992.0 && d < 9007199254740992.0)
+	if (d > -9007199254740992.0 && d < 9007199254740992.0 && !(d == 0 && signbit(d)))
 		set_int(o, (int64_t)d);
 	else
 		set_real(o, d);
@@ -2639,18 +2675,15 @@ vpath(struct expr *x, struct node *n, const struct rec_val *a, struct rec_val *o
 	o->type = RT_MISSING;
 }
 
-/* alt is A // B // C: errors in the operands before the last are not errors. */
+/* alt is A // B // C: the first value that is neither false nor null, else the last; errors are errors, as in jq 1.6. */
 static void
 alt(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 {
 	size_t i;
-	int err0 = x->err;
 
 	for (i = 0; i + 1 < n->nkid; i++) {
 		ev(x, n->kid[i], r, o);
-		if (err0 == 0 && x->err != 0)
-			x->err = 0;	/* suppressed, as jq's // does */
-		else if (truthy(o))
+		if (truthy(o))
 			return;
 	}
 	ev(x, n->kid[i], r, o);

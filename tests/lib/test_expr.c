@@ -685,7 +685,12 @@ test_eval(void)
 	eval(j, ".big", "12345678901234567890");
 	eval(j, ".s", "\"x\"");
 	eval(j, ".s + \"\\n\"", "\"x\\n\"");
-	eval(j, ".s * .a", "string (\"x\") and number (4) cannot be multiplied");
+	eval(j, ".s * .a", "\"xxxx\"");
+	eval(j, ".s * 0", "null");
+	eval(j, "0.5 * .s", "\"x\"");
+	eval(j, ".s * 1e9", "string repeated 1000000000 times is longer than 67108864 bytes");
+	eval(j, ".s - .a", "string (\"x\") and number (4) cannot be subtracted");
+	eval(j, "-0.4 | round", "-0");
 	eval(j, ".a / 0", "number (4) and number (0) cannot be divided because the divisor is zero");
 	eval(j, ".a % 0", "number (4) and number (0) cannot be divided because the divisor is zero");
 	eval(j, ".s | floor", "string (\"x\") number required");
@@ -693,8 +698,9 @@ test_eval(void)
 	eval(j, ".s | tonumber", "cannot parse 'x' as a number");
 	eval(j, ".a | test(\"4\")", "number (4) cannot be matched, as it is not a string");
 	eval(j, ".a =~ \"4\"", "false");
-	eval(j, ".s * .a // \"dflt\"", "\"dflt\"");
-	eval(j, "(.s | floor) // 7", "7");
+	eval(j, ".nope // \"dflt\"", "\"dflt\"");
+	eval(j, "false // .nope // 7", "7");
+	eval(j, "(.s | floor) // 7", "string (\"x\") number required");	/* as jq 1.6 */
 	eval(j, ".a | if . > 3 then \"big\" end", "\"big\"");
 	eval(j, ".a | if . > 9 then \"big\" end", "4");
 	eval(j, "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\" | test(\"^(a|aa)+$\")",
