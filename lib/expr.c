@@ -72,6 +72,8 @@ struct expr {
 	char		*src;
 	struct node	*root;
 	struct buf	 ca, cb;	/* canonical forms for comparing arrays and objects */
+	struct rec	*chk;		/* expr_eval: reads back a computed container */
+	struct buf	 cbuf;
 	int		 err;		/* the evaluation running failed: 1 as jq fails, 2 a regex limit */
 	char		 why[200];	/* its reason */
 };
@@ -1582,6 +1584,9 @@ expr_free(struct expr *x)
 	node_free(x->root);
 	buf_free(&x->ca);
 	buf_free(&x->cb);
+	buf_free(&x->cbuf);
+	if (x->chk != NULL)
+		rec_free(x->chk);
 	free(x->src);
 	free(x);
 }
@@ -1795,16 +1800,190 @@ jq_type(const struct rec_val *v)
 	}
 }
 
+__extension__ typedef unsigned __int128 u128;	/* GCC and Clang have it on every 64-bit target */
+
+static u128
+pow10_128(int k)
+{
+	u128 r = 1;
+
+	while (k-- > 0)
+		r *= 10;
+	return r;
+}
+
 /*
- * num_json writes a computed number as jq writes it: a whole number below
- * 1e17 without a fraction, others in their shortest form, NaN as null and
- * the infinities as the largest doubles.
+ * reads_back reports whether the decimal c * 10^-kk is nearer to d = m /
+ * 2^s than to its neighbours, so that strtod gives d back (a tie goes to
+ * the even m, as strtod rounds).  Exact, in 128-bit integers: for the
+ * range exact_digits works on, every product fits.
+ */
+static bool
+reads_back(uint64_t c, int kk, uint64_t m, int s)
+{
+	u128 p10 = pow10_128(kk), a = (u128)c << (s + 2), b = ((u128)m * p10) << 2, diff;
+	/* d's neighbour below is half as far when m is a power of two. */
+	u128 lim = (a < b && m == (UINT64_C(1) << 52)) ? p10 : p10 << 1;
+
+	diff = a > b ? a - b : b - a;
+	return diff < lim || (diff == lim && (m & 1) == 0);
+}
+
+/*
+ * exact_digits finds the shortest digits (15 to 17, where printf would be
+ * needed) of d in [1e-4, 1e15) with 128-bit integer arithmetic: d = m /
+ * 2^s exactly, its first 19 digits and whether any follow, then each
+ * length rounded (half to even on an exact tie, as dtoa) and checked to
+ * read back.  Returns the count, or 0 when d is outside the range.
+ */
+static int
+exact_digits(double d, char dig[32], int *decpt)
+{
+	int ex, s, k, p, dp, n, i;
+	uint64_t m, c;
+	u128 num, q, r, half, unit;
+	bool rest;
+
+	if (!(d >= 1e-4 && d < 1e15))
+		return 0;
+	m = (uint64_t)ldexp(frexp(d, &ex), 53);
+	s = 53 - ex;
+	dp = (int)floor(log10(d)) + 1;
+	for (;;) {
+		k = 19 - dp;
+		num = (u128)m * pow10_128(k);
+		q = num >> s;
+		if (q >= pow10_128(19))
+			dp++;
+		else if (q < pow10_128(18))
+			dp--;
+		else
+			break;
+	}
+	rest = (num & (((u128)1 << s) - 1)) != 0;
+	for (p = 15; p <= 17; p++) {
+		unit = pow10_128(19 - p);
+		c = (uint64_t)(q / unit);
+		r = q % unit;
+		half = unit / 2;
+		if (r > half || (r == half && (rest || (c & 1))))
+			c++;
+		*decpt = dp;
+		if (c == (uint64_t)pow10_128(p)) {
+			c /= 10;
+			(*decpt)++;
+		}
+		if (p == 17 || reads_back(c, p - *decpt, m, s))
+			break;
+	}
+	for (n = 0, i = p; i > 0; i--) {
+		dig[i - 1] = (char)('0' + c % 10);
+		c /= 10;
+		n++;
+	}
+	while (n > 1 && dig[n - 1] == '0')
+		n--;
+	return n;
+}
+
+/*
+ * shortest finds the shortest decimal digits that read back as d (> 0,
+ * finite): the digits in dig (no leading or trailing zeros) and their
+ * count, and the decimal point's position decpt (d = 0.DIGITS * 10^decpt).
+ * First a fixed-point guess with a few multiplications (a price times an
+ * amount needs no more), else printf's %e with 15, 16, then 17 digits, the
+ * first that reads back being the shortest and nearest, as dtoa's.
+ */
+static int
+shortest(double d, char dig[32], int *decpt)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8 };
+	char tmp[40], *e;
+	double r;
+	int k, n = 0, i, p;
+	uint64_t u;
+
+	if (d >= 1e-4 && d < 1e15) {
+		for (k = 1; k <= 8; k++) {
+			r = round(d * p10[k]);
+			if (r >= 9007199254740992.0)
+				break;
+			if (r / p10[k] == d) {
+				char rev[24];
+				int m = 0;
+
+				for (u = (uint64_t)r; u > 0; u /= 10)
+					rev[m++] = (char)('0' + u % 10);
+				*decpt = m - k;
+				while (m > 0)
+					dig[n++] = rev[--m];
+				while (n > 1 && dig[n - 1] == '0')
+					n--;
+				return n;
+			}
+		}
+	}
+	if ((n = exact_digits(d, dig, decpt)) > 0)
+		return n;
+	/*
+	 * One printf for 25 correctly rounded digits; 15, 16 and 17 digits
+	 * (which always read back) are those rounded, the first that reads
+	 * back being the shortest, a tie going to the even digit as dtoa's.
+	 * Rounding 25 digits again rounds as d would but where they end in
+	 * 5000... and d's digits do not: one value in a billion may then get a
+	 * neighbour of jq's last digit, which still reads back as d.
+	 */
+	char all[40];
+	int na = 0;
+
+	snprintf(tmp, sizeof tmp, "%.24e", d);
+	for (i = 0; tmp[i] != 'e'; i++)
+		if (tmp[i] >= '0' && tmp[i] <= '9')
+			all[na++] = tmp[i];
+	*decpt = (int)strtol(tmp + i + 1, &e, 10) + 1;
+	for (p = 15; p <= 17; p++) {
+		char txt[48];
+		int dp = *decpt, j;
+
+		memcpy(dig, all, (size_t)p);
+		/* Half to even on a tie, as dtoa: 1217500973594331.25 is ...331.2. */
+		for (j = p + 1; j < na && all[j] == '0'; j++)
+			;
+		if (all[p] > '5' || (all[p] == '5' && (j < na || (dig[p - 1] - '0') % 2 == 1))) {
+			for (j = p - 1; j >= 0 && dig[j] == '9'; j--)
+				dig[j] = '0';
+			if (j >= 0)
+				dig[j]++;
+			else {
+				memmove(dig + 1, dig, (size_t)p - 1);
+				dig[0] = '1';
+				dp++;
+			}
+		}
+		snprintf(txt, sizeof txt, "0.%.*se%d", p, dig, dp);
+		if (p == 17 || strtod(txt, NULL) == d) {
+			n = p;
+			*decpt = dp;
+			break;
+		}
+	}
+	while (n > 1 && dig[n - 1] == '0')
+		n--;
+	return n;
+}
+
+/*
+ * num_json writes a computed number as jq writes it: the shortest digits
+ * that read back, in plain notation unless the point is 4 or more places
+ * left of the first digit or more than 15 right of the last ("1e-05",
+ * "1e+17", but "186606891500877380"), NaN as null and the infinities as
+ * the largest doubles.
  */
 static void
 num_json(struct buf *b, double d)
 {
-	char tmp[64];
-	size_t n;
+	char dig[32];
+	int n, decpt, i;
 
 	if (isnan(d)) {
 		buf_adds(b, "null");
@@ -1812,16 +1991,44 @@ num_json(struct buf *b, double d)
 	}
 	if (isinf(d))
 		d = d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
-	if (d == 0 && signbit(d)) {
-		buf_adds(b, "-0");
+	if (signbit(d))
+		buf_addc(b, '-');
+	d = fabs(d);
+	if (d == 0) {
+		buf_addc(b, '0');
 		return;
 	}
-	if (d == floor(d) && fabs(d) < 1e17) {
-		jw_int(b, (int64_t)d);
+	n = shortest(d, dig, &decpt);
+	if (decpt <= -4 || decpt > n + 15) {
+		buf_addc(b, dig[0]);
+		if (n > 1) {
+			buf_addc(b, '.');
+			buf_add(b, dig + 1, (size_t)n - 1);
+		}
+		decpt--;
+		buf_addc(b, 'e');
+		buf_addc(b, decpt < 0 ? '-' : '+');
+		if (decpt < 0)
+			decpt = -decpt;
+		if (decpt < 10)
+			buf_addc(b, '0');
+		jw_int(b, decpt);
 		return;
 	}
-	n = real_shortest(tmp, d);
-	buf_add(b, tmp, n);
+	if (decpt <= 0) {
+		buf_adds(b, "0.");
+		for (i = decpt; i < 0; i++)
+			buf_addc(b, '0');
+		buf_add(b, dig, (size_t)n);
+	} else if (decpt >= n) {
+		buf_add(b, dig, (size_t)n);
+		for (i = n; i < decpt; i++)
+			buf_addc(b, '0');
+	} else {
+		buf_add(b, dig, (size_t)decpt);
+		buf_addc(b, '.');
+		buf_add(b, dig + decpt, (size_t)(n - decpt));
+	}
 }
 
 /* value_json appends a value as JSON: its own bytes when it has them, else encoded. */
@@ -1972,6 +2179,10 @@ int_arith(enum op op, int64_t a, int64_t b, struct rec_val *o)
 	case X_MUL:
 		if (__builtin_mul_overflow(a, b, &r))
 			return false;
+		if (r == 0 && (a < 0 || b < 0) && !(a < 0 && b < 0)) {
+			set_real(o, -0.0);	/* as jq's doubles: 0 * -3 is -0 */
+			return true;
+		}
 		break;
 	case X_DIV:
 		if (b == 0 || (a == INT64_MIN && b == -1) || a % b != 0)
@@ -2919,6 +3130,19 @@ expr_eval(struct expr *x, struct rec *r, struct buf *out, const char **why)
 
 	x->err = 0;
 	ev(x, x->root, r, &v);
+	if (x->err == 0 && v.type == RT_STRING && v.raw == NULL && has_nul(v.s, v.slen))
+		ev_fail(x, 1, "a string holding NUL (\\u0000) cannot be written: records cannot hold it");
+	if (x->err == 0 && (v.type == RT_ARRAY || v.type == RT_OBJECT)) {
+		/* A container built here may hold a string with NUL (from a literal): read it back as a record would. */
+		if (x->chk == NULL)
+			x->chk = rec_new();
+		buf_reset(&x->cbuf);
+		buf_adds(&x->cbuf, "{\"\":");
+		value_json(&v, &x->cbuf);
+		buf_addc(&x->cbuf, '}');
+		if (rec_parse(x->chk, x->cbuf.p, x->cbuf.len, NULL) != 0)
+			ev_fail(x, 1, "the value cannot be written as a record's field (a string holding NUL?)");
+	}
 	if (x->err != 0) {
 		*why = x->why;
 		return -1;

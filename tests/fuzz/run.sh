@@ -18,7 +18,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	echo "fuzz: building $t"
 	$CLANG -std=c11 -O1 -g -D_GNU_SOURCE -Ilib -Itests/lib \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o "$d/$t" "$src" lib/*.c -ljansson -lz -lm || { status=1; continue; }
+	    -o "$d/$t" "$src" lib/*.c -ljansson -lpcre2-8 -lz -lm || { status=1; continue; }
 	[ -d "tests/fuzz/seeds/$t" ] && cp -n tests/fuzz/seeds/$t/* "$d/corpus/" 2>/dev/null
 	if [ ! -f "$d/corpus/.seeded" ] && [ -f tests/data/web-events.ndjson ]; then
 		# One seed file per line of the sample events.

@@ -691,6 +691,9 @@ test_eval(void)
 	eval(j, ".s * 1e9", "string repeated 1000000000 times is longer than 67108864 bytes");
 	eval(j, ".s - .a", "string (\"x\") and number (4) cannot be subtracted");
 	eval(j, "-0.4 | round", "-0");
+	eval(j, "\"a\\u0000b\"", "a string holding NUL (\\u0000) cannot be written: records cannot hold it");
+	eval(j, "\"a\\u0000b\" | split(\"x\")", "the value cannot be written as a record's field (a string holding NUL?)");
+	eval(j, "\"a\\u0000b\" | length", "3");
 	eval(j, ".a / 0", "number (4) and number (0) cannot be divided because the divisor is zero");
 	eval(j, ".a % 0", "number (4) and number (0) cannot be divided because the divisor is zero");
 	eval(j, ".s | floor", "string (\"x\") number required");
