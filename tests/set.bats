@@ -224,7 +224,7 @@ same_as_jq() {
 	assert_equal "$stderr" "$(printf '%s\n' "ingest: --set: 'é' is not a field name: a plain name (letters, digits, _) or a quoted one, \"a.b\"=EXPR; only top-level fields can be set" \
 	    "Try 'ingest --help' for more information.")"
 	run -2 --separate-stderr ingest --set '"é"=.x | test("(")' </dev/null
-	assert_equal "$stderr" "$(printf '%s\n' "ingest: --set: column 18: invalid regular expression: missing closing parenthesis" \
+	assert_equal "$stderr" "$(printf '%s\n' "ingest: --set: column 17: invalid regular expression: missing closing parenthesis" \
 	    "Try 'ingest --help' for more information.")"
 }
 @test "a NAME that is a path, empty, or missing '=' is a usage error" {
