@@ -28,8 +28,8 @@ report jq jq
 report mlr jq
 awk -v j="$(median < "$BENCH_TMP/jq.t")" -v m="$(median < "$BENCH_TMP/mlr.t")" -v i="$(median < "$BENCH_TMP/ingest.t")" 'BEGIN {
 	if (i <= 0) i = 0.01
-	printf "  target >= 10x jq: %s (%.1fx); >= 20x mlr: %s (%.1fx)\n", j / i >= 10 ? "met" : "NOT met", j / i,
-	    m / i >= 20 ? "met" : "NOT met", m / i }'
+	printf "  target >= 10x jq: %s (%.1fx); >= 20x mlr: %s (%.1fx)\n", (j / i >= 10) ? "met" : "NOT met", j / i,
+	    (m / i >= 20) ? "met" : "NOT met", m / i }'
 BENCH_BYTES=$SAVED_BYTES
 
 # --where with a regex: PCRE2 (JIT) here against POSIX regexec in an older build, in
