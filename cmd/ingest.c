@@ -94,7 +94,8 @@ static const struct cli_help help = {
 	"  ingest --format csv --infer trades.csv\n"
 	"  ingest --format combined --dead-letter bad.ndjson access.log\n"
 	"  ingest --offset-file app.off app.log > batch.ndjson && ingest --commit app.off\n"
-	"  ingest --set 'notional=.price * .amount' --set 'status_class=(.status / 100 | floor) * 100'\n"
+	"  ingest --set 'notional=.price * .amount' --del price,amount trades.ndjson\n"
+	"  ingest --set 'status_class=(.status / 100 | floor) * 100' access.ndjson\n"
 	"  ingest --set 'path=.url | sub(\"\\\\?.*\"; \"\")' --del url,session events.ndjson\n"
 };
 
