@@ -1802,14 +1802,20 @@ jq_type(const struct rec_val *v)
 
 __extension__ typedef unsigned __int128 u128;	/* GCC and Clang have it on every 64-bit target */
 
+static const uint64_t p10_64[20] = {
+	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
+	UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+	UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
+	UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000), UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+	UINT64_C(10000000000000000000)
+};
+
+/* pow10_128 is 10^k for 0 <= k <= 38. */
 static u128
 pow10_128(int k)
 {
-	u128 r = 1;
-
-	while (k-- > 0)
-		r *= 10;
-	return r;
+	return k <= 19 ? p10_64[k] : (u128)p10_64[19] * p10_64[k - 19];
 }
 
 /*
@@ -1840,8 +1846,8 @@ static int
 exact_digits(double d, char dig[32], int *decpt)
 {
 	int ex, s, k, p, dp, n, i;
-	uint64_t m, c;
-	u128 num, q, r, half, unit;
+	uint64_t m, c = 0;
+	u128 num, q;
 	bool rest;
 
 	if (!(d >= 1e-4 && d < 1e15))
@@ -1853,23 +1859,23 @@ exact_digits(double d, char dig[32], int *decpt)
 		k = 19 - dp;
 		num = (u128)m * pow10_128(k);
 		q = num >> s;
-		if (q >= pow10_128(19))
+		if (q >= p10_64[19])
 			dp++;
-		else if (q < pow10_128(18))
+		else if (q < p10_64[18])
 			dp--;
 		else
 			break;
 	}
 	rest = (num & (((u128)1 << s) - 1)) != 0;
 	for (p = 15; p <= 17; p++) {
-		unit = pow10_128(19 - p);
-		c = (uint64_t)(q / unit);
-		r = q % unit;
-		half = unit / 2;
+		/* q < 10^19 fits 64 bits: the rounding is in plain integers. */
+		uint64_t unit = p10_64[19 - p], q64 = (uint64_t)q, r = q64 % unit, half = unit / 2;
+
+		c = q64 / unit;
 		if (r > half || (r == half && (rest || (c & 1))))
 			c++;
 		*decpt = dp;
-		if (c == (uint64_t)pow10_128(p)) {
+		if (c == p10_64[p]) {
 			c /= 10;
 			(*decpt)++;
 		}
