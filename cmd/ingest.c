@@ -370,6 +370,7 @@ add_set(struct derive *d, const char *arg)
 	size_t len, col;
 
 	if ((name = field_name(&p, &len)) == NULL || *p != '=') {
+		free(name);
 		if (strchr(arg, '=') == NULL)
 			diag_usage_error("--set: expected NAME=EXPR: %s", arg);
 		diag_usage_error("--set: '%.*s' is not a field name: a plain name (letters, digits, _) "
@@ -400,9 +401,11 @@ add_del(struct derive *d, const char *arg)
 	size_t len;
 
 	for (;;) {
-		if ((name = field_name(&p, &len)) == NULL || (*p != ',' && *p != '\0'))
+		if ((name = field_name(&p, &len)) == NULL || (*p != ',' && *p != '\0')) {
+			free(name);
 			diag_usage_error("--del: expected top-level field names separated by commas "
 			    "(quote other names: \"a.b\"): %s", arg);
+		}
 		name_check("--del", name);
 		d->del = xrealloc(d->del, (d->ndel + 1) * sizeof *d->del);
 		d->del[d->ndel++] = name;
