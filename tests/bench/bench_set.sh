@@ -15,24 +15,29 @@ SAVED_BYTES=$BENCH_BYTES
 BENCH_BYTES=$(wc -c < "$TRADES")
 echo "ingest --set 'n=.price * .amount' (a derived field on 1M trades; rounds of jq, mlr, ingest in turn):"
 # Paired: each round runs the three one after the other, so a change in the machine's load
-# falls on all three; the ratios are the medians of each round's ratios.
-: > "$BENCH_TMP/rj"; : > "$BENCH_TMP/rm"
-for n in jq mlr ingest; do : > "$BENCH_TMP/$n.t"; : > "$BENCH_TMP/$n.m"; done
+# falls on all three; the ratios are the medians of each round's ratios, of wall time and of
+# CPU time (user + system, which a loaded machine disturbs less).
+# one NAME CMD: one run, appending wall and CPU seconds and peak RSS to NAME.t, NAME.c, NAME.m.
+one() {
+	/usr/bin/time -f '%e %U %S %M' -o "$BENCH_TMP/time" sh -c "$2" || { echo "bench: $1 failed" >&2; return 1; }
+	awk '{ print $1 }' "$BENCH_TMP/time" >> "$BENCH_TMP/$1.t"
+	awk '{ print $2 + $3 }' "$BENCH_TMP/time" >> "$BENCH_TMP/$1.c"
+	awk '{ print $4 }' "$BENCH_TMP/time" >> "$BENCH_TMP/$1.m"
+}
+last() { tail -1 "$BENCH_TMP/$1"; }
+for n in jq mlr ingest rjw rmw rjc rmc; do : > "$BENCH_TMP/$n.t"; : > "$BENCH_TMP/$n.c"; : > "$BENCH_TMP/$n.m"; : > "$BENCH_TMP/$n"; done
 r=0
-RUNS=$BENCH_RUNS
-while [ "$r" -lt "$RUNS" ]; do
-	BENCH_RUNS=1
-	bench jq1     "jq -c '.n = .price * .amount' < '$TRADES' > '$BENCH_TMP/jq.out'"
-	bench mlr1    "mlr --ijson --ojson put '\$n = \$price * \$amount' < '$TRADES' > '$BENCH_TMP/mlr.out'"
-	bench ingest1 "ingest --set 'n=.price * .amount' < '$TRADES' > '$BENCH_TMP/ingest.out'"
-	for n in jq mlr ingest; do
-		cat "$BENCH_TMP/${n}1.t" >> "$BENCH_TMP/$n.t"; cat "$BENCH_TMP/${n}1.m" >> "$BENCH_TMP/$n.m"
-	done
-	awk -v j="$(cat "$BENCH_TMP/jq1.t")" -v i="$(cat "$BENCH_TMP/ingest1.t")" 'BEGIN { print j / (i > 0 ? i : 0.01) }' >> "$BENCH_TMP/rj"
-	awk -v m="$(cat "$BENCH_TMP/mlr1.t")" -v i="$(cat "$BENCH_TMP/ingest1.t")" 'BEGIN { print m / (i > 0 ? i : 0.01) }' >> "$BENCH_TMP/rm"
+while [ "$r" -lt "$BENCH_RUNS" ]; do
+	one jq     "jq -c '.n = .price * .amount' < '$TRADES' > '$BENCH_TMP/jq.out'"
+	one mlr    "mlr --ijson --ojson put '\$n = \$price * \$amount' < '$TRADES' > '$BENCH_TMP/mlr.out'"
+	one ingest "ingest --set 'n=.price * .amount' < '$TRADES' > '$BENCH_TMP/ingest.out'"
+	awk -v j="$(last jq.t)" -v m="$(last mlr.t)" -v i="$(last ingest.t)" -v jc="$(last jq.c)" \
+	    -v mc="$(last mlr.c)" -v ic="$(last ingest.c)" -v d="$BENCH_TMP" 'BEGIN {
+		if (i <= 0) i = 0.01; if (ic <= 0) ic = 0.01
+		print j / i >> (d "/rjw"); print m / i >> (d "/rmw")
+		print jc / ic >> (d "/rjc"); print mc / ic >> (d "/rmc") }'
 	r=$((r + 1))
 done
-BENCH_RUNS=$RUNS
 # The same values (jq is the reference; Miller prints JSON over several lines, so only count it).
 a=$(jq -c .n "$BENCH_TMP/ingest.out" | md5sum); b=$(jq -c .n "$BENCH_TMP/jq.out" | md5sum)
 [ "$a" = "$b" ] && echo "  values: ingest and jq agree on all $(wc -l < "$BENCH_TMP/ingest.out") records" ||
@@ -42,9 +47,12 @@ report ingest jq
 report ingest mlr
 report jq jq
 report mlr jq
-awk -v j="$(median < "$BENCH_TMP/rj")" -v m="$(median < "$BENCH_TMP/rm")" 'BEGIN {
-	printf "  median of the rounds: %.1fx jq (target 10x: %s), %.1fx mlr (target 20x: %s)\n", j,
-	    (j >= 10) ? "met" : "NOT met", m, (m >= 20) ? "met" : "NOT met" }'
+awk -v jw="$(median < "$BENCH_TMP/rjw")" -v mw="$(median < "$BENCH_TMP/rmw")" -v jc="$(median < "$BENCH_TMP/rjc")" \
+    -v mc="$(median < "$BENCH_TMP/rmc")" -v ic="$(median < "$BENCH_TMP/ingest.c")" 'BEGIN {
+	printf "  median of the rounds, wall time: %.1fx jq (target 10x: %s), %.1fx mlr (target 20x: %s)\n", jw,
+	    (jw >= 10) ? "met" : "NOT met", mw, (mw >= 20) ? "met" : "NOT met"
+	printf "  median of the rounds, CPU time:  %.1fx jq (target 10x: %s), %.1fx mlr (target 20x: %s); ingest %.2f s CPU\n",
+	    jc, (jc >= 10) ? "met" : "NOT met", mc, (mc >= 20) ? "met" : "NOT met", ic }'
 BENCH_BYTES=$SAVED_BYTES
 
 # --where with a regex: PCRE2 (JIT) here against POSIX regexec in an older build, in
