@@ -32,7 +32,9 @@ enum {
 	OPT_PATTERN,
 	OPT_RAGGED,
 	OPT_SKIP_COMMENTS,
-	OPT_LENIENT
+	OPT_LENIENT,
+	OPT_SET,
+	OPT_DEL
 };
 
 #define FOLLOW_POLL_MS	5	/* how often --follow looks for appended lines */
@@ -54,6 +56,8 @@ static const struct option longopts[] = {
 	{ "ragged",		no_argument,		NULL, OPT_RAGGED },
 	{ "skip-comments",	no_argument,		NULL, OPT_SKIP_COMMENTS },
 	{ "lenient",		no_argument,		NULL, OPT_LENIENT },
+	{ "set",		required_argument,	NULL, OPT_SET },
+	{ "del",		required_argument,	NULL, OPT_DEL },
 	CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -94,7 +98,12 @@ static const struct cli_help help = {
 	"                           without a valid one (without it no field is rewritten)\n"
 	"      --check EXPR         reject records for which EXPR is false (ndflow(7))\n"
 	"      --where EXPR         keep only records for which EXPR is true; the others\n"
-	"                           are dropped and counted as filtered, not rejected\n",
+	"                           are dropped and counted as filtered, not rejected\n"
+	"      --set NAME=EXPR      set the top-level field NAME to the value of EXPR\n"
+	"                           (repeatable, in order: later ones see earlier ones;\n"
+	"                           --check and --where see the result); a record on\n"
+	"                           which EXPR fails is rejected with the reason\n"
+	"      --del F,...          drop these top-level fields from the output\n",
 	"Examples:\n"
 	"  ingest --dead-letter bad.ndjson events.ndjson > good.ndjson\n"
 	"  ingest --require user_id,timestamp --type value=number --stats < events.ndjson\n"
@@ -104,6 +113,9 @@ static const struct cli_help help = {
 	"  ingest --format csv --delimiter '|&|' --ragged --header a,b,c data.log\n"
 	"  ingest --format zeek dns.log.gz\n"
 	"  ingest --offset-file app.off app.log > batch.ndjson && ingest --commit app.off\n"
+	"  ingest --set 'notional=.price * .amount' --del price,amount trades.ndjson\n"
+	"  ingest --set 'status_class=(.status / 100 | floor) * 100' access.ndjson\n"
+	"  ingest --set 'path=.url | sub(\"\\\\?.*\"; \"\")' --del url,session events.ndjson\n"
 };
 
 /* The types --type can require; "time" means a string or number that parses as a time. */
@@ -174,6 +186,38 @@ add_type(struct typecheck **tc, size_t *n, const char *arg)
 	free(field);
 }
 
+/* One --set: the field, its expression, and whether a later expression reads the field. */
+struct setf {
+	char		*name;
+	size_t		 nlen;
+	struct expr	*x;
+	bool		 reparse;
+};
+
+/*
+ * --set and --del.  Values are written into vals and the record's bytes
+ * edited around them; when a later --set, --check or --where reads a
+ * field set before it, the edited line is re-read (into one of two
+ * records, alternating, each over its own memory stream) so it sees it.
+ */
+struct derive {
+	struct setf	*set;
+	size_t		 nset;
+	char		**del;
+	size_t		 ndel;
+	bool		 reparse_gate;	/* --check or --where reads a set field */
+	bool		 time_set;	/* a --set or --del names the time field */
+	struct rec_edit	*edit;
+	size_t		*voff;		/* edit[i]'s value at vals.p + voff[i] */
+	size_t		 nedit;
+	struct buf	 vals;
+	struct rec	*rr[2];
+	FILE		*ms[2];
+	char		*msbuf[2];
+	size_t		 mslen[2];
+	int		 flip;
+};
+
 /* Everything one run works with. */
 static struct {
 	struct cli		 cli;
@@ -198,6 +242,7 @@ static struct {
 	struct off_plan		 plan;
 	struct diag_pos		 end;		/* where the run stopped, for the offset */
 	uint64_t		 rdev, rino;
+	struct derive		 dv;		/* --set, --del */
 } I;
 
 
@@ -281,16 +326,291 @@ offset_end(const char *offset_file, const char *file, struct off_state *ost,
 	return EX_OK_ALL;
 }
 
-/* gate applies --check (reject when false) and --where (drop when false); returns whether the record goes on. */
+/*
+ * field_name reads a top-level field name at *s for --set and --del: a
+ * plain name (letters, digits, '_'), optionally after a '.', or any name
+ * in double quotes (\" and \\ escaped), ."like this".  Stops at the first
+ * character after it.  Returns the name (allocated), or NULL with *s at
+ * the problem.
+ */
+static char *
+field_name(const char **s, size_t *len)
+{
+	const char *p = *s;
+	struct buf b = BUF_INIT;
+
+	if (*p == '.')
+		p++;
+	if (*p == '"') {
+		for (p++; *p != '"'; p++) {
+			if (*p == '\0' || (*p == '\\' && p[1] != '"' && p[1] != '\\'))
+				goto bad;
+			if (*p == '\\')
+				p++;
+			buf_addc(&b, *p);
+		}
+		p++;
+	} else {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_'))
+			goto bad;
+		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+		    (*p >= '0' && *p <= '9'))
+			buf_addc(&b, *p++);
+	}
+	if (b.len == 0 || memchr(b.p, '\0', b.len) != NULL)
+		goto bad;
+	*s = p;
+	*len = b.len;
+	buf_addc(&b, '\0');
+	return b.p;
+bad:
+	buf_free(&b);
+	*s = p;
+	return NULL;
+}
+
+/* name_check refuses a reserved name ("@watermark" and every other "@..." is the stream's own). */
+static void
+name_check(const char *opt, const char *name)
+{
+	if (name[0] == '@')
+		diag_usage_error("%s: '%s': names starting with '@' are reserved for control records",
+		    opt, name);
+}
+
+/* add_set compiles one --set NAME=EXPR. */
+static void
+add_set(struct derive *d, const char *arg)
+{
+	const char *p = arg;
+	struct expr_err err;
+	struct setf *f;
+	char *name;
+	size_t len, col;
+
+	if ((name = field_name(&p, &len)) == NULL || *p != '=') {
+		free(name);
+		if (strchr(arg, '=') == NULL)
+			diag_usage_error("--set: expected NAME=EXPR: %s", arg);
+		diag_usage_error("--set: '%.*s' is not a field name: a plain name (letters, digits, _) "
+		    "or a quoted one, \"a.b\"=EXPR; only top-level fields can be set",
+		    (int)(strchr(arg, '=') - arg), arg);
+	}
+	name_check("--set", name);
+	d->set = xrealloc(d->set, (d->nset + 1) * sizeof *d->set);
+	f = &d->set[d->nset++];
+	f->name = name;
+	f->nlen = len;
+	f->reparse = false;
+	if ((f->x = expr_compile(p + 1, &err)) == NULL) {
+		/* The column counts in the whole NAME=EXPR argument, in characters. */
+		for (col = 0; arg + col < p + 1; col++)
+			if (((unsigned char)arg[col] & 0xC0) == 0x80)
+				err.column--;
+		diag_usage_error("--set: column %zu: %s", err.column + col, err.text);
+	}
+}
+
+/* add_del reads one --del F,... */
+static void
+add_del(struct derive *d, const char *arg)
+{
+	const char *p = arg;
+	char *name;
+	size_t len;
+
+	for (;;) {
+		if ((name = field_name(&p, &len)) == NULL || (*p != ',' && *p != '\0')) {
+			free(name);
+			diag_usage_error("--del: expected top-level field names separated by commas "
+			    "(quote other names: \"a.b\"): %s", arg);
+		}
+		name_check("--del", name);
+		d->del = xrealloc(d->del, (d->ndel + 1) * sizeof *d->del);
+		d->del[d->ndel++] = name;
+		if (*p++ == '\0')
+			break;
+	}
+}
+
+/*
+ * derive_plan checks --set and --del against each other and the other
+ * options, finds where the edited record must be re-read, and readies the
+ * buffers.  A field both set and deleted is a usage error, and so is
+ * either with --normalize-time on the time field.
+ */
+static void
+derive_plan(struct derive *d, const struct expr *check, const struct expr *where)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->ndel; i++)
+		for (j = 0; j < d->nset; j++)
+			if (strcmp(d->del[i], d->set[j].name) == 0)
+				diag_usage_error("--set %s and --del %s: a field cannot be both set and "
+				    "deleted", d->set[j].name, d->del[i]);
+	for (i = 0; i < d->nset; i++) {
+		struct setf *f = &d->set[i];
+
+		for (j = i + 1; j < d->nset; j++)
+			f->reparse |= expr_reads(d->set[j].x, f->name, f->nlen);
+		d->reparse_gate |= (check != NULL && expr_reads(check, f->name, f->nlen)) ||
+		    (where != NULL && expr_reads(where, f->name, f->nlen));
+	}
+	d->edit = xcalloc(d->nset + d->ndel + 1, sizeof *d->edit);
+	d->voff = xcalloc(d->nset + d->ndel + 1, sizeof *d->voff);
+	for (i = 0; i < 2 && (d->reparse_gate || d->nset > 1); i++) {
+		d->rr[i] = rec_new();
+		if ((d->ms[i] = open_memstream(&d->msbuf[i], &d->mslen[i])) == NULL)
+			diag_die(EX_IOERR, "open_memstream: %s", strerror(errno));
+	}
+}
+
+/* derive_time says whether --set or --del names the time field key (then not rewritten). */
+static bool
+derive_time(const struct derive *d, const char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < d->nset; i++)
+		if (d->set[i].nlen == len && memcmp(d->set[i].name, key, len) == 0)
+			return true;
+	for (i = 0; i < d->ndel; i++)
+		if (strlen(d->del[i]) == len && memcmp(d->del[i], key, len) == 0)
+			return true;
+	return false;
+}
+
+/* pend adds an edit of key to the pending ones, replacing one of the same key. */
+static void
+pend(struct derive *d, const char *key, size_t klen, size_t voff, size_t vlen, bool del)
+{
+	size_t i;
+
+	for (i = 0; i < d->nedit; i++)
+		if (d->edit[i].keylen == klen && memcmp(d->edit[i].key, key, klen) == 0)
+			break;
+	d->edit[i] = (struct rec_edit){ key, klen, del ? NULL : "", vlen };
+	d->voff[i] = voff;
+	if (i == d->nedit)
+		d->nedit++;
+}
+
+/* fix points the pending edits at their values (vals may have moved as it grew). */
+static void
+fix(struct derive *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nedit; i++)
+		if (d->edit[i].json != NULL)
+			d->edit[i].json = d->vals.p + d->voff[i];
+}
+
+/* reread applies the pending edits to the record and reads the result back; returns the record to go on with. */
+static struct rec *
+reread(struct derive *d, struct rec *rec)
+{
+	int k = d->flip ^= 1;
+	FILE *f = d->ms[k];
+
+	fix(d);
+	rewind(f);
+	rec_emit(rec, f, d->edit, d->nedit);
+	if (fflush(f) != 0 || ferror(f))
+		diag_die(EX_IOERR, "--set: %s", strerror(errno));
+	if (rec_parse(d->rr[k], d->msbuf[k], d->mslen[k], NULL) != 0)
+		diag_die(EX_IOERR, "--set: an edited record does not read back");
+	d->nedit = 0;
+	buf_reset(&d->vals);
+	return d->rr[k];
+}
+
+/*
+ * derive runs the --set expressions on a record.  Returns the record the
+ * rest of the checks read (rec, or a re-read edited copy), the pending
+ * edits left in I.dv; NULL after rejecting a record on which one failed.
+ */
+static struct rec *
+derive(struct derive *d, struct rec *rec, const struct in_line *ln)
+{
+	const char *why;
+	size_t i, off;
+
+	d->nedit = 0;
+	buf_reset(&d->vals);
+	for (i = 0; i < d->nset; i++) {
+		struct setf *f = &d->set[i];
+
+		off = d->vals.len;
+		if (expr_eval(f->x, rec, &d->vals, &why) < 0) {
+			diag_reject(&ln->pos, ln->data, ln->len, "--set %s: %s", f->name, why);
+			return NULL;
+		}
+		pend(d, f->name, f->nlen, off, d->vals.len - off, false);
+		if (f->reparse || (i + 1 == d->nset && d->reparse_gate))
+			rec = reread(d, rec);
+	}
+	return rec;
+}
+
+/* derive_edits adds the --del edits and returns the pending edits, ready for rec_emit. */
+static size_t
+derive_edits(struct derive *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ndel; i++)
+		pend(d, d->del[i], strlen(d->del[i]), 0, 0, true);
+	fix(d);
+	return d->nedit;
+}
+
+static void
+derive_free(struct derive *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nset; i++) {
+		free(d->set[i].name);
+		expr_free(d->set[i].x);
+	}
+	free(d->set);
+	for (i = 0; i < d->ndel; i++)
+		free(d->del[i]);
+	free(d->del);
+	free(d->edit);
+	free(d->voff);
+	buf_free(&d->vals);
+	for (i = 0; i < 2; i++) {
+		if (d->rr[i] != NULL)
+			rec_free(d->rr[i]);
+		if (d->ms[i] != NULL)
+			fclose(d->ms[i]);
+		free(d->msbuf[i]);
+	}
+}
+
+/*
+ * gate applies --check (reject when false) and --where (drop when false);
+ * returns whether the record goes on.  A regex stopped at its match limit
+ * decides nothing: the record is rejected with the reason.
+ */
 static bool
 gate(struct rec *rec, const struct in_line *ln)
 {
-	if (I.check != NULL && !expr_test(I.check, rec)) {
-		diag_reject(&ln->pos, ln->data, ln->len, "check failed: %s", expr_src(I.check));
+	if (I.check != NULL && (!expr_test(I.check, rec) || expr_limit(I.check) != NULL)) {
+		if (expr_limit(I.check) != NULL)
+			diag_reject(&ln->pos, ln->data, ln->len, "--check: %s", expr_limit(I.check));
+		else
+			diag_reject(&ln->pos, ln->data, ln->len, "check failed: %s", expr_src(I.check));
 		return false;
 	}
-	if (I.where != NULL && !expr_test(I.where, rec)) {
-		(*I.filtered)++;
+	if (I.where != NULL && (!expr_test(I.where, rec) || expr_limit(I.where) != NULL)) {
+		if (expr_limit(I.where) != NULL)
+			diag_reject(&ln->pos, ln->data, ln->len, "--where: %s", expr_limit(I.where));
+		else
+			(*I.filtered)++;
 		return false;
 	}
 	return true;
@@ -325,16 +645,20 @@ valid(struct rec *rec, const struct in_line *ln)
 	return true;
 }
 
-/* on_event validates one record and passes it on, its time rewritten when asked or built. */
+/* on_event validates one record, derives its fields and passes it on, its time rewritten when asked or built. */
 static void
 on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 {
-	struct rec_edit edit;
+	struct rec_edit *e = I.dv.edit;
 	const char *why;
+	size_t n;
 	int64_t t;
 
-	if (!valid(rec, ln) || !gate(rec, ln))
+	I.dv.nedit = 0;
+	if (!valid(rec, ln) || (I.dv.nset > 0 && (rec = derive(&I.dv, rec, ln)) == NULL) ||
+	    !gate(rec, ln))
 		return;
+	n = derive_edits(&I.dv);
 	/*
 	 * --normalize-time rewrites the time field as RFC 3339 UTC and
 	 * rejects a record without a valid time; without it no field is
@@ -344,17 +668,13 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 		if (cli_time(&I.cli, rec, &t, &why) == 0) {
 			buf_reset(&I.tbuf);
 			jw_time(&I.tbuf, t);
-			edit = (struct rec_edit){ I.tkey, I.tkeylen, I.tbuf.p, I.tbuf.len };
-			rec_emit(rec, stdout, &edit, 1);
-			diag_out++;
-			return;
-		}
-		if (I.normalize) {
+			e[n++] = (struct rec_edit){ I.tkey, I.tkeylen, I.tbuf.p, I.tbuf.len };
+		} else if (I.normalize) {
 			diag_reject(&ln->pos, ln->data, ln->len, "%s", why);
 			return;
 		}
 	}
-	rec_emit(rec, stdout, NULL, 0);
+	rec_emit(rec, stdout, e, n);
 	diag_out++;
 }
 
@@ -366,8 +686,9 @@ on_event(void *ctx, struct rec *rec, const struct in_line *ln)
 static bool
 on_built(void *ctx, const char *json, size_t len, const struct in_line *ln)
 {
-	if (I.nreq > 0 || I.ntc > 0 || I.check != NULL || I.where != NULL)
-		return false;
+	if (I.nreq > 0 || I.ntc > 0 || I.check != NULL || I.where != NULL ||
+	    I.dv.nset > 0 || I.dv.ndel > 0)
+		return false;	/* the record is looked at or edited: on_event's work */
 	if (I.tkey != NULL && I.normalize)
 		return false;	/* the time field is rewritten: on_event's work */
 	fwrite_unlocked(json, 1, len, stdout);
@@ -426,6 +747,7 @@ on_free(void *ctx)
 	free((char *)I.tkey);
 	expr_free(I.check);
 	expr_free(I.where);
+	derive_free(&I.dv);
 }
 
 /* on_after leaves the new position in the pending offset file, once the whole run succeeded. */
@@ -532,6 +854,12 @@ parse_options(int argc, char *argv[])
 		case OPT_COMMIT:	/* --commit F: the pipeline succeeded: commit F.pending */
 			I.commit_file = optarg;
 			break;
+		case OPT_SET:		/* --set NAME=EXPR: set a field to the value of EXPR */
+			add_set(&I.dv, optarg);
+			break;
+		case OPT_DEL:		/* --del F,...: drop these fields */
+			add_del(&I.dv, optarg);
+			break;
 		default:
 			if (!cli_common(&I.cli, c, optarg, &help))
 				diag_usage_error("unhandled option");
@@ -560,8 +888,11 @@ time_key(void)
 		I.tkey = NULL;
 	} else
 		I.tkey = xstrndup(I.tkey, I.tkeylen);
-
 	rec_path_free(tp);
+	derive_plan(&I.dv, I.check, I.where);
+	if (I.tkey != NULL && (I.dv.time_set = derive_time(&I.dv, I.tkey, I.tkeylen)) && I.normalize)
+		diag_usage_error("--normalize-time: the time field %s is also named by --set or --del",
+		    I.tkey);
 }
 
 /* format_option takes one of the options that say how to read the input (lib/formats). */

@@ -3,16 +3,18 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "expr.h"
 #include "record.h"
+#include "rx.h"
+#include "timeval.h"
 
 /*
  * The tree.  Each node owns what it needs to evaluate without
@@ -32,23 +34,16 @@
  */
 #define EXPR_MAX_DEPTH	256
 
-/*
- * A POSIX regcomp expands a bounded repetition by copying its operand,
- * and its cost grows faster than the result: "a{1,32767}" takes 20 s and
- * 6 GB, "a{1,1000}{1,1000}" 8 GB, 40,000 nested groups overflow its
- * stack.  Patterns are measured before compiling and refused past these
- * limits, where a compile stays under about 0.1 s and 100 MB.
- */
-#define RE_MAX_COUNT	1000	/* the largest count in {m,n} */
-#define RE_MAX_SIZE	10000	/* elements once every repetition is expanded */
-#define RE_MAX_GROUPS	100	/* nesting of (...) */
 enum op {
 	X_CONST, X_PATH, X_ROOT, X_INPUT, X_PIPE,
 	X_OR, X_AND, X_NOT, X_ARITH,
 	X_EQ, X_NE, X_LT, X_LE, X_GT, X_GE, X_MATCH, X_IN,
 	X_ADD, X_SUB, X_MUL, X_DIV, X_MOD, X_NEG,
 	X_EXISTS, X_LENGTH, X_LOWER, X_UPPER, X_STARTS, X_ENDS, X_CONTAINS,
-	X_TONUMBER, X_TOSTRING
+	X_TONUMBER, X_TOSTRING,
+	X_IF, X_ALT, X_VPATH, X_FLOOR, X_CEIL, X_ROUND, X_ABS, X_SQRT, X_TYPE,
+	X_SPLIT, X_SPLITRE, X_RESUB, X_MATCHOBJ, X_CAPTURE, X_LTRIM, X_RTRIM,
+	X_TODATE, X_FROMDATE, X_STRFTIME
 };
 
 struct node {
@@ -57,8 +52,11 @@ struct node {
 	struct rec_val	 k;		/* X_CONST */
 	char		*str;		/* X_CONST string bytes; X_PATH spec */
 	struct rec_path	*path;		/* X_PATH */
-	regex_t		 re;		/* X_MATCH */
-	bool		 has_re;
+	struct rx	*rx;		/* X_MATCH, X_RESUB, X_SPLITRE, X_MATCHOBJ, X_CAPTURE */
+	bool		 strict;	/* test(): a value that is not a string is an error, as in jq (=~: false) */
+	bool		 global;	/* X_RESUB: every match (gsub, or the flag g) */
+	struct rec	*vr;		/* X_VPATH: the computed container, parsed */
+	struct buf	 vbuf;		/* its text; X_RESUB: the captures object */
 	struct node	**set;		/* X_IN: constants */
 	size_t		 nset;
 	struct node	*pipe;		/* X_INPUT: the pipe whose input this is */
@@ -67,12 +65,17 @@ struct node {
 	enum op		*kop;		/* X_ARITH: kop[i] combines the result so far with kid[i] (i > 0) */
 	size_t		 nkid, capkid;
 	struct buf	 scratch;	/* strings this node produces */
+	struct buf	 scratch2;	/* X_ARITH: the other of two, so a result can be built from the last */
 };
 
 struct expr {
 	char		*src;
 	struct node	*root;
 	struct buf	 ca, cb;	/* canonical forms for comparing arrays and objects */
+	struct rec	*chk;		/* expr_eval: reads back a computed container */
+	struct buf	 cbuf;
+	int		 err;		/* the evaluation running failed: 1 as jq fails, 2 a regex limit */
+	char		 why[200];	/* its reason */
 };
 
 /* ---------------------------------------------------------------- lexer */
@@ -81,7 +84,7 @@ enum tok {
 	T_EOF, T_PATH, T_NUM, T_STR, T_IDENT,
 	T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_MATCH,
 	T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PERCENT,
-	T_PIPE, T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_COMMA, T_SEMI
+	T_PIPE, T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_COMMA, T_SEMI, T_ALT
 };
 
 struct token {
@@ -456,7 +459,7 @@ push(struct parser *p, enum tok t, size_t off, size_t len, const struct buf *v)
 }
 
 static const struct { const char *s; enum tok t; } ops[] = {
-	{ "==", T_EQ }, { "!=", T_NE }, { "<=", T_LE }, { ">=", T_GE }, { "=~", T_MATCH },
+	{ "//", T_ALT }, { "==", T_EQ }, { "!=", T_NE }, { "<=", T_LE }, { ">=", T_GE }, { "=~", T_MATCH },
 	{ "<", T_LT }, { ">", T_GT }, { "+", T_PLUS }, { "-", T_MINUS }, { "*", T_STAR },
 	{ "/", T_SLASH }, { "%", T_PERCENT }, { "|", T_PIPE }, { "(", T_LPAREN },
 	{ ")", T_RPAREN }, { "[", T_LBRACK }, { "]", T_RBRACK }, { ",", T_COMMA }, { ";", T_SEMI },
@@ -466,7 +469,6 @@ static const struct { const char *s; enum tok t; } ops[] = {
 static const struct { const char *s; const char *msg; } foreign[] = {
 	{ "&&", "use 'and' instead of '&&'" },
 	{ "||", "use 'or' instead of '||'" },
-	{ "//", "the alternative operator '//' is not supported" },
 	{ "!", "use 'not' instead of '!'" },
 	{ "=", "use '==' to compare" },
 	{ "$", "variables are not supported" },
@@ -520,9 +522,8 @@ lex(struct parser *p)
 		for (k = 0; k < sizeof ops / sizeof ops[0]; k++)
 			if (strncmp(s + i, ops[k].s, strlen(ops[k].s)) == 0)
 				break;
-		/* "//" and "||" must not lex as two operators. */
-		if (k < sizeof ops / sizeof ops[0] && !(s[i] == '/' && s[i + 1] == '/') &&
-		    !(s[i] == '|' && s[i + 1] == '|')) {
+		/* "||" must not lex as two pipes. */
+		if (k < sizeof ops / sizeof ops[0] && !(s[i] == '|' && s[i + 1] == '|')) {
 			i += strlen(ops[k].s);
 			push(p, ops[k].t, st, i - st, NULL);
 			continue;
@@ -602,9 +603,12 @@ node_free(struct node *n)
 	free(n->set);
 	free(n->str);
 	rec_path_free(n->path);
-	if (n->has_re)
-		regfree(&n->re);
+	rx_free(n->rx);
+	if (n->vr != NULL)
+		rec_free(n->vr);
+	buf_free(&n->vbuf);
 	buf_free(&n->scratch);
+	buf_free(&n->scratch2);
 	free(n);
 }
 
@@ -628,7 +632,9 @@ can_start(const struct parser *p, const struct token *t)
 	case T_PATH: case T_NUM: case T_STR: case T_LPAREN: case T_MINUS: case T_LBRACK:
 		return 1;
 	case T_IDENT:
-		return !is_kw(p, t, "and") && !is_kw(p, t, "or") && !is_kw(p, t, "in");
+		return !is_kw(p, t, "and") && !is_kw(p, t, "or") && !is_kw(p, t, "in") &&
+		    !is_kw(p, t, "then") && !is_kw(p, t, "elif") && !is_kw(p, t, "else") &&
+		    !is_kw(p, t, "end");
 	default:
 		return 0;
 	}
@@ -725,9 +731,16 @@ path(struct parser *p, const struct token *t)
 	if (t->vlen == 0)
 		return dot(p, t->off);
 	if (p->ctx_pipe != NULL) {
-		/* Indexing a computed scalar: always null, as no expression builds containers. */
-		n = mknode(X_CONST, NULL, NULL);
-		n->k.type = RT_MISSING;
+		/* Indexing a computed value: the path runs on it, parsed when it is a container. */
+		n = mknode(X_VPATH, dot(p, t->off), NULL);
+		buf_adds(&spec, ".\"\"");
+		buf_add(&spec, t->val, t->vlen);
+		n->str = xstrdup(buf_cstr(&spec));
+		struct rec_err re;
+		n->path = rec_path_compile(n->str, &re);
+		if (n->path == NULL)
+			fail(p, t->off, "invalid path: %s", re.text);
+		buf_free(&spec);
 		return n;
 	}
 	buf_adds(&spec, p->ctx_spec);
@@ -855,217 +868,92 @@ set_list(struct parser *p, struct node *n, enum tok sep, enum tok close)
 
 static struct node *parse_pipe(struct parser *);
 static struct node *parse_not(struct parser *);
-
-/* A group being measured by re_cost: the sizes of its finished branches, its current branch and the last atom in it. */
-struct re_group {
-	uint64_t	done, branch, last;
-};
-
-/* sat_add and sat_mul keep a size from wrapping: anything past RE_MAX_SIZE is simply too large. */
-static uint64_t
-sat_add(uint64_t a, uint64_t b)
-{
-	return a + b > RE_MAX_SIZE ? RE_MAX_SIZE + 1 : a + b;
-}
-
-static uint64_t
-sat_mul(uint64_t a, uint64_t b)
-{
-	return b != 0 && a > (RE_MAX_SIZE + 1) / b ? RE_MAX_SIZE + 1 : a * b;
-}
+static struct node *parse_if(struct parser *);
 
 /*
- * re_count reads the interval "{m}", "{m,}", "{m,n}" or "{,n}" at s[*i]
- * (the '{').  Returns 1 and moves *i past the '}' with the number of
- * copies regcomp makes of the operand in *copies (n, or m + 1 when
- * unbounded) and the largest count written in *count; 0 when the brace
- * does not open an interval (regcomp decides what it is).
+ * lit_offset maps a byte offset in the unescaped value of the string
+ * literal t back to the offset in the source where that byte is written.
  */
-static int
-re_count(const char *s, size_t len, size_t *i, uint64_t *copies, uint64_t *count)
+static size_t
+lit_offset(const struct parser *p, const struct token *t, size_t want)
 {
-	uint64_t v[2] = { 0, 0 };
-	int have[2] = { 0, 0 }, k = 0;
-	size_t j = *i + 1;
+	const char *s = p->src;
+	size_t j = t->off + 1, got = 0;
 
-	for (; j < len; j++) {
-		if (s[j] >= '0' && s[j] <= '9') {
-			v[k] = v[k] > UINT32_MAX ? v[k] : v[k] * 10 + (uint64_t)(s[j] - '0');
-			have[k] = 1;
-		} else if (s[j] == ',' && k == 0)
-			k = 1;
-		else
-			break;
-	}
-	if (j == len || s[j] != '}' || (!have[0] && !have[1]))
-		return 0;
-	*i = j + 1;
-	*count = v[0] > v[1] ? v[0] : v[1];
-	if (k == 0)
-		*copies = v[0];
-	else if (have[1])
-		*copies = v[1] > v[0] ? v[1] : v[0];
-	else
-		*copies = v[0] + 1;
-	if (*copies == 0)
-		*copies = 1;
-	return 1;
-}
+	while (got < want && s[j] != '\0' && s[j] != '"') {
+		if (s[j] != '\\') {
+			j++;
+			got++;
+		} else if (s[j + 1] == 'u') {
+			long cp = hex4(s + j + 2);
 
-/*
- * re_cost measures a POSIX extended regular expression before regcomp
- * sees it: the number of elements once every repetition is expanded
- * (each atom 1, a group its contents plus 1, an interval multiplies its
- * operand by its upper count, '+' by 2 as regcomp copies it), the largest
- * interval count and the nesting of groups.
- * Returns NULL when the pattern is within the limits, else the reason,
- * written into why.
- */
-static const char *
-re_cost(const char *s, size_t len, char *why, size_t whysz)
-{
-	struct re_group st[RE_MAX_GROUPS + 1], *g = st;
-	uint64_t copies, count;
-	size_t i = 0, brace, stacked = 0;
-
-	memset(g, 0, sizeof *g);
-	while (i < len) {
-		char c = s[i];
-
-		if (c == '(') {
-			if (g == st + RE_MAX_GROUPS) {
-				snprintf(why, whysz, "groups nested more than %d deep", RE_MAX_GROUPS);
-				return why;
-			}
-			memset(++g, 0, sizeof *g);
-			i++;
-			continue;
-		}
-		if (c == ')' && g > st) {
-			uint64_t size = sat_add(sat_add(g->done, g->branch), 1);
-
-			stacked = 0;
-			g--;
-			g->last = size;
-			g->branch = sat_add(g->branch, size);
-			i++;
-			continue;
-		}
-		if (c == '|') {
-			g->done = sat_add(g->done, g->branch);
-			g->branch = g->last = 0;
-			i++;
-			continue;
-		}
-		/*
-		 * Quantifiers stacked on one operand ("a+*+") mean no more than two
-		 * would, yet regcomp's memory grows with each: 1.2 GB for "a+*" and
-		 * twelve '+' (found by fuzzing).  More than two in a row are refused.
-		 */
-		if (c == '*' || c == '?' || c == '+' || (c == '{' && i + 1 < len && s[i + 1] >= '0' &&
-		    s[i + 1] <= '9') || (c == '{' && i + 1 < len && s[i + 1] == ',')) {
-			if (++stacked > 2) {
-				snprintf(why, whysz, "more than two repetitions in a row at '%.*s'",
-				    (int)(len - i > 20 ? 20 : len - i), s + i);
-				return why;
-			}
-		} else if (c != ')')
-			stacked = 0;
-		if ((c == '{' && (brace = i, re_count(s, len, &i, &copies, &count))) || c == '+') {
-			if (c == '{' && count > RE_MAX_COUNT) {
-				snprintf(why, whysz, "repetition count over %d in '%.*s'", RE_MAX_COUNT,
-				    (int)(i - brace > 40 ? 40 : i - brace), s + brace);
-				return why;
-			}
-			/* regcomp reads "a+" as "aa*": two copies, so "a++++" is sixteen. */
-			if (c == '+') {
-				copies = 2;
-				i++;
-			}
-			/* The operand is the last atom; a repeated repetition multiplies again. */
-			g->branch -= g->last;
-			g->last = sat_mul(g->last ? g->last : 1, copies);
-			g->branch = sat_add(g->branch, g->last);
-		} else if (c == '*' || c == '?') {
-			i++;
-			continue;	/* no copies: the operand is used once */
+			j += 6;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				j += 6;
+				got += 4;
+			} else
+				got += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
 		} else {
-			size_t j = i + 1;
-
-			if (c == '\\' && j < len)
-				j++;
-			else if (c == '[') {
-				/* A bracket expression: ']' first is literal, [:x:] [.x.] [=x=] nest. */
-				if (j < len && s[j] == '^')
-					j++;
-				if (j < len && s[j] == ']')
-					j++;
-				while (j < len && s[j] != ']') {
-					if (s[j] == '[' && j + 1 < len &&
-					    (s[j + 1] == ':' || s[j + 1] == '.' || s[j + 1] == '=')) {
-						char e = s[j + 1];
-
-						j += 2;
-						while (j + 1 < len && !(s[j] == e && s[j + 1] == ']'))
-							j++;
-						j += 2;
-						continue;
-					}
-					j++;
-				}
-				if (j < len)
-					j++;
-			}
-			g->last = 1;
-			g->branch = sat_add(g->branch, 1);
-			i = j;
+			j += 2;
+			got++;
 		}
-		if (sat_add(g->done, g->branch) > RE_MAX_SIZE)
-			break;
 	}
-	/* Groups left open are regcomp's error to report; close them to total the size. */
-	while (g > st) {
-		uint64_t size = sat_add(sat_add(g->done, g->branch), 1);
-		g--;
-		g->branch = sat_add(g->branch, size);
-	}
-	if (sat_add(g->done, g->branch) > RE_MAX_SIZE) {
-		snprintf(why, whysz, "too large (over %d elements once repetitions are expanded)",
-		    RE_MAX_SIZE);
-		return why;
-	}
-	return NULL;
+	return j;
 }
 
-/* regex compiles the string literal at the current token into n. */
+/*
+ * regex compiles the pattern literal pt, with the flags literal ft (or
+ * none when NULL), into n: once, here, never per record.
+ */
 static void
-regex(struct parser *p, struct node *n, const char *what)
+regex(struct parser *p, struct node *n, const struct token *pt, const struct token *ft)
 {
-	struct token *t = cur(p);
-	const char *why;
-	char buf[100];
-	int rc;
+	char why[160];
+	size_t where;
+
+	if (ft != NULL && has_nul(ft->val, ft->vlen)) {
+		fail(p, ft->off, "invalid regular expression flags: contains NUL");
+		return;
+	}
+	n->rx = rx_compile(pt->val, pt->vlen, ft != NULL ? ft->val : NULL, why, sizeof why, &where);
+	if (n->rx != NULL)
+		return;
+	if (where == SIZE_MAX)
+		fail(p, ft->off, "invalid regular expression flags: %s", why);
+	else
+		fail(p, lit_offset(p, pt, where), "invalid regular expression: %s", why);
+}
+
+/* str_lit takes the string literal at the current token for what, or reports its absence. */
+static const struct token *
+str_lit(struct parser *p, const char *what)
+{
+	const struct token *t = cur(p);
 
 	if (t->t != T_STR) {
-		fail(p, t->off, "expected a string literal (the regular expression) after %s", what);
-		return;
+		fail(p, t->off, "expected a string literal (%s)", what);
+		return NULL;
 	}
-	if (has_nul(t->val, t->vlen)) {
-		fail(p, t->off, "invalid regular expression: contains NUL");
-		return;
+	if (!utf8_valid(t->val, t->vlen)) {
+		fail(p, t->off, "invalid UTF-8 in the string");
+		return NULL;
 	}
 	p->pos++;
-	if ((why = re_cost(t->val, t->vlen, buf, sizeof buf)) != NULL) {
-		fail(p, t->off, "invalid regular expression: %s", why);
-		return;
+	return t;
+}
+
+/* semi_lit takes "; LITERAL" when the next token is a ';' (NULL when it is not, or the literal is null, as jq allows for flags). */
+static const struct token *
+semi_lit(struct parser *p, const char *what)
+{
+	if (p->failed || cur(p)->t != T_SEMI)
+		return NULL;
+	p->pos++;
+	if (is_kw(p, cur(p), "null")) {
+		p->pos++;
+		return NULL;
 	}
-	if ((rc = regcomp(&n->re, t->val, REG_EXTENDED | REG_NOSUB)) != 0) {
-		char msg[100];
-		regerror(rc, &n->re, msg, sizeof msg);
-		fail(p, t->off, "invalid regular expression: %s", msg);
-		return;
-	}
-	n->has_re = 1;
+	return str_lit(p, what);
 }
 
 /* The built-in functions, one row each. */
@@ -1075,7 +963,9 @@ enum fkind {
 	F_REGEX,	/* test("re"): like =~ */
 	F_PATH,		/* exists(PATH) */
 	F_HAS,		/* has("key"): exists(."key") */
-	F_IN		/* IN(lit, ...): "X | IN(...)" is "X in [...]" */
+	F_IN,		/* IN(lit, ...): "X | IN(...)" is "X in [...]" */
+	F_SUB,		/* sub("re"; REPLACEMENT), sub("re"; REPLACEMENT; "flags") */
+	F_SPLIT		/* split(STR), or split("re"; "flags") */
 };
 
 static const struct fn {
@@ -1095,6 +985,25 @@ static const struct fn {
 	{ "endswith",		X_ENDS,		F_ARG },
 	{ "contains",		X_CONTAINS,	F_ARG },
 	{ "test",		X_MATCH,	F_REGEX },
+	{ "match",		X_MATCHOBJ,	F_REGEX },
+	{ "capture",		X_CAPTURE,	F_REGEX },
+	{ "sub",		X_RESUB,	F_SUB },
+	{ "gsub",		X_RESUB,	F_SUB },
+	{ "split",		X_SPLIT,	F_SPLIT },
+	{ "ltrimstr",		X_LTRIM,	F_ARG },
+	{ "rtrimstr",		X_RTRIM,	F_ARG },
+	{ "floor",		X_FLOOR,	F_FILTER },
+	{ "ceil",		X_CEIL,		F_FILTER },
+	{ "round",		X_ROUND,	F_FILTER },
+	{ "abs",		X_ABS,		F_FILTER },
+	{ "fabs",		X_ABS,		F_FILTER },
+	{ "sqrt",		X_SQRT,		F_FILTER },
+	{ "type",		X_TYPE,		F_FILTER },
+	{ "todate",		X_TODATE,	F_FILTER },
+	{ "todateiso8601",	X_TODATE,	F_FILTER },
+	{ "fromdate",		X_FROMDATE,	F_FILTER },
+	{ "fromdateiso8601",	X_FROMDATE,	F_FILTER },
+	{ "strftime",		X_STRFTIME,	F_ARG },
 	{ "exists",		X_EXISTS,	F_PATH },
 	{ "has",		X_EXISTS,	F_HAS },
 	{ "IN",			X_IN,		F_IN },
@@ -1151,8 +1060,6 @@ call(struct parser *p, const struct fn *f, const struct token *name)
 static struct node *
 call_args(struct parser *p, const struct fn *f, const struct token *name, struct node *n)
 {
-	char a[40];
-
 	switch (f->kind) {
 	case F_FILTER:
 		n->a = parse_pipe(p);
@@ -1161,14 +1068,64 @@ call_args(struct parser *p, const struct fn *f, const struct token *name, struct
 		n->a = dot(p, name->off);
 		n->b = parse_pipe(p);
 		break;
-	case F_REGEX:
+	case F_REGEX: {
+		const struct token *pt, *ft;
+
 		n->a = dot(p, name->off);
-		snprintf(a, sizeof a, "'%s('", f->name);
-		regex(p, n, a);
-		if (!p->failed && cur(p)->t == T_SEMI) {
-			fail(p, cur(p)->off, "regular expression flags are not supported");
+		n->strict = true;
+		if ((pt = str_lit(p, "the regular expression")) == NULL)
+			return n;
+		ft = semi_lit(p, "the flags");
+		if (p->failed)
+			return n;
+		regex(p, n, pt, ft);
+		if (!p->failed && f->op != X_MATCH && (rx_flags(n->rx) & RX_GLOBAL))
+			fail(p, ft->off, "%s with the flag 'g' gives several values, which is not supported",
+			    f->name);
+		break;
+	}
+	case F_SUB: {
+		const struct token *pt, *ft;
+		const char *spec0 = p->ctx_spec;
+		struct node *pipe0 = p->ctx_pipe;
+
+		n->a = dot(p, name->off);
+		n->global = name->len == 4;	/* gsub: every match */
+		if ((pt = str_lit(p, "the regular expression")) == NULL)
+			return n;
+		if (cur(p)->t != T_SEMI) {
+			fail(p, cur(p)->off, "%s needs a replacement: %s(\"re\"; \"new\")", f->name, f->name);
 			return n;
 		}
+		p->pos++;
+		if (!can_start(p, cur(p))) {
+			expected_value(p);
+			return n;
+		}
+		/* In the replacement "." is the match's named captures, as in jq. */
+		p->ctx_pipe = n;
+		n->b = parse_pipe(p);
+		p->ctx_pipe = pipe0;
+		p->ctx_spec = spec0;
+		ft = semi_lit(p, "the flags");
+		if (!p->failed)
+			regex(p, n, pt, ft);
+		if (!p->failed && (rx_flags(n->rx) & RX_GLOBAL))
+			n->global = true;
+		break;
+	}
+	case F_SPLIT:
+		n->a = dot(p, name->off);
+		if (cur(p)->t == T_STR && p->tk[p->pos + 1].t == T_SEMI) {
+			const struct token *pt = str_lit(p, "the regular expression"), *ft;
+
+			n->op = X_SPLITRE;
+			ft = semi_lit(p, "the flags");
+			if (!p->failed)
+				regex(p, n, pt, ft);
+			break;
+		}
+		n->b = parse_pipe(p);
 		break;
 	case F_PATH:
 		if (cur(p)->t != T_PATH) {
@@ -1217,6 +1174,73 @@ call_args(struct parser *p, const struct fn *f, const struct token *name, struct
 	return n;
 }
 
+/* expect_kw takes the keyword kw or reports what is there instead. */
+static int
+expect_kw(struct parser *p, const char *kw, const struct token *opener)
+{
+	char a[40];
+
+	if (p->failed)
+		return -1;
+	if (is_kw(p, cur(p), kw)) {
+		p->pos++;
+		return 0;
+	}
+	fail(p, cur(p)->off, "expected '%s' for the 'if' at column %zu, found %s", kw,
+	    column(p->src, opener->off), tokname(p, cur(p), a, sizeof a));
+	return -1;
+}
+
+/* operand parses a whole expression where one must follow, within one level of nesting. */
+static struct node *
+operand(struct parser *p, size_t off)
+{
+	struct node *n;
+
+	if (!can_start(p, cur(p))) {
+		expected_value(p);
+		return NULL;
+	}
+	if (enter(p, off) < 0)
+		return NULL;
+	n = parse_pipe(p);
+	leave(p);
+	return n;
+}
+
+/*
+ * if C then A elif C2 then B else D end: kid holds C, A, C2, B, ... and b
+ * the else branch (".", the input, when there is none, as in jq 1.7).
+ */
+static struct node *
+parse_if(struct parser *p)
+{
+	const struct token *t = cur(p);
+	struct node *n = mknode(X_IF, NULL, NULL);
+
+	p->pos++;
+	for (;;) {
+		kid_add(n, X_IF, operand(p, t->off));
+		if (expect_kw(p, "then", t) < 0)
+			return n;
+		kid_add(n, X_IF, operand(p, t->off));
+		if (p->failed)
+			return n;
+		if (is_kw(p, cur(p), "elif")) {
+			p->pos++;
+			continue;
+		}
+		break;
+	}
+	if (is_kw(p, cur(p), "else")) {
+		p->pos++;
+		n->b = operand(p, t->off);
+	} else
+		n->b = dot(p, t->off);
+	expect_kw(p, "end", t);
+	return n;
+}
+
 static struct node *
 parse_primary(struct parser *p)
 {
@@ -1251,6 +1275,8 @@ parse_primary(struct parser *p)
 	case T_IDENT:
 		if (is_kw(p, t, "true") || is_kw(p, t, "false") || is_kw(p, t, "null"))
 			return literal(p);
+		if (is_kw(p, t, "if"))
+			return parse_if(p);
 		p->pos++;
 		for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
 			if (t->len == strlen(fns[i].name) &&
@@ -1374,7 +1400,12 @@ parse_cmp(struct parser *p)
 	p->pos++;
 	n = mknode(op, l, NULL);
 	if (op == X_MATCH) {
-		regex(p, n, "'=~'");
+		const struct token *pt = cur(p);
+
+		if (pt->t != T_STR)
+			fail(p, pt->off, "expected a string literal (the regular expression) after '=~'");
+		else if ((pt = str_lit(p, "the regular expression")) != NULL)
+			regex(p, n, pt, NULL);
 	} else if (op == X_IN) {
 		if (cur(p)->t != T_LBRACK) {
 			fail(p, cur(p)->off, "expected an array of literals after 'in'");
@@ -1449,6 +1480,27 @@ parse_or(struct parser *p)
 }
 
 /*
+ * A // B // C: the first of A, B that is neither false nor null, else C.  One chain node, as jq's right-associative operator
+ * means the same.
+ */
+static struct node *
+parse_alt(struct parser *p)
+{
+	struct node *l = parse_or(p), *ch = NULL;
+
+	while (!p->failed && cur(p)->t == T_ALT) {
+		p->pos++;
+		if (!can_start(p, cur(p))) {
+			expected_value(p);
+			break;
+		}
+		l = chain(l, &ch, X_ALT);
+		kid_add(l, X_ALT, parse_or(p));
+	}
+	return l;
+}
+
+/*
  * A | B evaluates B with "." bound to A's value.  When A is a path, B's
  * paths are joined onto it at compile time (".user | .id" is ".user.id"),
  * so no pipe node remains; otherwise a pipe node holds A's value in its
@@ -1459,7 +1511,7 @@ parse_pipe(struct parser *p)
 {
 	const char *spec0 = p->ctx_spec;
 	struct node *pipe0 = p->ctx_pipe;
-	struct node *l = parse_or(p), *r, *ch = NULL;
+	struct node *l = parse_alt(p), *r, *ch = NULL;
 	char *spec = NULL;
 
 	while (!p->failed && cur(p)->t == T_PIPE) {
@@ -1473,14 +1525,14 @@ parse_pipe(struct parser *p)
 			spec = xstrdup(l->op == X_PATH ? l->str : "");
 			p->ctx_spec = spec;
 			p->ctx_pipe = NULL;
-			r = parse_or(p);
+			r = parse_alt(p);
 			node_free(l);
 			l = r;
 		} else {
 			/* "A | B | C" is one pipe of three stages sharing one slot. */
 			l = chain(l, &ch, X_PIPE);
 			p->ctx_pipe = l;
-			kid_add(l, X_PIPE, parse_or(p));
+			kid_add(l, X_PIPE, parse_alt(p));
 		}
 	}
 	p->ctx_spec = spec0;
@@ -1532,6 +1584,9 @@ expr_free(struct expr *x)
 	node_free(x->root);
 	buf_free(&x->ca);
 	buf_free(&x->cb);
+	buf_free(&x->cbuf);
+	if (x->chk != NULL)
+		rec_free(x->chk);
 	free(x->src);
 	free(x);
 }
@@ -1708,93 +1763,583 @@ order(const struct rec_val *a, const struct rec_val *b, int *c)
 
 static void ev(struct expr *, struct node *, struct rec *, struct rec_val *);
 
+/*
+ * Errors.  Where jq stops with an error (a string multiplied by a number,
+ * floor of a string) the evaluation notes the first reason in x->why and
+ * goes on with null: expr_test reads that null as false, as --where always
+ * has; expr_eval reports the reason.  A regex stopped at its match limit
+ * is noted as a limit (err 2), which expr_limit reports.
+ */
 static void
-arith(enum op op, const struct rec_val *a, const struct rec_val *b, struct rec_val *o)
+ev_fail(struct expr *x, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+ev_fail(struct expr *x, int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->err != 0)
+		return;
+	x->err = kind;
+	va_start(ap, fmt);
+	vsnprintf(x->why, sizeof x->why, fmt, ap);
+	va_end(ap);
+}
+
+/* jq_type names a value's type as jq does. */
+static const char *
+jq_type(const struct rec_val *v)
+{
+	switch (v->type) {
+	case RT_BOOL: return "boolean";
+	case RT_INT: case RT_REAL: return "number";
+	case RT_STRING: return "string";
+	case RT_ARRAY: return "array";
+	case RT_OBJECT: return "object";
+	default: return "null";
+	}
+}
+
+__extension__ typedef unsigned __int128 u128;	/* GCC and Clang have it on every 64-bit target */
+
+static const uint64_t p10_64[20] = {
+	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
+	UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+	UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
+	UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000), UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+	UINT64_C(10000000000000000000)
+};
+
+/* pow10_128 is 10^k for 0 <= k <= 38. */
+static u128
+pow10_128(int k)
+{
+	return k <= 19 ? p10_64[k] : (u128)p10_64[19] * p10_64[k - 19];
+}
+
+/*
+ * reads_back reports whether the decimal c * 10^-kk is nearer to d = m /
+ * 2^s than to its neighbours, so that strtod gives d back (a tie goes to
+ * the even m, as strtod rounds).  Exact, in 128-bit integers: for the
+ * range exact_digits works on, every product fits.
+ */
+static bool
+reads_back(uint64_t c, int kk, uint64_t m, int s)
+{
+	u128 p10 = pow10_128(kk), a = (u128)c << (s + 2), b = ((u128)m * p10) << 2, diff;
+	/* d's neighbour below is half as far when m is a power of two. */
+	u128 lim = (a < b && m == (UINT64_C(1) << 52)) ? p10 : p10 << 1;
+
+	diff = a > b ? a - b : b - a;
+	return diff < lim || (diff == lim && (m & 1) == 0);
+}
+
+/*
+ * exact_digits finds the shortest digits (15 to 17, where printf would be
+ * needed) of d in [1e-4, 1e15) with 128-bit integer arithmetic: d = m /
+ * 2^s exactly, its first 19 digits and whether any follow, then each
+ * length rounded (half to even on an exact tie, as dtoa) and checked to
+ * read back.  Returns the count, or 0 when d is outside the range.
+ */
+static int
+exact_digits(double d, char dig[32], int *decpt)
+{
+	int ex, s, k, p, dp, n, i;
+	uint64_t m, c = 0;
+	u128 num, q;
+	bool rest;
+
+	if (!(d >= 1e-4 && d < 1e15))
+		return 0;
+	m = (uint64_t)ldexp(frexp(d, &ex), 53);
+	s = 53 - ex;
+	dp = (int)floor(log10(d)) + 1;
+	for (;;) {
+		k = 19 - dp;
+		num = (u128)m * pow10_128(k);
+		q = num >> s;
+		if (q >= p10_64[19])
+			dp++;
+		else if (q < p10_64[18])
+			dp--;
+		else
+			break;
+	}
+	rest = (num & (((u128)1 << s) - 1)) != 0;
+	for (p = 15; p <= 17; p++) {
+		/* q < 10^19 fits 64 bits: the rounding is in plain integers. */
+		uint64_t unit = p10_64[19 - p], q64 = (uint64_t)q, r = q64 % unit, half = unit / 2;
+
+		c = q64 / unit;
+		if (r > half || (r == half && (rest || (c & 1))))
+			c++;
+		*decpt = dp;
+		if (c == p10_64[p]) {
+			c /= 10;
+			(*decpt)++;
+		}
+		if (p == 17 || reads_back(c, p - *decpt, m, s))
+			break;
+	}
+	for (n = 0, i = p; i > 0; i--) {
+		dig[i - 1] = (char)('0' + c % 10);
+		c /= 10;
+		n++;
+	}
+	while (n > 1 && dig[n - 1] == '0')
+		n--;
+	return n;
+}
+
+/*
+ * shortest finds the shortest decimal digits that read back as d (> 0,
+ * finite): the digits in dig (no leading or trailing zeros) and their
+ * count, and the decimal point's position decpt (d = 0.DIGITS * 10^decpt).
+ * First a fixed-point guess with a few multiplications (a price times an
+ * amount needs no more), else printf's %e with 15, 16, then 17 digits, the
+ * first that reads back being the shortest and nearest, as dtoa's.
+ */
+static int
+shortest(double d, char dig[32], int *decpt)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8 };
+	char tmp[40], *e;
+	double r;
+	int k, n = 0, i, p;
+	uint64_t u;
+
+	if (d >= 1e-4 && d < 1e15) {
+		for (k = 1; k <= 8; k++) {
+			r = round(d * p10[k]);
+			if (r >= 9007199254740992.0)
+				break;
+			if (r / p10[k] == d) {
+				char rev[24];
+				int m = 0;
+
+				for (u = (uint64_t)r; u > 0; u /= 10)
+					rev[m++] = (char)('0' + u % 10);
+				*decpt = m - k;
+				while (m > 0)
+					dig[n++] = rev[--m];
+				while (n > 1 && dig[n - 1] == '0')
+					n--;
+				return n;
+			}
+		}
+	}
+	if ((n = exact_digits(d, dig, decpt)) > 0)
+		return n;
+	/*
+	 * One printf for 25 correctly rounded digits; 15, 16 and 17 digits
+	 * (which always read back) are those rounded, the first that reads
+	 * back being the shortest, a tie going to the even digit as dtoa's.
+	 * Rounding 25 digits again rounds as d would but where they end in
+	 * 5000... and d's digits do not: one value in a billion may then get a
+	 * neighbour of jq's last digit, which still reads back as d.
+	 */
+	char all[40];
+	int na = 0;
+
+	snprintf(tmp, sizeof tmp, "%.24e", d);
+	for (i = 0; tmp[i] != 'e'; i++)
+		if (tmp[i] >= '0' && tmp[i] <= '9')
+			all[na++] = tmp[i];
+	*decpt = (int)strtol(tmp + i + 1, &e, 10) + 1;
+	for (p = 15; p <= 17; p++) {
+		char txt[48];
+		int dp = *decpt, j;
+
+		memcpy(dig, all, (size_t)p);
+		/* Half to even on a tie, as dtoa: 1217500973594331.25 is ...331.2. */
+		for (j = p + 1; j < na && all[j] == '0'; j++)
+			;
+		if (all[p] > '5' || (all[p] == '5' && (j < na || (dig[p - 1] - '0') % 2 == 1))) {
+			for (j = p - 1; j >= 0 && dig[j] == '9'; j--)
+				dig[j] = '0';
+			if (j >= 0)
+				dig[j]++;
+			else {
+				memmove(dig + 1, dig, (size_t)p - 1);
+				dig[0] = '1';
+				dp++;
+			}
+		}
+		snprintf(txt, sizeof txt, "0.%.*se%d", p, dig, dp);
+		if (p == 17 || strtod(txt, NULL) == d) {
+			n = p;
+			*decpt = dp;
+			break;
+		}
+	}
+	while (n > 1 && dig[n - 1] == '0')
+		n--;
+	return n;
+}
+
+/*
+ * num_json writes a computed number as jq writes it: the shortest digits
+ * that read back, in plain notation unless the point is 4 or more places
+ * left of the first digit or more than 15 right of the last ("1e-05",
+ * "1e+17", but "186606891500877380"), NaN as null and the infinities as
+ * the largest doubles.
+ */
+static void
+num_json(struct buf *b, double d)
+{
+	char dig[32];
+	int n, decpt, i;
+
+	if (isnan(d)) {
+		buf_adds(b, "null");
+		return;
+	}
+	if (isinf(d))
+		d = d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
+	if (signbit(d))
+		buf_addc(b, '-');
+	d = fabs(d);
+	if (d == 0) {
+		buf_addc(b, '0');
+		return;
+	}
+	n = shortest(d, dig, &decpt);
+	if (decpt <= -4 || decpt > n + 15) {
+		buf_addc(b, dig[0]);
+		if (n > 1) {
+			buf_addc(b, '.');
+			buf_add(b, dig + 1, (size_t)n - 1);
+		}
+		decpt--;
+		buf_addc(b, 'e');
+		buf_addc(b, decpt < 0 ? '-' : '+');
+		if (decpt < 0)
+			decpt = -decpt;
+		if (decpt < 10)
+			buf_addc(b, '0');
+		jw_int(b, decpt);
+		return;
+	}
+	if (decpt <= 0) {
+		buf_adds(b, "0.");
+		for (i = decpt; i < 0; i++)
+			buf_addc(b, '0');
+		buf_add(b, dig, (size_t)n);
+	} else if (decpt >= n) {
+		buf_add(b, dig, (size_t)n);
+		for (i = n; i < decpt; i++)
+			buf_addc(b, '0');
+	} else {
+		buf_add(b, dig, (size_t)decpt);
+		buf_addc(b, '.');
+		buf_add(b, dig + decpt, (size_t)(n - decpt));
+	}
+}
+
+/* value_json appends a value as JSON: its own bytes when it has them, else encoded. */
+static void
+value_json(const struct rec_val *v, struct buf *b)
+{
+	if (v->raw != NULL && v->type != RT_MISSING) {
+		buf_add(b, v->raw, v->rawlen);
+		return;
+	}
+	switch (v->type) {
+	case RT_BOOL: buf_adds(b, v->b ? "true" : "false"); break;
+	case RT_INT: jw_int(b, v->i); break;
+	case RT_REAL: num_json(b, v->d); break;
+	case RT_STRING: jw_str(b, v->s, v->slen); break;
+	default: buf_adds(b, "null"); break;
+	}
+}
+
+/* describe writes "type (value)" for a message, the value cut to 11 bytes as jq cuts it. */
+static const char *
+describe(const struct rec_val *v, char *out, size_t outsz)
+{
+	struct buf b = BUF_INIT;
+
+	value_json(v, &b);
+	if (b.len > 11)
+		snprintf(out, outsz, "%s (%.11s...)", jq_type(v), b.p);
+	else
+		snprintf(out, outsz, "%s (%.*s)", jq_type(v), (int)b.len, b.p ? b.p : "");
+	buf_free(&b);
+	return out;
+}
+
+static void
+type_fail(struct expr *x, const struct rec_val *a, const char *what)
+{
+	char d[40];
+
+	ev_fail(x, 1, "%s %s", describe(a, d, sizeof d), what);
+}
+
+static void
+pair_fail(struct expr *x, const struct rec_val *a, const struct rec_val *b, const char *what)
+{
+	char d1[40], d2[40];
+
+	ev_fail(x, 1, "%s and %s %s", describe(a, d1, sizeof d1), describe(b, d2, sizeof d2), what);
+}
+
+/* outbuf picks the node buffer not holding prev (a result being built from the last one). */
+static struct buf *
+outbuf(struct node *n, const char *prev)
+{
+	struct buf *b = prev != NULL && prev == n->scratch.p ? &n->scratch2 : &n->scratch;
+
+	buf_reset(b);
+	return b;
+}
+
+static void
+set_container(struct rec_val *o, enum rec_type t, struct buf *b, size_t count)
+{
+	memset(o, 0, sizeof *o);
+	o->type = t;
+	o->raw = b->p;
+	o->rawlen = b->len;
+	o->n = count;
+}
+
+/* inner appends the elements of a JSON array text, without its brackets. */
+static size_t
+inner(struct buf *b, const char *raw, size_t len)
+{
+	size_t i = 0, j = len;
+
+	while (i < j && raw[i] != '[')
+		i++;
+	while (j > i && raw[j - 1] != ']')
+		j--;
+	i++;
+	j--;
+	while (i < j && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r'))
+		i++;
+	while (j > i && (raw[j - 1] == ' ' || raw[j - 1] == '\t' || raw[j - 1] == '\n' || raw[j - 1] == '\r'))
+		j--;
+	if (j > i)
+		buf_add(b, raw + i, j - i);
+	return j - i;
+}
+
+/*
+ * split_str builds the JSON array of the pieces of s between the
+ * occurrences of sep, as jq's split/1: "" gives [], an empty separator
+ * gives the characters.
+ */
+static void
+split_str(struct node *n, const char *s, size_t len, const char *sep, size_t seplen, struct rec_val *o)
+{
+	struct buf *b = outbuf(n, s);
+	size_t i = 0, count = 0;
+	const char *hit;
+
+	buf_addc(b, '[');
+	while (i < len) {
+		size_t end;
+
+		if (seplen == 0) {
+			end = i + 1;
+			while (end < len && ((unsigned char)s[end] & 0xC0) == 0x80)
+				end++;
+		} else {
+			hit = memmem(s + i, len - i, sep, seplen);
+			end = hit != NULL ? (size_t)(hit - s) : len;
+		}
+		if (count++ > 0)
+			buf_addc(b, ',');
+		jw_str(b, s + i, end - i);
+		if (seplen == 0) {
+			i = end;
+			continue;
+		}
+		if (end + seplen == len) {
+			buf_adds(b, ",\"\"");
+			count++;
+		}
+		i = end + seplen;
+	}
+	buf_addc(b, ']');
+	set_container(o, RT_ARRAY, b, count);
+}
+
+/* int_arith does + - * / on two integers when the result is an exact int64; returns whether it did. */
+static bool
+int_arith(enum op op, int64_t a, int64_t b, struct rec_val *o)
 {
 	int64_t r;
-	double x, y;
 
-	if (!isnum(a) || !isnum(b)) {
+	switch (op) {
+	case X_ADD:
+		if (__builtin_add_overflow(a, b, &r))
+			return false;
+		break;
+	case X_SUB:
+		if (__builtin_sub_overflow(a, b, &r))
+			return false;
+		break;
+	case X_MUL:
+		if (__builtin_mul_overflow(a, b, &r))
+			return false;
+		if (r == 0 && (a < 0 || b < 0) && !(a < 0 && b < 0)) {
+			set_real(o, -0.0);	/* as jq's doubles: 0 * -3 is -0 */
+			return true;
+		}
+		break;
+	case X_DIV:
+		if (b == 0 || (a == INT64_MIN && b == -1) || a % b != 0)
+			return false;
+		r = a / b;
+		break;
+	default:
+		return false;
+	}
+	set_int(o, r);
+	return true;
+}
+
+/* to_int64 truncates a number for %, as jq does; false when it is out of range. */
+static bool
+to_int64(const struct rec_val *v, int64_t *out)
+{
+	if (v->type == RT_INT) {
+		*out = v->i;
+		return true;
+	}
+	if (!isfinite(v->d) || v->d <= -9223372036854775808.0 || v->d >= 9223372036854775808.0)
+		return false;
+	*out = (int64_t)v->d;
+	return true;
+}
+
+static void
+num_arith(struct expr *x, enum op op, const struct rec_val *a, const struct rec_val *b, struct rec_val *o)
+{
+	double p, q;
+	int64_t m, k;
+
+	if (a->type == RT_INT && b->type == RT_INT && op != X_MOD && int_arith(op, a->i, b->i, o))
+		return;
+	p = a->type == RT_INT ? (double)a->i : a->d;
+	q = b->type == RT_INT ? (double)b->i : b->d;
+	switch (op) {
+	case X_ADD: set_real(o, p + q); return;
+	case X_SUB: set_real(o, p - q); return;
+	case X_MUL: set_real(o, p * q); return;
+	case X_DIV:
+		if (q == 0)
+			break;
+		set_real(o, p / q);
+		return;
+	default:
+		/* As in jq, both sides of % are truncated to integers. */
+		if (!to_int64(a, &m) || !to_int64(b, &k)) {
+			set_null(o);
+			return;
+		}
+		if (k == 0)
+			break;
+		set_int(o, k == -1 ? 0 : m % k);
+		return;
+	}
+	pair_fail(x, a, b, "cannot be divided because the divisor is zero");
+	set_null(o);
+}
+
+/*
+ * repeat is jq's string times number: the string repeated, a count below
+ * 1 rounding up to one copy, and null for a count of 0 or less.  A result
+ * past EXPR_MAX_STRING bytes is an error rather than a gigabyte.
+ */
+#define EXPR_MAX_STRING	(64u << 20)
+
+static void
+repeat(struct expr *x, struct node *n, const struct rec_val *str, const struct rec_val *num, struct rec_val *o)
+{
+	double d = num->type == RT_INT ? (double)num->i : num->d, copies;
+	struct buf *out;
+
+	if (!(d > 0)) {
 		set_null(o);
 		return;
 	}
-	if (a->type == RT_INT && b->type == RT_INT) {
-		switch (op) {
-		case X_ADD:
-			if (!__builtin_add_overflow(a->i, b->i, &r)) {
-				set_int(o, r);
-				return;
-			}
-			break;
-		case X_SUB:
-			if (!__builtin_sub_overflow(a->i, b->i, &r)) {
-				set_int(o, r);
-				return;
-			}
-			break;
-		case X_MUL:
-			if (!__builtin_mul_overflow(a->i, b->i, &r)) {
-				set_int(o, r);
-				return;
-			}
-			break;
-		case X_DIV:
-			if (b->i == 0) {
-				set_null(o);
-				return;
-			}
-			if (!(a->i == INT64_MIN && b->i == -1) && a->i % b->i == 0) {
-				set_int(o, a->i / b->i);
-				return;
-			}
-			break;
-		default:
-			break;
-		}
-	}
-	x = a->type == RT_INT ? (double)a->i : a->d;
-	y = b->type == RT_INT ? (double)b->i : b->d;
-	switch (op) {
-	case X_ADD: set_real(o, x + y); break;
-	case X_SUB: set_real(o, x - y); break;
-	case X_MUL: set_real(o, x * y); break;
-	case X_DIV:
-		if (y == 0)
-			set_null(o);
-		else
-			set_real(o, x / y);
-		break;
-	case X_MOD: {
-		/* As in jq, both sides are truncated to integers. */
-		int64_t m, n;
-
-		if (a->type == RT_INT)
-			m = a->i;
-		else if (isfinite(x) && x > -9223372036854775808.0 && x < 9223372036854775808.0)
-			m = (int64_t)x;
-		else {
-			set_null(o);
-			return;
-		}
-		if (b->type == RT_INT)
-			n = b->i;
-		else if (isfinite(y) && y > -9223372036854775808.0 && y < 9223372036854775808.0)
-			n = (int64_t)y;
-		else {
-			set_null(o);
-			return;
-		}
-		if (n == 0)
-			set_null(o);
-		else if (n == -1)
-			set_int(o, 0);
-		else
-			set_int(o, m % n);
-		break;
-	}
-	default:
+	copies = d < 2 ? 1 : floor(d - 1) + 1;
+	if (copies * (double)str->slen > EXPR_MAX_STRING) {
+		ev_fail(x, 1, "string repeated %.0f times is longer than %u bytes", copies, EXPR_MAX_STRING);
 		set_null(o);
+		return;
 	}
+	out = outbuf(n, str->s);
+	for (; copies > 0; copies--)
+		buf_add(out, str->s, str->slen);
+	set_str(o, out->p ? out->p : "", out->len);
+}
+
+static bool
+isnull(const struct rec_val *v)
+{
+	return v->type == RT_NULL || v->type == RT_MISSING;
+}
+
+/*
+ * arith combines two values as jq does: numbers; + also adds null (the
+ * other side), strings and arrays; / splits a string by a string.
+ * Anything else is jq's error, and null.
+ */
+static void
+arith(struct expr *x, struct node *n, enum op op, const struct rec_val *a, const struct rec_val *b,
+    struct rec_val *o)
+{
+	static const char *const verb[] = { "cannot be added", "cannot be subtracted",
+	    "cannot be multiplied", "cannot be divided", "cannot be divided" };
+	struct buf *out;
+
+	if (isnum(a) && isnum(b)) {
+		num_arith(x, op, a, b, o);
+		return;
+	}
+	if (op == X_ADD && isnull(a)) {
+		*o = isnull(b) ? (struct rec_val){ .type = RT_NULL } : *b;
+		return;
+	}
+	if (op == X_ADD && isnull(b)) {
+		*o = *a;
+		return;
+	}
+	if (op == X_ADD && a->type == RT_STRING && b->type == RT_STRING) {
+		out = outbuf(n, a->s);
+		buf_add(out, a->s, a->slen);
+		buf_add(out, b->s, b->slen);
+		set_str(o, out->p ? out->p : "", out->len);
+		return;
+	}
+	if (op == X_ADD && a->type == RT_ARRAY && b->type == RT_ARRAY) {
+		size_t k;
+
+		out = outbuf(n, a->raw);
+		buf_addc(out, '[');
+		k = inner(out, a->raw, a->rawlen);
+		if (k > 0 && b->n > 0)
+			buf_addc(out, ',');
+		inner(out, b->raw, b->rawlen);
+		buf_addc(out, ']');
+		set_container(o, RT_ARRAY, out, a->n + b->n);
+		return;
+	}
+	if (op == X_DIV && a->type == RT_STRING && b->type == RT_STRING) {
+		split_str(n, a->s, a->slen, b->s, b->slen, o);
+		return;
+	}
+	if (op == X_MUL && ((a->type == RT_STRING && isnum(b)) || (isnum(a) && b->type == RT_STRING))) {
+		repeat(x, n, a->type == RT_STRING ? a : b, a->type == RT_STRING ? b : a, o);
+		return;
+	}
+	pair_fail(x, a, b, verb[op - X_ADD]);
+	set_null(o);
 }
 
 /* compact appends a JSON text without its insignificant whitespace. */
@@ -1834,11 +2379,7 @@ tostring(struct node *n, const struct rec_val *a, struct rec_val *o)
 		jw_int(b, a->i);
 		break;
 	case RT_REAL:
-		/* Whole numbers print without ".0", as jq prints them. */
-		if (a->d == floor(a->d) && fabs(a->d) < 9007199254740992.0)
-			jw_int(b, (int64_t)a->d);
-		else
-			jw_real(b, a->d);
+		num_json(b, a->d);
 		break;
 	case RT_BOOL:
 		buf_adds(b, a->b ? "true" : "false");
@@ -1855,12 +2396,13 @@ tostring(struct node *n, const struct rec_val *a, struct rec_val *o)
 }
 
 static void
-changecase(struct node *n, const struct rec_val *a, struct rec_val *o, int upper)
+changecase(struct expr *x, struct node *n, const struct rec_val *a, struct rec_val *o, int upper)
 {
 	size_t i;
 	struct buf *b = &n->scratch;
 
 	if (a->type != RT_STRING) {
+		type_fail(x, a, "cannot be case-converted, as it is not a string");
 		set_null(o);
 		return;
 	}
@@ -1882,36 +2424,257 @@ changecase(struct node *n, const struct rec_val *a, struct rec_val *o, int upper
 	set_str(o, b->p, b->len);
 }
 
-/*
- * match runs the regex on a string value.  The bytes are copied into the
- * node's scratch buffer to be NUL-terminated (views into a record need not
- * be); REG_STARTEND, where available, still lets a string holding a NUL
- * match on all its bytes.
- */
-static bool
-match(struct node *n, const struct rec_val *a)
-{
-	const char *s;
+/* ---------------------------------------------------------------- regex */
 
-	if (a->type != RT_STRING)
-		return false;
-	buf_reset(&n->scratch);
-	buf_add(&n->scratch, a->s, a->slen);
-	s = buf_cstr(&n->scratch);
-#ifdef REG_STARTEND
-	regmatch_t m[1];
-	m[0].rm_so = 0;
-	m[0].rm_eo = (regoff_t)a->slen;
-	return regexec(&n->re, s, 1, m, REG_STARTEND) == 0;
-#else
-	return regexec(&n->re, s, 0, NULL, 0) == 0;
-#endif
+/* rx_run runs n's regex on s from start; 1 match, 0 none, -1 the match limit (noted in x). */
+static int
+rx_run(struct expr *x, struct node *n, const char *s, size_t len, size_t start, bool notempty)
+{
+	char why[160];
+	int rc = rx_exec(n->rx, s, len, start, notempty, why, sizeof why);
+
+	if (rc < 0)
+		ev_fail(x, 2, "%s", why);
+	return rc;
+}
+
+/*
+ * rx_next finds the next match for a global scan at *pos, the way every
+ * regex engine steps past an empty match: first a non-empty one at the
+ * same place, else the search resumes one character on.  With the flag n
+ * empty matches are skipped.  Returns as rx_run; on a match *pos is where
+ * the next search starts and *empty whether it must not be empty there.
+ */
+static int
+rx_next(struct expr *x, struct node *n, const char *s, size_t len, size_t *pos, bool *empty)
+{
+	size_t so, eo;
+	int rc;
+
+	for (;;) {
+		if (*pos > len)
+			return 0;
+		rc = rx_run(x, n, s, len, *pos, *empty);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			if (!*empty || *pos >= len)
+				return 0;
+			/* No non-empty match here: one character on. */
+			(*pos)++;
+			while (*pos < len && ((unsigned char)s[*pos] & 0xC0) == 0x80)
+				(*pos)++;
+			*empty = false;
+			continue;
+		}
+		rx_group(n->rx, 0, &so, &eo);
+		if (so == eo && (rx_flags(n->rx) & RX_NOEMPTY)) {
+			*pos = so;
+			*empty = true;
+			continue;
+		}
+		*pos = eo;
+		*empty = so == eo;
+		return 1;
+	}
+}
+
+static bool
+regex_input(struct expr *x, struct node *n, const struct rec_val *a, struct rec_val *o)
+{
+	if (a->type == RT_STRING)
+		return true;
+	if (n->strict || n->op != X_MATCH)
+		type_fail(x, a, "cannot be matched, as it is not a string");
+	if (n->op == X_MATCH)
+		set_bool(o, false);
+	else
+		set_null(o);
+	return false;
+}
+
+/* cpos counts the characters in s[0..off), for jq's offsets. */
+static size_t
+cpos(const char *s, size_t off)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < off; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* add_match appends the object jq's match gives for the last match. */
+static void
+add_match(struct buf *b, const struct rx *re, const char *s)
+{
+	size_t so, eo;
+	uint32_t i, ng = rx_ngroups(re);
+	const char *name;
+
+	rx_group(re, 0, &so, &eo);
+	buf_adds(b, "{\"offset\":");
+	jw_uint(b, cpos(s, so));
+	buf_adds(b, ",\"length\":");
+	jw_uint(b, cpos(s + so, eo - so));
+	buf_adds(b, ",\"string\":");
+	jw_str(b, s + so, eo - so);
+	buf_adds(b, ",\"captures\":[");
+	for (i = 1; i <= ng; i++) {
+		if (i > 1)
+			buf_addc(b, ',');
+		if (rx_group(re, i, &so, &eo)) {
+			buf_adds(b, "{\"offset\":");
+			jw_uint(b, cpos(s, so));
+			buf_adds(b, ",\"length\":");
+			jw_uint(b, cpos(s + so, eo - so));
+			buf_adds(b, ",\"string\":");
+			jw_str(b, s + so, eo - so);
+		} else
+			buf_adds(b, "{\"offset\":-1,\"length\":0,\"string\":null");
+		buf_adds(b, ",\"name\":");
+		if ((name = rx_group_name(re, i)) != NULL)
+			jw_cstr(b, name);
+		else
+			buf_adds(b, "null");
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "]}");
+}
+
+/* add_captures appends the object of the named groups of the last match; returns its size. */
+static size_t
+add_captures(struct buf *b, const struct rx *re, const char *s)
+{
+	size_t so, eo, count = 0;
+	uint32_t i, ng = rx_ngroups(re);
+	const char *name;
+
+	buf_addc(b, '{');
+	for (i = 1; i <= ng; i++) {
+		if ((name = rx_group_name(re, i)) == NULL)
+			continue;
+		if (count++ > 0)
+			buf_addc(b, ',');
+		jw_cstr(b, name);
+		buf_addc(b, ':');
+		if (rx_group(re, i, &so, &eo))
+			jw_str(b, s + so, eo - so);
+		else
+			buf_adds(b, "null");
+	}
+	buf_addc(b, '}');
+	return count;
+}
+
+/* replacement evaluates sub's replacement for the last match into out (its "." the captures). */
+static int
+replacement(struct expr *x, struct node *n, struct rec *r, const char *s, struct buf *out)
+{
+	struct rec_val v;
+	char d[40];
+
+	if (n->b->op != X_CONST) {
+		size_t k;
+
+		buf_reset(&n->vbuf);
+		k = add_captures(&n->vbuf, n->rx, s);
+		set_container(&n->slot, RT_OBJECT, &n->vbuf, k);
+	}
+	ev(x, n->b, r, &v);
+	if (v.type != RT_STRING) {
+		ev_fail(x, 1, "string and %s cannot be added (a replacement must be a string)",
+		    describe(&v, d, sizeof d));
+		return -1;
+	}
+	buf_add(out, v.s, v.slen);
+	return 0;
+}
+
+/* regex_eval does test, match, capture, sub, gsub and the regex split on a string. */
+static void
+regex_eval(struct expr *x, struct node *n, struct rec *r, const struct rec_val *a, struct rec_val *o)
+{
+	struct buf *b;
+	size_t pos = 0, last = 0, so, eo, count = 0;
+	bool empty = false, global = n->op == X_SPLITRE || (n->op == X_RESUB && n->global);
+	int rc;
+
+	if (!regex_input(x, n, a, o))
+		return;
+	if (!global) {
+		if ((rc = rx_run(x, n, a->s, a->slen, 0, false)) <= 0) {
+			if (n->op == X_MATCH)
+				set_bool(o, false);
+			else if (n->op == X_RESUB && rc == 0)
+				*o = *a;
+			else
+				set_null(o);
+			return;
+		}
+		if (n->op == X_MATCH) {
+			set_bool(o, true);
+			return;
+		}
+	}
+	b = outbuf(n, a->s);
+	if (n->op == X_MATCHOBJ || n->op == X_CAPTURE) {
+		if (n->op == X_MATCHOBJ)
+			add_match(b, n->rx, a->s);
+		else
+			count = add_captures(b, n->rx, a->s);
+		set_container(o, RT_OBJECT, b, n->op == X_MATCHOBJ ? 4 : count);
+		return;
+	}
+	if (n->op == X_SPLITRE)
+		buf_addc(b, '[');
+	for (;;) {
+		if (global && (rc = rx_next(x, n, a->s, a->slen, &pos, &empty)) <= 0) {
+			if (rc < 0) {
+				set_null(o);
+				return;
+			}
+			break;
+		}
+		rx_group(n->rx, 0, &so, &eo);
+		if (n->op == X_SPLITRE) {
+			if (count++ > 0)
+				buf_addc(b, ',');
+			jw_str(b, a->s + last, so - last);
+		} else {
+			buf_add(b, a->s + last, so - last);
+			if (replacement(x, n, r, a->s, b) < 0) {
+				set_null(o);
+				return;
+			}
+		}
+		last = eo;
+		if (!global)
+			break;
+	}
+	if (n->op == X_SPLITRE) {
+		if (count++ > 0)
+			buf_addc(b, ',');
+		jw_str(b, a->s + last, a->slen - last);
+		buf_addc(b, ']');
+		set_container(o, RT_ARRAY, b, count);
+		return;
+	}
+	buf_add(b, a->s + last, a->slen - last);
+	set_str(o, b->p ? b->p : "", b->len);
 }
 
 static void
-strfn(enum op op, const struct rec_val *a, const struct rec_val *b, struct rec_val *o)
+strfn(struct expr *x, enum op op, const struct rec_val *a, const struct rec_val *b, struct rec_val *o)
 {
+	static const char *const name[] = { "startswith", "endswith", "contains" };
+
 	if (a->type != RT_STRING || b->type != RT_STRING) {
+		if (op == X_CONTAINS)
+			pair_fail(x, a, b, "cannot have their containment checked (only strings here)");
+		else
+			ev_fail(x, 1, "%s() requires string inputs", name[op - X_STARTS]);
 		set_null(o);
 		return;
 	}
@@ -1936,8 +2699,21 @@ strfn(enum op op, const struct rec_val *a, const struct rec_val *b, struct rec_v
 	}
 }
 
+/* trim is ltrimstr and rtrimstr: the input without the prefix or suffix b, else unchanged. */
 static void
-length(const struct rec_val *a, struct rec_val *o)
+trim(enum op op, const struct rec_val *a, const struct rec_val *b, struct rec_val *o)
+{
+	*o = *a;
+	if (a->type != RT_STRING || b->type != RT_STRING || b->slen > a->slen)
+		return;
+	if (op == X_LTRIM && memcmp(a->s, b->s, b->slen) == 0)
+		set_str(o, a->s + b->slen, a->slen - b->slen);
+	else if (op == X_RTRIM && memcmp(a->s + a->slen - b->slen, b->s, b->slen) == 0)
+		set_str(o, a->s, a->slen - b->slen);
+}
+
+static void
+length(struct expr *x, const struct rec_val *a, struct rec_val *o)
 {
 	size_t i, n = 0;
 
@@ -1962,11 +2738,274 @@ length(const struct rec_val *a, struct rec_val *o)
 		set_real(o, fabs(a->d));
 		break;
 	case RT_BOOL:
+		type_fail(x, a, "has no length");
 		set_null(o);
 		break;
 	default:
 		set_int(o, 0);
 		break;
+	}
+}
+
+/* set_whole sets a whole double: an integer when it fits exactly. */
+static void
+set_whole(struct rec_val *o, double d)
+{
+	if (d > -9007199254740992.0 && d < 9007199254740992.0 && !(d == 0 && signbit(d)))
+		set_int(o, (int64_t)d);
+	else
+		set_real(o, d);
+}
+
+/* mathfn is floor, ceil, round (half away from zero), abs and sqrt of a number. */
+static void
+mathfn(struct expr *x, enum op op, const struct rec_val *a, struct rec_val *o)
+{
+	if (!isnum(a)) {
+		type_fail(x, a, op == X_ABS ? "has no absolute value" : "number required");
+		set_null(o);
+		return;
+	}
+	if (a->type == RT_INT && op != X_SQRT) {
+		if (op != X_ABS || a->i >= 0)
+			*o = *a;
+		else if (a->i == INT64_MIN)
+			set_real(o, -(double)a->i);
+		else
+			set_int(o, -a->i);
+		return;
+	}
+	switch (op) {
+	case X_FLOOR: set_whole(o, floor(a->d)); break;
+	case X_CEIL: set_whole(o, ceil(a->d)); break;
+	case X_ROUND: set_whole(o, round(a->d)); break;
+	case X_ABS: set_real(o, fabs(a->d)); break;
+	default: set_real(o, sqrt(a->d)); break;
+	}
+}
+
+/*
+ * epoch reads a time for todate and strftime: a number of seconds since
+ * the epoch (truncated, as jq does) or an ISO 8601 string.  Returns 0 and
+ * the broken-down UTC time, or -1 after noting why.
+ */
+static int
+epoch(struct expr *x, const struct rec_val *a, const char *fn, struct tm *tm)
+{
+	static const struct tv_format iso = { TV_ISO, NULL };
+	int64_t us;
+	time_t t;
+	const char *why;
+
+	if (isnum(a)) {
+		double d = a->type == RT_INT ? (double)a->i : a->d;
+
+		if (!(d > -1e13 && d < 1e13)) {
+			type_fail(x, a, "is out of range for a time");
+			return -1;
+		}
+		t = (time_t)d;
+	} else if (a->type == RT_STRING) {
+		if (tv_parse(&iso, a->s, a->slen, &us, &why) != 0) {
+			ev_fail(x, 1, "%s: \"%.*s\" is not a time: %s", fn, a->slen > 40 ? 40 : (int)a->slen,
+			    a->s, why);
+			return -1;
+		}
+		t = (time_t)tv_floor_div(us, TV_US_PER_S);
+	} else {
+		ev_fail(x, 1, "%s requires a number (epoch seconds) or an ISO 8601 string", fn);
+		return -1;
+	}
+	if (gmtime_r(&t, tm) == NULL) {
+		type_fail(x, a, "is out of range for a time");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+timefn(struct expr *x, struct node *n, const struct rec_val *a, const struct rec_val *f, struct rec_val *o)
+{
+	static const struct tv_format iso = { TV_ISO, NULL };
+	const char *fmt = "%Y-%m-%dT%H:%M:%SZ", *why;
+	struct tm tm;
+	int64_t us;
+	char out[512];
+	size_t len;
+
+	set_null(o);
+	if (n->op == X_FROMDATE) {
+		if (a->type != RT_STRING) {
+			type_fail(x, a, "cannot be parsed as a date: fromdate requires a string");
+			return;
+		}
+		if (tv_parse(&iso, a->s, a->slen, &us, &why) != 0) {
+			ev_fail(x, 1, "date \"%.*s\" is not an ISO 8601 time: %s",
+			    a->slen > 40 ? 40 : (int)a->slen, a->s, why);
+			return;
+		}
+		if (us % TV_US_PER_S == 0)
+			set_int(o, us / TV_US_PER_S);
+		else
+			set_real(o, (double)us / 1e6);
+		return;
+	}
+	if (n->op == X_STRFTIME) {
+		if (f->type != RT_STRING) {
+			ev_fail(x, 1, "strftime requires a string format");
+			return;
+		}
+		buf_reset(&n->scratch2);
+		buf_add(&n->scratch2, f->s, f->slen);
+		fmt = buf_cstr(&n->scratch2);
+	}
+	if (epoch(x, a, n->op == X_STRFTIME ? "strftime" : "todate", &tm) < 0)
+		return;
+	len = fmt[0] == '\0' ? 0 : strftime(out, sizeof out, fmt, &tm);
+	if (len == 0 && fmt[0] != '\0') {
+		ev_fail(x, 1, "strftime: the result is empty or longer than %zu bytes", sizeof out - 1);
+		return;
+	}
+	buf_reset(&n->scratch);
+	buf_add(&n->scratch, out, len);
+	set_str(o, n->scratch.p ? n->scratch.p : "", len);
+}
+
+/* vpath runs a path on a computed value: a container is parsed into the node's own record. */
+static void
+vpath(struct expr *x, struct node *n, const struct rec_val *a, struct rec_val *o)
+{
+	if (a->type == RT_ARRAY || a->type == RT_OBJECT) {
+		buf_reset(&n->vbuf);
+		buf_adds(&n->vbuf, "{\"\":");
+		buf_add(&n->vbuf, a->raw, a->rawlen);
+		buf_addc(&n->vbuf, '}');
+		if (n->vr == NULL)
+			n->vr = rec_new();
+		if (rec_parse(n->vr, n->vbuf.p, n->vbuf.len, NULL) == 0) {
+			rec_get(n->vr, n->path, o);
+			return;
+		}
+	} else if (!isnull(a))
+		type_fail(x, a, "cannot be indexed");
+	memset(o, 0, sizeof *o);
+	o->type = RT_MISSING;
+}
+
+/* alt is A // B // C: the first value that is neither false nor null, else the last; errors are errors, as in jq 1.6. */
+static void
+alt(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n->nkid; i++) {
+		ev(x, n->kid[i], r, o);
+		if (truthy(o))
+			return;
+	}
+	ev(x, n->kid[i], r, o);
+}
+
+static void
+ev_if(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
+{
+	struct rec_val c;
+	size_t i;
+
+	for (i = 0; i + 1 < n->nkid; i += 2) {
+		ev(x, n->kid[i], r, &c);
+		if (truthy(&c)) {
+			ev(x, n->kid[i + 1], r, o);
+			return;
+		}
+	}
+	ev(x, n->b, r, o);
+}
+
+static void
+ev_tonumber(struct expr *x, const struct rec_val *a, struct rec_val *o)
+{
+	if (isnum(a)) {
+		*o = *a;
+		return;
+	}
+	if (a->type != RT_STRING) {
+		type_fail(x, a, "cannot be parsed as a number");
+		set_null(o);
+	} else if (rec_number(a->s, a->slen, o) == RT_MISSING) {
+		ev_fail(x, 1, "cannot parse '%.*s' as a number", a->slen > 40 ? 40 : (int)a->slen, a->s);
+		set_null(o);
+	} else {
+		/* A computed value has no bytes of its own, as set_int and set_real make it. */
+		o->raw = NULL;
+		o->rawlen = 0;
+	}
+}
+
+/* ev_fn evaluates the functions of one input (and one argument). */
+static void
+ev_fn(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
+{
+	struct rec_val a, b;
+
+	ev(x, n->a, r, &a);
+	switch (n->op) {
+	case X_EXISTS:
+		set_bool(o, a.type != RT_MISSING);
+		return;
+	case X_LENGTH:
+		length(x, &a, o);
+		return;
+	case X_LOWER:
+	case X_UPPER:
+		changecase(x, n, &a, o, n->op == X_UPPER);
+		return;
+	case X_TONUMBER:
+		ev_tonumber(x, &a, o);
+		return;
+	case X_TOSTRING:
+		tostring(n, &a, o);
+		return;
+	case X_FLOOR: case X_CEIL: case X_ROUND: case X_ABS: case X_SQRT:
+		mathfn(x, n->op, &a, o);
+		return;
+	case X_TYPE:
+		set_str(o, jq_type(&a), strlen(jq_type(&a)));
+		return;
+	case X_TODATE: case X_FROMDATE:
+		timefn(x, n, &a, NULL, o);
+		return;
+	case X_MATCH: case X_MATCHOBJ: case X_CAPTURE: case X_RESUB: case X_SPLITRE:
+		regex_eval(x, n, r, &a, o);
+		return;
+	case X_VPATH:
+		vpath(x, n, &a, o);
+		return;
+	default:
+		break;
+	}
+	ev(x, n->b, r, &b);
+	switch (n->op) {
+	case X_STARTS: case X_ENDS: case X_CONTAINS:
+		strfn(x, n->op, &a, &b, o);
+		return;
+	case X_LTRIM: case X_RTRIM:
+		trim(n->op, &a, &b, o);
+		return;
+	case X_STRFTIME:
+		timefn(x, n, &a, &b, o);
+		return;
+	case X_SPLIT:
+		if (a.type != RT_STRING || b.type != RT_STRING) {
+			ev_fail(x, 1, "split input and separator must be strings");
+			set_null(o);
+			return;
+		}
+		split_str(n, a.s, a.slen, b.s, b.slen, o);
+		return;
+	default:
+		set_null(o);
+		return;
 	}
 }
 
@@ -2010,11 +3049,17 @@ ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 		}
 		set_bool(o, n->op == X_AND);
 		return;
+	case X_ALT:
+		alt(x, n, r, o);
+		return;
+	case X_IF:
+		ev_if(x, n, r, o);
+		return;
 	case X_ARITH:
 		ev(x, n->kid[0], r, &a);
 		for (i = 1; i < n->nkid; i++) {
 			ev(x, n->kid[i], r, &b);
-			arith(n->kop[i], &a, &b, &c2);
+			arith(x, n, n->kop[i], &a, &b, &c2);
 			a = c2;
 		}
 		*o = a;
@@ -2041,10 +3086,6 @@ ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 			set_bool(o, n->op == X_LT ? c < 0 : n->op == X_LE ? c <= 0 :
 			    n->op == X_GT ? c > 0 : c >= 0);
 		return;
-	case X_MATCH:
-		ev(x, n->a, r, &a);
-		set_bool(o, match(n, &a));
-		return;
 	case X_IN:
 		ev(x, n->a, r, &a);
 		for (i = 0; i < n->nset; i++)
@@ -2060,44 +3101,10 @@ ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 			set_int(o, -a.i);
 		else if (isnum(&a))
 			set_real(o, -a.d);
-		else
-			set_null(o);
-		return;
-	case X_EXISTS:
-		ev(x, n->a, r, &a);
-		set_bool(o, a.type != RT_MISSING);
-		return;
-	case X_LENGTH:
-		ev(x, n->a, r, &a);
-		length(&a, o);
-		return;
-	case X_LOWER:
-	case X_UPPER:
-		ev(x, n->a, r, &a);
-		changecase(n, &a, o, n->op == X_UPPER);
-		return;
-	case X_STARTS:
-	case X_ENDS:
-	case X_CONTAINS:
-		ev(x, n->a, r, &a);
-		ev(x, n->b, r, &b);
-		strfn(n->op, &a, &b, o);
-		return;
-	case X_TONUMBER:
-		ev(x, n->a, r, &a);
-		if (isnum(&a))
-			*o = a;
-		else if (a.type != RT_STRING || rec_number(a.s, a.slen, o) == RT_MISSING)
-			set_null(o);
 		else {
-			/* A computed value has no bytes of its own, as set_int and set_real make it. */
-			o->raw = NULL;
-			o->rawlen = 0;
+			type_fail(x, &a, "cannot be negated");
+			set_null(o);
 		}
-		return;
-	case X_TOSTRING:
-		ev(x, n->a, r, &a);
-		tostring(n, &a, o);
 		return;
 	case X_ADD:
 	case X_SUB:
@@ -2105,6 +3112,9 @@ ev(struct expr *x, struct node *n, struct rec *r, struct rec_val *o)
 	case X_DIV:
 	case X_MOD:
 		break;	/* operators inside an X_ARITH chain, never a node's own */
+	default:
+		ev_fn(x, n, r, o);
+		return;
 	}
 	set_null(o);
 }
@@ -2114,6 +3124,7 @@ expr_test(struct expr *x, struct rec *r)
 {
 	struct rec_val v;
 
+	x->err = 0;
 	ev(x, x->root, r, &v);
 	return truthy(&v);
 }
@@ -2177,4 +3188,70 @@ expr_test_one(struct expr *x, struct rec *r, const struct rec_val *v)
 	if (!order(a, b, &c))
 		return false;
 	return n->op == X_LT ? c < 0 : n->op == X_LE ? c <= 0 : n->op == X_GT ? c > 0 : c >= 0;
+}
+
+int
+expr_eval(struct expr *x, struct rec *r, struct buf *out, const char **why)
+{
+	struct rec_val v;
+
+	x->err = 0;
+	ev(x, x->root, r, &v);
+	if (x->err == 0 && v.type == RT_STRING && v.raw == NULL && has_nul(v.s, v.slen))
+		ev_fail(x, 1, "a string holding NUL (\\u0000) cannot be written: records cannot hold it");
+	if (x->err == 0 && (v.type == RT_ARRAY || v.type == RT_OBJECT)) {
+		/* A container built here may hold a string with NUL (from a literal): read it back as a record would. */
+		if (x->chk == NULL)
+			x->chk = rec_new();
+		buf_reset(&x->cbuf);
+		buf_adds(&x->cbuf, "{\"\":");
+		value_json(&v, &x->cbuf);
+		buf_addc(&x->cbuf, '}');
+		if (rec_parse(x->chk, x->cbuf.p, x->cbuf.len, NULL) != 0)
+			ev_fail(x, 1, "the value cannot be written as a record's field (a string holding NUL?)");
+	}
+	if (x->err != 0) {
+		*why = x->why;
+		return -1;
+	}
+	value_json(&v, out);
+	return 0;
+}
+
+const char *
+expr_limit(const struct expr *x)
+{
+	return x->err == 2 ? x->why : NULL;
+}
+
+/* reads reports whether a node may read the top-level key k. */
+static bool
+reads(const struct node *n, const char *k, size_t klen)
+{
+	const char *top;
+	size_t i, tlen;
+
+	if (n == NULL)
+		return false;
+	if (n->op == X_ROOT)
+		return true;
+	if (n->op == X_PATH) {
+		top = rec_path_top(n->path, &tlen);
+		/* Conservative: a path naming the key anywhere (a flat "a.b" name) counts. */
+		if (top == NULL || (tlen == klen && memcmp(top, k, klen) == 0) ||
+		    (klen > 0 && memmem(n->str, strlen(n->str), k, klen) != NULL))
+			return true;
+	}
+	if (reads(n->a, k, klen) || reads(n->b, k, klen))
+		return true;
+	for (i = 0; i < n->nkid; i++)
+		if (reads(n->kid[i], k, klen))
+			return true;
+	return false;
+}
+
+bool
+expr_reads(const struct expr *x, const char *key, size_t keylen)
+{
+	return reads(x->root, key, keylen);
 }

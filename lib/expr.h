@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "buf.h"
 #include "record.h"
 
 struct expr;
@@ -25,10 +26,34 @@ const char	*expr_src(const struct expr *);
 /*
  * expr_test evaluates the expression against the last parsed record and
  * returns its truth (false and null are false, everything else true, as
- * in jq).  Never fails: a missing field is null, and a comparison across
- * types is false.
+ * in jq).  Never fails: a missing field is null, a comparison across
+ * types is false, and what jq reports as an error (a string times a
+ * number, floor of a string) is null.
  */
 bool	expr_test(struct expr *, struct rec *);
+
+/*
+ * expr_eval evaluates the expression against the last parsed record and
+ * appends its value to out as JSON (a value taken from the record keeps
+ * its bytes; a computed one is written as jq writes it).  Returns 0, or
+ * -1 with the reason in *why (owned by the expression, valid until its
+ * next evaluation) when the evaluation fails where jq's would: a type
+ * error ("string (\"x\") and number (2) cannot be multiplied"), a
+ * division by zero, a regex stopped at its match limit.
+ */
+int	expr_eval(struct expr *, struct rec *, struct buf *out, const char **why);
+
+/*
+ * expr_limit returns the reason when the last evaluation stopped a regex
+ * at its match limit (the value then read as null), else NULL.
+ */
+const char	*expr_limit(const struct expr *);
+
+/*
+ * expr_reads reports whether the expression may read the top-level field
+ * key (conservatively: "." reads every field).
+ */
+bool	expr_reads(const struct expr *, const char *key, size_t keylen);
 
 
 /*
