@@ -607,7 +607,7 @@ window: 1 record rejected (use --dead-letter FILE to keep them)"
 
 @test "a second run on a state in use is refused with status 3" {
 	mkfifo "$T/fifo"
-	timeout 30 window --tumbling 1m --state "$T/st" <"$T/fifo" >"$T/out" &
+	timeout --foreground 30 window --tumbling 1m --state "$T/st" <"$T/fifo" >"$T/out" &
 	pid=$!
 	exec 7>"$T/fifo"
 	echo '{"timestamp":"2024-03-15T10:00:00Z"}' >&7
@@ -624,7 +624,9 @@ window: 1 record rejected (use --dead-letter FILE to keep them)"
 
 @test "SIGTERM saves the state and a later run resumes from its watermark and open windows" {
 	mkfifo "$T/fifo"
-	timeout 30 window --tumbling 1m --state "$T/st" <"$T/fifo" >"$T/out" &
+	# --foreground: timeout passes a TERM on once; without it, it also signals its
+	# process group, and a second TERM ends window at once (status 143), by design.
+	timeout --foreground 30 window --tumbling 1m --state "$T/st" <"$T/fifo" >"$T/out" &
 	pid=$!
 	exec 7>"$T/fifo"
 	echo '{"id":1,"timestamp":"2024-03-15T10:00:30Z"}' >&7
@@ -653,7 +655,9 @@ window: 1 record rejected (use --dead-letter FILE to keep them)"
 
 @test "without --state SIGTERM closes every window as at the end of input" {
 	mkfifo "$T/fifo"
-	timeout 30 window --session 10s <"$T/fifo" >"$T/out" &
+	# --foreground: timeout passes a TERM on once; without it, it also signals its
+	# process group, and a second TERM ends window at once (status 143), by design.
+	timeout --foreground 30 window --session 10s <"$T/fifo" >"$T/out" &
 	pid=$!
 	exec 7>"$T/fifo"
 	echo '{"id":1,"timestamp":"2024-03-15T10:00:00Z"}' >&7
