@@ -210,6 +210,7 @@ static struct {
 	json_t			*prev;		/* --compare's report */
 	char			**operands;	/* the operands, globs expanded */
 	struct hm		*reasons;	/* rejected lines by reason (its text before any detail) */
+	struct agg_cols		 cols;		/* the results of the group at hand */
 } R;
 
 static void	parse_options(int, char *[]);
@@ -1064,8 +1065,6 @@ struct ranked {
 	size_t		 vlen;
 };
 
-static struct agg_cols	cols;	/* the results of the group at hand */
-
 /* jv parses one JSON value written by the aggregate functions or read from a record. */
 static json_t *
 jv(const char *text, size_t len)
@@ -1079,9 +1078,9 @@ jv(const char *text, size_t len)
 static const struct agg_cols *
 result(const struct aggs *a, struct gr_group *g)
 {
-	agg_cols_reset(&cols);
-	aggs_result(a, gr_block(g), &cols);
-	return &cols;
+	agg_cols_reset(&R.cols);
+	aggs_result(a, gr_block(g), &R.cols);
+	return &R.cols;
 }
 
 /* col returns the result named name as a new JSON value (null when absent). */
@@ -2796,7 +2795,7 @@ on_free(void *ctx)
 	buf_free(&R.key);
 	buf_free(&R.txt);
 	buf_free(&R.num);
-	agg_cols_free(&cols);
+	agg_cols_free(&R.cols);
 	json_decref(R.prev);
 	hm_free(R.reasons);
 }
