@@ -7,7 +7,8 @@ set -u
 cd "$(dirname "$0")/.."
 B=${NDFLOW_BUILD:-build}
 export NDFLOW_BIN="$PWD/$B/bin"
-out=$(mktemp); trap 'rm -f "$out"' EXIT INT TERM
+out="$B/tests.tap"	# kept: the whole TAP stream of the last run, for what the summary leaves out
+mkdir -p "$B"; : >"$out"
 status=0
 for t in "$B"/tests/test_*; do
 	[ -x "$t" ] || continue
@@ -25,7 +26,9 @@ if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
 	awk '/^not ok /{p=1; print; next} /^(ok |# unit:)/{p=0} p' "$out"
 fi
 if [ "$failed" -eq 0 ] && [ "$status" -ne 0 ]; then
-	echo "# a test program failed outside a check:"; tail -20 "$out"
+	echo "# a test program failed outside a check (the whole output: $out):"
+	grep -n '^# bats warning\|^# unit: .*\|^bats: ' "$out" | grep -v '^[0-9]*:# unit: ' || true
+	tail -20 "$out"
 	failed=1
 fi
 if [ "$skipped" -gt 0 ]; then
