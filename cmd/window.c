@@ -542,26 +542,6 @@ json_space(char c)
 }
 
 /*
- * may_have says whether the current record may have a key beginning with
- * s: its line holds s, or a key has an escape (an escaped key can spell
- * anything).  False is sure, true is to be checked.
- */
-static bool
-may_have(const char *line, size_t len, const char *s, size_t n)
-{
-	const char *p = line, *e = line + len;
-
-	if (!rec_keys_plain(w.rec))
-		return true;
-	while ((p = memchr(p, s[0], (size_t)(e - p))) != NULL) {
-		if ((size_t)(e - p) >= n && memcmp(p, s, n) == 0)
-			return true;
-		p++;
-	}
-	return false;
-}
-
-/*
  * emit_window writes the current record with window_start and window_end
  * (and revision) added.  When the record has none of them and its line
  * is at hand, the line's bytes are written around the window's members,
@@ -591,8 +571,8 @@ emit_window(int64_t start, int64_t end, unsigned revision, const char *line, siz
 	    w.bounds.len - w.bounds_mid - 14 };
 	if (revision > 0)
 		ed[2] = (struct rec_edit){ "revision", 8, rev, strlen(rev) };
-	if (line != NULL && ((!may_have(line, len, "window_", 7) && (revision == 0 ||
-	    !may_have(line, len, "revision", 8))) || !rec_has_any_key(w.rec, ed, revision > 0 ? 3 : 2))) {
+	/* One pass over the record's keys for all the names it gets. */
+	if (line != NULL && !rec_has_any_key(w.rec, ed, revision > 0 ? 3 : 2)) {
 		for (a = 0; a < len && json_space(line[a]); a++)
 			;
 		for (z = len; z > a && json_space(line[z - 1]); z--)

@@ -1639,35 +1639,46 @@ edit_for(struct rec *r, const struct member *m, const struct rec_edit *edits, si
 	return NULL;
 }
 
+/* edits_hit_from compares members from m on with each edit's key. */
+static __attribute__((noinline)) bool
+edits_hit_from(struct rec *r, const struct member *m, const struct rec_edit *edits, size_t nedits)
+{
+	const struct member *e = r->m + r->nm;
+	size_t i;
+
+	for (; m < e; m++)
+		for (i = 0; i < nedits; i++) {
+			if (!(m->flags & MF_KEYESC)) {
+				if (m->klen == edits[i].keylen && (m->klen <= 16 ?
+				    short_eq(r->line + m->koff, edits[i].key, m->klen) :
+				    memcmp(r->line + m->koff, edits[i].key, m->klen) == 0))
+					return true;
+			} else if (member_key_eq(r, m, edits[i].key, edits[i].keylen))
+				return true;
+		}
+	return false;
+}
+
 /*
  * edits_hit_members reports whether any edit names a member of the record.
- * A key without escapes can only match an edit key with the same key_bit:
- * a mask of the edits' bits settles most members with one test.
+ * With plain keys, a member can only match an edit key with the same
+ * key_bit: a mask of the edits' bits rules out most members with one test.
  */
 static bool
 edits_hit_members(struct rec *r, const struct rec_edit *edits, size_t nedits)
 {
 	const struct member *m = r->m, *e = r->m + r->nm;
-	const char *L = r->line;
+	const uchar *L = (const uchar *)r->line;
 	uint64_t bits = 0;
 	size_t i;
 
+	if (r->kesc)
+		return edits_hit_from(r, m, edits, nedits);
 	for (i = 0; i < nedits; i++)
 		bits |= key_bit(edits[i].key, edits[i].keylen);
-	for (; m < e; m++) {
-		if (!(m->flags & MF_KEYESC) &&
-		    !(bits & ((uint64_t)1 << ((m->klen * 4 + (uchar)L[m->koff]) & 63))))
-			continue;	/* key_bit of a key in the line: L[koff] is '"' when empty */
-		for (i = 0; i < nedits; i++) {
-			if (!(m->flags & MF_KEYESC)) {
-				if (m->klen == edits[i].keylen && (m->klen <= 16 ?
-				    short_eq(L + m->koff, edits[i].key, m->klen) :
-				    memcmp(L + m->koff, edits[i].key, m->klen) == 0))
-					return true;
-			} else if (member_key_eq(r, m, edits[i].key, edits[i].keylen))
-				return true;
-		}
-	}
+	for (; m < e; m++)	/* key_bit of a key in the line: L[koff] is '"' when it is empty */
+		if ((bits >> ((m->klen * 4 + L[m->koff]) & 63)) & 1)
+			return edits_hit_from(r, m, edits, nedits);
 	return false;
 }
 
