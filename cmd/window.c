@@ -542,26 +542,6 @@ json_space(char c)
 }
 
 /*
- * may_have says whether a line may have a key beginning with s: it holds
- * s, or a backslash (an escaped key can spell anything).  False is sure,
- * true is to be checked.
- */
-static bool
-may_have(const char *line, size_t len, const char *s, size_t n)
-{
-	const char *p = line, *e = line + len;
-
-	if (memchr(line, '\\', len) != NULL)
-		return true;
-	while ((p = memchr(p, s[0], (size_t)(e - p))) != NULL) {
-		if ((size_t)(e - p) >= n && memcmp(p, s, n) == 0)
-			return true;
-		p++;
-	}
-	return false;
-}
-
-/*
  * emit_window writes the current record with window_start and window_end
  * (and revision) added.  When the record has none of them and its line
  * is at hand, the line's bytes are written around the window's members,
@@ -571,7 +551,6 @@ static void
 emit_window(int64_t start, int64_t end, unsigned revision, const char *line, size_t len)
 {
 	struct rec_edit ed[3];
-	struct rec_val v;
 	char rev[24];
 	size_t a, z, tail;
 
@@ -587,10 +566,13 @@ emit_window(int64_t start, int64_t end, unsigned revision, const char *line, siz
 	}
 	if (revision > 0)
 		snprintf(rev, sizeof rev, "%u", revision);
-	if (line != NULL && ((!may_have(line, len, "window_", 7) && (revision == 0 ||
-	    !may_have(line, len, "revision", 8))) || (rec_get_key(w.rec, "window_start", 12, &v) ==
-	    RT_MISSING && rec_get_key(w.rec, "window_end", 10, &v) == RT_MISSING &&
-	    (revision == 0 || rec_get_key(w.rec, "revision", 8, &v) == RT_MISSING)))) {
+	ed[0] = (struct rec_edit){ "window_start", 12, w.bounds.p + 15, w.bounds_mid - 15 };
+	ed[1] = (struct rec_edit){ "window_end", 10, w.bounds.p + w.bounds_mid + 14,
+	    w.bounds.len - w.bounds_mid - 14 };
+	if (revision > 0)
+		ed[2] = (struct rec_edit){ "revision", 8, rev, strlen(rev) };
+	/* One pass over the record's keys for all the names it gets. */
+	if (line != NULL && !rec_has_any_key(w.rec, ed, revision > 0 ? 3 : 2)) {
 		for (a = 0; a < len && json_space(line[a]); a++)
 			;
 		for (z = len; z > a && json_space(line[z - 1]); z--)
@@ -620,11 +602,6 @@ emit_window(int64_t start, int64_t end, unsigned revision, const char *line, siz
 			return;
 		}
 	}
-	ed[0] = (struct rec_edit){ "window_start", 12, w.bounds.p + 15, w.bounds_mid - 15 };
-	ed[1] = (struct rec_edit){ "window_end", 10, w.bounds.p + w.bounds_mid + 14,
-	    w.bounds.len - w.bounds_mid - 14 };
-	if (revision > 0)
-		ed[2] = (struct rec_edit){ "revision", 8, rev, strlen(rev) };
 	rec_emit(w.rec, stdout, ed, revision > 0 ? 3 : 2);
 	diag_out++;
 }
@@ -641,14 +618,12 @@ enum { SPLICE_PARSE, SPLICE_MEMBERS, SPLICE_EMPTY };
 static void
 session_payload(const char *line, size_t len)
 {
-	static const char *const names[] = { "window_start", "window_end", "revision" };
-	struct rec_val v;
-	char flag = rec_nfields(w.rec) > 0 ? SPLICE_MEMBERS : SPLICE_EMPTY;
-	size_t i;
+	static const struct rec_edit names[] = {
+		{ "window_start", 12, NULL, 0 }, { "window_end", 10, NULL, 0 }, { "revision", 8, NULL, 0 }
+	};
+	char flag = rec_has_any_key(w.rec, names, 3) ? SPLICE_PARSE :
+	    rec_nfields(w.rec) > 0 ? SPLICE_MEMBERS : SPLICE_EMPTY;
 
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (rec_get_key(w.rec, names[i], strlen(names[i]), &v) != RT_MISSING)
-			flag = SPLICE_PARSE;
 	buf_reset(&w.payload);
 	buf_addc(&w.payload, flag);
 	buf_add(&w.payload, line, len);

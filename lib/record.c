@@ -96,7 +96,26 @@ struct rec_path {
 	size_t		 n;
 	char		*flat;		/* the dotted spelling for the flat-name fallback, or NULL */
 	size_t		 flatlen;
+	/*
+	 * The member index where the first step (hint) and the flat name
+	 * (flathint) matched in the last record looked at: records of one
+	 * schema keep a key at one place, so the next lookup tries there
+	 * first.  Only a guess, always verified; rec_get updates them through
+	 * its const pointer (the path is always allocated by rec_path_compile).
+	 */
+	uint32_t	 hint, flathint;
 };
+
+/*
+ * key_bit hashes a key's length and first byte to one of 64 bits; for an
+ * empty key in a line, k[0] is its closing quote, which the lookup side
+ * uses too.  Two keys with different bits differ.
+ */
+static inline uint64_t
+key_bit(const char *k, size_t n)
+{
+	return (uint64_t)1 << ((n * 4 + (n ? (uchar)k[0] : (uchar)'"')) & 63);
+}
 
 /* Character classes, one table lookup per byte in the hot loops. */
 enum {
@@ -1270,6 +1289,34 @@ find_member(struct rec *r, const char *key, size_t keylen)
 	return NULL;
 }
 
+/*
+ * find_member_at is find_member trying member *hint first.  With plain
+ * keys, a match there is the answer when no later member has the same
+ * key (the last one wins); any doubt falls back to find_member.  *hint
+ * is updated to where the key was found.
+ */
+static inline __attribute__((always_inline)) const struct member *
+find_member_at(struct rec *r, const char *key, size_t keylen, uint32_t *hint)
+{
+	const struct member *m;
+	size_t i = *hint, j;
+
+	if (!r->kesc && i < r->nm) {
+		m = &r->m[i];
+		if (m->klen == keylen && (keylen <= 16 ? short_eq(r->line + m->koff, key, keylen) :
+		    memcmp(r->line + m->koff, key, keylen) == 0)) {
+			for (j = i + 1; j < r->nm; j++)
+				if (r->m[j].klen == keylen)
+					break;
+			if (j == r->nm)
+				return m;
+		}
+	}
+	if ((m = find_member(r, key, keylen)) != NULL && (size_t)(m - r->m) != i)
+		*hint = (uint32_t)(m - r->m);
+	return m;
+}
+
 enum rec_type
 rec_get_key(struct rec *r, const char *key, size_t keylen, struct rec_val *v)
 {
@@ -1514,7 +1561,8 @@ rec_get(struct rec *r, const struct rec_path *p, struct rec_val *v)
 
 	if (!r->ok)
 		goto missing;
-	if (p->st[0].isidx || (m = find_member(r, p->st[0].key, p->st[0].klen)) == NULL)
+	if (p->st[0].isidx || (m = find_member_at(r, p->st[0].key, p->st[0].klen,
+	    &((struct rec_path *)p)->hint)) == NULL)
 		goto flat;
 	if (p->n == 1)
 		return fill_member(r, m, v);
@@ -1525,7 +1573,8 @@ rec_get(struct rec *r, const struct rec_path *p, struct rec_val *v)
 			goto flat;
 	return fill_val(r, raw_type(raw, rawlen), raw, rawlen, -1, v);
 flat:
-	if (p->flat != NULL && (m = find_member(r, p->flat, p->flatlen)) != NULL)
+	if (p->flat != NULL && (m = find_member_at(r, p->flat, p->flatlen,
+	    &((struct rec_path *)p)->flathint)) != NULL)
 		return fill_member(r, m, v);
 missing:
 	memset(v, 0, sizeof(*v));
@@ -1560,6 +1609,9 @@ rec_is_watermark(struct rec *r, int64_t *t)
 
 	if (!r->ok || r->nm == 0)
 		return 0;
+	/* Nearly every record: a first key that is plainly something else. */
+	if (!(r->m[0].flags & MF_KEYESC) && (r->m[0].klen != sizeof(wm) - 1 || r->line[r->m[0].koff] != '@'))
+		return 0;
 	for (i = 0; i < r->nm; i++)
 		if (!member_key_eq(r, &r->m[i], wm, sizeof(wm) - 1))
 			return 0;
@@ -1587,26 +1639,46 @@ edit_for(struct rec *r, const struct member *m, const struct rec_edit *edits, si
 	return NULL;
 }
 
+/* edits_hit_from compares members from m on with each edit's key. */
+static __attribute__((noinline)) bool
+edits_hit_from(struct rec *r, const struct member *m, const struct rec_edit *edits, size_t nedits)
+{
+	const struct member *e = r->m + r->nm;
+	size_t i;
+
+	for (; m < e; m++)
+		for (i = 0; i < nedits; i++) {
+			if (!(m->flags & MF_KEYESC)) {
+				if (m->klen == edits[i].keylen && (m->klen <= 16 ?
+				    short_eq(r->line + m->koff, edits[i].key, m->klen) :
+				    memcmp(r->line + m->koff, edits[i].key, m->klen) == 0))
+					return true;
+			} else if (member_key_eq(r, m, edits[i].key, edits[i].keylen))
+				return true;
+		}
+	return false;
+}
+
 /*
  * edits_hit_members reports whether any edit names a member of the record.
- * A key without escapes can only match an edit key of the same length, a
- * cheap test that settles most pairs.
+ * With plain keys, a member can only match an edit key with the same
+ * key_bit: a mask of the edits' bits rules out most members with one test.
  */
 static bool
 edits_hit_members(struct rec *r, const struct rec_edit *edits, size_t nedits)
 {
-	size_t i, j;
-	const struct member *m;
+	const struct member *m = r->m, *e = r->m + r->nm;
+	const uchar *L = (const uchar *)r->line;
+	uint64_t bits = 0;
+	size_t i;
 
-	for (j = 0; j < r->nm; j++) {
-		m = &r->m[j];
-		for (i = 0; i < nedits; i++) {
-			if (!(m->flags & MF_KEYESC) && m->klen != edits[i].keylen)
-				continue;
-			if (member_key_eq(r, m, edits[i].key, edits[i].keylen))
-				return true;
-		}
-	}
+	if (r->kesc)
+		return edits_hit_from(r, m, edits, nedits);
+	for (i = 0; i < nedits; i++)
+		bits |= key_bit(edits[i].key, edits[i].keylen);
+	for (; m < e; m++)	/* key_bit of a key in the line: L[koff] is '"' when it is empty */
+		if ((bits >> ((m->klen * 4 + L[m->koff]) & 63)) & 1)
+			return edits_hit_from(r, m, edits, nedits);
 	return false;
 }
 
@@ -1633,6 +1705,18 @@ append_edits(struct buf *o, const struct rec_edit *edits, size_t nedits, bool fi
 		buf_add(o, edits[i].json, edits[i].jsonlen);
 		first = false;
 	}
+}
+
+bool
+rec_keys_plain(const struct rec *r)
+{
+	return !r->kesc;
+}
+
+bool
+rec_has_any_key(struct rec *r, const struct rec_edit *edits, size_t nedits)
+{
+	return r->ok && edits_hit_members(r, edits, nedits);
 }
 
 void

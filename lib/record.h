@@ -141,6 +141,21 @@ struct rec_edit {
 void	rec_emit(struct rec *, FILE *out, const struct rec_edit *edits, size_t nedits);
 
 /*
+ * rec_has_any_key reports whether the last parsed record has a top-level
+ * member named by the key of one of the edits (their values are not
+ * looked at): one pass over the members for several names, e.g. to learn
+ * that rec_emit would only append.  False after a failed parse.
+ */
+bool	rec_has_any_key(struct rec *, const struct rec_edit *edits, size_t nedits);
+
+/*
+ * rec_keys_plain reports whether no top-level key of the last parsed
+ * record has a backslash escape: each key's bytes in the line are then
+ * its name, and comparing raw bytes is a key comparison.
+ */
+bool	rec_keys_plain(const struct rec *);
+
+/*
  * rec_val_canon appends a canonical JSON encoding of a value to out: object
  * keys sorted, no whitespace, numbers in their shortest form, strings
  * re-escaped minimally.  Two values that are equal as JSON have equal

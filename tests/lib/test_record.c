@@ -443,6 +443,141 @@ test_path_same(void)
 	ok(!same("id.orig_h", "id.orig"), "names of different lengths");
 }
 
+
+/* parse parses a C string into the record. */
+static int
+parse(const char *line)
+{
+	return rec_parse(r, line, strlen(line), NULL);
+}
+
+/* pget looks a compiled path up in line (the path keeps its hint between calls) and returns the string or type. */
+static const char *
+pget(const char *line, const struct rec_path *p)
+{
+	static char out[200];
+	struct rec_val v;
+
+	if (rec_parse(r, line, strlen(line), NULL) != 0)
+		return "parse error";
+	if (rec_get(r, p, &v) == RT_STRING)
+		snprintf(out, sizeof(out), "%.*s", (int)v.slen, v.s);
+	else if (v.type == RT_INT)
+		snprintf(out, sizeof(out), "%lld", (long long)v.i);
+	else
+		snprintf(out, sizeof(out), "%s", rec_type_name(v.type));
+	return out;
+}
+
+/*
+ * The member index a path remembers is only a guess: each of these looks
+ * up with one path across records whose layout changes under it.
+ */
+static void
+test_path_hint(void)
+{
+	struct rec_path *p = rec_path_compile("ts", NULL), *f = rec_path_compile("id.orig_h", NULL);
+
+	is_str(pget("{\"a\":1,\"ts\":\"t1\",\"b\":2}", p), "t1", "hint: first lookup finds the key");
+	is_str(pget("{\"a\":3,\"ts\":\"t2\",\"b\":4}", p), "t2", "hint: same schema, the remembered index hits");
+	is_str(pget("{\"ts\":\"t3\",\"a\":5}", p), "t3", "hint: the key moved to an earlier index");
+	is_str(pget("{\"a\":5,\"b\":6,\"c\":7,\"ts\":\"t4\"}", p), "t4", "hint: the key moved past the old index");
+	is_str(pget("{\"a\":5}", p), "missing", "hint: index past the members of a shorter record");
+	is_str(pget("{\"a\":5,\"tx\":\"no\"}", p), "missing", "hint: same length, other key at the index");
+	is_str(pget("{}", p), "missing", "hint: an empty record");
+	is_str(pget("{\"a\":1,\"ts\":\"t5\",\"b\":2}", p), "t5", "hint: back to the first schema");
+	/* Duplicates: the last one wins, whether the hint points at the first, the last or neither. */
+	is_str(pget("{\"a\":1,\"ts\":\"first\",\"ts\":\"last\"}", p), "last",
+	    "hint at the first of two duplicates: the last still wins");
+	is_str(pget("{\"a\":1,\"ts\":\"first\",\"ts\":\"last\"}", p), "last",
+	    "hint at the last of two duplicates: the last wins");
+	is_str(pget("{\"a\":1,\"ts\":\"first\",\"b\":2}", p), "first", "after duplicates, a record with one");
+	is_str(pget("{\"a\":1,\"ts\":\"first\",\"zz\":0,\"ts\":\"last\"}", p), "last",
+	    "hint hits the first duplicate, a same-length key between, the last wins");
+	is_str(pget("{\"a\":1,\"ts\":\"x\",\"tt\":\"y\"}", p), "x",
+	    "a later key of the same length but another name does not hide the hit");
+	/* Escaped keys: the index holds a key whose raw bytes differ from its name. */
+	is_str(pget("{\"a\":1,\"t\\u0073\":\"esc\"}", p), "esc", "an escaped spelling of the key is found");
+	is_str(pget("{\"a\":1,\"t\\u0073\":\"esc\"}", p), "esc", "... again with the hint at it");
+	is_str(pget("{\"a\":1,\"ts\":\"plain\",\"t\\u0073\":\"esc\"}", p), "esc",
+	    "a plain key and a later escaped duplicate: the escaped one is last and wins");
+	is_str(pget("{\"a\":1,\"t\\u0073\":\"esc\",\"ts\":\"plain\"}", p), "plain",
+	    "an escaped key and a later plain duplicate: the plain one wins");
+	is_str(pget("{\"a\":1,\"ts\":\"t6\"}", p), "t6", "plain keys again after escaped ones");
+	/* The flat-name fallback has its own hint. */
+	is_str(pget("{\"x\":1,\"id.orig_h\":\"h1\"}", f), "h1", "flat name: found");
+	is_str(pget("{\"x\":2,\"id.orig_h\":\"h2\"}", f), "h2", "flat name: the hint hits");
+	is_str(pget("{\"id.orig_h\":\"h3\",\"x\":2,\"id.orig_h\":\"h4\"}", f), "h4", "flat name: duplicates, the last wins");
+	is_str(pget("{\"id\":{\"orig_h\":\"nested\"},\"id.orig_h\":\"flat\"}", f), "nested",
+	    "flat name: the nested member still comes first");
+	rec_path_free(p);
+	rec_path_free(f);
+}
+
+/* has_any parses line and asks rec_has_any_key about window's three names. */
+static int
+has_any(const char *line, size_t n)
+{
+	static const struct rec_edit names[] = {
+		{ "window_start", 12, NULL, 0 }, { "window_end", 10, NULL, 0 }, { "revision", 8, NULL, 0 }
+	};
+
+	if (rec_parse(r, line, strlen(line), NULL) != 0)
+		return -1;
+	return rec_has_any_key(r, names, n);
+}
+
+static void
+test_has_any_key(void)
+{
+	static const struct rec_edit empty[] = { { "", 0, NULL, 0 } };
+
+	is_int(has_any("{\"a\":1,\"session_id\":\"window_end\"}", 2), 0,
+	    "no member named so (a value spelling the name and a key of the same length do not count)");
+	is_int(has_any("{\"a\":1,\"window_end\":2}", 2), 1, "the second name");
+	is_int(has_any("{\"window_start\":1}", 2), 1, "the first name");
+	is_int(has_any("{\"revision\":1}", 2), 0, "a name not asked about");
+	is_int(has_any("{\"revision\":1}", 3), 1, "... and asked about");
+	is_int(has_any("{\"window_\\u0065nd\":2}", 2), 1, "an escaped key with the name");
+	is_int(has_any("{\"window_\\u0065nx\":2}", 2), 0, "an escaped key with another name");
+	is_int(has_any("{}", 3), 0, "an empty record");
+	is_int(has_any("{\"window_start\":1,\"window_start\":2}", 2), 1, "duplicate keys");
+	ok(rec_parse(r, "[1]", 3, NULL) != 0 && !rec_has_any_key(r, empty, 1), "false after a failed parse");
+	ok(rec_parse(r, "{\"\":1}", 6, NULL) == 0, "parses");
+	ok(rec_has_any_key(r, empty, 1), "the empty key");
+	ok(rec_parse(r, "{\"a\":1}", 7, NULL) == 0, "parses");
+	ok(!rec_has_any_key(r, empty, 1), "no empty key");
+}
+
+static void
+test_keys_plain(void)
+{
+	ok(parse("{\"a\":\"x\\ny\",\"b\":1}") == 0, "parses: %s", "{\"a\":\"x\\ny\",\"b\":1}");
+	ok(rec_keys_plain(r), "keys plain: an escape in a value does not count");
+	ok(parse("{\"a\":1,\"b\\u0063\":1}") == 0, "parses: %s", "{\"a\":1,\"b\\u0063\":1}");
+	ok(!rec_keys_plain(r), "keys plain: an escape in a key");
+	ok(parse("{\"a\":{\"b\\u0063\":1}}") == 0, "parses: %s", "{\"a\":{\"b\\u0063\":1}}");
+	ok(rec_keys_plain(r), "keys plain: only top-level keys count");
+	ok(parse("{}") == 0, "parses: %s", "{}");
+	ok(rec_keys_plain(r), "keys plain: an empty record");
+}
+
+/* rec_is_watermark's quick rejection on the first key must not reject a real watermark. */
+static void
+test_watermark_first_key(void)
+{
+	int64_t t;
+
+	ok(parse("{\"@watermarx\":\"2024-01-01T00:00:00Z\"}") == 0, "parses: %s", "{\"@watermarx\":\"2024-01-01T00:00:00Z\"}");
+	is_int(rec_is_watermark(r, &t), 0, "a key of the same length that is not @watermark");
+	ok(parse("{\"\\u0040watermark\":\"+inf\"}") == 0, "parses: %s", "{\"\\u0040watermark\":\"+inf\"}");
+	is_int(rec_is_watermark(r, &t), 1, "an escaped @watermark key is a watermark");
+	ok(parse("{\"@watermark\":\"+inf\",\"@watermark\":\"+inf\"}") == 0, "parses: %s", "{\"@watermark\":\"+inf\",\"@watermark\":\"+inf\"}");
+	is_int(rec_is_watermark(r, &t), 1, "duplicate @watermark keys");
+	ok(parse("{\"@watermark\":\"+inf\",\"a\":1}") == 0, "parses: %s", "{\"@watermark\":\"+inf\",\"a\":1}");
+	is_int(rec_is_watermark(r, &t), 0, "@watermark with another key");
+}
+
 int
 main(void)
 {
@@ -454,6 +589,10 @@ main(void)
 	test_watermark();
 	test_canon();
 	test_path_same();
+	test_path_hint();
+	test_has_any_key();
+	test_keys_plain();
+	test_watermark_first_key();
 	rec_free(r);
 	return tap_done();
 }
