@@ -1775,7 +1775,7 @@ static int
 regex_setup(struct fmt_reader *r, char *why, size_t whylen)
 {
 	uint32_t n, esz, i, j;
-	PCRE2_SPTR tab, e;
+	PCRE2_SPTR tab, e = NULL;
 	const char *name;
 	size_t nlen;
 	struct rgroup g;
