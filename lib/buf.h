@@ -25,6 +25,19 @@ void	 buf_adds(struct buf *, const char *);	/* NUL-terminated */
 /* buf_cstr NUL-terminates the contents (not counted in len) and returns them. */
 char	*buf_cstr(struct buf *);
 static inline void buf_reset(struct buf *b) { b->len = 0; }
+
+/* hex_digit returns the value of hex digit c (either case), or -1. */
+static inline int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 void	 buf_free(struct buf *);
 
 /* xmalloc and friends abort with a message on failure. */

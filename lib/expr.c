@@ -147,18 +147,6 @@ is_ident(int c)
 	return is_ident_start(c) || (c >= '0' && c <= '9');
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void
 add_utf8(struct buf *b, unsigned long cp)
 {
@@ -195,7 +183,7 @@ hex4(const char *s)
 	int i, h;
 
 	for (i = 0; i < 4; i++) {
-		if ((h = hexval((unsigned char)s[i])) < 0)
+		if ((h = hex_digit((unsigned char)s[i])) < 0)
 			return -1;
 		v = v * 16 + h;
 	}

@@ -1444,18 +1444,6 @@ zeek_reset(struct zeek *z)
 	memcpy(z->unset, "-", z->unsetlen = 1);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * unhex undoes Zeek's \xHH escapes of s into the scratch buffer from
  * mark on; returns false (nothing kept) when the bytes would not be
@@ -1469,7 +1457,7 @@ unhex(struct fmt_reader *r, const char *s, size_t len, size_t mark)
 
 	for (i = 0; i < len; i++) {
 		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
-		    (hi = hexval(s[i + 2])) >= 0 && (lo = hexval(s[i + 3])) >= 0) {
+		    (hi = hex_digit(s[i + 2])) >= 0 && (lo = hex_digit(s[i + 3])) >= 0) {
 			buf_addc(&r->fields, (char)(hi << 4 | lo));
 			i += 3;
 		} else
@@ -1633,7 +1621,7 @@ zeek_header(struct fmt_reader *r, const char *s, size_t len)
 		/* The one directive not separated by the separator: "#separator \x09". */
 		for (n = 0, i = 11; i < len && n < sizeof sep; n++) {
 			if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
-			    (hi = hexval(s[i + 2])) >= 0 && (lo = hexval(s[i + 3])) >= 0) {
+			    (hi = hex_digit(s[i + 2])) >= 0 && (lo = hex_digit(s[i + 3])) >= 0) {
 				sep[n] = (char)(hi << 4 | lo);
 				i += 4;
 			} else

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hashmap.h"
 #include "fpset.h"
 
 /*
@@ -33,20 +34,6 @@
 #define C8	UINT64_C(0xa3966023df2d5c05)
 #define C9	UINT64_C(0xace970fccddba417)
 
-static inline uint64_t
-ld64(const unsigned char *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-	    (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
-static inline uint64_t
-rotl(uint64_t x, int r)
-{
-	return x << r | x >> (64 - r);
-}
-
 __extension__ typedef unsigned __int128 u128;	/* GCC and Clang on 64-bit targets */
 
 static inline uint64_t
@@ -71,8 +58,8 @@ avalanche(uint64_t x)
 static inline void
 block(uint64_t *a, uint64_t *b, uint64_t w0, uint64_t w1)
 {
-	*a = rotl(*a, 29) * C2 + fold(w0 ^ C3, w1 ^ C4);
-	*b = rotl(*b, 41) * C5 + fold(w1 ^ C6, w0 ^ C7);
+	*a = hm_rotl(*a, 29) * C2 + fold(w0 ^ C3, w1 ^ C4);
+	*b = hm_rotl(*b, 41) * C5 + fold(w1 ^ C6, w0 ^ C7);
 }
 
 struct fp
@@ -84,12 +71,12 @@ fp_of(const void *p, size_t n)
 	size_t rest;
 
 	for (; n >= 16; s += 16, n -= 16)
-		block(&a, &b, ld64(s), ld64(s + 8));
+		block(&a, &b, hm_le64(s), hm_le64(s + 8));
 	rest = n;
 	if (rest > 0) {
 		memset(tail, 0, sizeof(tail));
 		memcpy(tail, s, rest);
-		block(&a, &b, ld64(tail), ld64(tail + 8));
+		block(&a, &b, hm_le64(tail), hm_le64(tail + 8));
 	}
 	return (struct fp){ avalanche(a), avalanche(b ^ C0) };
 }
@@ -106,7 +93,7 @@ fp_bytes(const struct fp *f, unsigned char out[FP_BYTES])
 struct fp
 fp_from_bytes(const unsigned char in[FP_BYTES])
 {
-	return (struct fp){ ld64(in), ld64(in + 8) };
+	return (struct fp){ hm_le64(in), hm_le64(in + 8) };
 }
 
 void
@@ -123,18 +110,6 @@ fp_hex(const struct fp *f, char out[2 * FP_BYTES + 1])
 	out[2 * FP_BYTES] = '\0';
 }
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 fp_parse_hex(const char *s, size_t n, struct fp *out)
 {
@@ -144,7 +119,7 @@ fp_parse_hex(const char *s, size_t n, struct fp *out)
 	if (n != 2 * FP_BYTES)
 		return -1;
 	for (int i = 0; i < FP_BYTES; i++) {
-		if ((hi = hexdigit(s[2 * i])) < 0 || (lo = hexdigit(s[2 * i + 1])) < 0)
+		if ((hi = hex_digit(s[2 * i])) < 0 || (lo = hex_digit(s[2 * i + 1])) < 0)
 			return -1;
 		b[i] = (unsigned char)(hi << 4 | lo);
 	}

@@ -108,26 +108,12 @@ hm_count(const struct hm *m)
 #define K3	UINT64_C(0xa0761d6478bd642f)
 
 static inline uint64_t
-load64(const unsigned char *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-	    (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
-static inline uint64_t
-rotl(uint64_t x, int r)
-{
-	return x << r | x >> (64 - r);
-}
-
-static inline uint64_t
 fold(uint64_t h, uint64_t w)
 {
 	w *= K1;
 	w ^= w >> 32;
 	h ^= w;
-	return rotl(h, 27) * K2 + K3;
+	return hm_rotl(h, 27) * K2 + K3;
 }
 
 static inline uint64_t
@@ -163,8 +149,8 @@ hash_from(uint64_t h, const unsigned char *p, size_t len)
 	h ^= (uint64_t)len * K2;
 	if (len >= 8) {
 		for (; n > 8; n -= 8, p += 8)
-			h = fold(h, load64(p));
-		h = fold(h, load64(p + n - 8));
+			h = fold(h, hm_le64(p));
+		h = fold(h, hm_le64(p + n - 8));
 	} else if (len >= 4)
 		h = fold(h, load32(p) | load32(p + len - 4) << 32);
 	else if (len > 0)

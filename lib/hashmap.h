@@ -14,6 +14,25 @@
  */
 struct hm;
 
+/*
+ * hm_le64 reads 8 bytes as a little-endian word (the same on every machine:
+ * saved Bloom filters and fingerprints depend on it); hm_rotl rotates left.
+ * The building blocks of the hashes here and in lib/fpset.
+ */
+static inline uint64_t
+hm_le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+	    (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static inline uint64_t
+hm_rotl(uint64_t x, int r)
+{
+	return x << r | x >> (64 - r);
+}
+
 struct hm	*hm_new(size_t valsize);
 /* hm_free frees the table and every entry; free what values point to first (hm_foreach). */
 void		 hm_free(struct hm *);
