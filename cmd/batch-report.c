@@ -40,7 +40,6 @@ enum {
 	OPT_DATE,
 	OPT_SINCE,
 	OPT_UNTIL,
-	OPT_TZ,
 	OPT_SECTIONS,
 	OPT_FORMAT,
 	OPT_COMPARE,
@@ -67,7 +66,6 @@ static const struct option longopts[] = {
 	{ "date",		required_argument,	NULL, OPT_DATE },
 	{ "since",		required_argument,	NULL, OPT_SINCE },
 	{ "until",		required_argument,	NULL, OPT_UNTIL },
-	{ "tz",			required_argument,	NULL, OPT_TZ },
 	{ "sections",		required_argument,	NULL, OPT_SECTIONS },
 	{ "format",		required_argument,	NULL, OPT_FORMAT },
 	{ "compare",		required_argument,	NULL, OPT_COMPARE },
@@ -101,7 +99,6 @@ static const struct cli_help help = {
 	"      --date YYYY-MM-DD    report on that calendar day of --tz\n"
 	"      --since T            report on events at or after T\n"
 	"      --until T            report on events before T\n"
-	"      --tz ZONE            the IANA time zone of days and hours (default UTC)\n"
 	"      --sections LIST      summary,top,dimensions,matrix,metric,hours,sessions,\n"
 	"                           quality (default: all)\n"
 	"      --format FMT         text, markdown, json, csv, html (default text, or\n"
@@ -409,7 +406,6 @@ parse_options(int argc, char *argv[])
 			cli_common(&R.cli, c, optarg, &help);
 			R.tz = optarg;
 			break;
-		case OPT_TZ:		R.tz = optarg; break;
 		case OPT_SECTIONS:	R.sections = sections_arg(optarg); break;
 		case OPT_FORMAT:	R.format = optarg; break;
 		case OPT_COMPARE:	R.compare = optarg; break;
